@@ -1,0 +1,61 @@
+"""The processor interface: how one Python object becomes the bytes of one file and back."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import IO, Any, Literal, get_args
+
+import luigi.format
+
+DataFrameType = Literal['pandas', 'polars', 'polars-lazy']
+"""Which DataFrame library a tabular processor reads into and accepts for writing."""
+
+DATAFRAME_TYPES: tuple[str, ...] = get_args(DataFrameType)
+
+
+class FileProcessor(ABC):
+    """Reads and writes one kind of file.
+
+    The target opens the file with the luigi format that ``format()`` returns. Every built-in
+    processor returns ``luigi.format.Nop`` and therefore works on binary file objects: ``dump``
+    gets a writable binary file (a local temporary file or a remote fsspec file, so ``.name``
+    must not be relied on) and ``load`` gets a readable, seekable binary file.
+    """
+
+    @abstractmethod
+    def format(self) -> Any:
+        """The luigi format the target opens the file with."""
+
+    @abstractmethod
+    def load(self, file: Any) -> Any:
+        """Read the object stored in ``file``."""
+
+    @abstractmethod
+    def dump(self, obj: Any, file: Any) -> None:
+        """Write ``obj`` to ``file``."""
+
+
+class BinaryFormatProcessor(FileProcessor, ABC):
+    """Base of the built-in processors: they all handle raw bytes themselves."""
+
+    def format(self) -> Any:
+        return luigi.format.Nop
+
+
+def check_dataframe_type(dataframe_type: str) -> DataFrameType:
+    """Reject a misspelt ``dataframe_type`` early, where the mistake was made."""
+    if dataframe_type not in DATAFRAME_TYPES:
+        raise ValueError(f'dataframe_type must be one of {list(DATAFRAME_TYPES)}, but {dataframe_type!r} is passed.')
+    return dataframe_type  # type: ignore[return-value]
+
+
+def require_type(obj: Any, expected: type | tuple[type, ...], description: str) -> None:
+    """Raise gokart's ``TypeError('requires X, but <class Y> is passed.')`` when ``obj`` has the wrong type."""
+    if not isinstance(obj, expected):
+        raise TypeError(f'requires {description}, but {type(obj)} is passed.')
+
+
+def read_all(file: IO[bytes]) -> bytes:
+    """The whole content of ``file`` as bytes (readers that need a buffer, not a stream)."""
+    data = file.read()
+    return bytes(data) if not isinstance(data, bytes) else data

@@ -1,0 +1,80 @@
+"""The tabular processors users name in ``make_target(..., processor=...)``.
+
+Each picks its pandas or polars backend from ``dataframe_type`` when it is built.
+"""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+from . import pandas_backend, polars_backend
+from .base import BinaryFormatProcessor, DataFrameType, FileProcessor, check_dataframe_type
+
+DEFAULT_PARQUET_COMPRESSION = 'zstd'
+"""gokart wrote gzip, ~50x slower to write and larger; zstd files still load in gokart 1.12.2."""
+
+_UNCOMPRESSED = frozenset({'none', 'uncompressed'})
+
+
+class _FrontProcessor(BinaryFormatProcessor):
+    """Delegates to the backend chosen at construction."""
+
+    _backend: FileProcessor
+
+    def load(self, file: IO[bytes]) -> Any:
+        return self._backend.load(file)
+
+    def dump(self, obj: Any, file: IO[bytes]) -> None:
+        self._backend.dump(obj, file)
+
+
+class CsvFileProcessor(_FrontProcessor):
+    """CSV (``sep=','``) or TSV (``sep='\\t'``) with a header and without the index."""
+
+    def __init__(self, sep: str = ',', encoding: str = 'utf-8', dataframe_type: DataFrameType = 'pandas') -> None:
+        self._sep = sep
+        self._encoding = encoding
+        if check_dataframe_type(dataframe_type) == 'pandas':
+            self._backend = pandas_backend.PandasCsv(sep, encoding)
+        else:
+            self._backend = polars_backend.PolarsCsv(sep, encoding, lazy=dataframe_type == 'polars-lazy')
+
+
+class JsonFileProcessor(_FrontProcessor):
+    """JSON; ``orient='records'`` writes JSON lines (``.ndjson``/``.jsonl``)."""
+
+    def __init__(self, orient: str | None = None, dataframe_type: DataFrameType = 'pandas') -> None:
+        self._orient = orient
+        if check_dataframe_type(dataframe_type) == 'pandas':
+            self._backend = pandas_backend.PandasJson(orient)
+        else:
+            self._backend = polars_backend.PolarsJson(orient, lazy=dataframe_type == 'polars-lazy')
+
+
+class ParquetFileProcessor(_FrontProcessor):
+    """Parquet without the pandas index.
+
+    ``compression=None`` means ``DEFAULT_PARQUET_COMPRESSION`` (zstd); pass ``'gzip'`` for
+    gokart's files, or ``'none'`` for no compression.
+    """
+
+    def __init__(self, engine: str = 'pyarrow', compression: str | None = None, dataframe_type: DataFrameType = 'pandas') -> None:
+        self._engine = engine
+        self._compression = compression
+        codec = compression or DEFAULT_PARQUET_COMPRESSION
+        uncompressed = codec.lower() in _UNCOMPRESSED
+        if check_dataframe_type(dataframe_type) == 'pandas':
+            self._backend = pandas_backend.PandasParquet(engine, None if uncompressed else codec)
+        else:
+            self._backend = polars_backend.PolarsParquet('uncompressed' if uncompressed else codec, lazy=dataframe_type == 'polars-lazy')
+
+
+class FeatherFileProcessor(_FrontProcessor):
+    """Feather (Arrow IPC); pandas frames keep their index when ``store_index_in_feather``."""
+
+    def __init__(self, store_index_in_feather: bool, dataframe_type: DataFrameType = 'pandas') -> None:
+        self._store_index_in_feather = store_index_in_feather
+        if check_dataframe_type(dataframe_type) == 'pandas':
+            self._backend = pandas_backend.PandasFeather(store_index_in_feather)
+        else:
+            self._backend = polars_backend.PolarsFeather(lazy=dataframe_type == 'polars-lazy')
