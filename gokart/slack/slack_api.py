@@ -1,0 +1,98 @@
+"""A small client for the two Slack calls gokart needs: find a channel, post a text file to it."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+logger = logging.getLogger(__name__)
+
+API_URL_ENVIRONMENT_VARIABLE = 'GOKART_SLACK_API_URL'
+# conversations.list is paginated; stop after this many pages so a misbehaving server cannot loop us forever.
+_MAX_CHANNEL_PAGES = 100
+
+
+class ChannelListNotLoadedError(RuntimeError):
+    """conversations.list answered with an error."""
+
+
+class ChannelNotFoundError(RuntimeError):
+    """No public, unarchived channel has the configured name."""
+
+
+class FileNotUploadedError(RuntimeError):
+    """The report file could not be uploaded."""
+
+
+class SlackAPI:
+    """Posts snippets to one channel. Every failure is logged as a warning: a report must never fail a run.
+
+    The channel id is looked up once, at construction, so a wrong token or channel shows up when the
+    job starts rather than when it ends.
+    """
+
+    def __init__(self, token: str, channel: str, to_user: str, base_url: str | None = None) -> None:
+        self._client = _make_client(token, base_url)
+        self._channel = channel.lstrip('#')
+        self._to_user = to_user
+        self._channel_id: str | None = None
+        try:
+            self._channel_id = self._get_channel_id()
+        except Exception as e:
+            logger.warning(f'The job will start without slack notification: {e}')
+
+    @property
+    def channel_id(self) -> str | None:
+        """The id of the configured channel, or None when the lookup failed."""
+        return self._channel_id
+
+    def send_snippet(self, comment: str, title: str, content: str) -> None:
+        """Upload ``content`` as a file named ``title``, with ``comment`` (and the user mention) as the message."""
+        try:
+            if self._channel_id is None:
+                raise ChannelNotFoundError(f'Channel {self._channel} is not found in public channels.')
+            response = self._client.files_upload_v2(
+                channel=self._channel_id,
+                title=title,
+                filename=title,
+                content=content,
+                initial_comment=self._mention() + comment,
+            )
+            if not response.get('ok', False):
+                raise FileNotUploadedError(f'File was not uploaded. The error reason is "{response.get("error")}".')
+        except Exception as e:
+            logger.warning(f'Failed to send slack notification: {e}')
+
+    def _mention(self) -> str:
+        if not self._to_user:
+            return ''
+        return f'<@{self._to_user.lstrip("@")}> '
+
+    def _get_channel_id(self) -> str:
+        cursor: str | None = None
+        for _ in range(_MAX_CHANNEL_PAGES):
+            response = self._client.conversations_list(exclude_archived=True, limit=100, cursor=cursor)
+            if not response.get('ok', False):
+                raise ChannelListNotLoadedError(f'Error while loading channels. The error reason is "{response.get("error")}".')
+            for channel in response.get('channels') or []:
+                if channel.get('name') == self._channel:
+                    return str(channel['id'])
+            cursor = (response.get('response_metadata') or {}).get('next_cursor') or None
+            if cursor is None:
+                break
+        raise ChannelNotFoundError(f'Channel {self._channel} is not found in public channels.')
+
+
+def _make_client(token: str, base_url: str | None) -> WebClient:
+    # slack-sdk is the optional extra gokart[slack]; import it only when a notification is configured.
+    from slack_sdk import WebClient
+
+    url = base_url or os.environ.get(API_URL_ENVIRONMENT_VARIABLE) or None
+    kwargs: dict[str, Any] = {'token': token}
+    if url:
+        kwargs['base_url'] = url if url.endswith('/') else url + '/'
+    return WebClient(**kwargs)
