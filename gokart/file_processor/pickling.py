@@ -93,7 +93,11 @@ def load_pickle(file: IO[bytes], decompress: StreamWrapper | None = None) -> Any
         file.seek(start)
         stream = decompress(file) if decompress else file
         try:
-            return reader(stream)
+            loaded = reader(stream)
+            if decompress:
+                # The pickle ends before the container does; reading on checks the integrity trailer.
+                stream.read()
+            return loaded
         except Exception as error:  # each reader fails in its own way; the next one may succeed
             errors.append(error)
     raise FileLoadError(f'The file is not a readable pickle: {errors[0]!r}') from errors[0]
