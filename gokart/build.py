@@ -1,0 +1,294 @@
+"""``gokart.build``: run a task and its requirements in this process and return what it dumped."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import os
+from dataclasses import dataclass
+from logging import getLogger
+from typing import Any, Literal, TypeVar, overload
+
+import backoff
+import luigi
+from luigi import rpc, scheduler
+
+from gokart.errors import GokartBuildError, HasLockedTaskException, TaskLockException
+from gokart.execution import execute
+from gokart.task import TaskOnKart
+
+T = TypeVar('T')
+
+logger: logging.Logger = getLogger(__name__)
+
+# Options of our executor; any other keyword goes to luigi.build and selects the luigi path.
+_EXECUTOR_OPTIONS = frozenset({'workers', 'parallel', 'executor', 'progress'})
+
+
+class LoggerConfig:
+    """Silence logging below ``level`` for the duration of a build, then restore what was there."""
+
+    def __init__(self, level: int) -> None:
+        self.logger = getLogger(__name__)
+        self.default_level = self.logger.level
+        self.level = level
+        self._previous_disable = logging.root.manager.disable
+
+    def __enter__(self) -> LoggerConfig:
+        logging.disable(self.level - 10)
+        self.logger.setLevel(self.level)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        logging.disable(self._previous_disable)
+        self.logger.setLevel(self.default_level)
+
+
+class TaskDumpMode(enum.Enum):
+    TREE = 'tree'
+    TABLE = 'table'
+    NONE = 'none'
+
+
+class TaskDumpOutputType(enum.Enum):
+    PRINT = 'print'
+    DUMP = 'dump'
+    NONE = 'none'
+
+
+@dataclass
+class TaskDumpConfig:
+    mode: TaskDumpMode = TaskDumpMode.NONE
+    output_type: TaskDumpOutputType = TaskDumpOutputType.NONE
+
+
+class WorkerSchedulerFactory:
+    """What luigi.build / luigi's command line use to make schedulers and workers on the luigi path."""
+
+    def create_local_scheduler(self) -> scheduler.Scheduler:
+        return scheduler.Scheduler(prune_on_get_work=True, record_task_history=False)
+
+    def create_remote_scheduler(self, url: str) -> rpc.RemoteScheduler:
+        return rpc.RemoteScheduler(url)
+
+    def create_worker(self, scheduler: scheduler.Scheduler, worker_processes: int, assistant: bool = False) -> Any:
+        from gokart.worker import Worker
+
+        return Worker(scheduler=scheduler, worker_processes=worker_processes, assistant=assistant)
+
+
+@overload
+def build(
+    task: TaskOnKart[T],
+    return_value: Literal[True] = True,
+    reset_register: bool = True,
+    log_level: int = logging.ERROR,
+    task_lock_exception_max_tries: int = 10,
+    task_lock_exception_max_wait_seconds: int = 600,
+    task_dump_config: TaskDumpConfig = TaskDumpConfig(),
+    **env_params: Any,
+) -> T: ...
+
+
+@overload
+def build(
+    task: TaskOnKart[T],
+    return_value: Literal[False],
+    reset_register: bool = True,
+    log_level: int = logging.ERROR,
+    task_lock_exception_max_tries: int = 10,
+    task_lock_exception_max_wait_seconds: int = 600,
+    task_dump_config: TaskDumpConfig = TaskDumpConfig(),
+    **env_params: Any,
+) -> None: ...
+
+
+def build(
+    task: TaskOnKart[Any],
+    return_value: bool = True,
+    reset_register: bool = True,
+    log_level: int = logging.ERROR,
+    task_lock_exception_max_tries: int = 10,
+    task_lock_exception_max_wait_seconds: int = 600,
+    task_dump_config: TaskDumpConfig = TaskDumpConfig(),
+    **env_params: Any,
+) -> Any:
+    """Run ``task`` and whatever it needs, then return its loaded output (``None`` with ``return_value=False``).
+
+    ``workers=N`` runs independent tasks at once: forked processes by default (CPU-bound work),
+    threads with ``parallel='thread'`` (I/O-bound work). Any other luigi option (``scheduler_host``,
+    ``local_scheduler=False``, ...) runs the build through luigi's own scheduler and worker instead,
+    as does ``executor='luigi'`` or the environment variable ``GOKART_EXECUTOR=luigi``.
+    Any failure raises ``GokartBuildError`` with every task's exception in ``raised_exceptions``.
+    """
+    if reset_register:
+        _deduplicate_task_register()
+    with LoggerConfig(level=log_level):
+        process_task_info(task, task_dump_config)
+
+        @backoff.on_exception(
+            backoff.expo,
+            HasLockedTaskException,
+            max_tries=task_lock_exception_max_tries,
+            max_time=task_lock_exception_max_wait_seconds,
+            jitter=backoff.full_jitter,
+        )
+        def _build_once() -> None:
+            _run(task, env_params)
+
+        _build_once()
+    if not return_value:
+        return None
+    return _load_output(task)
+
+
+def _run(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
+    executor = env_params.get('executor') or os.environ.get('GOKART_EXECUTOR', 'gokart')
+    if executor == 'luigi' or set(env_params) - _EXECUTOR_OPTIONS:
+        _run_with_luigi(task, {k: v for k, v in env_params.items() if k not in ('executor', 'parallel', 'progress')})
+        return
+    from gokart.progress import progress_listener
+
+    with progress_listener(env_params.get('progress')) as listener:
+        outcome = execute(
+            [task], workers=int(env_params.get('workers', 1)), parallel=str(env_params.get('parallel', 'process')), listener=listener
+        )
+    exceptions = outcome.exceptions_by_task()
+    if any(isinstance(e, TaskLockException) for e in exceptions.values()):
+        raise HasLockedTaskException()
+    if exceptions or outcome.not_run and not outcome.missing_external:
+        raise GokartBuildError(outcome.summary(), _by_unique_id(exceptions))
+
+
+def _run_with_luigi(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
+    collected: dict[Any, list[BaseException]] = {}
+    lock_collision = False
+
+    @TaskOnKart.event_handler(luigi.Event.FAILURE)
+    def _collect(failed_task: Any, exception: BaseException) -> None:
+        nonlocal lock_collision
+        if isinstance(exception, TaskLockException):
+            lock_collision = True
+        else:
+            collected.setdefault(failed_task, []).append(exception)
+
+    try:
+        luigi_params = {'local_scheduler': True, **env_params}
+        result = luigi.build(
+            [task],
+            worker_scheduler_factory=WorkerSchedulerFactory(),
+            detailed_summary=True,
+            log_level=logging.getLevelName(logger.getEffectiveLevel()),
+            **luigi_params,
+        )
+    finally:
+        TaskOnKart.remove_event_handler(luigi.Event.FAILURE, _collect)
+    if lock_collision:
+        raise HasLockedTaskException()
+    if result.status in (luigi.LuigiStatusCode.FAILED, luigi.LuigiStatusCode.FAILED_AND_SCHEDULING_FAILED, luigi.LuigiStatusCode.SCHEDULING_FAILED):
+        raise GokartBuildError(result.summary_text, {t.make_unique_id(): [e for e in es if isinstance(e, Exception)] for t, es in collected.items()})
+
+
+def _by_unique_id(exceptions: dict[Any, BaseException]) -> dict[str, list[Exception]]:
+    found: dict[str, list[Exception]] = {}
+    for task, exception in exceptions.items():
+        key = task.make_unique_id() if isinstance(task, TaskOnKart) else str(task.task_id)
+        if isinstance(exception, Exception):
+            found.setdefault(key, []).append(exception)
+    return found
+
+
+def _load_output(task: TaskOnKart[Any]) -> Any:
+    output = task.output()
+    if isinstance(output, luigi.target.Target):
+        return task._load_one(output)
+    if isinstance(output, (list, tuple)):
+        return [task._load_one(t) for t in output if isinstance(t, luigi.target.Target)]
+    if isinstance(output, dict):
+        return {k: task._load_one(t) for k, t in output.items() if isinstance(t, luigi.target.Target)}
+    raise ValueError(f'output type is not supported: {type(output)}')
+
+
+def process_task_info(task: TaskOnKart[Any], task_dump_config: TaskDumpConfig = TaskDumpConfig()) -> None:
+    """Print or dump the task tree or table before a build, as ``task_dump_config`` asks."""
+    mode, output_type = task_dump_config.mode, task_dump_config.output_type
+    if mode == TaskDumpMode.NONE and output_type == TaskDumpOutputType.NONE:
+        return
+    from gokart.tree.task_info import dump_task_info_table, make_task_info_as_table, make_task_info_as_tree_str
+
+    directory = os.path.join(task.workspace_directory, 'log', 'task_info')
+    if mode == TaskDumpMode.TREE and output_type == TaskDumpOutputType.PRINT:
+        _log_through_stderr(make_task_info_as_tree_str(task))
+    elif mode == TaskDumpMode.TABLE and output_type == TaskDumpOutputType.PRINT:
+        _log_through_stderr(make_task_info_as_table(task).to_csv(index=False, sep='\t'))
+    elif mode == TaskDumpMode.TREE and output_type == TaskDumpOutputType.DUMP:
+        # gokart 1.12 named this file with a bare TaskOnKart's id; the root task's own id is used here.
+        _write_text(os.path.join(directory, f'{type(task).__name__}_{task.make_unique_id()}.txt'), make_task_info_as_tree_str(task))
+    elif mode == TaskDumpMode.TABLE and output_type == TaskDumpOutputType.DUMP:
+        dump_task_info_table(task, os.path.join(directory, f'{type(task).__name__}.pkl'))
+    else:
+        raise ValueError(f'Unsupported TaskDumpConfig: {task_dump_config}')
+
+
+def _write_text(path: str, text: str) -> None:
+    from gokart import storage
+
+    with storage.atomic_write(path) as f:
+        f.write(text.encode())
+
+
+def _log_through_stderr(message: str) -> None:
+    handler = logging.StreamHandler()
+    logger.addHandler(handler)
+    try:
+        level = logger.level
+        logger.setLevel(logging.INFO)
+        with _logging_enabled():
+            logger.info(message)
+        logger.setLevel(level)
+    finally:
+        logger.removeHandler(handler)
+
+
+class _logging_enabled:
+    def __enter__(self) -> None:
+        self._previous = logging.root.manager.disable
+        logging.disable(logging.NOTSET)
+
+    def __exit__(self, *exc: Any) -> None:
+        logging.disable(self._previous)
+
+
+def _deduplicate_task_register() -> None:
+    """Keep one class per task family: the latest definition and the classes it derives from.
+
+    Notebooks redefine task classes; two unrelated classes with one family would make luigi's
+    lookups ambiguous. gokart 1.12 emptied the register of user classes, which broke
+    ``restore``, command-line lookup and dynamic requirements after a build; this keeps them working.
+    """
+    from luigi.task_register import Register
+
+    kept: list[Any] = []
+    latest: dict[str, Any] = {}
+    for task_class in reversed(Register._reg):
+        family = task_class.get_task_family()
+        newest = latest.get(family)
+        if newest is None:
+            latest[family] = task_class
+            kept.append(task_class)
+        elif issubclass(newest, task_class):
+            kept.append(task_class)
+    Register._reg = list(reversed(kept))
+
+
+__all__ = [
+    'build',
+    'GokartBuildError',
+    'HasLockedTaskException',
+    'WorkerSchedulerFactory',
+    'TaskDumpConfig',
+    'TaskDumpMode',
+    'TaskDumpOutputType',
+    'process_task_info',
+    'LoggerConfig',
+]

@@ -1,0 +1,301 @@
+"""Run a planned DAG in this process, or on a pool of forked processes or threads.
+
+Each task runs as luigi's worker runs it: START, ``run()`` (following dynamic requirements that a
+generator ``run()`` yields), PROCESSING_TIME, SUCCESS, or FAILURE with the exception, so user event
+handlers behave the same. A failed task stops only the tasks that depend on it; independent
+branches go on, and every exception is reported.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import time
+import traceback
+import types
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import luigi
+from luigi.task import getpaths
+
+from gokart.errors import DependencyCycleError, GokartError, describe_task
+from gokart.execution.plan import Plan, TaskState, make_plan
+from gokart.utils import flatten
+
+logger = logging.getLogger('gokart.build')
+
+
+class ExecutionListener(Protocol):
+    """Receives progress of a build (the progress display implements it)."""
+
+    def planned(self, plan: Plan) -> None: ...
+
+    def started(self, task: Any) -> None: ...
+
+    def finished(self, task: Any, succeeded: bool) -> None: ...
+
+
+@dataclass
+class BuildOutcome:
+    """What happened to each task of a build."""
+
+    plan: Plan
+    succeeded: list[Any] = field(default_factory=list)
+    failed: dict[int, BaseException] = field(default_factory=dict)
+    not_run: list[int] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not any(t.state is TaskState.BROKEN for t in self.plan.tasks)
+
+    @property
+    def missing_external(self) -> list[Any]:
+        return [t.task for t in self.plan.tasks if t.state is TaskState.MISSING_EXTERNAL]
+
+    def exceptions_by_task(self) -> dict[Any, BaseException]:
+        found = {self.plan.tasks[i].task: e for i, e in self.failed.items()}
+        for node in self.plan.tasks:
+            if node.state is TaskState.BROKEN and node.error is not None:
+                found[node.task] = node.error
+        return found
+
+    def summary(self) -> str:
+        plan = self.plan
+        lines = ['', '===== gokart Execution Summary =====', '', f'Scheduled {len(plan.tasks)} tasks of which:']
+        complete = [t.task for t in plan.tasks if t.state is TaskState.COMPLETE]
+        for label, tasks in (
+            ('complete ones were encountered', complete),
+            ('ran successfully', self.succeeded),
+            ('failed', [plan.tasks[i].task for i in self.failed] + [t.task for t in plan.tasks if t.state is TaskState.BROKEN]),
+            ('were left pending because a dependency failed or is missing', [plan.tasks[i].task for i in self.not_run]),
+            ('external dependencies are missing', self.missing_external),
+        ):
+            if tasks:
+                lines.append(f'* {len(tasks)} {label}:')
+                lines.extend(f'    - {describe_task(t)}' for t in tasks[:20])
+                if len(tasks) > 20:
+                    lines.append(f'    - ... and {len(tasks) - 20} more')
+        lines += ['', 'This progress looks :)' if self.ok and not self.not_run else 'This progress looks :( because some tasks failed or did not run']
+        lines += ['', '===== gokart Execution Summary =====', '']
+        return '\n'.join(lines)
+
+
+def execute(roots: list[Any], workers: int = 1, parallel: str = 'process', listener: ExecutionListener | None = None) -> BuildOutcome:
+    """Plan the DAG under ``roots`` and run what is not complete, on ``workers`` processes or threads."""
+    plan = make_plan(roots)
+    if listener is not None:
+        listener.planned(plan)
+    outcome = BuildOutcome(plan=plan)
+    pending = [i for i, node in enumerate(plan.tasks) if node.state is TaskState.PENDING]
+    if not pending:
+        return outcome
+    if workers <= 1 or len(pending) == 1:
+        runner: _Runner = _SerialRunner()
+    elif parallel == 'thread':
+        runner = _PoolRunner(ThreadPoolExecutor(max_workers=workers), workers, in_process=True)
+    else:
+        runner = _PoolRunner(_fork_pool(plan, workers), workers, in_process=False)
+    try:
+        _schedule(plan, outcome, runner, listener)
+    finally:
+        runner.close()
+    return outcome
+
+
+def run_task(task: Any) -> None:
+    """Run one task as luigi's worker does, firing its events; re-raise its exception after FAILURE."""
+    try:
+        task.trigger_event(luigi.Event.START, task)
+        started = time.time()
+        result = task.run()
+        if isinstance(result, types.GeneratorType):
+            _follow_dynamic_requirements(task, result)
+        task.trigger_event(luigi.Event.PROCESSING_TIME, task, time.time() - started)
+        task.trigger_event(luigi.Event.SUCCESS, task)
+    except Exception as e:
+        logger.error(f'{describe_task(task)} failed:\n{traceback.format_exc()}')
+        task.trigger_event(luigi.Event.FAILURE, task, e)
+        raise
+
+
+def _follow_dynamic_requirements(task: Any, generator: types.GeneratorType[Any, Any, Any]) -> None:
+    """Build what a generator ``run()`` yields, then send it the outputs, until it returns."""
+    to_send = None
+    while True:
+        try:
+            requirements = generator.send(to_send)
+        except StopIteration:
+            return
+        outcome = execute(flatten(requirements), workers=1)
+        if not outcome.ok or outcome.not_run or outcome.missing_external:
+            failures = outcome.exceptions_by_task()
+            detail = '; '.join(f'{describe_task(t)}: {type(e).__name__}: {e}' for t, e in failures.items()) or 'a requirement could not run'
+            raise GokartError(f'dynamic requirements yielded by {describe_task(task)} failed: {detail}')
+        to_send = getpaths(requirements)
+
+
+class _Runner(Protocol):
+    capacity: int
+
+    def submit(self, index: int, task: Any) -> Future[Any]: ...
+
+    def close(self) -> None: ...
+
+
+def _schedule(plan: Plan, outcome: BuildOutcome, runner: _Runner, listener: ExecutionListener | None) -> None:
+    nodes = plan.tasks
+    waiting_on = [sum(1 for r in node.requirements if nodes[r].state is not TaskState.COMPLETE) for node in nodes]
+    ready = deque(i for i, node in enumerate(nodes) if node.state is TaskState.PENDING and waiting_on[i] == 0)
+    running: dict[Future[Any], int] = {}
+    finished: set[int] = set()
+
+    def complete_one(index: int, error: BaseException | None) -> None:
+        finished.add(index)
+        node = nodes[index]
+        if listener is not None:
+            listener.finished(node.task, error is None)
+        if error is not None:
+            outcome.failed[index] = error
+            return
+        outcome.succeeded.append(node.task)
+        for dependent in node.dependents:
+            waiting_on[dependent] -= 1
+            if waiting_on[dependent] == 0 and nodes[dependent].state is TaskState.PENDING:
+                ready.append(dependent)
+
+    while ready or running:
+        while ready and len(running) < runner.capacity:
+            index = ready.pop()
+            if listener is not None:
+                listener.started(nodes[index].task)
+            future = runner.submit(index, nodes[index].task)
+            if future.done() and isinstance(runner, _SerialRunner):
+                complete_one(index, _error_of(future, nodes[index].task))
+            else:
+                running[future] = index
+        if running:
+            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for future in done:
+                index = running.pop(future)
+                complete_one(index, _error_of(future, nodes[index].task))
+
+    outcome.not_run = [i for i, node in enumerate(nodes) if node.state is TaskState.PENDING and i not in finished]
+    _raise_on_cycle(plan, outcome)
+
+
+def _raise_on_cycle(plan: Plan, outcome: BuildOutcome) -> None:
+    """Tasks left pending with no failed, broken or missing requirement below them can only be waiting on each other."""
+    if not outcome.not_run:
+        return
+    blocked = set(outcome.failed) | {i for i, n in enumerate(plan.tasks) if n.state in (TaskState.BROKEN, TaskState.MISSING_EXTERNAL)}
+    stuck = set(outcome.not_run)
+    changed = True
+    while changed:  # propagate "blocked" to everything downstream of a failure
+        changed = False
+        for i in list(stuck):
+            if any(r in blocked for r in plan.tasks[i].requirements):
+                blocked.add(i)
+                stuck.discard(i)
+                changed = True
+    if stuck:
+        names = ', '.join(describe_task(plan.tasks[i].task) for i in sorted(stuck)[:10])
+        raise DependencyCycleError(f'the requirements of these tasks form a cycle, so none of them can run: {names}')
+
+
+def _error_of(future: Future[Any], task: Any) -> BaseException | None:
+    try:
+        result = future.result()
+    except BrokenProcessPool as e:
+        return GokartError(f'the worker process running {describe_task(task)} died (killed, out of memory or crashed): {e}')
+    except BaseException as e:
+        return e
+    if isinstance(result, _ChildFailure):
+        return result.exception()
+    return None
+
+
+class _SerialRunner:
+    capacity = 1
+
+    def submit(self, index: int, task: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            run_task(task)
+            future.set_result(None)
+        except Exception as e:
+            future.set_exception(e)
+        return future
+
+    def close(self) -> None:
+        pass
+
+
+class _PoolRunner:
+    def __init__(self, pool: Any, workers: int, in_process: bool) -> None:
+        self._pool = pool
+        self.capacity = workers
+        self._in_process = in_process
+
+    def submit(self, index: int, task: Any) -> Future[Any]:
+        if self._in_process:
+            return self._pool.submit(run_task, task)  # type: ignore[no-any-return]
+        return self._pool.submit(_run_in_child, index)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+# Forked workers find their task by index in the plan they inherited at fork time, so tasks never
+# need to be picklable; only the index goes down the pipe and only the outcome comes back.
+_forked_plan: Plan | None = None
+
+
+def _fork_pool(plan: Plan, workers: int) -> ProcessPoolExecutor:
+    import multiprocessing
+
+    global _forked_plan
+    _forked_plan = plan
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context('fork'), initializer=_reset_child_state)
+
+
+def _reset_child_state() -> None:
+    # luigi reseeds each forked child; the seed is fixed again at START anyway.
+    import random
+
+    random.seed((os.getpid(), time.time()))
+
+
+@dataclass
+class _ChildFailure:
+    payload: bytes | None
+    description: str
+
+    def exception(self) -> BaseException:
+        if self.payload is not None:
+            try:
+                return pickle.loads(self.payload)  # type: ignore[no-any-return]
+            except Exception:
+                pass
+        return GokartError(self.description)
+
+
+def _run_in_child(index: int) -> _ChildFailure | None:
+    assert _forked_plan is not None
+    task = _forked_plan.tasks[index].task
+    try:
+        run_task(task)
+    except Exception as e:
+        try:
+            payload: bytes | None = pickle.dumps(e)
+        except Exception:
+            payload = None
+        return _ChildFailure(payload=payload, description=f'{type(e).__name__}: {e}\n{traceback.format_exc()}')
+    return None
+
+

@@ -1,0 +1,133 @@
+"""Plan a build: which tasks of the DAG are already complete and which must run, in dependency order.
+
+The walk is breadth first and iterative, so its cost is linear in the number of tasks and edges
+and it has no recursion limit. As luigi does, the requirements of a complete task are not looked
+at. Completion checks of one level run in threads when outputs are on remote storage, where each
+check is a network round trip.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import luigi
+
+from gokart.errors import RequiresError
+from gokart.utils import flatten
+
+logger = logging.getLogger(__name__)
+
+_REMOTE_CHECK_THREADS = 32
+
+
+class TaskState(enum.Enum):
+    COMPLETE = 'complete'  # outputs existed before the build
+    PENDING = 'pending'  # must run
+    MISSING_EXTERNAL = 'missing_external'  # an external task whose data is missing: nothing can make it
+    BROKEN = 'broken'  # complete() or requires() raised
+
+
+@dataclass
+class PlannedTask:
+    task: Any
+    state: TaskState
+    requirements: list[int] = field(default_factory=list)
+    dependents: list[int] = field(default_factory=list)
+    error: BaseException | None = None
+
+
+@dataclass
+class Plan:
+    """The tasks reachable from the roots through incomplete tasks; ``roots`` index ``tasks``."""
+
+    tasks: list[PlannedTask]
+    roots: list[int]
+
+    def count(self, state: TaskState) -> int:
+        return sum(1 for t in self.tasks if t.state is state)
+
+
+def make_plan(roots: list[Any]) -> Plan:
+    index: dict[Any, int] = {}
+    planned: list[PlannedTask] = []
+
+    def add(task: Any) -> int:
+        position = index.get(task)
+        if position is None:
+            position = index[task] = len(planned)
+            planned.append(PlannedTask(task=task, state=TaskState.PENDING))
+            frontier.append(position)
+        return position
+
+    frontier: list[int] = []
+    root_positions = [add(root) for root in roots]
+    while frontier:
+        level, frontier = frontier, []
+        for position, (complete, error) in zip(level, _check_completion([planned[p].task for p in level])):
+            node = planned[position]
+            if error is not None:
+                node.state, node.error = TaskState.BROKEN, error
+                continue
+            if complete:
+                node.state = TaskState.COMPLETE
+                continue
+            if _is_external(node.task):
+                node.state = TaskState.MISSING_EXTERNAL
+                node.task.trigger_event(luigi.Event.DEPENDENCY_MISSING, node.task)
+                continue
+            try:
+                requirements = _requirements_of(node.task)
+            except BaseException as e:
+                node.state, node.error = TaskState.BROKEN, e
+                continue
+            for requirement in requirements:
+                node.task.trigger_event(luigi.Event.DEPENDENCY_DISCOVERED, node.task, requirement)
+                required = add(requirement)
+                node.requirements.append(required)
+                planned[required].dependents.append(position)
+    return Plan(tasks=planned, roots=root_positions)
+
+
+def _requirements_of(task: Any) -> list[Any]:
+    try:
+        requirements = flatten(task.requires())
+    except Exception as e:
+        raise RequiresError(f'requires() of {_name(task)} raised {type(e).__name__}: {e}') from e
+    for requirement in requirements:
+        if not isinstance(requirement, luigi.Task):
+            raise RequiresError(f'requires() of {_name(task)} must return luigi tasks, but it returned {type(requirement)}.')
+    return requirements
+
+
+def _check_completion(tasks: list[Any]) -> list[tuple[bool, BaseException | None]]:
+    if len(tasks) > 1 and any(_is_remote(t) for t in tasks[:8]):
+        with ThreadPoolExecutor(max_workers=min(_REMOTE_CHECK_THREADS, len(tasks))) as pool:
+            return list(pool.map(_safe_complete, tasks))
+    return [_safe_complete(t) for t in tasks]
+
+
+def _safe_complete(task: Any) -> tuple[bool, BaseException | None]:
+    try:
+        return bool(task.complete()), None
+    except Exception as e:
+        logger.exception(f'complete() of {_name(task)} raised')
+        return False, e
+
+
+def _is_remote(task: Any) -> bool:
+    workspace = getattr(task, 'workspace_directory', '')
+    return isinstance(workspace, str) and '://' in workspace and not workspace.startswith('file://')
+
+
+def _is_external(task: Any) -> bool:
+    return getattr(task, 'run', None) is None
+
+
+def _name(task: Any) -> str:
+    from gokart.errors import describe_task
+
+    return describe_task(task)

@@ -1,0 +1,155 @@
+"""``gokart.run``: luigi's command line with gokart's options and exit codes that say what happened."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import luigi
+import luigi.execution_summary
+import luigi.interface
+import luigi.retcodes
+from luigi.cmdline_parser import CmdlineParser
+
+from gokart import storage
+from gokart.build import WorkerSchedulerFactory
+
+logger = logging.getLogger(__name__)
+
+
+def run(cmdline_args: list[str] | None = None, set_retcode: bool = True) -> None:
+    """Run a task from the command line (``python main.py pkg.Task --local-scheduler --param=v``); always exits.
+
+    Exit codes: 0 success or already complete, 40 a task failed, 20 missing external data,
+    30 not run, 50 scheduling error, 10 already running, 4 unhandled error.
+    """
+    cmdline_args = cmdline_args or sys.argv[1:]
+    if set_retcode:
+        _set_gokart_retcodes()
+
+    if _handle_tree_info(cmdline_args):
+        sys.exit(0)
+    if _handle_delete_unnecessary_output_files(cmdline_args):
+        sys.exit(0)
+    _handle_test_run(cmdline_args)
+
+    notifier = _start_slack_notifier()
+    try:
+        _run_and_exit(cmdline_args)
+    except SystemExit:
+        if notifier is not None:
+            _send_slack(notifier, cmdline_args)
+        raise
+
+
+def _set_gokart_retcodes() -> None:
+    retcode = luigi.retcodes.retcode
+    retcode.already_running = 10  # type: ignore[assignment]
+    retcode.missing_data = 20  # type: ignore[assignment]
+    retcode.not_run = 30  # type: ignore[assignment]
+    retcode.task_failed = 40  # type: ignore[assignment]
+    retcode.scheduling_error = 50  # type: ignore[assignment]
+
+
+def _root_task(cmdline_args: list[str]) -> Any:
+    with CmdlineParser.global_instance(cmdline_args) as cp:
+        return cp.get_task_obj()
+
+
+def _handle_tree_info(cmdline_args: list[str]) -> bool:
+    from gokart.info import tree_info
+
+    with CmdlineParser.global_instance(cmdline_args) as cp:
+        info = tree_info()
+        mode = info.mode
+        if not mode:
+            return False
+        if mode not in ('simple', 'all'):
+            raise ValueError(f'--tree-info-mode must be "simple" or "all", but "{mode}" is passed.')
+        from gokart.tree.task_info import make_task_info_as_tree_str
+
+        task = cp.get_task_obj()
+        text = make_task_info_as_tree_str(task, details=(mode == 'all'))
+        target = info.output()
+        target.dump(text)
+        logger.info(f'output tree info: {target.path()}')
+    return True
+
+
+def _handle_delete_unnecessary_output_files(cmdline_args: list[str]) -> bool:
+    with CmdlineParser.global_instance(cmdline_args) as cp:
+        task = cp.get_task_obj()
+        if not getattr(task, 'delete_unnecessary_output_files', False):
+            return False
+        from gokart.workspace_management import delete_local_unnecessary_outputs
+
+        if storage.is_object_storage(task.workspace_directory):
+            logger.info('delete-unnecessary-output-files is not support s3/gcs.')
+        else:
+            delete_local_unnecessary_outputs(task)
+    return True
+
+
+def _handle_test_run(cmdline_args: list[str]) -> None:
+    if not any(arg.startswith('--test-run-pandas') for arg in cmdline_args):
+        return
+    from gokart.testing.check_if_run_with_empty_data_frame import try_to_run_test_for_empty_data_frame
+
+    try_to_run_test_for_empty_data_frame(cmdline_args)
+
+
+def _start_slack_notifier() -> Any:
+    try:
+        from gokart.slack.notifier import RunNotifier
+    except ImportError:
+        return None
+    try:
+        notifier = RunNotifier.from_config()
+        if notifier is not None:
+            notifier.start()
+        return notifier
+    except Exception as e:
+        logger.warning(f'Slack notification is not available: {e}')
+        return None
+
+
+def _send_slack(notifier: Any, cmdline_args: list[str]) -> None:
+    try:
+        task = _root_task(cmdline_args)
+        notifier.send(task)
+    except Exception as e:
+        logger.warning(f'Slack notification failed: {e}')
+
+
+def _run_and_exit(cmdline_args: list[str]) -> None:
+    with CmdlineParser.global_instance(cmdline_args):
+        retcodes = luigi.retcodes.retcode()
+    try:
+        worker = luigi.interface._run(cmdline_args, worker_scheduler_factory=WorkerSchedulerFactory()).worker
+    except luigi.interface.PidLockAlreadyTakenExit:
+        sys.exit(retcodes.already_running)
+    except Exception:
+        luigi.interface.InterfaceLogging.setup(luigi.interface.core())
+        logging.getLogger('luigi-interface').exception('Uncaught exception in luigi')
+        sys.exit(retcodes.unhandled_exception)
+
+    with CmdlineParser.global_instance(cmdline_args):
+        task_sets = luigi.execution_summary._summary_dict(worker)
+        root_task = luigi.execution_summary._root_task(worker)
+    happened = {status for status, tasks in task_sets.items() if tasks}
+    code = max(
+        [
+            retcodes.missing_data if 'still_pending_ext' in happened else 0,
+            retcodes.task_failed if 'failed' in happened else 0,
+            retcodes.already_running if 'run_by_other_worker' in happened else 0,
+            retcodes.scheduling_error if 'scheduling_error' in happened else 0,
+            retcodes.not_run if 'not_run' in happened else 0,
+        ]
+    )
+    if code == 0 and root_task not in task_sets['completed'] and root_task not in task_sets['already_done']:
+        sys.exit(retcodes.not_run)
+    sys.exit(code)
+
+
+__all__ = ['run']

@@ -1,0 +1,98 @@
+"""The ``log/`` records of each run, written by luigi event handlers on TaskOnKart.
+
+START writes the task parameters and module versions and fixes the random seed; PROCESSING_TIME
+writes the seconds spent in ``run()``; SUCCESS writes ``task_log`` with the output paths. The seed
+is set last, right before ``run()``, so that nothing drawn while writing the records shifts the
+random stream the task sees (a gokart 1.12 defect this fixes).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from typing import Any
+
+import luigi
+
+from gokart.utils import flatten
+
+logger = logging.getLogger(__name__)
+
+_module_versions_cache: tuple[int, str] | None = None
+
+
+def register(task_class: Any) -> None:
+    """Attach the record writers to ``task_class`` (once; luigi keeps handlers in a set)."""
+    task_class.event_handler(luigi.Event.START)(on_start)
+    task_class.event_handler(luigi.Event.PROCESSING_TIME)(on_processing_time)
+    task_class.event_handler(luigi.Event.SUCCESS)(on_success)
+    task_class.event_handler(luigi.Event.FAILURE)(on_failure)
+
+
+def on_start(task: Any) -> None:
+    if task.should_dump_supplementary_log_files:
+        task.dump(task.to_str_params(only_significant=True), task._log_target('task_params'))
+        task.dump(module_versions(), task._log_target('module_versions', 'txt'))
+    seed = random_seed_of(task)
+    succeeded = try_set_seed(list(task.fix_random_seed_methods), seed)
+    if task.should_dump_supplementary_log_files:
+        task.dump({'seed': seed, 'seed_methods': succeeded}, task._log_target('random_seed'))
+        # Writing the record must not move the streams the task will draw from.
+        try_set_seed(succeeded, seed)
+
+
+def on_processing_time(task: Any, processing_time: float) -> None:
+    if task.should_dump_supplementary_log_files:
+        task.dump(processing_time, task._log_target('processing_time'))
+
+
+def on_success(task: Any) -> None:
+    task.task_log['file_path'] = [target.path() for target in flatten(task.output())]
+    if task.should_dump_supplementary_log_files:
+        task.dump(task.task_log, task._log_target('task_log'))
+
+
+def on_failure(task: Any, exception: BaseException) -> None:
+    logger.info(f'FAILURE:\n    task name={type(task).__name__}\n    unique id={task.make_unique_id()}')
+
+
+def random_seed_of(task: Any) -> int:
+    """``fix_random_seed_value`` when set (0 included), else derived from the unique id."""
+    if task.fix_random_seed_value != task.FIX_RANDOM_SEED_VALUE_NONE_MAGIC_NUMBER:
+        return int(task.fix_random_seed_value)
+    return int(task.make_unique_id(), 16) % (2**32 - 1)
+
+
+def try_set_seed(methods: list[str], seed: int) -> list[str]:
+    """Call each dotted callable with ``seed``; return the names that could be called."""
+    succeeded = []
+    for method_name in methods:
+        try:
+            module_name, *attributes = method_name.split('.')
+            obj: Any = importlib.import_module(module_name)
+            for attribute in attributes:
+                obj = getattr(obj, attribute)
+            obj(seed)
+            succeeded.append(method_name)
+        except (ModuleNotFoundError, AttributeError):
+            continue
+    return succeeded
+
+
+def module_versions() -> str:
+    """``name==version`` of every imported top-level module that has a ``__version__``, one per line."""
+    global _module_versions_cache
+    count = len(sys.modules)
+    if _module_versions_cache is not None and _module_versions_cache[0] == count:
+        return _module_versions_cache[1]
+    lines = []
+    for name, module in sorted(list(sys.modules.items())):
+        if '.' in name or name.startswith('_') or module is None:
+            continue
+        version = getattr(module, '__version__', None)
+        if isinstance(version, str):
+            lines.append(f'{name}=={version}')
+    text = '\n'.join(lines)
+    _module_versions_cache = (count, text)
+    return text

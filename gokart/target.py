@@ -1,0 +1,328 @@
+"""Targets: where one output lives, how it is read and written, and its lock.
+
+A target joins a location (a local path or any fsspec URL, see ``gokart.storage``), a file
+processor (``gokart.file_processor``, chosen by extension) and the Redis lock parameters of the
+cache entry. Every write is atomic: a crash mid-dump never leaves an output that counts as complete.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import zipfile
+from abc import abstractmethod
+from collections.abc import Callable
+from datetime import datetime
+from typing import IO, TYPE_CHECKING, Any
+
+import luigi
+
+from gokart import storage
+from gokart.conflict_prevention_lock.task_lock import TaskLockParams, make_task_lock_params
+from gokart.conflict_prevention_lock.task_lock_wrappers import wrap_dump_with_lock, wrap_load_with_lock, wrap_remove_with_lock
+from gokart.errors import CorruptOutputError, OutputNotFoundError
+
+if TYPE_CHECKING:
+    from gokart.file_processor import FileProcessor
+
+_NO_LOCK = make_task_lock_params(file_path='', unique_id=None)
+
+
+class TargetOnKart(luigi.target.Target):
+    """One output of a task: ``exists``, ``load``, ``dump``, ``remove``, ``last_modification_time``, ``path``."""
+
+    def exists(self) -> bool:
+        return self._exists()
+
+    def load(self) -> Any:
+        return wrap_load_with_lock(func=self._load, task_lock_params=self._get_task_lock_params())()
+
+    def dump(
+        self,
+        obj: Any,
+        lock_at_dump: bool = True,
+        task_params: dict[str, str] | None = None,
+        custom_labels: dict[str, Any] | None = None,
+        required_task_outputs: Any = None,
+    ) -> None:
+        if lock_at_dump:
+            wrap_dump_with_lock(func=self._dump, task_lock_params=self._get_task_lock_params(), exist_check=self.exists)(obj)
+        else:
+            self._dump(obj)
+        if self.path().startswith('gs://'):
+            from gokart.gcs_obj_metadata_client import GCSObjectMetadataClient
+
+            GCSObjectMetadataClient.add_task_state_labels(self.path(), task_params, custom_labels, required_task_outputs)
+
+    def remove(self) -> None:
+        if self.exists():
+            wrap_remove_with_lock(self._remove, task_lock_params=self._get_task_lock_params())()
+
+    def last_modification_time(self) -> datetime:
+        return self._last_modification_time()
+
+    def path(self) -> str:
+        return self._path()
+
+    @abstractmethod
+    def _exists(self) -> bool: ...
+
+    @abstractmethod
+    def _get_task_lock_params(self) -> TaskLockParams: ...
+
+    @abstractmethod
+    def _load(self) -> Any: ...
+
+    @abstractmethod
+    def _dump(self, obj: Any) -> None: ...
+
+    @abstractmethod
+    def _remove(self) -> None: ...
+
+    @abstractmethod
+    def _last_modification_time(self) -> datetime: ...
+
+    @abstractmethod
+    def _path(self) -> str: ...
+
+
+class SingleFileTarget(TargetOnKart):
+    """An output stored as one file, in the format its processor gives it."""
+
+    def __init__(self, path: str, processor: FileProcessor, task_lock_params: TaskLockParams | None = None) -> None:
+        self._file_path = path
+        self._processor = processor
+        self._task_lock_params = task_lock_params or _NO_LOCK
+
+    def _exists(self) -> bool:
+        return storage.exists(self._file_path)
+
+    def _get_task_lock_params(self) -> TaskLockParams:
+        return self._task_lock_params
+
+    def _load(self) -> Any:
+        try:
+            stream = storage.open_read(self._file_path)
+        except FileNotFoundError as e:
+            raise OutputNotFoundError(f'{self._file_path} does not exist: run the task that writes it first.') from e
+        with stream:
+            return read_with_processor(self._processor, stream, self._file_path)
+
+    def _dump(self, obj: Any) -> None:
+        with storage.atomic_write(self._file_path) as stream:
+            write_with_processor(self._processor, obj, stream)
+
+    def _remove(self) -> None:
+        storage.remove(self._file_path)
+
+    def _last_modification_time(self) -> datetime:
+        return storage.modification_time(self._file_path)
+
+    def _path(self) -> str:
+        return self._file_path
+
+
+class ModelTarget(TargetOnKart):
+    """An output saved by a user function into a zip, with the load function pickled beside it."""
+
+    def __init__(
+        self,
+        file_path: str,
+        temporary_directory: str,
+        load_function: Callable[[str], Any] | None,
+        save_function: Callable[[Any, str], Any],
+        task_lock_params: TaskLockParams | None = None,
+    ) -> None:
+        self._file_path = file_path
+        self._temporary_directory = temporary_directory
+        self._save_function = save_function
+        self._load_function = load_function
+        self._task_lock_params = task_lock_params or _NO_LOCK
+
+    def _exists(self) -> bool:
+        return storage.exists(self._file_path)
+
+    def _get_task_lock_params(self) -> TaskLockParams:
+        return self._task_lock_params
+
+    def _load(self) -> Any:
+        import dill
+
+        with self._scratch_directory() as scratch:
+            try:
+                stream = storage.open_read(self._file_path)
+            except FileNotFoundError as e:
+                raise OutputNotFoundError(f'{self._file_path} does not exist: run the task that writes it first.') from e
+            try:
+                with stream, zipfile.ZipFile(_seekable(stream)) as archive:
+                    archive.extractall(scratch)
+            except zipfile.BadZipFile as e:
+                raise CorruptOutputError(_corrupt_message(self._file_path, e)) from e
+            load_function = self._load_function
+            if not load_function:
+                with open(os.path.join(scratch, 'load_function.pkl'), 'rb') as f:
+                    load_function = dill.load(f)
+            return load_function(os.path.join(scratch, 'model.pkl'))
+
+    def _dump(self, obj: Any) -> None:
+        import dill
+
+        with self._scratch_directory() as scratch:
+            self._save_function(obj, os.path.join(scratch, 'model.pkl'))
+            with open(os.path.join(scratch, 'load_function.pkl'), 'wb') as f:
+                dill.dump(self._load_function, f)
+            with storage.atomic_write(self._file_path) as stream, zipfile.ZipFile(stream, 'w', zipfile.ZIP_DEFLATED) as archive:
+                for root, _, files in os.walk(scratch):
+                    for name in sorted(files):
+                        full = os.path.join(root, name)
+                        archive.write(full, os.path.relpath(full, scratch))
+
+    def _remove(self) -> None:
+        storage.remove(self._file_path)
+
+    def _last_modification_time(self) -> datetime:
+        return storage.modification_time(self._file_path)
+
+    def _path(self) -> str:
+        return self._file_path
+
+    def _scratch_directory(self) -> tempfile.TemporaryDirectory[str]:
+        # A fresh directory per call: two processes handling the same model never share scratch files.
+        os.makedirs(self._temporary_directory, exist_ok=True)
+        return tempfile.TemporaryDirectory(dir=self._temporary_directory)
+
+
+class LargeDataFrameProcessor:
+    """Save a DataFrame as several pickles of at most about ``max_byte`` each, and load them back in order."""
+
+    def __init__(self, max_byte: int) -> None:
+        self.max_byte = int(max_byte)
+
+    def save(self, df: Any, file_path: str) -> None:
+        import numpy as np
+
+        directory = os.path.dirname(file_path)
+        os.makedirs(directory, exist_ok=True)
+        if df.empty:
+            df.to_pickle(os.path.join(directory, 'data_0.pkl'))
+            return
+        split_size = df.values.nbytes // self.max_byte + 1
+        for i, positions in enumerate(np.array_split(np.arange(len(df)), split_size)):
+            df.iloc[positions].to_pickle(os.path.join(directory, f'data_{i}.pkl'))
+
+    @staticmethod
+    def load(file_path: str) -> Any:
+        import pandas as pd
+
+        directory = os.path.dirname(file_path)
+        parts = [name for name in os.listdir(directory) if name.startswith('data_') and name.endswith('.pkl')]
+        # Numeric order of the part index keeps the rows in their original order.
+        parts.sort(key=lambda name: int(name[len('data_') : -len('.pkl')]))
+        return pd.concat([pd.read_pickle(os.path.join(directory, name)) for name in parts])
+
+
+def make_target(
+    file_path: str,
+    unique_id: str | None = None,
+    processor: FileProcessor | None = None,
+    task_lock_params: TaskLockParams | None = None,
+    store_index_in_feather: bool = True,
+) -> TargetOnKart:
+    """A single-file target at ``file_path`` with ``_{unique_id}`` inserted before the extension."""
+    from gokart.file_processor import make_file_processor
+
+    _task_lock_params = task_lock_params if task_lock_params is not None else make_task_lock_params(file_path=file_path, unique_id=unique_id)
+    file_path = _make_file_path(file_path, unique_id)
+    _processor = processor or make_file_processor(file_path, store_index_in_feather=store_index_in_feather)
+    return SingleFileTarget(path=file_path, processor=_processor, task_lock_params=_task_lock_params)
+
+
+def make_model_target(
+    file_path: str,
+    temporary_directory: str,
+    save_function: Callable[[Any, str], Any],
+    load_function: Callable[[str], Any],
+    unique_id: str | None = None,
+    task_lock_params: TaskLockParams | None = None,
+) -> TargetOnKart:
+    """A zip target whose content ``save_function`` writes and ``load_function`` reads."""
+    _task_lock_params = task_lock_params if task_lock_params is not None else make_task_lock_params(file_path=file_path, unique_id=unique_id)
+    return ModelTarget(
+        file_path=_make_file_path(file_path, unique_id),
+        temporary_directory=temporary_directory,
+        save_function=save_function,
+        load_function=load_function,
+        task_lock_params=_task_lock_params,
+    )
+
+
+def read_with_processor(processor: FileProcessor, stream: IO[bytes], path: str) -> Any:
+    """Load through ``processor``; an unreadable file is a ``CorruptOutputError`` naming it."""
+    try:
+        return processor.load(_wrap_reader(processor, stream))
+    except (ImportError, MemoryError, CorruptOutputError):
+        raise
+    except Exception as e:
+        raise CorruptOutputError(_corrupt_message(path, e)) from e
+
+
+def write_with_processor(processor: FileProcessor, obj: Any, stream: IO[bytes]) -> None:
+    fmt = processor.format()
+    if _is_binary_format(fmt):
+        processor.dump(obj, stream)
+        return
+    writer = (fmt or luigi.format.get_default_format()).pipe_writer(_Unclosable(stream))
+    processor.dump(obj, writer)
+    writer.close()
+
+
+def _wrap_reader(processor: FileProcessor, stream: IO[bytes]) -> Any:
+    fmt = processor.format()
+    if _is_binary_format(fmt):
+        return stream
+    return (fmt or luigi.format.get_default_format()).pipe_reader(stream)
+
+
+def _is_binary_format(fmt: Any) -> bool:
+    return fmt is luigi.format.Nop or isinstance(fmt, luigi.format.NopFormat)
+
+
+def _corrupt_message(path: str, error: BaseException) -> str:
+    return (
+        f'cannot load {path}: {type(error).__name__}: {error}. The file is truncated, corrupt or not in the format its extension says; '
+        'rerun the task that writes it with rerun=True, or delete the file.'
+    )
+
+
+def _seekable(stream: IO[bytes]) -> IO[bytes]:
+    if stream.seekable():
+        return stream
+    return io.BytesIO(stream.read())
+
+
+class _Unclosable(io.RawIOBase):
+    """Lets a luigi format wrapper close its writer without closing our atomic stream."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        self._stream.write(b)
+        return len(b)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+def _make_file_path(original_path: str, unique_id: str | None = None) -> str:
+    if unique_id is not None:
+        root, ext = os.path.splitext(original_path)
+        return f'{root}_{unique_id}{ext}'
+    return original_path
+
+
+__all__ = ['TargetOnKart', 'SingleFileTarget', 'ModelTarget', 'LargeDataFrameProcessor', 'make_target', 'make_model_target']

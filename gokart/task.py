@@ -1,0 +1,487 @@
+"""TaskOnKart: the base class of every gokart task.
+
+A task is a pure description (class + parameter values). From it we derive its unique id
+(``gokart.identity``), where its outputs live (``gokart.target``) and whether it is done
+(``complete``). This module holds the built-in parameters and the user-facing methods; the
+work is delegated to the modules named above and to the run records in ``gokart.run_records``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import warnings
+from collections.abc import Callable, Generator, Iterable
+from typing import Any, Generic, TypeVar, overload
+
+import luigi
+from luigi.parameter import ParameterVisibility
+
+import gokart.target
+from gokart import identity
+from gokart.conflict_prevention_lock.task_lock import make_task_lock_params, make_task_lock_params_for_run
+from gokart.conflict_prevention_lock.task_lock_wrappers import wrap_run_with_lock
+from gokart.errors import EmptyDumpError, NotARequirementError, OutputNotFoundError
+from gokart.parameter import ExplicitBoolParameter, ListTaskInstanceParameter, TaskInstanceParameter
+from gokart.target import TargetOnKart
+from gokart.utils import flatten, get_dataframe_type_from_task, map_flattenable_items
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar('T')
+K = TypeVar('K')
+
+_NOT_COPIED_BY_CLONE = ('rerun', 'strict_check', 'modification_time_check')
+
+
+class TaskOnKart(luigi.Task, Generic[T]):
+    """Base class of gokart tasks; ``T`` is the type the task dumps.
+
+    Subclass it, declare luigi parameters and write ``run()``: ``self.load()`` reads what the
+    requirements dumped and ``self.dump(obj)`` writes this task's output under a file name that
+    carries the task's unique id.
+    """
+
+    workspace_directory = luigi.Parameter(default='./resources/', description='Root of all outputs and logs.', significant=False)
+    local_temporary_directory = luigi.Parameter(default='./resources/tmp/', description='Scratch directory for model targets.', significant=False)
+    rerun = luigi.BoolParameter(default=False, description='Delete the outputs and run again.', significant=False)
+    strict_check = luigi.BoolParameter(default=False, description='Also require every input to exist.', significant=False)
+    modification_time_check = luigi.BoolParameter(
+        default=False, description='Also require every input to be older than every output.', significant=False
+    )
+    serialized_task_definition_check = luigi.BoolParameter(
+        default=False, description='Add the source code of the task class to its unique id.', significant=False
+    )
+    delete_unnecessary_output_files = luigi.BoolParameter(
+        default=False, description='With gokart.run: delete outputs the DAG does not need, then exit.', significant=False
+    )
+    significant = luigi.BoolParameter(
+        default=True, description='When False, this task\'s id does not enter the ids of tasks that depend on it.', significant=False
+    )
+    fix_random_seed_methods = luigi.ListParameter(
+        default=['random.seed', 'numpy.random.seed'], description='Callables seeded before run().', significant=False
+    )
+    FIX_RANDOM_SEED_VALUE_NONE_MAGIC_NUMBER = -42497368
+    fix_random_seed_value = luigi.IntParameter(
+        default=FIX_RANDOM_SEED_VALUE_NONE_MAGIC_NUMBER, description='Explicit random seed.', significant=False
+    )
+    redis_host = luigi.OptionalParameter(default=None, description='Redis host for locks.', significant=False)
+    redis_port = luigi.OptionalIntParameter(default=None, description='Redis port for locks.', significant=False)
+    redis_timeout = luigi.IntParameter(default=180, description='Redis lock TTL in seconds.', significant=False)
+    fail_on_empty_dump = ExplicitBoolParameter(default=False, description='Fail when an empty DataFrame is dumped.', significant=False)
+    store_index_in_feather = ExplicitBoolParameter(default=True, description='Keep the DataFrame index in feather files.', significant=False)
+    cache_unique_id = ExplicitBoolParameter(default=True, description='Compute the unique id once.', significant=False)
+    should_dump_supplementary_log_files = ExplicitBoolParameter(
+        default=True, description='Write the log/ records of each run.', significant=False
+    )
+    complete_check_at_run = ExplicitBoolParameter(default=True, description='Skip run() when the outputs already exist.', significant=False)
+    should_lock_run = ExplicitBoolParameter(default=False, description='Hold a Redis lock for the whole run().', significant=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        _inject_task_on_kart_config(type(self), kwargs)
+        self.task_log: dict[str, Any] = {}
+        self.task_unique_id: str | None = None
+        super().__init__(*args, **kwargs)
+        self._rerun_state = bool(self.rerun)
+        self._lock_at_dump = True
+        if self.complete_check_at_run:
+            self.run = _skip_when_complete(self, self.run)  # type: ignore[method-assign]
+        if self.should_lock_run:
+            if self.redis_host is None or self.redis_port is None:
+                raise ValueError(f'{type(self).__name__}: should_lock_run needs redis_host and redis_port to be set.')
+            self._lock_at_dump = False
+            self.run = wrap_run_with_lock(self.run, make_task_lock_params_for_run(self))  # type: ignore[method-assign]
+
+    # ----- identity -------------------------------------------------------------------------
+    @classmethod
+    def get_params(cls) -> list[tuple[str, luigi.Parameter]]:
+        # luigi scans dir(cls) on every construction; the parameters of a class do not change.
+        cached = cls.__dict__.get('_gokart_params')
+        if cached is None:
+            cached = super().get_params()
+            type.__setattr__(cls, '_gokart_params', cached)
+        return cached  # type: ignore[no-any-return]
+
+    def to_str_params(self, only_significant: bool = False, only_public: bool = False) -> dict[str, str]:
+        # Cached per instance: serializing task-instance parameters walks upstream tasks, and a deep
+        # DAG would otherwise serialize each upstream task once per downstream task.
+        cache = self.__dict__.setdefault('_gokart_str_params', {})
+        key = (only_significant, only_public)
+        if key not in cache:
+            cache[key] = super().to_str_params(only_significant=only_significant, only_public=only_public)
+        return cache[key]  # type: ignore[no-any-return]
+
+    def make_unique_id(self) -> str:
+        """The md5 id of this task (see SPEC section 4); inserted into every output file name."""
+        if self.task_unique_id is not None and self.cache_unique_id:
+            return self.task_unique_id
+        return identity.unique_id(self)
+
+    def get_own_code(self) -> str:
+        return identity.own_code(type(self))
+
+    @staticmethod
+    def get_code(target_class: type) -> set[str]:
+        return identity._code_of(target_class)
+
+    # ----- dependencies and outputs ---------------------------------------------------------
+    def requires(self) -> Any:
+        """Every task held by this task's attributes (task-instance parameters), by attribute name."""
+        tasks = self.make_task_instance_dictionary()
+        return tasks or []
+
+    def make_task_instance_dictionary(self) -> dict[str, Any]:
+        return {key: value for key, value in vars(self).items() if self.is_task_on_kart(value)}
+
+    @staticmethod
+    def is_task_on_kart(value: Any) -> bool:
+        return isinstance(value, TaskOnKart) or (isinstance(value, tuple) and bool(value) and all(isinstance(v, TaskOnKart) for v in value))
+
+    def output(self) -> Any:
+        return self.make_target()
+
+    def make_target(self, relative_file_path: str | None = None, use_unique_id: bool = True, processor: Any = None) -> TargetOnKart:
+        """A target under the workspace; without a path, ``{module}/{ClassName}.pkl``."""
+        formatted_relative_file_path = (
+            relative_file_path if relative_file_path is not None else os.path.join(self.__module__.replace('.', '/'), f'{type(self).__name__}.pkl')
+        )
+        file_path = os.path.join(self.workspace_directory, formatted_relative_file_path)
+        unique_id = self.make_unique_id() if use_unique_id else None
+        if processor is None and relative_file_path is not None:
+            from gokart.file_processor import make_file_processor
+
+            processor = make_file_processor(
+                file_path, store_index_in_feather=self.store_index_in_feather, dataframe_type=_dataframe_type_of(type(self))
+            )
+        task_lock_params = make_task_lock_params(
+            file_path=file_path,
+            unique_id=unique_id,
+            redis_host=self.redis_host,
+            redis_port=self.redis_port,
+            redis_timeout=self.redis_timeout,
+            raise_task_lock_exception_on_collision=False,
+        )
+        return gokart.target.make_target(
+            file_path=file_path,
+            unique_id=unique_id,
+            processor=processor,
+            task_lock_params=task_lock_params,
+            store_index_in_feather=self.store_index_in_feather,
+        )
+
+    def make_large_data_frame_target(self, relative_file_path: str | None = None, use_unique_id: bool = True, max_byte: int = 2**26) -> TargetOnKart:
+        """A zip of pickled row chunks of about ``max_byte`` each, for frames too large for one pickle."""
+        formatted_relative_file_path = (
+            relative_file_path if relative_file_path is not None else os.path.join(self.__module__.replace('.', '/'), f'{type(self).__name__}.zip')
+        )
+        return self.make_model_target(
+            relative_file_path=formatted_relative_file_path,
+            save_function=gokart.target.LargeDataFrameProcessor(max_byte=max_byte).save,
+            load_function=gokart.target.LargeDataFrameProcessor.load,
+            use_unique_id=use_unique_id,
+        )
+
+    def make_model_target(
+        self, relative_file_path: str, save_function: Callable[[Any, str], Any], load_function: Callable[[str], Any], use_unique_id: bool = True
+    ) -> TargetOnKart:
+        """A zip target: ``save_function(obj, path)`` writes the model, ``load_function(path)`` reads it back."""
+        file_path = os.path.join(self.workspace_directory, relative_file_path)
+        if relative_file_path[-3:] != 'zip':
+            raise AssertionError(f'extension must be zip, but {relative_file_path} is passed.')
+        unique_id = self.make_unique_id() if use_unique_id else None
+        task_lock_params = make_task_lock_params(
+            file_path=file_path,
+            unique_id=unique_id,
+            redis_host=self.redis_host,
+            redis_port=self.redis_port,
+            redis_timeout=self.redis_timeout,
+            raise_task_lock_exception_on_collision=False,
+        )
+        return gokart.target.make_model_target(
+            file_path=file_path,
+            temporary_directory=self.local_temporary_directory,
+            unique_id=unique_id,
+            save_function=save_function,
+            load_function=load_function,
+            task_lock_params=task_lock_params,
+        )
+
+    # ----- completion -----------------------------------------------------------------------
+    def complete(self) -> bool:
+        """True when every output exists (and, with the strict checks, every input too and in time order).
+
+        With ``rerun=True`` the first call deletes the outputs and returns False.
+        """
+        if self._rerun_state:
+            for target in flatten(self.output()):
+                target.remove()
+            self._rerun_state = False
+            return False
+        is_completed = all(t.exists() for t in flatten(self.output()))
+        if self.strict_check or self.modification_time_check:
+            requirements = flatten(self.requires())
+            inputs = flatten(self.input())
+            is_completed = is_completed and all(task.complete() for task in requirements) and all(i.exists() for i in inputs)
+        if not self.modification_time_check or not is_completed or not self.input():
+            return is_completed
+        return self._check_modification_time()
+
+    def _check_modification_time(self) -> bool:
+        common_path = set(t.path() for t in flatten(self.input())) & set(t.path() for t in flatten(self.output()))
+        input_tasks = [t for t in flatten(self.input()) if t.path() not in common_path]
+        output_tasks = [t for t in flatten(self.output()) if t.path() not in common_path]
+        input_modification_time = max([target.last_modification_time() for target in input_tasks]) if input_tasks else None
+        output_modification_time = min([target.last_modification_time() for target in output_tasks]) if output_tasks else None
+        if input_modification_time is None or output_modification_time is None:
+            return True
+        return bool(input_modification_time <= output_modification_time)
+
+    # ----- load and dump --------------------------------------------------------------------
+    @overload
+    def load(self, target: TaskOnKart[K]) -> K: ...
+
+    @overload
+    def load(self, target: list[TaskOnKart[K]]) -> list[K]: ...
+
+    @overload
+    def load(self, target: None | str | TargetOnKart = None) -> Any: ...
+
+    def load(self, target: Any = None) -> Any:
+        """Load what requirements dumped: all inputs (None), a key of a dict ``requires()``, a task, or a list."""
+
+        def _load(targets: Any) -> Any:
+            if isinstance(targets, (list, tuple)):
+                return [_load(t) for t in targets]
+            if isinstance(targets, dict):
+                return {k: _load(t) for k, t in targets.items()}
+            return self._load_one(targets)
+
+        return _load(self._get_input_targets(target))
+
+    def load_generator(self, target: Any = None) -> Generator[Any, None, None]:
+        """Yield each loaded input in turn, depth first; one object in memory at a time."""
+        for leaf in flatten(self._get_input_targets(target)):
+            yield self._load_one(leaf)
+
+    def load_data_frame(self, target: Any = None, required_columns: set[str] | None = None, drop_columns: bool = False) -> Any:
+        """Deprecated helper of gokart < 1.10: load DataFrame inputs as one frame and check its columns."""
+        import pandas as pd
+
+        warnings.warn('load_data_frame is deprecated: use load() and select columns.', DeprecationWarning, stacklevel=2)
+        data = self.load(target=target)
+        if isinstance(data, dict) and len(data) == 1:
+            data = list(data.values())[0]
+        if isinstance(data, list):
+            data = pd.concat(data)
+        required = set(required_columns or ())
+        if data.empty and not required.issubset(data.columns):
+            return pd.DataFrame(columns=sorted(required))
+        missing = required - set(data.columns)
+        if missing:
+            raise AssertionError(
+                f'{type(self).__name__}[{self.make_unique_id()}]: load_data_frame needs the columns {sorted(missing)}, '
+                f'which the loaded data lacks (it has {list(data.columns)}).'
+            )
+        if drop_columns:
+            data = data[[c for c in data.columns if c in required]]
+        return data
+
+    def dump(self, obj: T, target: None | str | TargetOnKart = None, custom_labels: dict[str, Any] | None = None) -> None:
+        """Write ``obj`` to this task's output (or the named output of a dict ``output()``), atomically."""
+        from gokart.pandas_type_config import PandasTypeConfigMap
+
+        PandasTypeConfigMap().check(obj, task_namespace=self.task_namespace)
+        if self.fail_on_empty_dump and _is_empty_pandas_frame(obj):
+            raise EmptyDumpError(f'{type(self).__name__}[{self.make_unique_id()}] dumped an empty DataFrame and fail_on_empty_dump is set.')
+        output_target = self._get_output_target(target)
+        required_task_outputs = self._required_task_outputs() if output_target.path().startswith('gs://') else None
+        output_target.dump(
+            obj,
+            lock_at_dump=self._lock_at_dump,
+            task_params=self.to_str_params(only_significant=True, only_public=True),
+            custom_labels=custom_labels,
+            required_task_outputs=required_task_outputs,
+        )
+
+    def _load_one(self, target: Any) -> Any:
+        try:
+            return target.load()
+        except OutputNotFoundError as e:
+            raise OutputNotFoundError(f'{type(self).__name__}[{self.make_unique_id()}] cannot load its input: {e}') from e
+
+    def _get_input_targets(self, target: Any) -> Any:
+        if target is None:
+            return self.input()
+        if isinstance(target, str):
+            inputs = self.input()
+            if not isinstance(inputs, dict):
+                raise AssertionError(f'input must be dict[str, TargetOnKart], but {type(inputs)} is passed.')
+            return inputs[target]
+        if isinstance(target, TaskOnKart):
+            requirement_ids = {t.make_unique_id() for t in flatten(self.requires()) if isinstance(t, TaskOnKart)}
+            if target.make_unique_id() not in requirement_ids:
+                raise NotARequirementError(f'{target!r} should be in requires method')
+            return target.output()
+        if isinstance(target, luigi.target.Target):
+            return target
+        if isinstance(target, dict):
+            return {k: self._get_input_targets(v) for k, v in target.items()}
+        if isinstance(target, Iterable):
+            return [self._get_input_targets(t) for t in target]
+        raise TypeError(f'{type(self).__name__}.load() cannot load {type(target)}: pass None, a key, a task, a target or a list of them.')
+
+    def _get_output_target(self, target: Any) -> Any:
+        if target is None:
+            output = self.output()
+            if not isinstance(output, luigi.target.Target):
+                raise AssertionError(f'output must be TargetOnKart, but {type(output)} is passed; pass dump(obj, target=key) for a dict output.')
+            return output
+        if isinstance(target, str):
+            output = self.output()
+            if not isinstance(output, dict):
+                raise AssertionError(f'output must be dict[str, TargetOnKart], but {type(output)} is passed.')
+            return output[target]
+        return target
+
+    def _required_task_outputs(self) -> Any:
+        from gokart.required_task_output import RequiredTaskOutput
+
+        return map_flattenable_items(
+            lambda task: map_flattenable_items(lambda output: RequiredTaskOutput(task.get_task_family(), output.path()), task.output()),
+            self.requires(),
+        )
+
+    # ----- run records ----------------------------------------------------------------------
+    def get_task_log(self) -> dict[str, Any]:
+        if self.task_log:
+            return self.task_log
+        target = self._log_target('task_log')
+        if target.exists():
+            return target.load()  # type: ignore[no-any-return]
+        return {}
+
+    def get_processing_time(self) -> float | str:
+        target = self._log_target('processing_time')
+        if target.exists():
+            return target.load()  # type: ignore[no-any-return]
+        return 'unknown'
+
+    def get_task_params(self) -> dict[str, str]:
+        target = self._log_target('task_params')
+        if target.exists():
+            return target.load()  # type: ignore[no-any-return]
+        return {}
+
+    def _log_target(self, kind: str, extension: str = 'pkl') -> TargetOnKart:
+        return self.make_target(f'log/{kind}/{type(self).__name__}.{extension}')
+
+    def get_info(self, only_significant: bool = False) -> dict[str, str]:
+        params = self.get_params()
+        params_str = {}
+        for name, param in params:
+            if only_significant and not param.significant:
+                continue
+            value = getattr(self, name)
+            if isinstance(param, TaskInstanceParameter) and value is not None:
+                params_str[name] = f'{type(value).__name__}-{value.make_unique_id()}'
+            else:
+                params_str[name] = param.serialize(value)
+        return params_str
+
+    # ----- copies and restore ---------------------------------------------------------------
+    def clone(self, cls: type | None = None, **kwargs: Any) -> Any:
+        """A task of ``cls`` (default: this class) with this task's parameter values, overridden by ``kwargs``."""
+        cls = cls or type(self)
+        new_kwargs = {}
+        for name, _ in cls.get_params():  # type: ignore[attr-defined]
+            if name in kwargs:
+                new_kwargs[name] = kwargs[name]
+            elif name not in _NOT_COPIED_BY_CLONE and hasattr(self, name):
+                new_kwargs[name] = getattr(self, name)
+        return cls(**new_kwargs)
+
+    @classmethod
+    def restore(cls, unique_id: str) -> Any:
+        """Rebuild a task from the task_params record its run left in the (default) workspace."""
+        params = TaskOnKart().make_target(f'log/task_params/{cls.__name__}_{unique_id}.pkl', use_unique_id=False).load()
+        return cls.from_str_params(params)
+
+    # ----- presentation ---------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return f'{self.get_task_family()}[{self.make_unique_id()}]({self._parameters_text(only_public=False)})'
+
+    def __str__(self) -> str:
+        return f'{self.get_task_family()}[{self.make_unique_id()}]({self._parameters_text(only_public=True)})'
+
+    def _parameters_text(self, only_public: bool) -> str:
+        parts = []
+        for name, param in self.get_params():
+            if not param.significant:
+                continue
+            if only_public and param.visibility != ParameterVisibility.PUBLIC:
+                continue
+            parts.append(f'{name}={_value_text(param, getattr(self, name))}')
+        return ', '.join(parts)
+
+    @property
+    def priority(self) -> float:  # type: ignore[override]
+        # luigi's scheduler orders ready tasks by priority; gokart 1.12 randomizes it.
+        return random.Random().random()
+
+
+def _value_text(param: luigi.Parameter, value: Any) -> str:
+    if isinstance(param, TaskInstanceParameter) and isinstance(value, TaskOnKart):
+        return f'{value.get_task_family()}({value.make_unique_id()})'
+    if isinstance(param, ListTaskInstanceParameter) and value is not None:
+        return '[' + ', '.join(f'{t.get_task_family()}({t.make_unique_id()})' for t in value) + ']'
+    return str(param.serialize(value))
+
+
+def _inject_task_on_kart_config(cls: type, kwargs: dict[str, Any]) -> None:
+    """Fill kwargs from the ``[TaskOnKart]`` config section (gokart 1.12 precedence, SPEC 3.2)."""
+    config = luigi.configuration.get_config()
+    if not config.has_section('TaskOnKart'):
+        return
+    for key, value in config.items('TaskOnKart'):
+        if key in kwargs:
+            continue
+        param = getattr(TaskOnKart, key, None) if hasattr(TaskOnKart, key) else cls.__dict__.get(key)
+        if isinstance(param, luigi.Parameter):
+            kwargs[key] = param.parse(value)
+
+
+def _skip_when_complete(task: TaskOnKart[Any], run: Callable[[], Any]) -> Callable[[], Any]:
+    def run_unless_complete() -> Any:
+        if task.complete():
+            logger.warning(f'{type(task).__name__} is skipped because it has already been completed.')
+            return None
+        return run()
+
+    run_unless_complete.__wrapped__ = run  # type: ignore[attr-defined]
+    return run_unless_complete
+
+
+_dataframe_types: dict[type, str] = {}
+
+
+def _dataframe_type_of(cls: type) -> str:
+    found = _dataframe_types.get(cls)
+    if found is None:
+        found = _dataframe_types[cls] = get_dataframe_type_from_task(cls)
+    return found
+
+
+def _is_empty_pandas_frame(obj: Any) -> bool:
+    module = type(obj).__module__
+    if not module.startswith('pandas'):
+        return False
+    import pandas as pd
+
+    return isinstance(obj, pd.DataFrame) and obj.empty
+
+
+
+from gokart import run_records  # noqa: E402  (registers the log/ event handlers on TaskOnKart)
+
+run_records.register(TaskOnKart)

@@ -1,0 +1,1 @@
+"""Task information: the dependency tree as text and as a table."""

@@ -1,0 +1,34 @@
+"""luigi's worker configured from the ``[gokart_worker]`` section, used by ``gokart.run`` and the luigi path of build.
+
+gokart 1.12 reads its worker options from ``[gokart_worker]`` (luigi's option names) and ignores
+luigi's ``[worker]`` section; this keeps that contract on top of luigi's own worker.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+import luigi.worker
+from luigi.worker import TaskProcess
+
+from gokart.parameter import ExplicitBoolParameter
+
+
+class gokart_worker(luigi.worker.worker):  # noqa: N801 - the class name is the config section name
+    """Worker options of gokart: luigi's ``[worker]`` options under ``[gokart_worker]``."""
+
+    task_completion_check_at_run = ExplicitBoolParameter(
+        default=True, description='Check complete() again right before running a task, and skip it when complete.'
+    )
+
+
+class Worker(luigi.worker.Worker):
+    """luigi's worker whose options come from ``[gokart_worker]``."""
+
+    def __init__(self, scheduler: Any = None, worker_id: str | None = None, worker_processes: int = 1, assistant: bool = False, **kwargs: Any) -> None:
+        super().__init__(scheduler=scheduler, worker_id=worker_id, worker_processes=worker_processes, assistant=assistant, **kwargs)
+        self._config = gokart_worker(**kwargs)
+
+
+__all__ = ['Worker', 'gokart_worker', 'TaskProcess']
