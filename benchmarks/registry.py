@@ -1,0 +1,85 @@
+"""The list of benchmark scenarios. To add one, append a `Scenario` in `all_scenarios()`.
+
+A scenario is a script in `benchmarks/scenarios/` plus its arguments. The harness runs it once
+per implementation (ours, gokart 1.12.2) in a fresh temporary directory as the working
+directory, and reads the JSON line it prints (see `scenarios/_common.py`). Use only gokart's
+public API in scenario scripts, so the same code measures both implementations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DAG_SIZES = (100, 2000, 10_000)
+FRAME_ROWS = (1_000_000, 10_000_000)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One measurement: which script to run, with what, and in which modes."""
+
+    name: str
+    script: str
+    args: tuple[str, ...]
+    description: str
+    quick: bool = True  # part of `--quick`
+    ours_only: bool = False  # gokart 1.12.2 is not run (too slow to be useful)
+    timeout: float = 120.0  # seconds per run, setup included; past it the run is recorded as 'timeout'
+    repeat: int = 1  # runs per implementation; the median of each metric is kept
+    show_rss: bool = False  # add a peak-RSS row to the table
+
+
+def all_scenarios() -> list[Scenario]:
+    """Every scenario, in the order they run and are printed."""
+    scenarios = [
+        Scenario('import', 'import_gokart.py', (), 'wall time of `import gokart` in a fresh interpreter', repeat=5),
+    ]
+    for n in DAG_SIZES:
+        for shape, what in (('wide', f'{n} leaves under one root'), ('chain', f'a chain of {n} tasks under one root')):
+            for mode in ('cold', 'warm'):
+                scenarios.append(
+                    Scenario(
+                        f'dag_{shape}_{mode}_{n}',
+                        'dag.py',
+                        ('--shape', shape, '--n', str(n), '--mode', mode),
+                        f'{mode} build of {what}' + (' (only the new root runs)' if mode == 'warm' else ''),
+                        quick=n <= 100,
+                        show_rss=mode == 'cold' and n >= DAG_SIZES[-1],
+                    )
+                )
+    scenarios.append(
+        Scenario(
+            'plan_wide_warm_100000',
+            'dag.py',
+            ('--shape', 'wide', '--n', '100000', '--mode', 'warm'),
+            'construct and plan 100,000 complete tasks under a new root; only the root runs',
+            quick=False,
+            ours_only=True,
+            timeout=900.0,
+            show_rss=True,
+        )
+    )
+    parallel = (
+        ('sleep8_workers1', ('--kind', 'sleep', '--n', '8', '--workers', '1'), '8 tasks sleeping 0.5 s, workers=1'),
+        ('sleep8_workers4', ('--kind', 'sleep', '--n', '8', '--workers', '4'), '8 tasks sleeping 0.5 s, workers=4'),
+        ('trivial400_workers2', ('--kind', 'leaf', '--n', '400', '--workers', '2'), '400 trivial tasks, workers=2'),
+        ('cpu4_workers2', ('--kind', 'burn', '--n', '4', '--workers', '2'), '4 tasks burning ~0.5 s of Python CPU, workers=2'),
+    )
+    for name, args, description in parallel:
+        scenarios.append(Scenario(name, 'parallel.py', args, description))
+    for rows in FRAME_ROWS:
+        for file_format in ('pkl', 'parquet', 'feather'):
+            scenarios.append(
+                Scenario(
+                    f'frame_{file_format}_{rows:.0e}'.replace('+0', ''),
+                    'frame_io.py',
+                    ('--format', file_format, '--rows', str(rows)),
+                    f'dump and load a {rows:,}-row mixed pandas frame as {file_format}, gokart vs the raw library call',
+                    quick=rows <= FRAME_ROWS[0],
+                    timeout=600.0,
+                    show_rss=True,
+                )
+            )
+    # Placeholder for the storage owner: an S3 cache-hit check (e.g. a warm wide DAG whose
+    # workspace is an s3:// prefix on a local moto server) belongs here as one more Scenario.
+    return scenarios
