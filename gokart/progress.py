@@ -1,13 +1,116 @@
-"""Live progress of a build on a terminal (rich), quiet when not a terminal or turned off."""
+"""Live progress of a build on a terminal: done / cached / running / failed of the total, the running task, elapsed time.
+
+The display is an :class:`ExecutionListener` of the local executor. Its callbacks only update counters, and
+rich redraws the line a few times a second from its own thread, so a build of many tiny tasks pays almost
+nothing for it. It is quiet when stderr is not a terminal (CI logs, pipes) unless forced.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from gokart.execution.plan import Plan, TaskState
+
+_REFRESHES_PER_SECOND = 4
+
+
+def progress_enabled(setting: Any = None) -> bool:
+    """Whether to show progress: ``True``/``False`` win; otherwise ``GOKART_PROGRESS`` (0/1), otherwise stderr is a TTY."""
+    if isinstance(setting, bool):
+        return setting
+    if setting is not None:
+        return str(setting).strip().lower() not in ('0', 'false', 'no', 'off', '')
+    environment = os.environ.get('GOKART_PROGRESS')
+    if environment is not None and environment.strip() != '':
+        return environment.strip().lower() not in ('0', 'false', 'no', 'off')
+    return _stderr_is_terminal()
+
 
 @contextmanager
-def progress_listener(setting: Any = None) -> Iterator[Any]:
-    """The listener for ``gokart.build(progress=...)``; ``None`` (no display) until the display lands."""
-    yield None
+def progress_listener(setting: Any = None) -> Iterator[BuildProgress | None]:
+    """The listener for ``gokart.build(progress=...)``: a live display while the block runs, or ``None`` when quiet."""
+    if not progress_enabled(setting):
+        yield None
+        return
+    from rich.console import Console
+    from rich.live import Live
+
+    progress = BuildProgress()
+    # A forced display on a non-terminal still gets rich's control codes: the user asked for it.
+    console = Console(stderr=True, force_terminal=True if setting is True else None)
+    with Live(progress, console=console, refresh_per_second=_REFRESHES_PER_SECOND, transient=False, redirect_stdout=False, redirect_stderr=False):
+        yield progress
+
+
+class BuildProgress:
+    """Counts of a build's tasks by state, fed by the executor and drawn by rich (``__rich__``)."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.cached = 0
+        self.done = 0
+        self.failed = 0
+        self._running: dict[int, str] = {}
+        self._lock = threading.Lock()
+        self._started_at = time.monotonic()
+
+    @property
+    def running(self) -> int:
+        return len(self._running)
+
+    # ----- ExecutionListener ----------------------------------------------------------------
+    def planned(self, plan: Plan) -> None:
+        self.total = len(plan.tasks)
+        self.cached = plan.count(TaskState.COMPLETE)
+
+    def started(self, task: Any) -> None:
+        with self._lock:
+            self._running[id(task)] = type(task).__name__
+
+    def finished(self, task: Any, succeeded: bool) -> None:
+        with self._lock:
+            self._running.pop(id(task), None)
+        if succeeded:
+            self.done += 1
+        else:
+            self.failed += 1
+
+    # ----- drawing --------------------------------------------------------------------------
+    def status_line(self) -> str:
+        """One line such as ``gokart 12/40 done, 3 cached, 1 running, 0 failed | Train | 0:00:05``."""
+        with self._lock:
+            running_names = list(self._running.values())
+        elapsed = int(time.monotonic() - self._started_at)
+        finished = self.done + self.cached + self.failed
+        current = running_names[-1] if running_names else '-'
+        if len(running_names) > 1:
+            current += f' (+{len(running_names) - 1})'
+        hours, rest = divmod(elapsed, 3600)
+        return (
+            f'gokart {finished}/{self.total} | {self.done} done, {self.cached} cached, {len(running_names)} running, '
+            f'{self.failed} failed | {current} | {hours}:{rest // 60:02d}:{rest % 60:02d}'
+        )
+
+    def __rich__(self) -> Any:
+        from rich.text import Text
+
+        text = Text(self.status_line())
+        if self.failed:
+            text.stylize('bold red')
+        return text
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+__all__ = ['BuildProgress', 'progress_enabled', 'progress_listener']

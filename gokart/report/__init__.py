@@ -1,0 +1,42 @@
+"""The HTML report of a DAG: ``gokart.report(task, 'report.html')``, or one written after a build.
+
+One self-contained file (inline SVG, CSS and JS; nothing is fetched), so it can be mailed, attached to a
+CI run or opened offline. Tasks are laid out by dependency and coloured by state: cached, ran, failed
+or pending.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from gokart import storage
+from gokart.report.graph import DagGraph, NodeState, TaskNode, collect_graph
+from gokart.report.html import render_html
+
+
+def write_report(task: Any, path: str, outcome: Any = None) -> str:
+    """Write the report of ``task``'s DAG to ``path`` and return the path.
+
+    ``outcome`` is the ``BuildOutcome`` of a build just finished; with it, tasks are marked ran, failed,
+    cached or pending as that build saw them. Without it, a task is cached when its outputs exist and
+    pending otherwise (``complete()`` is not called, so ``rerun=True`` deletes nothing).
+    """
+    graph = collect_graph(task, outcome=outcome)
+    root = graph.nodes[graph.root]
+    page = render_html(graph, title=f'gokart: {root.name}[{root.unique_id[:10]}]')
+    if storage.is_local(path):
+        directory = os.path.dirname(storage.local_path(path))
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+    with storage.atomic_write(path) as f:
+        f.write(page.encode('utf-8'))
+    return path
+
+
+def report(task: Any, path: str = 'report.html') -> str:
+    """Write the HTML report of ``task``'s DAG to ``path`` (states from the outputs that exist now)."""
+    return write_report(task, path)
+
+
+__all__ = ['DagGraph', 'NodeState', 'TaskNode', 'collect_graph', 'render_html', 'report', 'write_report']
