@@ -43,7 +43,7 @@ from mypy.nodes import (
     Var,
 )
 from mypy.options import Options
-from mypy.plugin import ClassDefContext, FunctionContext, Plugin, SemanticAnalyzerPluginInterface
+from mypy.plugin import ClassDefContext, FunctionContext, Plugin, ReportConfigContext, SemanticAnalyzerPluginInterface
 from mypy.plugins.common import add_method_to_class, deserialize_and_fixup_type
 from mypy.semanal_shared import has_placeholder
 from mypy.types import AnyType, Instance, NoneType, Type, TypeOfAny, UnionType
@@ -150,6 +150,10 @@ class TaskOnKartPlugin(Plugin):
         super().__init__(options)
         self._config = PluginConfig.from_config_file(options.config_file)
 
+    def report_config_data(self, ctx: ReportConfigContext) -> dict[str, bool]:
+        # mypy's incremental cache must be invalidated when the settings change.
+        return {'disallow_missing_parameters': self._config.disallow_missing_parameters}
+
     def get_base_class_hook(self, fullname: str) -> Callable[[ClassDefContext], None] | None:
         # The hook is asked with the name of the *direct* base, so a user base class deriving from
         # TaskOnKart must be recognised through its MRO; luigi.Task covers TaskOnKart itself.
@@ -242,7 +246,7 @@ class TaskClassTransformer:
             lvalue = stmt.lvalues[0]
             assert isinstance(lvalue, NameExpr)
             if any(kind in (ARG_POS, ARG_STAR) for kind in call.arg_kinds):
-                self._fail_once(POSITIONAL_ARGUMENT_MESSAGE, call)
+                self._fail(POSITIONAL_ARGUMENT_MESSAGE, call)
             if stmt.unanalyzed_type is not None and stmt.type is not None:
                 value_type: Type = stmt.type
             else:
@@ -262,7 +266,7 @@ class TaskClassTransformer:
                 continue
             node = symbol.node
             if isinstance(node, FuncDef | Decorator | OverloadedFuncDef):
-                self._fail_once(OVERRIDE_MESSAGE, node)
+                self._fail(OVERRIDE_MESSAGE, node)
                 removed.append(name)
             elif isinstance(node, Var) and _assigns_plain_value(self._ctx.cls.defs.body, name):
                 removed.append(name)
@@ -272,9 +276,7 @@ class TaskClassTransformer:
         symbol = self._info.names.get('__init__')
         return symbol is not None and not symbol.plugin_generated and symbol.node is not _GENERATED_INITS.get(self._info.fullname)
 
-    def _fail_once(self, message: str, context: Context) -> None:
-        # The hook may run several times for one class (deferrals); report only on the last run
-        # that will keep its result, which is the first one that is not deferred.
+    def _fail(self, message: str, context: Context) -> None:
         self._api.fail(message, context)
 
 

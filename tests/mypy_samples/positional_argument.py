@@ -1,0 +1,7 @@
+import luigi
+
+from gokart.task import TaskOnKart
+
+
+class UsesPositional(TaskOnKart[int]):
+    value: int = luigi.IntParameter(3)
