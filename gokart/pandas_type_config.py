@@ -42,15 +42,20 @@ class PandasTypeConfigMap(luigi.Config):
     _known: tuple[int, dict[str, type[PandasTypeConfig]]] = (-1, {})
 
     def check(self, obj: Any, task_namespace: str | None) -> None:
-        if type(obj).__module__.split('.')[0] != 'pandas':
-            return
-        import pandas as pd
+        check_pandas_types(obj, task_namespace)
 
-        if not isinstance(obj, pd.DataFrame):
-            return
-        config = _config_map().get(str(task_namespace))
-        if config is not None:
-            config.check(obj)
+
+def check_pandas_types(obj: Any, task_namespace: str | None) -> None:
+    """Check a dumped DataFrame against the PandasTypeConfig of the dumping task's namespace, if there is one."""
+    if type(obj).__module__.split('.')[0] != 'pandas':
+        return
+    import pandas as pd
+
+    if not isinstance(obj, pd.DataFrame):
+        return
+    config = _config_map().get(str(task_namespace))
+    if config is not None:
+        config.check(obj)
 
 
 def _config_map() -> dict[str, type[PandasTypeConfig]]:
@@ -66,4 +71,4 @@ def _config_map() -> dict[str, type[PandasTypeConfig]]:
     return mapping
 
 
-__all__ = ['PandasTypeConfig', 'PandasTypeConfigMap', 'PandasTypeError']
+__all__ = ['PandasTypeConfig', 'PandasTypeConfigMap', 'PandasTypeError', 'check_pandas_types']

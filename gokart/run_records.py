@@ -68,16 +68,27 @@ def try_set_seed(methods: list[str], seed: int) -> list[str]:
     """Call each dotted callable with ``seed``; return the names that could be called."""
     succeeded = []
     for method_name in methods:
+        method = _seed_method(method_name)
+        if method is not None:
+            method(seed)
+            succeeded.append(method_name)
+    return succeeded
+
+
+_seed_methods: dict[str, Any] = {}
+
+
+def _seed_method(method_name: str) -> Any:
+    if method_name not in _seed_methods:
         try:
             module_name, *attributes = method_name.split('.')
             obj: Any = importlib.import_module(module_name)
             for attribute in attributes:
                 obj = getattr(obj, attribute)
-            obj(seed)
-            succeeded.append(method_name)
         except (ModuleNotFoundError, AttributeError):
-            continue
-    return succeeded
+            obj = None
+        _seed_methods[method_name] = obj
+    return _seed_methods[method_name]
 
 
 def module_versions() -> str:

@@ -268,7 +268,7 @@ def _reset_child_state() -> None:
     # luigi reseeds each forked child; the seed is fixed again at START anyway.
     import random
 
-    random.seed((os.getpid(), time.time()))
+    random.seed(os.getpid() ^ time.time_ns())
 
 
 @dataclass

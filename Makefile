@@ -1,0 +1,49 @@
+# Every target sets itself up on a fresh machine: a virtual environment in .venv with the package
+# installed in editable mode, plus the system services the tests talk to (redis-server, chromium).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup system-deps test demo bench bench-quick lint format clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# redis-server for the lock tests and chromium for the HTML report test, from Debian's packages.
+system-deps:
+	@if ! command -v redis-server >/dev/null 2>&1 || ! { command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; }; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server chromium >/dev/null; \
+		else \
+			echo "note: redis-server/chromium missing and cannot apt-get install them; those tests will be skipped"; \
+		fi; \
+	fi
+
+test: setup system-deps
+	$(BIN)/python -m pytest -q
+
+demo: setup
+	$(BIN)/python examples/demo.py
+
+bench: setup
+	$(BIN)/python benchmarks/run.py
+
+bench-quick: setup
+	$(BIN)/python benchmarks/run.py --quick
+
+lint: setup
+	$(BIN)/ruff check gokart tests benchmarks examples
+	$(BIN)/ruff format --check gokart tests benchmarks examples
+	$(BIN)/mypy gokart
+
+format: setup
+	$(BIN)/ruff check --fix gokart tests benchmarks examples
+	$(BIN)/ruff format gokart tests benchmarks examples
+
+clean:
+	rm -rf $(VENV) resources examples/resources .pytest_cache .mypy_cache .ruff_cache
