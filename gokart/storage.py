@@ -2,24 +2,30 @@
 
 Every write is atomic: a local output is written to a hidden temporary file in the same directory
 and renamed over the final name, so a crash or kill mid-write never leaves a partial file under the
-final name. Object stores (s3, gs, ...) publish an object only when its upload completes, and a
-failed upload is discarded, so there too an output exists whole or not at all.
+final name. A remote output is first written to a local spool (memory, then a temporary file past
+``_SPOOL_IN_MEMORY_BYTES``) and uploaded only when the writer finished without error; object stores
+publish an object only when its upload completes, so there too an output exists whole or not at all.
+Spooling also gives every format writer a seekable stream (zip-based formats such as ``.npz`` and
+model targets seek while writing), which the object-store streams are not.
+
+Options for each protocol (credentials, endpoints) come from ``gokart.storage_options``.
 """
 
 from __future__ import annotations
 
 import datetime
+import itertools
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
-# Object stores publish a key atomically when the upload is closed, so they need no rename.
-_ATOMIC_ON_CLOSE = frozenset({'s3', 's3a', 'gs', 'gcs', 'az', 'abfs', 'abfss', 'adl', 'memory', 'oss'})
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+# Remote writes stay in memory up to this size, then spill to a local temporary file.
+_SPOOL_IN_MEMORY_BYTES = 32 * 1024 * 1024
+_UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024
 
 _known_directories: set[str] = set()
 
@@ -30,7 +36,7 @@ def is_local(path: str) -> bool:
 
 
 def is_object_storage(path: str) -> bool:
-    """True for remote workspaces such as ``s3://`` and ``gs://``."""
+    """True for remote workspaces such as ``s3://``, ``gs://`` and ``memory://``."""
     return not is_local(path)
 
 
@@ -38,14 +44,36 @@ def local_path(path: str) -> str:
     return path[len('file://') :] if path.startswith('file://') else path
 
 
+def protocol_of(path: str) -> str:
+    """``s3`` for ``s3://bucket/key``; ``file`` for a local path."""
+    return path.split('://', 1)[0] if '://' in path else 'file'
+
+
 def filesystem(path: str) -> tuple[Any, str]:
     """The fsspec file system and the path within it, for a remote path."""
-    import fsspec.core
+    protocol = protocol_of(path)
+    fs = filesystem_for_protocol(protocol)
+    return fs, fs._strip_protocol(path)
+
+
+def filesystem_for_protocol(protocol: str) -> Any:
+    """The fsspec file system for ``protocol``, created with the options ``gokart.storage_options`` gathers.
+
+    fsspec keeps one instance per distinct set of options, so this is cheap to call per path, and a
+    change of credentials or endpoint (config, environment, ``set_storage_options``) takes effect.
+    """
+    import fsspec
 
     from gokart.storage_options import storage_options_for
 
-    protocol = path.split('://', 1)[0]
-    return fsspec.core.url_to_fs(path, **storage_options_for(protocol))
+    return fsspec.filesystem(protocol, **storage_options_for(protocol))
+
+
+def url_of(protocol: str, fs_path: str) -> str:
+    """The inverse of ``filesystem``: a full URL for a path inside ``protocol``'s file system."""
+    if protocol == 'memory':
+        return f'memory://{fs_path}'
+    return f'{protocol}://{fs_path.lstrip("/")}'
 
 
 def exists(path: str) -> bool:
@@ -53,6 +81,33 @@ def exists(path: str) -> bool:
         return os.path.exists(local_path(path))
     fs, fs_path = filesystem(path)
     return bool(fs.exists(fs_path))
+
+
+def exists_many(paths: Iterable[str]) -> dict[str, bool]:
+    """Whether each path exists, with one listing per remote directory instead of one request per path.
+
+    A cache-hit check of a wide DAG asks about hundreds of outputs in the same directory; on an
+    object store one ``ls`` of that directory answers all of them.
+    """
+    answers: dict[str, bool] = {}
+    by_directory: dict[str, list[str]] = {}
+    for path in paths:
+        if is_local(path):
+            answers[path] = os.path.exists(local_path(path))
+        else:
+            by_directory.setdefault(path.rsplit('/', 1)[0], []).append(path)
+    for directory, members in by_directory.items():
+        if len(members) == 1:
+            answers[members[0]] = exists(members[0])
+            continue
+        fs, fs_directory = filesystem(directory)
+        try:
+            listed = {str(p).rstrip('/') for p in fs.ls(fs_directory, detail=False)}
+        except (FileNotFoundError, NotADirectoryError):
+            listed = set()
+        for path in members:
+            answers[path] = filesystem(path)[1].rstrip('/') in listed
+    return answers
 
 
 def open_read(path: str) -> IO[bytes]:
@@ -70,25 +125,8 @@ def atomic_write(path: str) -> Iterator[IO[bytes]]:
         with _atomic_local_write(local_path(path)) as f:
             yield f
         return
-    fs, fs_path = filesystem(path)
-    protocol = path.split('://', 1)[0]
-    if protocol in _ATOMIC_ON_CLOSE:
-        f = fs.open(fs_path, 'wb')
-        try:
-            yield f
-        except BaseException:
-            _discard(f)
-            raise
-        f.close()
-        return
-    temporary = f'{fs_path}.gokart-tmp-{os.getpid()}-{next(tempfile._get_candidate_names())}'  # type: ignore[attr-defined]
-    try:
-        with fs.open(temporary, 'wb') as f:
-            yield f
-        fs.mv(temporary, fs_path)
-    finally:
-        if fs.exists(temporary):
-            fs.rm(temporary)
+    with _spooled_remote_write(path) as f:
+        yield f
 
 
 def remove(path: str) -> None:
@@ -96,8 +134,6 @@ def remove(path: str) -> None:
     if is_local(path):
         target = local_path(path)
         if os.path.isdir(target):
-            import shutil
-
             shutil.rmtree(target, ignore_errors=True)
         elif os.path.exists(target):
             os.remove(target)
@@ -129,13 +165,28 @@ def list_files(directory: str) -> list[str]:
     """Every file below ``directory``, recursively, as paths in the same form as ``directory``."""
     if is_local(directory):
         root = local_path(directory)
-        found = []
+        found: list[str] = []
         for dirpath, _, filenames in os.walk(root):
             found.extend(os.path.join(dirpath, name) for name in filenames)
         return found
     fs, fs_path = filesystem(directory)
-    protocol = directory.split('://', 1)[0]
-    return [f'{protocol}://{p}' for p in fs.find(fs_path)]
+    protocol = protocol_of(directory)
+    return [url_of(protocol, p) for p in fs.find(fs_path)]
+
+
+def upload(local_file: str, path: str) -> None:
+    """Copy a local file to ``path`` (any location), atomically."""
+    with open(local_file, 'rb') as source, atomic_write(path) as destination:
+        shutil.copyfileobj(source, destination, _UPLOAD_CHUNK_BYTES)
+
+
+def download(path: str, local_file: str) -> None:
+    """Copy ``path`` (any location) to a local file."""
+    directory = os.path.dirname(local_file)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    with open_read(path) as source, open(local_file, 'wb') as destination:
+        shutil.copyfileobj(source, destination, _UPLOAD_CHUNK_BYTES)
 
 
 def ensure_directory(directory: str) -> None:
@@ -147,23 +198,17 @@ def ensure_directory(directory: str) -> None:
 @contextmanager
 def _atomic_local_write(path: str) -> Iterator[IO[bytes]]:
     directory = os.path.dirname(path) or '.'
+    ensure_directory(directory)
     try:
-        ensure_directory(directory)
-    except FileNotFoundError:
-        _known_directories.discard(directory)
-        raise
-    try:
-        fd, temporary = tempfile.mkstemp(dir=directory, prefix=f'.{os.path.basename(path)}.', suffix='.gokart-tmp')
+        fd, temporary = _create_temporary_beside(path)
     except FileNotFoundError:
         # The directory was removed since we created it (another process cleaned the workspace).
         _known_directories.discard(directory)
         ensure_directory(directory)
-        fd, temporary = tempfile.mkstemp(dir=directory, prefix=f'.{os.path.basename(path)}.', suffix='.gokart-tmp')
+        fd, temporary = _create_temporary_beside(path)
     try:
         with os.fdopen(fd, 'wb') as f:
             yield f
-        # mkstemp creates 0600 files; outputs get the permissions any other file would get.
-        os.chmod(temporary, 0o666 & ~_UMASK)
         os.replace(temporary, path)
     except BaseException:
         try:
@@ -171,6 +216,40 @@ def _atomic_local_write(path: str) -> Iterator[IO[bytes]]:
         except FileNotFoundError:
             pass
         raise
+
+
+_temporary_counter = itertools.count()
+
+
+def _create_temporary_beside(path: str) -> tuple[int, str]:
+    """A new hidden file next to ``path``, unique to this process and call; created with the usual umask."""
+    directory, name = os.path.split(path)
+    while True:
+        temporary = os.path.join(directory, f'.{name}.{os.getpid()}-{threading.get_ident()}-{next(_temporary_counter)}.gokart-tmp')
+        try:
+            return os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_CLOEXEC', 0), 0o666), temporary
+        except FileExistsError:  # left behind by a killed process whose pid was reused
+            continue
+
+
+@contextmanager
+def _spooled_remote_write(path: str) -> Iterator[IO[bytes]]:
+    # Nothing reaches the remote path until the writer is done, so a failed dump publishes nothing.
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY_BYTES, mode='w+b')
+    with spool:
+        yield spool  # type: ignore[misc]
+        fs, fs_path = filesystem(path)
+        spool.seek(0)
+        if not spool._rolled:  # type: ignore[attr-defined]
+            fs.pipe_file(fs_path, spool.read())
+            return
+        remote = fs.open(fs_path, 'wb')
+        try:
+            shutil.copyfileobj(spool, remote, _UPLOAD_CHUNK_BYTES)
+        except BaseException:
+            _discard(remote)
+            raise
+        remote.close()
 
 
 def _discard(f: Any) -> None:

@@ -1,41 +1,107 @@
-"""fsspec options per protocol, gathered from gokart's config sections and the environment."""
+"""fsspec options per protocol: gokart's config sections, the environment, a ``[fsspec.<protocol>]`` section and code.
+
+Options are merged from the lowest to the highest precedence:
+
+1. what gokart users already set: ``[S3Config]`` names the environment variables holding the AWS key
+   and secret, and may give an ``endpoint_url`` (``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL`` also
+   work); ``[GCSConfig] gcs_credential_name`` names the variable holding a service-account file path
+   or its JSON text;
+2. a luigi config section named after the protocol, e.g. ``[fsspec.s3]`` with ``anon=false`` or
+   ``client_kwargs={"region_name": "eu-west-1"}`` (values are read as JSON when they parse as JSON);
+3. ``set_storage_options(protocol, **options)`` from code.
+
+Listing caches are off by default for object stores: another process or machine may write an output
+at any moment, and a stale listing would make a finished task look incomplete (or the reverse).
+"""
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
 _overrides: dict[str, dict[str, Any]] = {}
+_version = 0
+
+_OBJECT_STORE_PROTOCOLS = frozenset({'s3', 's3a', 'gs', 'gcs'})
 
 
 def set_storage_options(protocol: str, **options: Any) -> None:
-    """Set fsspec options (``endpoint_url``, ``key``, ``token``, ...) for every path of ``protocol``."""
+    """Set fsspec options (``endpoint_url``, ``key``, ``token``, ...) for every path of ``protocol``; replaces earlier ones."""
+    global _version
     _overrides[protocol] = dict(options)
+    _version += 1
+
+
+def clear_storage_options(protocol: str | None = None) -> None:
+    """Forget options set with ``set_storage_options`` (for one protocol, or all)."""
+    global _version
+    if protocol is None:
+        _overrides.clear()
+    else:
+        _overrides.pop(protocol, None)
+    _version += 1
+
+
+def storage_options_version() -> int:
+    """Changes whenever options set from code change, so callers caching file systems know to drop them."""
+    return _version
 
 
 def storage_options_for(protocol: str) -> dict[str, Any]:
+    """The keyword arguments the fsspec file system of ``protocol`` is created with."""
     options: dict[str, Any] = {}
+    if protocol in _OBJECT_STORE_PROTOCOLS:
+        options['use_listings_cache'] = False
     if protocol in ('s3', 's3a'):
-        options.update(_s3_options())
+        options.update(s3_options())
+    elif protocol in ('gs', 'gcs'):
+        options.update(gcs_options())
+    options.update(config_section_options(protocol))
     options.update(_overrides.get(protocol, {}))
     return options
 
 
-def _s3_options() -> dict[str, Any]:
-    options: dict[str, Any] = {}
-    try:
-        from gokart.s3_config import S3Config
+def s3_options() -> dict[str, Any]:
+    """s3fs options from ``[S3Config]`` and the environment, as gokart 1.12 users set their credentials."""
+    from gokart.s3_config import S3Config
 
-        config = S3Config()
-        key = os.environ.get(config.aws_access_key_id_name)
-        secret = os.environ.get(config.aws_secret_access_key_name)
-    except Exception:
-        key = os.environ.get('AWS_ACCESS_KEY_ID')
-        secret = os.environ.get('AWS_SECRET_ACCESS_KEY')
+    config = S3Config()
+    options: dict[str, Any] = {}
+    key = os.environ.get(config.aws_access_key_id_name)
+    secret = os.environ.get(config.aws_secret_access_key_name)
     if key and secret:
         options['key'] = key
         options['secret'] = secret
-    endpoint = os.environ.get('AWS_ENDPOINT_URL_S3') or os.environ.get('AWS_ENDPOINT_URL')
+    endpoint = config.endpoint_url or os.environ.get('AWS_ENDPOINT_URL_S3') or os.environ.get('AWS_ENDPOINT_URL')
     if endpoint:
-        options['client_kwargs'] = {'endpoint_url': endpoint}
+        options['endpoint_url'] = endpoint
     return options
+
+
+def gcs_options() -> dict[str, Any]:
+    """gcsfs options: the ``token`` from the variable ``[GCSConfig] gcs_credential_name`` names, when set."""
+    from gokart.gcs_config import GCSConfig
+
+    token = GCSConfig().get_gcs_token()
+    return {'token': token} if token is not None else {}
+
+
+def config_section_options(protocol: str) -> dict[str, Any]:
+    """Options from the luigi config section ``[fsspec.<protocol>]``."""
+    import luigi
+
+    config = luigi.configuration.get_config()
+    section = f'fsspec.{protocol}'
+    if not config.has_section(section):
+        return {}
+    return {key: _parse_value(value) for key, value in config.items(section)}
+
+
+def _parse_value(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value

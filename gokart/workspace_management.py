@@ -1,4 +1,4 @@
-"""Delete workspace files that a DAG does not need."""
+"""Delete workspace files that a DAG does not need, on a local or a remote (fsspec) workspace."""
 
 from __future__ import annotations
 
@@ -15,13 +15,30 @@ logger = logging.getLogger(__name__)
 def delete_local_unnecessary_outputs(task: Any) -> None:
     """Delete every file under the task's workspace that is neither an output of its DAG nor under ``log/``.
 
-    Paths are normalized before comparing, so with the default ``./resources/`` the needed files are kept
-    (gokart 1.12 compared ``./resources/x`` with ``resources/x`` and deleted everything).
+    Paths are compared in a normal form, so with the default ``./resources/`` the needed files are kept
+    (gokart 1.12 compared ``./resources/x`` with ``resources/x`` and deleted everything). Despite its
+    historical name it works on remote workspaces too (``s3://``, ``gs://``, any fsspec URL).
     """
+    unnecessary = unnecessary_outputs(task)
+    if not unnecessary:
+        logger.info('no unnecessary files in the workspace.')
+        return
+    logger.info('delete unnecessary files: ' + ', '.join(unnecessary))
+    for path in unnecessary:
+        storage.remove(path)
+
+
+def delete_unnecessary_outputs(task: Any) -> None:
+    """The same as ``delete_local_unnecessary_outputs``, under a name that says it is not only local."""
+    delete_local_unnecessary_outputs(task)
+
+
+def unnecessary_outputs(task: Any) -> list[str]:
+    """The files ``delete_local_unnecessary_outputs`` would delete: workspace files outside the DAG's outputs and ``log/``."""
     workspace = task.workspace_directory
     needed = {_normalized(path) for path in _output_paths_of_dag(task)}
     log_directory = _normalized(os.path.join(workspace, 'log'))
-    unnecessary = [
+    return [
         path
         for path in storage.list_files(workspace)
         if _normalized(path) not in needed
@@ -29,12 +46,6 @@ def delete_local_unnecessary_outputs(task: Any) -> None:
         and '.' in os.path.basename(path)
         and not path.endswith('.gokart-tmp')
     ]
-    if not unnecessary:
-        logger.info('no unnecessary files in the workspace.')
-        return
-    logger.info('delete unnecessary files: ' + ', '.join(unnecessary))
-    for path in unnecessary:
-        storage.remove(path)
 
 
 def _output_paths_of_dag(root: Any) -> list[str]:
@@ -52,4 +63,7 @@ def _output_paths_of_dag(root: Any) -> list[str]:
 
 
 def _normalized(path: str) -> str:
-    return os.path.normpath(path) if storage.is_local(path) else path
+    if storage.is_local(path):
+        return os.path.normpath(storage.local_path(path))
+    # One spelling per object: the protocol plus the file system's own path (``memory://x`` lists as ``/x``).
+    return f'{storage.protocol_of(path)}:{os.path.normpath(storage.filesystem(path)[1])}'
