@@ -53,6 +53,7 @@ for name in ('gokart',) + tuple(sys.argv[1:]):
 try:
     import gokart
     info['gokart_file'] = getattr(gokart, '__file__', None) or str(list(gokart.__path__))
+    info['gokart'] = info['gokart'] or getattr(gokart, '__version__', None)
 except Exception as exc:
     info['import_error'] = f'{type(exc).__name__}: {exc}'
 print(json.dumps(info))
@@ -216,11 +217,13 @@ def run_once(scenario: Scenario, python: str, env: dict[str, str], timeout: floa
     line = last_json_line(stdout)
     if line is not None and 'metrics' in line and proc.returncode == 0:
         return {'status': 'ok', 'wall_seconds': wall, **line}
+    # The end of stderr (the traceback) goes into results.json, to diagnose without rerunning.
+    stderr_tail = stderr.strip().splitlines()[-30:]
     if line is not None and 'error' in line:
-        return {'status': 'error', 'error': line['error'], 'message': line.get('message', ''), 'wall_seconds': wall}
-    tail = (stderr.strip().splitlines() or [''])[-1][:300]
+        return {'status': 'error', 'error': line['error'], 'message': line.get('message', ''), 'wall_seconds': wall, 'stderr': stderr_tail}
     how = f'signal {-proc.returncode}' if proc.returncode < 0 else f'exit {proc.returncode}'
-    return {'status': 'crash', 'error': f'crashed ({how})', 'message': tail, 'wall_seconds': wall}
+    message = stderr_tail[-1][:300] if stderr_tail else ''
+    return {'status': 'crash', 'error': f'crashed ({how})', 'message': message, 'wall_seconds': wall, 'stderr': stderr_tail}
 
 
 def last_json_line(stdout: str) -> dict[str, Any] | None:
