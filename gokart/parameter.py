@@ -125,7 +125,7 @@ class ExplicitBoolParameter(luigi.BoolParameter):
 
     def _parser_kwargs(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         # luigi.Parameter's argparse settings: a value is required, so a bare `--flag` is an argparse error.
-        return luigi.Parameter._parser_kwargs(self, *args, **kwargs)  # type: ignore[no-any-return]
+        return luigi.Parameter._parser_kwargs.__func__(self, *args, **kwargs)  # type: ignore[attr-defined,no-any-return]  # a classmethod in luigi
 
     def normalize(self, x: Any) -> Any:
         return self.parse(x)

@@ -216,14 +216,19 @@ _JS = """
     document.getElementById('panel').innerHTML = h;
   }
   nodes.forEach(function (n) { n.addEventListener('click', function (evt) { evt.stopPropagation(); show(n.dataset.index); }); });
-  document.getElementById('search').addEventListener('input', function (evt) {
-    var q = evt.target.value.trim().toLowerCase(), found = 0;
+  function search(text) {
+    var q = text.trim().toLowerCase(), found = 0;
     nodes.forEach(function (n) {
       var hit = q && n.dataset.search.indexOf(q) >= 0; if (hit) found++;
       n.classList.toggle('match', !!hit); n.classList.toggle('dim', !!q && !hit);
     });
     document.getElementById('found').textContent = q ? found + ' found' : '';
-  });
+  }
+  var box = document.getElementById('search');
+  box.addEventListener('input', function () { search(box.value); });
+  // report.html#q=Train opens with that search applied: a link can point at the tasks it is about.
+  var hash = decodeURIComponent(location.hash || '');
+  if (hash.indexOf('#q=') === 0) { box.value = hash.slice(3); search(box.value); }
 })();
 """
 

@@ -1,0 +1,73 @@
+"""Find (and delete) workspace files that no task under the given roots can produce or read.
+
+Every output and ``log/`` record of a task carries the task's unique id in its file name
+(``{Name}_{uid}.ext``). A file whose name carries an id that no task of the roots' DAGs has is left
+over from parameters or code that no longer exist. Files without an id in their name (outputs made
+with ``use_unique_id=False``, user files) are never touched: nothing says who owns them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from gokart import storage
+from gokart.utils import flatten
+
+_ID_IN_NAME = re.compile(r'_([0-9a-f]{32})(?=\.|$)')
+
+
+@dataclass
+class Garbage:
+    path: str
+    size: int
+
+
+def find_garbage(roots: list[Any]) -> list[Garbage]:
+    """Files under the roots' workspaces whose unique id belongs to no task of the roots' DAGs, with sizes, by path."""
+    reachable, workspaces = _reachable_ids(roots)
+    found: list[Garbage] = []
+    for workspace in sorted(workspaces):
+        if storage.is_local(workspace) and not os.path.isdir(storage.local_path(workspace)):
+            continue
+        for path in storage.list_files(workspace):
+            match = _ID_IN_NAME.search(os.path.basename(path))
+            if match is None or match.group(1) in reachable:
+                continue
+            try:
+                size = storage.size(path)
+            except OSError:
+                continue
+            found.append(Garbage(path=path, size=size))
+    return sorted(found, key=lambda g: g.path)
+
+
+def delete_garbage(garbage: list[Garbage]) -> None:
+    """Remove the files ``find_garbage`` returned."""
+    for item in garbage:
+        storage.remove(item.path)
+
+
+def _reachable_ids(roots: list[Any]) -> tuple[set[str], set[str]]:
+    ids: set[str] = set()
+    workspaces: set[str] = set()
+    stack = list(roots)
+    while stack:
+        task = stack.pop()
+        make_unique_id = getattr(task, 'make_unique_id', None)
+        if make_unique_id is None:
+            continue
+        unique_id = make_unique_id()
+        if unique_id in ids:
+            continue
+        ids.add(unique_id)
+        workspace = getattr(task, 'workspace_directory', None)
+        if isinstance(workspace, str):
+            workspaces.add(workspace)
+        stack.extend(flatten(task.requires()))
+    return ids, workspaces
+
+
+__all__ = ['Garbage', 'delete_garbage', 'find_garbage']
