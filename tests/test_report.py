@@ -1,0 +1,150 @@
+"""The HTML DAG report: states, layout, a self-contained page, and what headless Chromium draws of a 50-task DAG."""
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import luigi
+import pytest
+
+import gokart
+from gokart.execution import execute
+from gokart.report import NodeState, collect_graph, report, write_report
+
+CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser') or shutil.which('google-chrome')
+CHROMIUM_FLAGS = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+]
+
+
+class Source(gokart.TaskOnKart[int]):
+    index = luigi.IntParameter()
+
+    def run(self):
+        self.dump(self.index)
+
+
+class Feature(gokart.TaskOnKart[int]):
+    source = gokart.TaskInstanceParameter()
+    fail = luigi.BoolParameter(default=False)
+
+    def run(self):
+        if self.fail:
+            raise RuntimeError('feature failed on purpose')
+        self.dump(self.load('source') * 2)
+
+
+class Merge(gokart.TaskOnKart[int]):
+    features = gokart.ListTaskInstanceParameter()
+
+    def requires(self):
+        return self.features
+
+    def run(self):
+        self.dump(sum(self.load()))
+
+
+def fifty_task_dag(failing_feature: int = 7):
+    """20 sources, 20 features, 9 merges of 4 features (with overlap), and a final merge: 50 tasks."""
+    features = [Feature(source=Source(index=i), fail=(i == failing_feature)) for i in range(20)]
+    merges = [Merge(features=features[2 * k : 2 * k + 4]) for k in range(9)]
+    return Merge(features=merges)
+
+
+def test_states_without_a_build_come_from_existing_outputs_and_rerun_deletes_nothing(tmp_path):
+    gokart.build(Source(index=1), reset_register=False)
+    graph = collect_graph(Feature(source=Source(index=1, rerun=True)))
+    states = {n.name: n.state for n in graph.nodes}
+    assert states == {'Feature': NodeState.PENDING, 'Source': NodeState.CACHED}
+    assert Source(index=1).output().exists()
+    source = next(n for n in graph.nodes if n.name == 'Source')
+    assert source.outputs[0].size and source.outputs[0].size > 0 and source.processing_time is not None
+    assert source.params == {'index': '1'}
+
+
+def test_layers_put_every_requirement_left_of_its_dependents():
+    graph = collect_graph(fifty_task_dag())
+    assert len(graph.nodes) == 50
+    assert all(graph.nodes[r].layer < node.layer for node in graph.nodes for r in node.requirements)
+    assert graph.nodes[graph.root].layer == max(n.layer for n in graph.nodes)
+    assert sorted(len(layer) for layer in graph.layers) == [1, 9, 20, 20]
+
+
+def test_states_after_a_build_are_cached_ran_failed_and_pending(tmp_path):
+    gokart.build(Source(index=0), reset_register=False)
+    root = fifty_task_dag()
+    outcome = execute([root])
+    graph = collect_graph(root, outcome=outcome)
+    counts = {state: graph.count(state) for state in NodeState}
+    # Source 0 was cached; Feature 7 failed; the merges holding it (k=2,3) and the final merge are left pending.
+    assert counts == {NodeState.CACHED: 1, NodeState.RAN: 45, NodeState.FAILED: 1, NodeState.PENDING: 3}
+    failed = next(n for n in graph.nodes if n.state is NodeState.FAILED)
+    assert failed.params['fail'] == 'True' and 'feature failed on purpose' in (failed.error or '')
+
+
+def test_the_page_is_one_self_contained_file(tmp_path):
+    path = report(fifty_task_dag(), str(tmp_path / 'out' / 'report.html'))
+    page = open(path, encoding='utf-8').read()
+    assert page.startswith('<!DOCTYPE html>')
+    assert '<link' not in page and ' src=' not in page and '@import' not in page
+    assert re.findall(r'https?://[^"\s]+', page) == ['http://www.w3.org/2000/svg']  # the SVG namespace, never fetched
+    assert page.count('<g class="node ') == 50
+
+
+def _chromium(*arguments: str) -> str:
+    with tempfile.TemporaryDirectory() as profile:
+        result = subprocess.run(
+            [CHROMIUM, *CHROMIUM_FLAGS, f'--user-data-dir={profile}', *arguments],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason='no chromium binary on PATH (Debian: apt-get install chromium)')
+def test_chromium_draws_every_task_of_a_50_task_dag_with_its_state(tmp_path):
+    gokart.build(Source(index=0), reset_register=False)
+    root = fifty_task_dag()
+    outcome = execute([root])
+    path = write_report(root, str(tmp_path / 'report.html'), outcome=outcome)
+    url = 'file://' + os.path.abspath(path)
+
+    dom = _chromium('--dump-dom', url + '#q=fail=true')
+    nodes = re.findall(r'<g class="node state-(\w+)([^"]*)" id="task-(\w+?)_([0-9a-f]{32})"[^>]*data-state="(\w+)"', dom)
+    assert len(nodes) == 50
+    assert len({(name, uid) for _, _, name, uid, _ in nodes}) == 50
+    expected = {f'{type(t).__name__}_{t.make_unique_id()}' for t in _all_tasks(root)}
+    assert {f'{name}_{uid}' for _, _, name, uid, _ in nodes} == expected
+    states = [state for state, _, _, _, data_state in nodes if state == data_state]
+    assert sorted(states) == sorted(['cached'] + ['ran'] * 45 + ['failed'] + ['pending'] * 3)
+    failed = [extra for state, extra, *_ in nodes if state == 'failed']
+    assert 'match' in failed[0]  # the page's script ran: the #q= search marked the failing task
+    assert sum('dim' in extra for _, extra, *_ in nodes) == 49
+    assert len(re.findall(r'<path class="edge"', dom)) == sum(len(n.requirements) for n in collect_graph(root).nodes)
+
+    screenshot = tmp_path / 'report.png'
+    _chromium('--window-size=1400,900', '--hide-scrollbars', f'--screenshot={screenshot}', url)
+    assert screenshot.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and screenshot.stat().st_size > 20_000
+    destination = os.environ.get('GOKART_REPORT_SCREENSHOT')
+    if destination:  # `make screenshot` refreshes docs/images/report.png this way
+        shutil.copyfile(screenshot, destination)
+
+
+def _all_tasks(root):
+    seen, stack = {}, [root]
+    while stack:
+        task = stack.pop()
+        seen.setdefault(task.make_unique_id(), task)
+        stack.extend(gokart.utils.flatten(task.requires()))
+    return list(seen.values())
