@@ -127,7 +127,11 @@ def _tree(arguments: argparse.Namespace, roots: list[Any]) -> int:
     if arguments.table:
         print(make_task_info_as_table(roots[0], ignore_task_names=ignored).to_csv(index=False, sep='\t'), end='')
     else:
-        print(make_task_info_as_tree_str(roots[0], details=arguments.details, abbr=not arguments.no_abbr, ignore_task_names=ignored).lstrip('\n'))
+        print(
+            make_task_info_as_tree_str(roots[0], details=arguments.details, abbr=not arguments.no_abbr, ignore_task_names=ignored).lstrip(
+                '\n'
+            )
+        )
     return 0
 
 
@@ -197,7 +201,9 @@ _COMMANDS = {'tree': _tree, 'report': _report, 'plan': _plan, 'why': _why, 'gc':
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog='gokart', description='Look at a gokart pipeline: its tree, an HTML report, what a build would run and why.')
+    parser = argparse.ArgumentParser(
+        prog='gokart', description='Look at a gokart pipeline: its tree, an HTML report, what a build would run and why.'
+    )
     commands = parser.add_subparsers(dest='command', metavar='COMMAND')
     task_help = 'MODULE:TASK then its parameters as --name value'
 

@@ -209,7 +209,9 @@ def _parameter_differences(current: dict[str, str], cached: dict[str, str], pref
             differences += _parameter_differences(inner_now[1], inner_before[1], prefix=f'{prefix}{name}.', upstream=True)
         else:
             is_task = inner_now is not None or inner_before is not None
-            differences.append(Difference(name=prefix + name, cached=_readable(before), current=_readable(now), upstream=upstream or is_task))
+            differences.append(
+                Difference(name=prefix + name, cached=_readable(before), current=_readable(now), upstream=upstream or is_task)
+            )
     return differences
 
 

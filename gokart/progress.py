@@ -44,7 +44,9 @@ def progress_listener(setting: Any = None) -> Iterator[BuildProgress | None]:
     progress = BuildProgress()
     # A forced display on a non-terminal still gets rich's control codes: the user asked for it.
     console = Console(stderr=True, force_terminal=True if setting is True else None)
-    with Live(progress, console=console, refresh_per_second=_REFRESHES_PER_SECOND, transient=False, redirect_stdout=False, redirect_stderr=False):
+    with Live(
+        progress, console=console, refresh_per_second=_REFRESHES_PER_SECOND, transient=False, redirect_stdout=False, redirect_stderr=False
+    ):
         yield progress
 
 

@@ -100,7 +100,7 @@ def test_details_after_a_build_match_spec_but_for_the_measured_times():
 
 def test_a_pending_task_shows_unknown_time_and_an_empty_task_log():
     text = make_task_info_as_tree_str(TaskA(param='never built'), details=True)
-    assert text.endswith("time=unknown, task_log={})")
+    assert text.endswith('time=unknown, task_log={})')
     assert text.startswith('\n└─-(PENDING) TaskA[')
 
 

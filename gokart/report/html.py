@@ -31,7 +31,8 @@ def render_html(graph: DagGraph, title: str) -> str:
     edges = ''.join(_edge_svg(graph, positions, index) for index in range(len(graph.nodes)))
     nodes = ''.join(_node_svg(node, positions[index], index) for index, node in enumerate(graph.nodes))
     counts = ''.join(
-        f'<span class="chip state-{label}"><b id="count-{label}">{graph.count(state)}</b> {label}</span>' for state, label in _STATE_LABELS.items()
+        f'<span class="chip state-{label}"><b id="count-{label}">{graph.count(state)}</b> {label}</span>'
+        for state, label in _STATE_LABELS.items()
     )
     details = json.dumps([_node_details(node, graph) for node in graph.nodes]).replace('</', '<\\/')
     generated = datetime.datetime.now().strftime('%Y-%m-%d %H:%M:%S')
@@ -131,7 +132,8 @@ def _bytes(size: int) -> str:
 _CSS = """
 * { box-sizing: border-box; }
 body { margin: 0; font: 13px/1.4 system-ui, -apple-system, 'Segoe UI', sans-serif; color: #1f2937; background: #f8fafc; }
-header { display: flex; flex-wrap: wrap; align-items: center; gap: 10px; padding: 10px 14px; background: #fff; border-bottom: 1px solid #e5e7eb; }
+header { display: flex; flex-wrap: wrap; align-items: center; gap: 10px; padding: 10px 14px;
+         background: #fff; border-bottom: 1px solid #e5e7eb; }
 header h1 { font-size: 16px; margin: 0 12px 0 0; }
 .chip { padding: 2px 9px; border-radius: 10px; border: 1px solid; }
 .chip.state-cached { background: #dbeafe; border-color: #3b82f6; }
@@ -188,7 +190,9 @@ _JS = """
     evt.preventDefault(); var p = toSvg(evt); zoom(evt.deltaY > 0 ? 1.15 : 1 / 1.15, p.x, p.y);
   }, {passive: false});
   var drag = null;
-  svg.addEventListener('mousedown', function (evt) { drag = toSvg(evt); drag.vx = view.x; drag.vy = view.y; drag.cx = evt.clientX; drag.cy = evt.clientY; });
+  svg.addEventListener('mousedown', function (evt) {
+    drag = toSvg(evt); drag.vx = view.x; drag.vy = view.y; drag.cx = evt.clientX; drag.cy = evt.clientY;
+  });
   window.addEventListener('mouseup', function () { drag = null; });
   window.addEventListener('mousemove', function (evt) {
     if (!drag) return;
@@ -199,7 +203,8 @@ _JS = """
   document.getElementById('zoom-fit').onclick = function () { view = {x: home.x, y: home.y, w: home.w, h: home.h}; apply(); };
   var nodes = Array.prototype.slice.call(document.querySelectorAll('.node'));
   var edges = Array.prototype.slice.call(document.querySelectorAll('.edge'));
-  function esc(s) { return String(s).replace(/[&<>"]/g, function (c) { return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'}[c]; }); }
+  var entities = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'};
+  function esc(s) { return String(s).replace(/[&<>"]/g, function (c) { return entities[c]; }); }
   function row(k, v) { return '<tr><td>' + esc(k) + '</td><td>' + v + '</td></tr>'; }
   function show(index) {
     var d = details[index];

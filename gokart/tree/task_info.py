@@ -29,7 +29,9 @@ def dump_task_info_table(task: Any, task_info_dump_path: str, ignore_task_names:
     make_target(file_path=task_info_dump_path, unique_id=task.make_unique_id()).dump(table)
 
 
-def dump_task_info_tree(task: Any, task_info_dump_path: str, ignore_task_names: list[str] | None = None, use_unique_id: bool = True) -> None:
+def dump_task_info_tree(
+    task: Any, task_info_dump_path: str, ignore_task_names: list[str] | None = None, use_unique_id: bool = True
+) -> None:
     """Pickle the TaskInfo tree to ``task_info_dump_path`` (which must end in ``.pkl``)."""
     extension = os.path.splitext(task_info_dump_path)[1]
     if extension != '.pkl':

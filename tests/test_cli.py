@@ -1,0 +1,153 @@
+"""The ``gokart`` command: tree, report, plan, why and gc on a small pipeline module in the working directory."""
+
+import textwrap
+
+import pytest
+
+from gokart import explain
+from gokart.cli import main, make_task
+
+PIPELINE = """
+import luigi
+import gokart
+
+
+class Load(gokart.TaskOnKart[list]):
+    size = luigi.IntParameter(default=3)
+
+    def run(self):
+        self.dump(list(range(self.size)))
+
+
+class Train(gokart.TaskOnKart[float]):
+    data = gokart.TaskInstanceParameter(default=Load())
+    lr = luigi.FloatParameter(default=0.1)
+
+    def run(self):
+        self.dump(sum(self.load('data')) * self.lr)
+
+
+class Report(gokart.TaskOnKart[str]):
+    size = luigi.IntParameter(default=3)
+
+    def requires(self):
+        return Load(size=self.size)
+
+    def run(self):
+        self.dump(str(self.load()))
+"""
+
+
+@pytest.fixture
+def pipeline(tmp_path):
+    (tmp_path / 'cli_pipeline.py').write_text(textwrap.dedent(PIPELINE))
+    import gokart
+
+    main(['tree', 'cli_pipeline:Train'])  # imports the module from the working directory
+    import cli_pipeline
+
+    gokart.build(cli_pipeline.Train(), reset_register=False)
+    gokart.build(cli_pipeline.Report(), reset_register=False)
+    return cli_pipeline
+
+
+def run_cli(capsys, *argv):
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_parameters_are_parsed_by_each_luigi_parameter(pipeline):
+    task = make_task(['cli_pipeline.Train', '--lr', '0.5', '--data', pipeline.Train.data.serialize(pipeline.Load(size=4))])
+    assert task == pipeline.Train(lr=0.5, data=pipeline.Load(size=4))
+    assert make_task(['cli_pipeline:Train', '--lr=0.5', '--rerun']).rerun is True
+
+
+def test_tree_prints_the_spec_tree_format(pipeline, capsys):
+    status, out, _ = run_cli(capsys, 'tree', 'cli_pipeline:Train', '--lr', '0.2')
+    uid = pipeline.Train(lr=0.2).make_unique_id()
+    assert status == 0
+    assert out.splitlines() == [f'└─-(PENDING) Train[{uid}]', '   └─-(COMPLETE) Load[9e61ecf530c3c98ebfa4b55e7d10bbd9]']
+
+
+def test_unknown_parameter_is_a_usage_error_naming_the_known_ones(pipeline, capsys):
+    status, _, err = run_cli(capsys, 'plan', 'cli_pipeline:Train', '--rate', '0.2')
+    assert status == 2
+    assert 'Train has no parameter --rate' in err and '--lr' in err
+
+
+def test_plan_of_a_built_pipeline_runs_nothing(pipeline, capsys):
+    status, out, _ = run_cli(capsys, 'plan', 'cli_pipeline:Train')
+    assert status == 0
+    assert out.splitlines()[-1] == '0 to run, 1 cached'
+
+
+def test_plan_reason_for_one_changed_parameter(pipeline, capsys):
+    steps = explain.plan(pipeline.Train(lr=0.2))
+    assert [(s.name, s.will_run, s.reason) for s in steps] == [('Load', False, None), ('Train', True, explain.CHANGED_PARAMETER)]
+    assert [d.describe() for d in steps[1].differences] == ["lr: '0.1' -> '0.2'"]
+    assert steps[1].closest.unique_id == pipeline.Train().make_unique_id() and steps[1].closest.output_exists
+    _, out, _ = run_cli(capsys, 'plan', 'cli_pipeline:Train', '--lr', '0.2')
+    assert "changed parameter (lr: '0.1' -> '0.2')" in out and out.splitlines()[-1] == '1 to run, 1 cached'
+
+
+def test_plan_reason_for_one_changed_upstream_task(pipeline):
+    steps = explain.plan(pipeline.Train(data=pipeline.Load(size=5)))
+    by_name = {s.name: s for s in steps}
+    assert by_name['Load'].reason == explain.CHANGED_PARAMETER
+    assert [d.describe() for d in by_name['Load'].differences] == ["size: '3' -> '5'"]
+    assert by_name['Train'].reason == explain.UPSTREAM_CHANGED
+    assert [(d.name, d.cached, d.current, d.upstream) for d in by_name['Train'].differences] == [('data.size', '3', '5', True)]
+
+
+def test_plan_reason_for_an_upstream_task_chosen_in_requires(pipeline):
+    # Report passes `size` on to Load: its own parameter changed, and so did its requirement.
+    steps = explain.plan(pipeline.Report(size=4))
+    assert [(s.name, s.reason) for s in steps] == [('Load', explain.CHANGED_PARAMETER), ('Report', explain.CHANGED_PARAMETER)]
+
+
+def test_plan_reason_for_the_rerun_flag_and_no_output(pipeline, capsys):
+    steps = explain.plan(pipeline.Train(rerun=True))
+    assert [(s.name, s.will_run, s.reason) for s in steps] == [('Load', False, None), ('Train', True, explain.RERUN)]
+    assert pipeline.Train().output().exists()  # planning deleted nothing
+    _, out, _ = run_cli(capsys, 'plan', 'cli_pipeline:Train', '--rerun')
+    assert ': rerun flag' in out
+    never_built = explain.plan(pipeline.Load(size=3, workspace_directory='./other/'))
+    assert [(s.name, s.reason) for s in never_built] == [('Load', explain.NO_OUTPUT)]
+
+
+def test_why_names_the_differing_parameter_and_upstream_of_cached_runs(pipeline, capsys):
+    status, out, _ = run_cli(capsys, 'why', 'cli_pipeline:Train', '--lr', '0.3')
+    assert status == 1
+    lines = out.splitlines()
+    assert lines[0].endswith('no output. Recorded runs of Train, nearest first:')
+    assert lines[1] == f'  {pipeline.Train().make_unique_id()} (output exists)'
+    assert lines[2] == "    parameter lr: '0.1' -> '0.3'"
+    exists, runs = explain.why(pipeline.Train(data=pipeline.Load(size=7)))
+    assert not exists and [(d.name, d.upstream) for d in runs[0].differences] == [('data.size', True)]
+    status, out, _ = run_cli(capsys, 'why', 'cli_pipeline:Train')
+    assert status == 0 and 'its output exists' in out
+
+
+def test_gc_lists_unreachable_files_and_deletes_only_with_yes(pipeline, capsys, tmp_path):
+    train_id = pipeline.Train().make_unique_id()
+    status, out, _ = run_cli(capsys, 'gc', 'cli_pipeline:Load', '+', 'cli_pipeline:Report')
+    assert status == 0
+    listed = [line.split()[-1] for line in out.splitlines()[:-1]]
+    assert listed and all(train_id in path for path in listed)
+    assert any(path.endswith(f'cli_pipeline/Train_{train_id}.pkl') for path in listed)
+    assert any(f'log/task_params/Train_{train_id}.pkl' in path for path in listed)
+    assert pipeline.Train().output().exists()  # a dry run
+    status, out, _ = run_cli(capsys, 'gc', '--yes', 'cli_pipeline:Load', '+', 'cli_pipeline:Report')
+    assert out.splitlines()[-1].startswith(f'deleted {len(listed)} files')
+    assert not pipeline.Train().output().exists()
+    assert pipeline.Load().output().exists() and pipeline.Report().output().exists()
+    _, out, _ = run_cli(capsys, 'gc', 'cli_pipeline:Report')
+    assert out.strip() == 'nothing to collect'
+
+
+def test_report_writes_the_html_file(pipeline, capsys, tmp_path):
+    status, out, _ = run_cli(capsys, 'report', '-o', 'site/dag.html', 'cli_pipeline:Train', '--lr', '0.2')
+    page = (tmp_path / 'site' / 'dag.html').read_text()
+    assert status == 0 and out.strip() == 'wrote site/dag.html'
+    assert 'data-state="pending"' in page and 'data-state="cached"' in page
