@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from gokart import storage
+from gokart.conflict_prevention_lock.file_lock import LOCK_DIRECTORY
 from gokart.utils import flatten
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,10 @@ def delete_unnecessary_outputs(task: Any) -> None:
 
 
 def unnecessary_outputs(task: Any) -> list[str]:
-    """The files ``delete_local_unnecessary_outputs`` would delete: workspace files outside the DAG's outputs and ``log/``."""
+    """The files ``delete_local_unnecessary_outputs`` would delete: workspace files outside the DAG's outputs and ``log/``.
+
+    Temporary files of writes in progress and the run locks of other processes are never listed.
+    """
     workspace = task.workspace_directory
     needed = {_normalized(path) for path in _output_paths_of_dag(task)}
     log_directory = _normalized(os.path.join(workspace, 'log'))
@@ -45,6 +49,7 @@ def unnecessary_outputs(task: Any) -> list[str]:
         and not _normalized(path).startswith(log_directory + '/')
         and '.' in os.path.basename(path)
         and not path.endswith('.gokart-tmp')
+        and f'/{LOCK_DIRECTORY}/' not in path.replace(os.sep, '/')
     ]
 
 

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import luigi
 from luigi.task import getpaths
 
+from gokart.conflict_prevention_lock.file_lock import task_run_lock
 from gokart.errors import DependencyCycleError, GokartError, describe_task
 from gokart.execution.plan import Plan, TaskState, make_plan
 from gokart.utils import flatten
@@ -109,7 +110,17 @@ def execute(roots: list[Any], workers: int = 1, parallel: str = 'process', liste
 
 
 def run_task(task: Any) -> None:
-    """Run one task as luigi's worker does, firing its events; re-raise its exception after FAILURE."""
+    """Run one task as luigi's worker does, firing its events; re-raise its exception after FAILURE.
+
+    On a local workspace the task runs under its file lock, so processes building overlapping DAGs
+    run it once: a process that waited for the lock skips the task, without events, if it is complete.
+    """
+    with task_run_lock(task) as must_run:
+        if must_run:
+            _run_task_with_events(task)
+
+
+def _run_task_with_events(task: Any) -> None:
     try:
         task.trigger_event(luigi.Event.START, task)
         started = time.time()
