@@ -1,14 +1,20 @@
-"""Redis locks that stay alive while held: extended in the background to a fresh TTL."""
+"""Redis locks that stay alive while held: extended in the background to a fresh TTL.
+
+Names and behaviour follow gokart 1.12 (``RedisClient``, ``set_task_lock``, ``set_lock_scheduler``),
+with a plain thread instead of an APScheduler job to keep the lock alive.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gokart.conflict_prevention_lock.task_lock import TaskLockParams
 from gokart.errors import TaskLockException
+
+if TYPE_CHECKING:
+    from gokart.conflict_prevention_lock.task_lock import TaskLockParams
 
 
 class RedisClient:
@@ -16,45 +22,80 @@ class RedisClient:
 
     _instances: dict[tuple[str | None, int | None], RedisClient] = {}
     _guard = threading.Lock()
+    _redis_client: Any
 
     def __new__(cls, host: str | None, port: int | None) -> RedisClient:
         key = (host, port)
         with cls._guard:
             if key not in cls._instances:
-                instance = super().__new__(cls)
                 import redis
 
+                instance = super().__new__(cls)
                 instance._redis_client = redis.Redis(host=host or 'localhost', port=int(port or 6379))
                 cls._instances[key] = instance
             return cls._instances[key]
 
     def get_redis_client(self) -> Any:
-        return self._redis_client  # type: ignore[attr-defined]
+        return self._redis_client
+
+
+class LockExtender:
+    """Keeps a held lock alive: every ``lock_extend_seconds`` its TTL is reset to ``redis_timeout``."""
+
+    def __init__(self, task_lock: Any, task_lock_params: TaskLockParams) -> None:
+        self._lock = task_lock
+        self._params = task_lock_params
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._keep_extending, name=f'gokart-lock-{task_lock_params.redis_key}', daemon=True)
+        self._thread.start()
+
+    def shutdown(self) -> None:
+        """Stop extending; the lock then expires after its TTL unless released."""
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def _keep_extending(self) -> None:
+        while not self._stop.wait(self._params.lock_extend_seconds):
+            try:
+                self._lock.extend(self._params.redis_timeout, replace_ttl=True)
+            except Exception:
+                return  # the lock was lost (expired or released): nothing left to extend
+
+
+def set_task_lock(task_lock_params: TaskLockParams, blocking: bool | None = None) -> Any:
+    """Acquire the Redis lock of a cache entry and return it.
+
+    By default it blocks, except for locks that raise on collision (``should_lock_run``), which give up
+    at once with ``TaskLockException``.
+    """
+    if blocking is None:
+        blocking = not task_lock_params.raise_task_lock_exception_on_collision
+    client = RedisClient(task_lock_params.redis_host, task_lock_params.redis_port).get_redis_client()
+    lock = client.lock(name=task_lock_params.redis_key, timeout=task_lock_params.redis_timeout, thread_local=False)
+    if not lock.acquire(blocking=blocking):
+        raise TaskLockException('Lock already taken by other task.')
+    return lock
+
+
+def set_lock_scheduler(task_lock: Any, task_lock_params: TaskLockParams) -> LockExtender:
+    """Start keeping ``task_lock`` alive; call ``shutdown()`` on the result before releasing the lock."""
+    return LockExtender(task_lock, task_lock_params)
 
 
 @contextmanager
 def held_lock(params: TaskLockParams, blocking: bool) -> Iterator[None]:
-    client = RedisClient(params.redis_host, params.redis_port).get_redis_client()
-    lock = client.lock(name=params.redis_key, timeout=params.redis_timeout, thread_local=False)
-    if not lock.acquire(blocking=blocking):
-        raise TaskLockException('Lock already taken by other task.')
-    stop = threading.Event()
-
-    def keep_extending() -> None:
-        while not stop.wait(params.lock_extend_seconds):
-            try:
-                lock.extend(params.redis_timeout, replace_ttl=True)
-            except Exception:
-                return
-
-    extender = threading.Thread(target=keep_extending, name=f'gokart-lock-{params.redis_key}', daemon=True)
-    extender.start()
+    """Hold the lock of ``params`` for the block, kept alive in the background; released on any exit."""
+    lock = set_task_lock(params, blocking=blocking)
+    extender = set_lock_scheduler(lock, params)
     try:
         yield
     finally:
-        stop.set()
-        extender.join()
+        extender.shutdown()
         try:
             lock.release()
         except Exception:
-            pass
+            pass  # expired meanwhile: someone else may hold it now, and that is theirs to release
+
+
+__all__ = ['RedisClient', 'LockExtender', 'set_task_lock', 'set_lock_scheduler', 'held_lock']

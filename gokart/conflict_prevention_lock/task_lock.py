@@ -65,4 +65,16 @@ def make_task_lock_params_for_run(task_self: Any, lock_extend_seconds: int = 10)
     )
 
 
-__all__ = ['TaskLockParams', 'TaskLockException', 'make_task_lock_key', 'make_task_lock_params', 'make_task_lock_params_for_run']
+# gokart 1.12 exported these from this module; they live with the rest of the Redis code.
+from gokart.conflict_prevention_lock.redis_lock import RedisClient, set_lock_scheduler, set_task_lock  # noqa: E402
+
+__all__ = [
+    'TaskLockParams',
+    'TaskLockException',
+    'RedisClient',
+    'make_task_lock_key',
+    'make_task_lock_params',
+    'make_task_lock_params_for_run',
+    'set_task_lock',
+    'set_lock_scheduler',
+]

@@ -15,7 +15,9 @@ from gokart.conflict_prevention_lock.task_lock import TaskLockParams
 R = TypeVar('R')
 
 
-def wrap_dump_with_lock(func: Callable[..., R], task_lock_params: TaskLockParams, exist_check: Callable[[], bool]) -> Callable[..., R | None]:
+def wrap_dump_with_lock(
+    func: Callable[..., R], task_lock_params: TaskLockParams, exist_check: Callable[[], bool]
+) -> Callable[..., R | None]:
     """Dump under the lock, skipping the dump when another worker already wrote the output."""
     if not task_lock_params.should_task_lock:
         return func

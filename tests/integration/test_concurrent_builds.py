@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from integration_servers import FAKE_AWS_ENVIRONMENT
 
 HERE = Path(__file__).resolve().parent

@@ -1,0 +1,7 @@
+"""``GCSZipClient``: a zip archive on GCS, through gcsfs (see ``gokart.zip_client``)."""
+
+from gokart.zip_client import StorageZipClient
+
+
+class GCSZipClient(StorageZipClient):
+    """A zip client for ``gs://`` archives; credentials from ``[GCSConfig]`` as in ``gokart.storage_options``."""

@@ -1,0 +1,89 @@
+"""Zip a local directory into an archive at any location, and back (gokart 1.12's zip clients).
+
+``file_path`` may be local or any fsspec URL: the archive is built in ``{temporary_directory}.zip``
+next to the scratch directory and uploaded, or downloaded there and unpacked.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from abc import abstractmethod
+
+from gokart import storage
+
+
+class ZipClient:
+    """Moves a directory of files to and from one zip archive."""
+
+    @abstractmethod
+    def exists(self) -> bool: ...
+
+    @abstractmethod
+    def make_archive(self) -> None: ...
+
+    @abstractmethod
+    def unpack_archive(self) -> None: ...
+
+    @abstractmethod
+    def remove(self) -> None: ...
+
+    @property
+    @abstractmethod
+    def path(self) -> str: ...
+
+
+class StorageZipClient(ZipClient):
+    """A zip client for any location ``gokart.storage`` reaches; the archive is written atomically."""
+
+    def __init__(self, file_path: str, temporary_directory: str) -> None:
+        self._file_path = file_path
+        self._temporary_directory = temporary_directory
+
+    def exists(self) -> bool:
+        return storage.exists(self._file_path)
+
+    def make_archive(self) -> None:
+        """Zip the contents of ``temporary_directory`` into ``file_path``."""
+        local_archive = shutil.make_archive(
+            base_name=self._temporary_directory.rstrip('/'), format='zip', root_dir=self._temporary_directory
+        )
+        try:
+            storage.upload(local_archive, self._file_path)
+        finally:
+            os.remove(local_archive)
+
+    def unpack_archive(self) -> None:
+        """Extract ``file_path`` into ``temporary_directory``."""
+        local_archive = self._temporary_directory.rstrip('/') + '.zip'
+        storage.download(self._file_path, local_archive)
+        try:
+            shutil.unpack_archive(local_archive, extract_dir=self._temporary_directory, format='zip')
+        finally:
+            os.remove(local_archive)
+
+    def remove(self) -> None:
+        storage.remove(self._file_path)
+
+    @property
+    def path(self) -> str:
+        return self._file_path
+
+
+class LocalZipClient(StorageZipClient):
+    """A zip client for a local archive."""
+
+
+def make_zip_client(file_path: str, temporary_directory: str) -> ZipClient:
+    """The zip client for ``file_path``: S3, GCS or local; any other fsspec URL works through storage too."""
+    if file_path.startswith('s3://'):
+        from gokart.s3_zip_client import S3ZipClient
+
+        return S3ZipClient(file_path, temporary_directory)
+    if file_path.startswith('gs://'):
+        from gokart.gcs_zip_client import GCSZipClient
+
+        return GCSZipClient(file_path, temporary_directory)
+    if storage.is_local(file_path):
+        return LocalZipClient(file_path, temporary_directory)
+    return StorageZipClient(file_path, temporary_directory)
