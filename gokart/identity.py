@@ -116,4 +116,8 @@ def _hash_parts(task: Any, requirements: list[Any], pending: dict[int, str]) -> 
     parts.append(type(task).__name__)
     if task.serialized_task_definition_check:
         parts.append(own_code(type(task)))
+    if getattr(task, 'code_fingerprint_check', False):  # opt-in, so ids stay gokart 1.12's by default
+        from gokart.code_fingerprint import code_fingerprint
+
+        parts.append(code_fingerprint(type(task)))
     return hash_parts(parts)

@@ -54,6 +54,11 @@ class TaskOnKart(luigi.Task, Generic[T]):
     serialized_task_definition_check = luigi.BoolParameter(
         default=False, description='Add the source code of the task class to its unique id.', significant=False
     )
+    code_fingerprint_check = ExplicitBoolParameter(
+        default=False,
+        description='Add a fingerprint of the code the task runs (its methods and the first-party helpers they call) to its unique id.',
+        significant=False,
+    )
     delete_unnecessary_output_files = luigi.BoolParameter(
         default=False, description='With gokart.run: delete outputs the DAG does not need, then exit.', significant=False
     )
