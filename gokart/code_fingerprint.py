@@ -148,15 +148,17 @@ class _Walker:
             chains = _name_chains(tree)
         scope = _scope_of(function)
         for chain in chains:
-            self._follow(chain, scope, owner=function.__module__)
+            self._follow(chain, scope, function)
 
-    def _follow(self, chain: list[str], scope: dict[str, Any], owner: str) -> None:
+    def _follow(self, chain: list[str], scope: dict[str, Any], function: types.FunctionType) -> None:
         """Resolve ``a.b.c`` in a function's scope: through modules, to a function, class or constant."""
         head = chain[0]
         if head not in scope:
             return  # a local, an attribute of self, or a builtin
         value = scope[head]
-        name = f'{owner}.{head}'
+        owner = function.__module__
+        # A closure variable belongs to the enclosing function, a global to the module.
+        name = f'{owner}.{function.__qualname__}.{head}' if head in function.__code__.co_freevars else f'{owner}.{head}'
         for attribute in chain[1:]:
             if not isinstance(value, types.ModuleType):
                 break
