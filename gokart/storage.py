@@ -26,8 +26,11 @@ from typing import IO, Any
 # Remote writes stay in memory up to this size, then spill to a local temporary file.
 _SPOOL_IN_MEMORY_BYTES = 32 * 1024 * 1024
 _UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024
+# Asking about this many paths of one remote directory costs more than listing it once.
+_LIST_DIRECTORY_FROM = 4
 
 _known_directories: set[str] = set()
+_known_existence = threading.local()
 
 
 def is_local(path: str) -> bool:
@@ -77,6 +80,9 @@ def url_of(protocol: str, fs_path: str) -> str:
 
 
 def exists(path: str) -> bool:
+    known = getattr(_known_existence, 'answers', None)
+    if known is not None and path in known:
+        return bool(known[path])
     if is_local(path):
         return os.path.exists(local_path(path))
     fs, fs_path = filesystem(path)
@@ -97,8 +103,8 @@ def exists_many(paths: Iterable[str]) -> dict[str, bool]:
         else:
             by_directory.setdefault(path.rsplit('/', 1)[0], []).append(path)
     for directory, members in by_directory.items():
-        if len(members) == 1:
-            answers[members[0]] = exists(members[0])
+        if len(members) < _LIST_DIRECTORY_FROM:
+            answers.update((path, exists(path)) for path in members)
             continue
         fs, fs_directory = filesystem(directory)
         try:
@@ -108,6 +114,22 @@ def exists_many(paths: Iterable[str]) -> dict[str, bool]:
         for path in members:
             answers[path] = filesystem(path)[1].rstrip('/') in listed
     return answers
+
+
+@contextmanager
+def known_existence(answers: dict[str, bool]) -> Iterator[None]:
+    """Within the block, ``exists`` in this thread answers for these paths from ``answers`` (see ``exists_many``).
+
+    The planner lists each output directory once, then checks completion in threads that each use
+    the listing instead of one request per output. Only the calling thread is affected, and only for
+    the block, so the answers cannot go stale elsewhere.
+    """
+    previous = getattr(_known_existence, 'answers', None)
+    _known_existence.answers = answers
+    try:
+        yield
+    finally:
+        _known_existence.answers = previous
 
 
 def open_read(path: str) -> IO[bytes]:
@@ -121,6 +143,7 @@ def open_read(path: str) -> IO[bytes]:
 @contextmanager
 def atomic_write(path: str) -> Iterator[IO[bytes]]:
     """Yield a binary stream; the file appears under ``path`` whole when the block ends without error."""
+    _forget_existence(path)
     if is_local(path):
         with _atomic_local_write(local_path(path)) as f:
             yield f
@@ -131,6 +154,7 @@ def atomic_write(path: str) -> Iterator[IO[bytes]]:
 
 def remove(path: str) -> None:
     """Delete a file (or a directory tree); a missing path is not an error."""
+    _forget_existence(path)
     if is_local(path):
         target = local_path(path)
         if os.path.isdir(target):
@@ -193,6 +217,12 @@ def ensure_directory(directory: str) -> None:
     if directory and directory not in _known_directories:
         os.makedirs(directory, exist_ok=True)
         _known_directories.add(directory)
+
+
+def _forget_existence(path: str) -> None:
+    known = getattr(_known_existence, 'answers', None)
+    if known is not None:
+        known.pop(path, None)
 
 
 @contextmanager

@@ -16,7 +16,9 @@ from typing import Any
 
 import luigi
 
+from gokart import storage
 from gokart.errors import RequiresError
+from gokart.target import TargetOnKart
 from gokart.utils import flatten
 
 logger = logging.getLogger(__name__)
@@ -105,9 +107,26 @@ def _requirements_of(task: Any) -> list[Any]:
 
 def _check_completion(tasks: list[Any]) -> list[tuple[bool, BaseException | None]]:
     if len(tasks) > 1 and any(_is_remote(t) for t in tasks[:8]):
+        # One listing per output directory answers most existence checks of the level.
+        known = storage.exists_many(_output_paths(tasks))
+
+        def check(task: Any) -> tuple[bool, BaseException | None]:
+            with storage.known_existence(known):
+                return _safe_complete(task)
+
         with ThreadPoolExecutor(max_workers=min(_REMOTE_CHECK_THREADS, len(tasks))) as pool:
-            return list(pool.map(_safe_complete, tasks))
+            return list(pool.map(check, tasks))
     return [_safe_complete(t) for t in tasks]
+
+
+def _output_paths(tasks: list[Any]) -> list[str]:
+    paths: list[str] = []
+    for task in tasks:
+        try:
+            paths.extend(target.path() for target in flatten(task.output()) if isinstance(target, TargetOnKart))
+        except Exception:
+            continue  # complete() will raise the same error and report it
+    return paths
 
 
 def _safe_complete(task: Any) -> tuple[bool, BaseException | None]:
