@@ -35,10 +35,12 @@ from mypy.nodes import (
     Decorator,
     Expression,
     FuncDef,
+    IndexExpr,
     NameExpr,
     OverloadedFuncDef,
     RefExpr,
     TempNode,
+    TypeApplication,
     TypeInfo,
     Var,
 )
@@ -281,12 +283,30 @@ class TaskClassTransformer:
 
 
 def _parameter_call_type(ctx: FunctionContext) -> Type:
-    """``SomeParameter(default=x)`` has the type of ``x``; without ``default=`` it is ``Any``."""
+    """``SomeParameter(default=x)`` has the type of ``x``; without ``default=`` it is ``Any``.
+
+    A subscripted call, ``TaskInstanceParameter[TaskOnKart[int]]()``, has the value type it names.
+    """
+    if isinstance(ctx.context, CallExpr) and isinstance(ctx.context.callee, IndexExpr) and isinstance(ctx.default_return_type, Instance):
+        value_type = _declared_value_type(ctx.default_return_type)
+        if value_type is not None:
+            return value_type
     for names, types in zip(ctx.arg_names, ctx.arg_types, strict=True):
         for name, arg_type in zip(names, types, strict=True):
             if name == 'default':
                 return arg_type
     return AnyType(TypeOfAny.special_form)
+
+
+def _declared_value_type(parameter: Instance) -> Type | None:
+    """``T`` of a ``luigi.Parameter[T]`` instance type (``list[X]`` for ``ListTaskInstanceParameter[X]``)."""
+    from mypy.maptype import map_instance_to_supertype
+
+    for base in parameter.type.mro:
+        if base.fullname == 'luigi.parameter.Parameter' and base.defn.type_vars:
+            mapped = map_instance_to_supertype(parameter, base)
+            return mapped.args[0] if mapped.args else None
+    return None
 
 
 def _is_task_on_kart_name(plugin: Plugin, fullname: str) -> bool:
@@ -303,9 +323,22 @@ def _parameter_call(stmt: object) -> CallExpr | None:
     if not isinstance(stmt, AssignmentStmt) or len(stmt.lvalues) != 1 or not isinstance(stmt.lvalues[0], NameExpr):
         return None
     call = stmt.rvalue
-    if isinstance(call, CallExpr) and isinstance(call.callee, RefExpr) and PARAMETER_FULLNAME_PATTERN.match(call.callee.fullname or ''):
+    if isinstance(call, CallExpr) and PARAMETER_FULLNAME_PATTERN.match(_parameter_class_name(call)):
         return call
     return None
+
+
+def _parameter_class_name(call: CallExpr) -> str:
+    """Full name of the class called: ``luigi.IntParameter(...)``, or ``TaskInstanceParameter[...](...)`` subscripted."""
+    callee = call.callee.base if isinstance(call.callee, IndexExpr) else call.callee
+    return (callee.fullname or '') if isinstance(callee, RefExpr) else ''
+
+
+def _subscript_types(call: CallExpr) -> list[Type]:
+    """The type arguments of a subscripted parameter class, ``[TaskOnKart[int]]``; empty when not subscripted."""
+    if isinstance(call.callee, IndexExpr) and isinstance(call.callee.analyzed, TypeApplication):
+        return list(call.callee.analyzed.types)
+    return []
 
 
 def _name_lvalues(stmt: object) -> list[NameExpr]:
@@ -322,8 +355,10 @@ def _assigns_plain_value(body: list[Any], name: str) -> bool:
 
 def _infer_value_type(call: CallExpr, api: SemanticAnalyzerPluginInterface) -> Type:
     """The value type of an unannotated parameter, from the parameter class (see SPEC: mypy plugin)."""
-    assert isinstance(call.callee, RefExpr)
-    class_name = call.callee.fullname.rsplit('.', 1)[-1]
+    class_name = _parameter_class_name(call).rsplit('.', 1)[-1]
+    declared = _subscript_types(call)
+    if len(declared) == 1:  # TaskInstanceParameter[TaskOnKart[int]]() names its value type
+        return api.named_type('builtins.list', declared) if class_name == 'ListTaskInstanceParameter' else declared[0]
     optional = class_name.startswith('Optional')
     if optional:
         class_name = class_name[len('Optional') :]
