@@ -251,6 +251,9 @@ class TaskClassTransformer:
                 self._fail(POSITIONAL_ARGUMENT_MESSAGE, call)
             if stmt.unanalyzed_type is not None and stmt.type is not None:
                 value_type: Type = stmt.type
+                if isinstance(value_type, Instance):
+                    # ``x: TaskInstanceParameter[TaskOnKart[int]] = ...`` (the form pyright understands) holds a TaskOnKart[int].
+                    value_type = _declared_value_type(value_type) or value_type
             else:
                 value_type = _infer_value_type(call, self._api)
             if has_placeholder(value_type):
