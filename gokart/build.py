@@ -13,7 +13,7 @@ import backoff
 import luigi
 from luigi import rpc, scheduler
 
-from gokart.errors import GokartBuildError, HasLockedTaskException, TaskLockException
+from gokart.errors import GokartBuildError, HasLockedTaskException, TaskLockException, build_failure_message, describe_task
 from gokart.execution import execute
 from gokart.task import TaskOnKart
 
@@ -157,7 +157,8 @@ def _run(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
     if any(isinstance(e, TaskLockException) for e in exceptions.values()):
         raise HasLockedTaskException()
     if exceptions or outcome.not_run and not outcome.missing_external:
-        raise GokartBuildError(outcome.summary(), _by_unique_id(exceptions))
+        message = build_failure_message(outcome.summary(), {describe_task(t): e for t, e in exceptions.items()})
+        raise GokartBuildError(message, _by_unique_id(exceptions))
 
 
 def _run_with_luigi(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
@@ -192,7 +193,12 @@ def _run_with_luigi(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
 def _by_unique_id(exceptions: dict[Any, BaseException]) -> dict[str, list[Exception]]:
     found: dict[str, list[Exception]] = {}
     for task, exception in exceptions.items():
-        key = task.make_unique_id() if isinstance(task, TaskOnKart) else str(task.task_id)
+        key = str(task.task_id)
+        if isinstance(task, TaskOnKart):
+            try:
+                key = task.make_unique_id()
+            except Exception:  # a task in a cycle or with a failing requires() has no unique id
+                pass
         if isinstance(exception, Exception):
             found.setdefault(key, []).append(exception)
     return found

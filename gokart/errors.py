@@ -8,7 +8,13 @@ to raise a builtin (``AssertionError``, ``FileNotFoundError``, ``TypeError``), f
 
 from __future__ import annotations
 
+import errno
+import pickle
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from luigi.parameter import MissingParameterException
 
 
 class GokartError(Exception):
@@ -40,7 +46,26 @@ class EmptyDumpError(GokartError, AssertionError):
 
 
 class UnsupportedFormatError(GokartError, AssertionError):
-    """No file processor is registered for an output's file extension."""
+    """No file processor is registered for an output's file extension.
+
+    An ``AssertionError`` because gokart 1.12 raised a bare one here. Built either from a message or
+    from ``(extension, supported, file_path)``, the form ``gokart.file_processor`` raises it in.
+    """
+
+    def __init__(self, extension: str, supported: Sequence[str] | None = None, file_path: str = '') -> None:
+        self.extension = extension
+        self.supported = list(supported) if supported is not None else []
+        if supported is None:  # a ready message
+            super().__init__(extension)
+            return
+        if extension:
+            subject = repr(extension)
+        else:
+            subject = f'A path without an extension ({file_path!r})' if file_path else 'A path without an extension'
+        super().__init__(
+            f'{subject} is not supported. The supported extensions are {self.supported}. '
+            'Use gokart.file_processor.register_file_processor() to add one.'
+        )
 
 
 class OutputNotFoundError(GokartError, FileNotFoundError):
@@ -57,6 +82,14 @@ class UnsignedOutputError(CorruptOutputError):
 
 class TaskParameterError(GokartError, ValueError):
     """A task parameter is missing, of the wrong type or cannot be parsed."""
+
+
+class MissingParameterError(TaskParameterError, MissingParameterException):
+    """A parameter without a default was given no value; still a luigi ``MissingParameterException``."""
+
+
+class UnwritableObjectError(GokartError, TypeError, ValueError):
+    """``dump`` got an object its output's format cannot hold (a dict to ``.csv``, an unpicklable object)."""
 
 
 class TaskInstanceTypeError(GokartError, TypeError):
@@ -77,6 +110,116 @@ class RequiresError(GokartError, ValueError):
 
 class WorkspaceError(GokartError, OSError):
     """The workspace cannot be written: no space left, permission denied, read-only file system."""
+
+
+_WORKSPACE_ERRNOS = {
+    errno.ENOSPC: 'no space is left on the device: free space or point workspace_directory elsewhere',
+    errno.EDQUOT: 'the disk quota is exceeded: free space or point workspace_directory elsewhere',
+    errno.EACCES: 'permission is denied: make the workspace writable by this user or point workspace_directory elsewhere',
+    errno.EPERM: 'the operation is not permitted: make the workspace writable by this user or point workspace_directory elsewhere',
+    errno.EROFS: 'the file system is read-only: point workspace_directory at a writable location',
+}
+
+# What a format raises for an object it cannot hold: pandas and the pickle layer raise TypeError
+# and ValueError, the C pickler AttributeError ("Can't pickle local object") and PicklingError.
+_UNWRITABLE = (TypeError, ValueError, AttributeError, pickle.PicklingError)
+
+
+def dump_error(task: Any, path: str, obj: Any, error: BaseException) -> BaseException:
+    """The error to raise for ``error`` from dumping ``obj`` to ``path``: ``error`` itself when it is already clear.
+
+    Full disks and denied permissions become ``WorkspaceError``; an object the format cannot hold
+    becomes ``UnwritableObjectError``; both name the task, its unique id and the path.
+    """
+    if isinstance(error, GokartError):
+        return error
+    if isinstance(error, OSError):
+        reason = _WORKSPACE_ERRNOS.get(error.errno or 0)
+        if reason is None:
+            return error
+        return WorkspaceError(error.errno, f'{describe_task(task)} cannot write {path}: {reason} ({error.strerror or error}).')
+    if isinstance(error, _UNWRITABLE):
+        return UnwritableObjectError(
+            f'{describe_task(task)} cannot write a {type(obj).__module__}.{type(obj).__qualname__} to {path}: '
+            f'{type(error).__name__}: {error}. Dump an object this format holds, '
+            'or choose another file extension (.pkl holds any picklable object).'
+        )
+    return error
+
+
+def corrupt_input_message(task: Any, target: Any, error: BaseException) -> str:
+    """Message of a ``CorruptOutputError`` raised while ``task`` loads ``target``: who loads, who wrote it, the fix."""
+    writer = _writer_of(task, target)
+    written_by = f', written by {describe_task(writer)},' if writer is not None and writer is not task else ''
+    return f'{describe_task(task)} cannot load {target.path()}{written_by} because it is unreadable: {error}'
+
+
+def _writer_of(task: Any, target: Any) -> Any:
+    """The requirement of ``task`` (or ``task`` itself) that has ``target`` among its outputs, if any."""
+    from gokart.utils import flatten
+
+    path = target.path()
+    try:
+        candidates = [task, *flatten(task.requires())]
+        for candidate in candidates:
+            if any(getattr(t, 'path', lambda: None)() == path for t in flatten(candidate.output())):
+                return candidate
+    except Exception:  # naming the writer is a courtesy: never fail the error message over it
+        return None
+    return None
+
+
+def parameter_error(task_class: Any, params: Sequence[tuple[str, Any]], kwargs: Mapping[str, Any], error: BaseException) -> BaseException:
+    """A clearer error for ``error`` raised while resolving the parameters of ``task_class``, or ``error`` itself.
+
+    No unique id exists before every parameter has a value, so the message names the class and the parameter.
+    """
+    name = task_class.__name__
+    if isinstance(error, MissingParameterException) and not isinstance(error, MissingParameterError):
+        found = re.search(r"requires the '([^']+)' parameter", str(error))
+        return MissingParameterError(missing_parameter_message(task_class, found.group(1)) if found else f'{name}: {error}')
+    if isinstance(error, TaskInstanceTypeError) or (isinstance(error, ValueError) and not isinstance(error, GokartError)):
+        culprit = _parameter_refusing(dict(params), kwargs)
+        if culprit is None or str(error).startswith(f'{name}:'):
+            return error
+        parameter, value = culprit
+        text = f'{name}: the parameter {parameter!r} cannot take {value!r} (a {type(value).__name__}): {error}'
+        return TaskInstanceTypeError(text) if isinstance(error, TypeError) else TaskParameterError(text)
+    return error
+
+
+def _parameter_refusing(params: Mapping[str, Any], kwargs: Mapping[str, Any]) -> tuple[str, Any] | None:
+    """The first keyword argument whose parameter refuses its value."""
+    for parameter, value in kwargs.items():
+        if parameter not in params:
+            continue
+        try:
+            params[parameter].normalize(value)
+        except Exception:
+            return parameter, value
+    return None
+
+
+def missing_parameter_message(task_class: type, parameter: str) -> str:
+    """How to give a value to a required parameter, for ``MissingParameterError``."""
+    name = task_class.__name__
+    family = getattr(task_class, 'get_task_family', lambda: name)()
+    return (
+        f'{name}: the parameter {parameter!r} has no default and no value was given. '
+        f'Pass it as {name}({parameter}=...), on the command line as --{family}-{parameter.replace("_", "-")} '
+        f'(or --{parameter.replace("_", "-")} for the root task), '
+        f'or as "{parameter} = ..." in the [{family}] section of a luigi config file.'
+    )
+
+
+def build_failure_message(summary: str, exceptions: Mapping[str, BaseException]) -> str:
+    """``summary`` followed by every failed task's exception, one block each, so no failure hides behind another."""
+    if not exceptions:
+        return summary
+    lines = [summary.rstrip('\n'), '', f'{len(exceptions)} task(s) raised:']
+    for name, exception in exceptions.items():
+        lines.append(f'  - {name}: {type(exception).__name__}: {exception}')
+    return '\n'.join(lines) + '\n'
 
 
 def describe_task(task: Any) -> str:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import luigi
 
-from gokart.errors import RequiresError
+from gokart.errors import DependencyCycleError, RequiresError
 from gokart.utils import flatten
 
 if TYPE_CHECKING:
@@ -29,17 +29,26 @@ def unique_id(task: TaskOnKart[Any]) -> str:
     # requirements have an id. `pending` holds ids computed in this call for tasks that do not cache.
     pending: dict[int, str] = {}
     stack: list[tuple[TaskOnKart[Any], list[Any] | None]] = [(task, None)]
+    # Entries whose requirements were listed stay below their requirements until hashed, so they are
+    # exactly the ancestors of the top entry: meeting one of them again means the DAG has a cycle.
+    started: list[TaskOnKart[Any]] = []
+    started_set: set[TaskOnKart[Any]] = set()
     while stack:
         current, requirements = stack[-1]
         if requirements is None:
+            if current in started_set:
+                raise DependencyCycleError(_cycle_message(started[started.index(current) :] + [current]))
             requirements = _requirements(current)
             stack[-1] = (current, requirements)
+            started.append(current)
+            started_set.add(current)
         missing = [r for r in requirements if _is_significant_kart(r) and _id_of(r, pending) is None]
         if missing:
             for requirement in missing:
                 stack.append((requirement, None))
             continue
         stack.pop()
+        started_set.discard(started.pop())
         if _id_of(current, pending) is not None:
             continue
         computed = _hash_parts(current, requirements, pending)
@@ -74,6 +83,14 @@ def _code_of(cls: type) -> set[str]:
     return codes
 
 
+def _cycle_message(cycle: list[Any]) -> str:
+    # No unique id exists inside a cycle, so tasks are named by class and parameters.
+    path = ' -> '.join(f'{type(t).__name__}({t.to_str_params(only_significant=True)})' for t in cycle)
+    return (
+        f'the requirements of these tasks form a cycle, so none of them has a unique id or can run: {path}. Break the cycle in requires().'
+    )
+
+
 def _known_id(task: Any) -> str | None:
     return task.task_unique_id if task.cache_unique_id else None
 
@@ -95,7 +112,10 @@ def _requirements(task: Any) -> list[Any]:
     except RequiresError:
         raise
     except Exception as e:
-        raise RequiresError(f'requires() of {type(task).__name__} raised {type(e).__name__}: {e}') from e
+        raise RequiresError(
+            f'requires() of {type(task).__name__}({task.to_str_params(only_significant=True)}) raised {type(e).__name__}: {e}. '
+            'A task whose requires() fails has no unique id and cannot run: fix requires().'
+        ) from e
     for requirement in requirements:
         if not isinstance(requirement, luigi.Task):
             raise RequiresError(f'requires() of {type(task).__name__} must return luigi tasks, but it returned {type(requirement)}.')

@@ -20,10 +20,10 @@ from luigi.cmdline_parser import CmdlineParser
 from luigi.parameter import ParameterVisibility, _no_value
 
 import gokart.target
-from gokart import identity
+from gokart import errors, identity
 from gokart.conflict_prevention_lock.task_lock import make_task_lock_params, make_task_lock_params_for_run
 from gokart.conflict_prevention_lock.task_lock_wrappers import wrap_run_with_lock
-from gokart.errors import EmptyDumpError, NotARequirementError, OutputNotFoundError
+from gokart.errors import CorruptOutputError, EmptyDumpError, NotARequirementError, OutputNotFoundError, UnsupportedFormatError
 from gokart.parameter import ExplicitBoolParameter, ListTaskInstanceParameter, TaskInstanceParameter
 from gokart.target import TargetOnKart
 from gokart.utils import flatten, get_dataframe_type_from_task, map_flattenable_items
@@ -111,6 +111,16 @@ class TaskOnKart(luigi.Task, Generic[T]):
 
     @classmethod
     def get_param_values(cls, params: Any, args: Any, kwargs: Any) -> list[tuple[str, Any]]:
+        try:
+            return cls._resolve_param_values(params, args, kwargs)
+        except (luigi.parameter.MissingParameterException, ValueError, TypeError) as e:
+            clearer = errors.parameter_error(cls, params, kwargs, e)
+            if clearer is e:
+                raise
+            raise clearer from e
+
+    @classmethod
+    def _resolve_param_values(cls, params: Any, args: Any, kwargs: Any) -> list[tuple[str, Any]]:
         # luigi looks every default up in the command line and the config, two lookups per parameter
         # per construction (about 1 ms a task). When no command line is being parsed and the config has
         # no section for this task, every default is the parameter's own: use them directly.
@@ -191,9 +201,12 @@ class TaskOnKart(luigi.Task, Generic[T]):
         if processor is None and relative_file_path is not None:
             from gokart.file_processor import make_file_processor
 
-            processor = make_file_processor(
-                file_path, store_index_in_feather=self.store_index_in_feather, dataframe_type=_dataframe_type_of(type(self))
-            )
+            try:
+                processor = make_file_processor(
+                    file_path, store_index_in_feather=self.store_index_in_feather, dataframe_type=_dataframe_type_of(type(self))
+                )
+            except UnsupportedFormatError as e:
+                raise UnsupportedFormatError(f'{errors.describe_task(self)} cannot have the output {file_path}: {e}') from e
         task_lock_params = make_task_lock_params(
             file_path=file_path,
             unique_id=unique_id,
@@ -336,19 +349,27 @@ class TaskOnKart(luigi.Task, Generic[T]):
             raise EmptyDumpError(f'{type(self).__name__}[{self.make_unique_id()}] dumped an empty DataFrame and fail_on_empty_dump is set.')
         output_target = self._get_output_target(target)
         required_task_outputs = self._required_task_outputs() if output_target.path().startswith('gs://') else None
-        output_target.dump(
-            obj,
-            lock_at_dump=self._lock_at_dump,
-            task_params=self.to_str_params(only_significant=True, only_public=True),
-            custom_labels=custom_labels,
-            required_task_outputs=required_task_outputs,
-        )
+        try:
+            output_target.dump(
+                obj,
+                lock_at_dump=self._lock_at_dump,
+                task_params=self.to_str_params(only_significant=True, only_public=True),
+                custom_labels=custom_labels,
+                required_task_outputs=required_task_outputs,
+            )
+        except Exception as e:
+            clearer = errors.dump_error(self, output_target.path(), obj, e)
+            if clearer is e:
+                raise
+            raise clearer from e
 
     def _load_one(self, target: Any) -> Any:
         try:
             return target.load()
         except OutputNotFoundError as e:
             raise OutputNotFoundError(f'{type(self).__name__}[{self.make_unique_id()}] cannot load its input: {e}') from e
+        except CorruptOutputError as e:
+            raise type(e)(errors.corrupt_input_message(self, target, e)) from e
 
     def _get_input_targets(self, target: Any) -> Any:
         if target is None:
@@ -361,7 +382,10 @@ class TaskOnKart(luigi.Task, Generic[T]):
         if isinstance(target, TaskOnKart):
             requirement_ids = {t.make_unique_id() for t in flatten(self.requires()) if isinstance(t, TaskOnKart)}
             if target.make_unique_id() not in requirement_ids:
-                raise NotARequirementError(f'{target!r} should be in requires method')
+                raise NotARequirementError(
+                    f'{errors.describe_task(self)} cannot load {target!r}: it should be in requires method. '
+                    'Return it from requires() (or hold it in a TaskInstanceParameter) to load it.'
+                )
             return target.output()
         if isinstance(target, luigi.target.Target):
             return target
