@@ -13,6 +13,7 @@ from gokart.parameter import (
     TaskInstanceParameter,
     ZonedDateSecondParameter,
 )
+from gokart.report import report
 from gokart.run import run
 from gokart.task import TaskOnKart
 from gokart.testing import test_run
@@ -34,6 +35,7 @@ __all__ = [
     'delete_local_unnecessary_outputs',
     'make_task_info_as_tree_str',
     'make_tree_info',
+    'report',
     'run',
     'test_run',
     'tree_info',

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import os
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ T = TypeVar('T')
 logger: logging.Logger = getLogger(__name__)
 
 # Options of our executor; any other keyword goes to luigi.build and selects the luigi path.
-_EXECUTOR_OPTIONS = frozenset({'workers', 'parallel', 'executor', 'progress'})
+_EXECUTOR_OPTIONS = frozenset({'workers', 'parallel', 'executor', 'progress', 'report'})
 
 
 class LoggerConfig:
@@ -126,11 +127,11 @@ def build(
     with LoggerConfig(level=log_level):
         process_task_info(task, task_dump_config)
 
+        # Each wait grows exponentially with full jitter, capped at task_lock_exception_max_wait_seconds.
         @backoff.on_exception(
-            backoff.expo,
+            functools.partial(backoff.expo, max_value=task_lock_exception_max_wait_seconds),
             HasLockedTaskException,
             max_tries=task_lock_exception_max_tries,
-            max_time=task_lock_exception_max_wait_seconds,
             jitter=backoff.full_jitter,
         )
         def _build_once() -> None:
@@ -144,8 +145,13 @@ def build(
 
 def _run(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
     executor = env_params.get('executor') or os.environ.get('GOKART_EXECUTOR', 'gokart')
+    report_path = env_params.get('report')
     if executor == 'luigi' or set(env_params) - _EXECUTOR_OPTIONS:
-        _run_with_luigi(task, {k: v for k, v in env_params.items() if k not in ('executor', 'parallel', 'progress')})
+        try:
+            _run_with_luigi(task, {k: v for k, v in env_params.items() if k not in ('executor', 'parallel', 'progress', 'report')})
+        finally:
+            if report_path:
+                _write_report(task, str(report_path), None)
         return
     from gokart.progress import progress_listener
 
@@ -153,6 +159,8 @@ def _run(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
         outcome = execute(
             [task], workers=int(env_params.get('workers', 1)), parallel=str(env_params.get('parallel', 'process')), listener=listener
         )
+    if report_path:
+        _write_report(task, str(report_path), outcome)
     exceptions = outcome.exceptions_by_task()
     if any(isinstance(e, TaskLockException) for e in exceptions.values()):
         raise HasLockedTaskException()
@@ -188,6 +196,12 @@ def _run_with_luigi(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
         raise HasLockedTaskException()
     if result.status in (luigi.LuigiStatusCode.FAILED, luigi.LuigiStatusCode.FAILED_AND_SCHEDULING_FAILED, luigi.LuigiStatusCode.SCHEDULING_FAILED):
         raise GokartBuildError(result.summary_text, {t.make_unique_id(): [e for e in es if isinstance(e, Exception)] for t, es in collected.items()})
+
+
+def _write_report(task: TaskOnKart[Any], path: str, outcome: Any) -> None:
+    from gokart.report import write_report
+
+    write_report(task, path, outcome=outcome)
 
 
 def _by_unique_id(exceptions: dict[Any, BaseException]) -> dict[str, list[Exception]]:

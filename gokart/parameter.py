@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_check
 
 import luigi
 from luigi import task_register
+from typing_extensions import TypeVar as TypeVarWithDefault
 
 from gokart.errors import TaskInstanceTypeError
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-TASK_ON_KART_TYPE = TypeVar('TASK_ON_KART_TYPE', bound='TaskOnKart')  # type: ignore[type-arg]
+TASK_ON_KART_TYPE = TypeVarWithDefault('TASK_ON_KART_TYPE', bound='TaskOnKart[Any]', default='TaskOnKart[Any]')
 S = TypeVar('S', bound='Serializable')
 
 
@@ -28,7 +29,7 @@ def _kart_base() -> type:
     return TaskOnKart
 
 
-class TaskInstanceParameter(luigi.Parameter, Generic[TASK_ON_KART_TYPE]):
+class TaskInstanceParameter(luigi.Parameter[TASK_ON_KART_TYPE]):
     """A parameter whose value is a task instance; the task becomes a requirement under the default ``requires()``.
 
     Serialized as ``{"type": family, "params": hex(bz2(json(significant params)))}`` so that the owner's unique id
@@ -79,7 +80,7 @@ class _TaskInstanceEncoder(json.JSONEncoder):
         return super().default(obj)
 
 
-class ListTaskInstanceParameter(luigi.Parameter, Generic[TASK_ON_KART_TYPE]):
+class ListTaskInstanceParameter(luigi.Parameter[list[TASK_ON_KART_TYPE]]):
     """A parameter holding a list of task instances (stored as a tuple, as luigi does with lists)."""
 
     def __init__(self, expected_elements_type: type | None = None, *args: Any, bypass_expected_type_check: bool = False, **kwargs: Any) -> None:

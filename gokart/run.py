@@ -117,7 +117,12 @@ def _start_slack_notifier() -> Any:
 def _send_slack(notifier: Any, cmdline_args: list[str]) -> None:
     try:
         task = _root_task(cmdline_args)
-        notifier.send(task)
+        tree = None
+        if getattr(notifier, 'send_tree_info', False):
+            from gokart.tree.task_info import make_task_info_as_tree_str
+
+            tree = make_task_info_as_tree_str(task)
+        notifier.send(task, tree_info=tree)
     except Exception as e:
         logger.warning(f'Slack notification failed: {e}')
 
