@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import luigi
 
-from gokart import storage
+from gokart import signing, storage
 from gokart.conflict_prevention_lock.task_lock import TaskLockParams, make_task_lock_params
 from gokart.conflict_prevention_lock.task_lock_wrappers import wrap_dump_with_lock, wrap_load_with_lock, wrap_remove_with_lock
 from gokart.errors import CorruptOutputError, OutputNotFoundError
@@ -107,11 +107,15 @@ class SingleFileTarget(TargetOnKart):
         except FileNotFoundError as e:
             raise OutputNotFoundError(f'{self._file_path} does not exist: run the task that writes it first.') from e
         with stream:
-            return read_with_processor(self._processor, stream, self._file_path)
+            content = signing.verified(stream, self._file_path, signing.covers(self._processor))
+            return read_with_processor(self._processor, content, self._file_path)
 
     def _dump(self, obj: Any) -> None:
-        with storage.atomic_write(self._file_path) as stream:
-            write_with_processor(self._processor, obj, stream)
+        with (
+            storage.atomic_write(self._file_path) as stream,
+            signing.signed(stream, self._file_path, signing.covers(self._processor)) as out,
+        ):
+            write_with_processor(self._processor, obj, out)
 
     def _remove(self) -> None:
         storage.remove(self._file_path)
@@ -155,7 +159,7 @@ class ModelTarget(TargetOnKart):
             except FileNotFoundError as e:
                 raise OutputNotFoundError(f'{self._file_path} does not exist: run the task that writes it first.') from e
             try:
-                with stream, zipfile.ZipFile(_seekable(stream)) as archive:
+                with stream, zipfile.ZipFile(_seekable(signing.verified(stream, self._file_path))) as archive:
                     archive.extractall(scratch)
             except zipfile.BadZipFile as e:
                 raise CorruptOutputError(_corrupt_message(self._file_path, e)) from e
@@ -172,7 +176,11 @@ class ModelTarget(TargetOnKart):
             self._save_function(obj, os.path.join(scratch, 'model.pkl'))
             with open(os.path.join(scratch, 'load_function.pkl'), 'wb') as f:
                 dill.dump(self._load_function, f)
-            with storage.atomic_write(self._file_path) as stream, zipfile.ZipFile(stream, 'w', zipfile.ZIP_DEFLATED) as archive:
+            with (
+                storage.atomic_write(self._file_path) as stream,
+                signing.signed(stream, self._file_path) as out,
+                zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as archive,
+            ):
                 for root, _, files in os.walk(scratch):
                     for name in sorted(files):
                         full = os.path.join(root, name)
@@ -232,7 +240,9 @@ def make_target(
     """A single-file target at ``file_path`` with ``_{unique_id}`` inserted before the extension."""
     from gokart.file_processor import make_file_processor
 
-    _task_lock_params = task_lock_params if task_lock_params is not None else make_task_lock_params(file_path=file_path, unique_id=unique_id)
+    _task_lock_params = (
+        task_lock_params if task_lock_params is not None else make_task_lock_params(file_path=file_path, unique_id=unique_id)
+    )
     file_path = _make_file_path(file_path, unique_id)
     _processor = processor or make_file_processor(file_path, store_index_in_feather=store_index_in_feather)
     return SingleFileTarget(path=file_path, processor=_processor, task_lock_params=_task_lock_params)
@@ -247,7 +257,9 @@ def make_model_target(
     task_lock_params: TaskLockParams | None = None,
 ) -> TargetOnKart:
     """A zip target whose content ``save_function`` writes and ``load_function`` reads."""
-    _task_lock_params = task_lock_params if task_lock_params is not None else make_task_lock_params(file_path=file_path, unique_id=unique_id)
+    _task_lock_params = (
+        task_lock_params if task_lock_params is not None else make_task_lock_params(file_path=file_path, unique_id=unique_id)
+    )
     return ModelTarget(
         file_path=_make_file_path(file_path, unique_id),
         temporary_directory=temporary_directory,
