@@ -40,6 +40,8 @@ class Difference:
     upstream: bool  # the difference is in an upstream task, not in this task's own parameters
 
     def describe(self) -> str:
+        if self.cached is None and self.current is None:
+            return self.name
         return f'{self.name}: {_short(self.cached)} -> {_short(self.current)}'
 
 
@@ -138,9 +140,14 @@ class Explainer:
         closest = runs[0]
         step.closest, step.differences = closest, closest.differences
         if not closest.differences:
-            # Equal parameters and requirements but another id: the class source is part of the id, or the
-            # cached run could not be rebuilt to compare its requirements.
-            step.reason = CHANGED_CODE if getattr(task, 'serialized_task_definition_check', False) else NO_OUTPUT
+            # Equal parameters and requirements but another id: the class source or the code fingerprint is
+            # part of the id, or the cached run could not be rebuilt to compare its requirements.
+            code_changes = _code_differences(task, closest.unique_id)
+            if code_changes:
+                step.differences = code_changes
+                step.reason = CHANGED_CODE
+            else:
+                step.reason = CHANGED_CODE if getattr(task, 'serialized_task_definition_check', False) else NO_OUTPUT
         elif all(d.upstream for d in closest.differences):
             step.reason = UPSTREAM_CHANGED
         else:
@@ -195,6 +202,21 @@ class Explainer:
             self._records[workspace] = by_name
         found = self._records[workspace].get(name, [])
         return [(_RECORD_NAME.match(os.path.basename(p))['uid'], p) for p in sorted(found)]  # type: ignore[index]
+
+
+def _code_differences(task: Any, cached_unique_id: str) -> list[Difference]:
+    """``code changed in X`` for each function whose fingerprint differs from the cached run's record."""
+    if not getattr(task, 'code_fingerprint_check', False):
+        return []
+    from gokart.code_fingerprint import changed_code, code_fingerprint_parts, load_code_fingerprint_parts
+
+    try:
+        before = load_code_fingerprint_parts(task, unique_id=cached_unique_id)
+    except Exception:
+        return []
+    if before is None:
+        return []
+    return [Difference(name=f'code changed in {name}', cached=None, current=None, upstream=False) for name in changed_code(before, code_fingerprint_parts(type(task)))]
 
 
 def _parameter_differences(current: dict[str, str], cached: dict[str, str], prefix: str = '', upstream: bool = False) -> list[Difference]:

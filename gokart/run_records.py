@@ -34,6 +34,10 @@ def on_start(task: Any) -> None:
     if task.should_dump_supplementary_log_files:
         task.dump(task.to_str_params(only_significant=True), task._log_target('task_params'))
         task.dump(module_versions(), task._log_target('module_versions', 'txt'))
+        if getattr(task, 'code_fingerprint_check', False):
+            from gokart.code_fingerprint import dump_code_fingerprint_parts
+
+            dump_code_fingerprint_parts(task)
     seed = random_seed_of(task)
     succeeded = try_set_seed(list(task.fix_random_seed_methods), seed)
     if task.should_dump_supplementary_log_files:
