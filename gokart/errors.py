@@ -92,7 +92,11 @@ class UnwritableObjectError(GokartError, TypeError, ValueError):
     """``dump`` got an object its output's format cannot hold (a dict to ``.csv``, an unpicklable object)."""
 
 
-class TaskInstanceTypeError(GokartError, TypeError):
+class TaskParameterTypeError(TaskParameterError, TypeError):
+    """A task parameter got a value of a type it cannot take."""
+
+
+class TaskInstanceTypeError(TaskParameterTypeError):
     """A task-instance parameter holds a task of the wrong class."""
 
 
@@ -134,10 +138,7 @@ def dump_error(task: Any, path: str, obj: Any, error: BaseException) -> BaseExce
     if isinstance(error, GokartError):
         return error
     if isinstance(error, OSError):
-        reason = _WORKSPACE_ERRNOS.get(error.errno or 0)
-        if reason is None:
-            return error
-        return WorkspaceError(error.errno, f'{describe_task(task)} cannot write {path}: {reason} ({error.strerror or error}).')
+        return workspace_error(task, error, path)
     if isinstance(error, _UNWRITABLE):
         return UnwritableObjectError(
             f'{describe_task(task)} cannot write a {type(obj).__module__}.{type(obj).__qualname__} to {path}: '
@@ -145,6 +146,15 @@ def dump_error(task: Any, path: str, obj: Any, error: BaseException) -> BaseExce
             'or choose another file extension (.pkl holds any picklable object).'
         )
     return error
+
+
+def workspace_error(task: Any, error: OSError, path: str | None = None) -> OSError:
+    """``WorkspaceError`` naming the task and path for a full disk or a denied write; other errors unchanged."""
+    reason = _WORKSPACE_ERRNOS.get(error.errno or 0)
+    if reason is None or isinstance(error, GokartError):
+        return error
+    where = path or error.filename or 'its workspace'
+    return WorkspaceError(error.errno, f'{describe_task(task)} cannot write {where}: {reason} ({error.strerror or error}).')
 
 
 def corrupt_input_message(task: Any, target: Any, error: BaseException) -> str:
@@ -178,13 +188,15 @@ def parameter_error(task_class: Any, params: Sequence[tuple[str, Any]], kwargs: 
     if isinstance(error, MissingParameterException) and not isinstance(error, MissingParameterError):
         found = re.search(r"requires the '([^']+)' parameter", str(error))
         return MissingParameterError(missing_parameter_message(task_class, found.group(1)) if found else f'{name}: {error}')
-    if isinstance(error, TaskInstanceTypeError) or (isinstance(error, ValueError) and not isinstance(error, GokartError)):
+    if isinstance(error, TaskInstanceTypeError) or (isinstance(error, (ValueError, TypeError)) and not isinstance(error, GokartError)):
         culprit = _parameter_refusing(dict(params), kwargs)
         if culprit is None or str(error).startswith(f'{name}:'):
             return error
         parameter, value = culprit
         text = f'{name}: the parameter {parameter!r} cannot take {value!r} (a {type(value).__name__}): {error}'
-        return TaskInstanceTypeError(text) if isinstance(error, TypeError) else TaskParameterError(text)
+        if isinstance(error, TaskInstanceTypeError):
+            return TaskInstanceTypeError(text)
+        return TaskParameterTypeError(text) if isinstance(error, TypeError) else TaskParameterError(text)
     return error
 
 

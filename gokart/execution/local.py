@@ -25,7 +25,7 @@ import luigi
 from luigi.task import getpaths
 
 from gokart.conflict_prevention_lock.file_lock import task_run_lock
-from gokart.errors import DependencyCycleError, GokartError, describe_task
+from gokart.errors import DependencyCycleError, GokartError, describe_task, workspace_error
 from gokart.execution.plan import Plan, TaskState, make_plan
 from gokart.utils import flatten
 
@@ -82,7 +82,10 @@ class BuildOutcome:
                 lines.extend(f'    - {describe_task(t)}' for t in tasks[:20])
                 if len(tasks) > 20:
                     lines.append(f'    - ... and {len(tasks) - 20} more')
-        lines += ['', 'This progress looks :)' if self.ok and not self.not_run else 'This progress looks :( because some tasks failed or did not run']
+        lines += [
+            '',
+            'This progress looks :)' if self.ok and not self.not_run else 'This progress looks :( because some tasks failed or did not run',
+        ]
         lines += ['', '===== gokart Execution Summary =====', '']
         return '\n'.join(lines)
 
@@ -115,9 +118,15 @@ def run_task(task: Any) -> None:
     On a local workspace the task runs under its file lock, so processes building overlapping DAGs
     run it once: a process that waited for the lock skips the task, without events, if it is complete.
     """
-    with task_run_lock(task) as must_run:
-        if must_run:
-            _run_task_with_events(task)
+    try:
+        with task_run_lock(task) as must_run:
+            if must_run:
+                _run_task_with_events(task)
+    except OSError as e:  # e.g. the lock directory cannot be created: say which task and workspace
+        clearer = workspace_error(task, e)
+        if clearer is e:
+            raise
+        raise clearer from e
 
 
 def _run_task_with_events(task: Any) -> None:
@@ -308,5 +317,3 @@ def _run_in_child(index: int) -> _ChildFailure | None:
             payload = None
         return _ChildFailure(payload=payload, description=f'{type(e).__name__}: {e}\n{traceback.format_exc()}')
     return None
-
-
