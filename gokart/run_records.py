@@ -82,6 +82,12 @@ def try_set_seed(methods: list[str], seed: int) -> list[str]:
 _seed_methods: dict[str, Any] = {}
 
 
+def resolve_seed_methods(methods: list[str]) -> None:
+    """Import the modules of the seed methods now (before forking workers, so each need not)."""
+    for method_name in methods:
+        _seed_method(method_name)
+
+
 def _seed_method(method_name: str) -> Any:
     if method_name not in _seed_methods:
         try:

@@ -104,6 +104,7 @@ def execute(roots: list[Any], workers: int = 1, parallel: str = 'process', liste
     elif parallel == 'thread':
         runner = _PoolRunner(ThreadPoolExecutor(max_workers=workers), workers, in_process=True)
     else:
+        _import_before_fork([plan.tasks[i].task for i in pending])
         runner = _PoolRunner(_fork_pool(plan, workers), workers, in_process=False)
     try:
         _schedule(plan, outcome, runner, listener)
@@ -282,6 +283,14 @@ def _fork_pool(plan: Plan, workers: int) -> ProcessPoolExecutor:
     global _forked_plan
     _forked_plan = plan
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context('fork'), initializer=_reset_child_state)
+
+
+def _import_before_fork(tasks: list[Any]) -> None:
+    """Import the seeding modules (numpy, ...) once here rather than once in every forked worker."""
+    from gokart.run_records import resolve_seed_methods
+
+    methods = {method for task in tasks for method in getattr(task, 'fix_random_seed_methods', ())}
+    resolve_seed_methods(sorted(methods))
 
 
 def _reset_child_state() -> None:

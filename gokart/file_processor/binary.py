@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 from .base import BinaryFormatProcessor, read_all
 
@@ -23,10 +26,14 @@ class NpzFileProcessor(BinaryFormatProcessor):
     """One ``numpy.ndarray``, stored compressed under the key ``data`` as gokart did."""
 
     def load(self, file: IO[bytes]) -> np.ndarray:
+        import numpy as np
+
         with np.load(file) as archive:
             return archive['data']  # type: ignore[no-any-return]
 
     def dump(self, obj: Any, file: IO[bytes]) -> None:
+        import numpy as np
+
         if not isinstance(obj, np.ndarray):
             raise AssertionError(f'requires np.ndarray, but {type(obj)} is passed.')
         np.savez_compressed(file, data=obj)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from . import pandas_backend, polars_backend
+from . import polars_backend
 from .base import BinaryFormatProcessor, DataFrameType, FileProcessor, check_dataframe_type
 
 DEFAULT_PARQUET_COMPRESSION = 'zstd'
@@ -35,7 +35,7 @@ class CsvFileProcessor(_FrontProcessor):
         self._sep = sep
         self._encoding = encoding
         if check_dataframe_type(dataframe_type) == 'pandas':
-            self._backend = pandas_backend.PandasCsv(sep, encoding)
+            self._backend = _pandas_backend().PandasCsv(sep, encoding)
         else:
             self._backend = polars_backend.PolarsCsv(sep, encoding, lazy=dataframe_type == 'polars-lazy')
 
@@ -46,7 +46,7 @@ class JsonFileProcessor(_FrontProcessor):
     def __init__(self, orient: str | None = None, dataframe_type: DataFrameType = 'pandas') -> None:
         self._orient = orient
         if check_dataframe_type(dataframe_type) == 'pandas':
-            self._backend = pandas_backend.PandasJson(orient)
+            self._backend = _pandas_backend().PandasJson(orient)
         else:
             self._backend = polars_backend.PolarsJson(orient, lazy=dataframe_type == 'polars-lazy')
 
@@ -64,7 +64,7 @@ class ParquetFileProcessor(_FrontProcessor):
         codec = compression or DEFAULT_PARQUET_COMPRESSION
         uncompressed = codec.lower() in _UNCOMPRESSED
         if check_dataframe_type(dataframe_type) == 'pandas':
-            self._backend = pandas_backend.PandasParquet(engine, None if uncompressed else codec)
+            self._backend = _pandas_backend().PandasParquet(engine, None if uncompressed else codec)
         else:
             self._backend = polars_backend.PolarsParquet('uncompressed' if uncompressed else codec, lazy=dataframe_type == 'polars-lazy')
 
@@ -75,6 +75,13 @@ class FeatherFileProcessor(_FrontProcessor):
     def __init__(self, store_index_in_feather: bool, dataframe_type: DataFrameType = 'pandas') -> None:
         self._store_index_in_feather = store_index_in_feather
         if check_dataframe_type(dataframe_type) == 'pandas':
-            self._backend = pandas_backend.PandasFeather(store_index_in_feather)
+            self._backend = _pandas_backend().PandasFeather(store_index_in_feather)
         else:
             self._backend = polars_backend.PolarsFeather(lazy=dataframe_type == 'polars-lazy')
+
+
+def _pandas_backend() -> Any:
+    # pandas takes about half a second to import: only tasks that write frames pay for it.
+    from . import pandas_backend
+
+    return pandas_backend
