@@ -194,8 +194,14 @@ def _run_with_luigi(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
         TaskOnKart.remove_event_handler(luigi.Event.FAILURE, _collect)
     if lock_collision:
         raise HasLockedTaskException()
-    if result.status in (luigi.LuigiStatusCode.FAILED, luigi.LuigiStatusCode.FAILED_AND_SCHEDULING_FAILED, luigi.LuigiStatusCode.SCHEDULING_FAILED):
-        raise GokartBuildError(result.summary_text, {t.make_unique_id(): [e for e in es if isinstance(e, Exception)] for t, es in collected.items()})
+    if result.status in (
+        luigi.LuigiStatusCode.FAILED,
+        luigi.LuigiStatusCode.FAILED_AND_SCHEDULING_FAILED,
+        luigi.LuigiStatusCode.SCHEDULING_FAILED,
+    ):
+        raise GokartBuildError(
+            result.summary_text, {t.make_unique_id(): [e for e in es if isinstance(e, Exception)] for t, es in collected.items()}
+        )
 
 
 def _write_report(task: TaskOnKart[Any], path: str, outcome: Any) -> None:

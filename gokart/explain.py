@@ -216,7 +216,10 @@ def _code_differences(task: Any, cached_unique_id: str) -> list[Difference]:
         return []
     if before is None:
         return []
-    return [Difference(name=f'code changed in {name}', cached=None, current=None, upstream=False) for name in changed_code(before, code_fingerprint_parts(type(task)))]
+    return [
+        Difference(name=f'code changed in {name}', cached=None, current=None, upstream=False)
+        for name in changed_code(before, code_fingerprint_parts(type(task)))
+    ]
 
 
 def _parameter_differences(current: dict[str, str], cached: dict[str, str], prefix: str = '', upstream: bool = False) -> list[Difference]:

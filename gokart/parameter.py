@@ -83,7 +83,9 @@ class _TaskInstanceEncoder(json.JSONEncoder):
 class ListTaskInstanceParameter(luigi.Parameter[list[TASK_ON_KART_TYPE]]):
     """A parameter holding a list of task instances (stored as a tuple, as luigi does with lists)."""
 
-    def __init__(self, expected_elements_type: type | None = None, *args: Any, bypass_expected_type_check: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, expected_elements_type: type | None = None, *args: Any, bypass_expected_type_check: bool = False, **kwargs: Any
+    ) -> None:
         self._expected_elements_type = expected_elements_type
         super().__init__(*args, **kwargs)
 
@@ -124,9 +126,10 @@ class ExplicitBoolParameter(luigi.BoolParameter):
         kwargs.setdefault('parsing', luigi.BoolParameter.EXPLICIT_PARSING)
         super().__init__(*args, **kwargs)
 
-    def _parser_kwargs(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    @classmethod
+    def _parser_kwargs(cls, param_name: Any, task_name: Any = None) -> Any:
         # luigi.Parameter's argparse settings: a value is required, so a bare `--flag` is an argparse error.
-        return luigi.Parameter._parser_kwargs.__func__(self, *args, **kwargs)  # type: ignore[attr-defined,no-any-return]  # a classmethod in luigi
+        return luigi.Parameter._parser_kwargs.__func__(cls, param_name, task_name)  # type: ignore[attr-defined]
 
     def normalize(self, x: Any) -> Any:
         return self.parse(x)

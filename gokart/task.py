@@ -45,7 +45,9 @@ class TaskOnKart(luigi.Task, Generic[T]):
     """
 
     workspace_directory = luigi.Parameter(default='./resources/', description='Root of all outputs and logs.', significant=False)
-    local_temporary_directory = luigi.Parameter(default='./resources/tmp/', description='Scratch directory for model targets.', significant=False)
+    local_temporary_directory = luigi.Parameter(
+        default='./resources/tmp/', description='Scratch directory for model targets.', significant=False
+    )
     rerun = luigi.BoolParameter(default=False, description='Delete the outputs and run again.', significant=False)
     strict_check = luigi.BoolParameter(default=False, description='Also require every input to exist.', significant=False)
     modification_time_check = luigi.BoolParameter(
@@ -63,10 +65,10 @@ class TaskOnKart(luigi.Task, Generic[T]):
         default=False, description='With gokart.run: delete outputs the DAG does not need, then exit.', significant=False
     )
     significant = luigi.BoolParameter(
-        default=True, description='When False, this task\'s id does not enter the ids of tasks that depend on it.', significant=False
+        default=True, description="When False, this task's id does not enter the ids of tasks that depend on it.", significant=False
     )
     fix_random_seed_methods = luigi.ListParameter(
-        default=['random.seed', 'numpy.random.seed'], description='Callables seeded before run().', significant=False
+        default=('random.seed', 'numpy.random.seed'), description='Callables seeded before run().', significant=False
     )
     FIX_RANDOM_SEED_VALUE_NONE_MAGIC_NUMBER = -42497368
     fix_random_seed_value = luigi.IntParameter(
@@ -76,7 +78,9 @@ class TaskOnKart(luigi.Task, Generic[T]):
     redis_port = luigi.OptionalIntParameter(default=None, description='Redis port for locks.', significant=False)
     redis_timeout = luigi.IntParameter(default=180, description='Redis lock TTL in seconds.', significant=False)
     fail_on_empty_dump = ExplicitBoolParameter(default=False, description='Fail when an empty DataFrame is dumped.', significant=False)
-    store_index_in_feather = ExplicitBoolParameter(default=True, description='Keep the DataFrame index in feather files.', significant=False)
+    store_index_in_feather = ExplicitBoolParameter(
+        default=True, description='Keep the DataFrame index in feather files.', significant=False
+    )
     cache_unique_id = ExplicitBoolParameter(default=True, description='Compute the unique id once.', significant=False)
     should_dump_supplementary_log_files = ExplicitBoolParameter(
         default=True, description='Write the log/ records of each run.', significant=False
@@ -194,7 +198,9 @@ class TaskOnKart(luigi.Task, Generic[T]):
 
     def _make_target(self, relative_file_path: str | None, use_unique_id: bool, processor: Any) -> TargetOnKart:
         formatted_relative_file_path = (
-            relative_file_path if relative_file_path is not None else os.path.join(self.__module__.replace('.', '/'), f'{type(self).__name__}.pkl')
+            relative_file_path
+            if relative_file_path is not None
+            else os.path.join(self.__module__.replace('.', '/'), f'{type(self).__name__}.pkl')
         )
         file_path = os.path.join(self.workspace_directory, formatted_relative_file_path)
         unique_id = self.make_unique_id() if use_unique_id else None
@@ -203,7 +209,9 @@ class TaskOnKart(luigi.Task, Generic[T]):
 
             try:
                 processor = make_file_processor(
-                    file_path, store_index_in_feather=self.store_index_in_feather, dataframe_type=_dataframe_type_of(type(self))
+                    file_path,
+                    store_index_in_feather=self.store_index_in_feather,
+                    dataframe_type=_dataframe_type_of(type(self)),  # type: ignore[arg-type]
                 )
             except UnsupportedFormatError as e:
                 raise UnsupportedFormatError(f'{errors.describe_task(self)} cannot have the output {file_path}: {e}') from e
@@ -223,10 +231,14 @@ class TaskOnKart(luigi.Task, Generic[T]):
             store_index_in_feather=self.store_index_in_feather,
         )
 
-    def make_large_data_frame_target(self, relative_file_path: str | None = None, use_unique_id: bool = True, max_byte: int = 2**26) -> TargetOnKart:
+    def make_large_data_frame_target(
+        self, relative_file_path: str | None = None, use_unique_id: bool = True, max_byte: int = 2**26
+    ) -> TargetOnKart:
         """A zip of pickled row chunks of about ``max_byte`` each, for frames too large for one pickle."""
         formatted_relative_file_path = (
-            relative_file_path if relative_file_path is not None else os.path.join(self.__module__.replace('.', '/'), f'{type(self).__name__}.zip')
+            relative_file_path
+            if relative_file_path is not None
+            else os.path.join(self.__module__.replace('.', '/'), f'{type(self).__name__}.zip')
         )
         return self.make_model_target(
             relative_file_path=formatted_relative_file_path,
@@ -236,7 +248,11 @@ class TaskOnKart(luigi.Task, Generic[T]):
         )
 
     def make_model_target(
-        self, relative_file_path: str, save_function: Callable[[Any, str], Any], load_function: Callable[[str], Any], use_unique_id: bool = True
+        self,
+        relative_file_path: str,
+        save_function: Callable[[Any, str], Any],
+        load_function: Callable[[str], Any],
+        use_unique_id: bool = True,
     ) -> TargetOnKart:
         """A zip target: ``save_function(obj, path)`` writes the model, ``load_function(path)`` reads it back."""
         file_path = os.path.join(self.workspace_directory, relative_file_path)
@@ -399,7 +415,9 @@ class TaskOnKart(luigi.Task, Generic[T]):
         if target is None:
             output = self.output()
             if not isinstance(output, luigi.target.Target):
-                raise AssertionError(f'output must be TargetOnKart, but {type(output)} is passed; pass dump(obj, target=key) for a dict output.')
+                raise AssertionError(
+                    f'output must be TargetOnKart, but {type(output)} is passed; pass dump(obj, target=key) for a dict output.'
+                )
             return output
         if isinstance(target, str):
             output = self.output()
@@ -579,7 +597,6 @@ def _is_empty_pandas_frame(obj: Any) -> bool:
     import pandas as pd
 
     return isinstance(obj, pd.DataFrame) and obj.empty
-
 
 
 from gokart import run_records  # noqa: E402  (registers the log/ event handlers on TaskOnKart)

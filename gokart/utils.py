@@ -102,6 +102,6 @@ def _resolve_task_type_argument(cls: type) -> Any:
                 value = args[0] if args else None
                 return None if isinstance(value, TypeVar) else value
             parameters = getattr(origin, '__parameters__', ())
-            for parameter, arg in zip(parameters, args):
+            for parameter, arg in zip(parameters, args, strict=False):
                 bindings.setdefault(parameter, arg)
     return None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 import luigi.worker
 from luigi.worker import TaskProcess
 
@@ -26,7 +25,9 @@ class gokart_worker(luigi.worker.worker):  # noqa: N801 - the class name is the 
 class Worker(luigi.worker.Worker):
     """luigi's worker whose options come from ``[gokart_worker]``."""
 
-    def __init__(self, scheduler: Any = None, worker_id: str | None = None, worker_processes: int = 1, assistant: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, scheduler: Any = None, worker_id: str | None = None, worker_processes: int = 1, assistant: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(scheduler=scheduler, worker_id=worker_id, worker_processes=worker_processes, assistant=assistant, **kwargs)
         self._config = gokart_worker(**kwargs)
 

@@ -18,13 +18,18 @@ def md5(text: str) -> str:
 @pytest.mark.parametrize(
     ('make_task', 'hashed', 'uid', 'path'),
     [
-        (lambda: Params(n=3, name='foo'), "[{'n': '3', 'name': 'foo'}, 'Params']", '6f4b257f76b9a82c2ee2f4f15011fdac', 'mypkg/tasks/Params'),
+        (
+            lambda: Params(n=3, name='foo'),
+            "[{'n': '3', 'name': 'foo'}, 'Params']",
+            '6f4b257f76b9a82c2ee2f4f15011fdac',
+            'mypkg/tasks/Params',
+        ),
         (lambda: Params(n=3), "[{'n': '3', 'name': 'abc'}, 'Params']", '27ba978922dd551d197240bc39326e2d', 'mypkg/tasks/Params'),
         (lambda: Upstream(), "[{}, 'Upstream']", 'ffa04ed60540c2a03c8b3c3ddde17250', 'mypkg/tasks/Upstream'),
         (
             lambda: Downstream(task=Upstream()),
-            "['ffa04ed60540c2a03c8b3c3ddde17250', {'task': '{\"type\": \"Upstream\", \"params\": "
-            '"425a6839314159265359a726dd4e0000000080000a2000210082b177245385090a726dd4e0"}\'}, \'Downstream\']',
+            '[\'ffa04ed60540c2a03c8b3c3ddde17250\', {\'task\': \'{"type": "Upstream", "params": '
+            "\"425a6839314159265359a726dd4e0000000080000a2000210082b177245385090a726dd4e0\"}'}, 'Downstream']",
             '9dd6d0681faa5c5c5918215e8a4d92da',
             'mypkg/tasks/Downstream',
         ),
@@ -36,7 +41,12 @@ def md5(text: str) -> str:
             '68aba8844d1c83d086829843fe2dfcf8',
             None,
         ),
-        (lambda: WithDeps(), "['813c0eb03436afe8db7b57e75b989e8c', {}, 'WithDeps']", '92b602933093baec1a82201f03491ecd', 'mypkg/tasks/WithDeps'),
+        (
+            lambda: WithDeps(),
+            "['813c0eb03436afe8db7b57e75b989e8c', {}, 'WithDeps']",
+            '92b602933093baec1a82201f03491ecd',
+            'mypkg/tasks/WithDeps',
+        ),
         (lambda: Params(n=1), "[{'n': '1', 'name': 'abc'}, 'Params']", '9629653f35864350376bb65fdaa42d41', None),
         (lambda: Params(n=2), "[{'n': '2', 'name': 'abc'}, 'Params']", '813c0eb03436afe8db7b57e75b989e8c', None),
     ],
@@ -127,12 +137,12 @@ def test_serialized_task_definition_check_adds_the_class_source(tmp_path):
     module = tmp_path / 'codemod.py'
     module.write_text(
         textwrap.dedent(
-            '''
+            """
             import gokart
 
             class Code(gokart.TaskOnKart):
                 def run(self): self.dump(1)
-            '''
+            """
         )
     )
     import importlib.util

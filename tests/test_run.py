@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 PIPELINE = textwrap.dedent(
-    '''
+    """
     import luigi
     import gokart
 
@@ -49,7 +49,7 @@ PIPELINE = textwrap.dedent(
 
     if __name__ == '__main__':
         gokart.run()
-    '''
+    """
 )
 
 
@@ -63,7 +63,9 @@ def pipeline(tmp_path):
 def run_cli(pipeline, *args, env=None):
     environment = {**os.environ, 'PYTHONPATH': os.pathsep.join([os.path.dirname(os.path.dirname(os.path.abspath(__file__))), *sys.path])}
     environment.update(env or {})
-    return subprocess.run([sys.executable, str(pipeline), *args], cwd=pipeline.parent, capture_output=True, text=True, env=environment, timeout=300)
+    return subprocess.run(
+        [sys.executable, str(pipeline), *args], cwd=pipeline.parent, capture_output=True, text=True, env=environment, timeout=300
+    )
 
 
 def load_output(pipeline, pattern):

@@ -69,7 +69,7 @@ def make_plan(roots: list[Any]) -> Plan:
     root_positions = [add(root) for root in roots]
     while frontier:
         level, frontier = frontier, []
-        for position, (complete, error) in zip(level, _check_completion([planned[p].task for p in level])):
+        for position, (complete, error) in zip(level, _check_completion([planned[p].task for p in level]), strict=True):
             node = planned[position]
             if error is not None:
                 node.state, node.error = TaskState.BROKEN, error
