@@ -43,11 +43,11 @@ class Shared(luigi.Config):
 
 def test_inherits_config_params_fills_shared_names_and_aliases():
     @inherits_config_params(Shared, parameter_alias={'other': 'renamed'})
-    class Inheriting(gokart.TaskOnKart):
+    class InheritsShared(gokart.TaskOnKart):
         value = luigi.Parameter()
         renamed = luigi.Parameter()
 
-    assert Inheriting.__name__ == 'Inheriting'
-    task = Inheriting()
+    assert InheritsShared.__name__ == 'InheritsShared'
+    task = InheritsShared()
     assert (task.value, task.renamed) == ('shared', 'aliased')
-    assert Inheriting(value='explicit').value == 'explicit'
+    assert InheritsShared(value='explicit').value == 'explicit'
