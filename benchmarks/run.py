@@ -132,10 +132,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def select(scenarios: list[Scenario], quick: bool, only: list[str]) -> list[Scenario]:
-    """Applies --quick and --only (an exact name, a substring or a glob)."""
+    """Applies --quick and --only: a pattern naming a scenario exactly selects just it, else it is a substring or a glob."""
     chosen = [s for s in scenarios if s.quick] if quick else scenarios
     if only:
-        chosen = [s for s in chosen if any(pattern in s.name or fnmatch.fnmatch(s.name, pattern) for pattern in only)]
+        names = {s.name for s in chosen}
+
+        def matches(name: str, pattern: str) -> bool:
+            return name == pattern if pattern in names else pattern in name or fnmatch.fnmatch(name, pattern)
+
+        chosen = [s for s in chosen if any(matches(s.name, pattern) for pattern in only)]
     return chosen
 
 
@@ -144,7 +149,6 @@ def implementation_env(pythonpath: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
     if pythonpath:
         env['PYTHONPATH'] = pythonpath
-    env['PYTHONDONTWRITEBYTECODE'] = '1'
     return env
 
 
