@@ -142,6 +142,8 @@ def _run_and_exit(cmdline_args: list[str]) -> None:
     with CmdlineParser.global_instance(cmdline_args):
         task_sets = luigi.execution_summary._summary_dict(worker)
         root_task = luigi.execution_summary._root_task(worker)
+        if not luigi.interface.core().local_scheduler:
+            _count_work_of_other_workers_as_done(task_sets)
     happened = {status for status, tasks in task_sets.items() if tasks}
     code = max(
         [
@@ -155,6 +157,31 @@ def _run_and_exit(cmdline_args: list[str]) -> None:
     if code == 0 and root_task not in task_sets['completed'] and root_task not in task_sets['already_done']:
         sys.exit(retcodes.not_run)
     sys.exit(code)
+
+
+def _count_work_of_other_workers_as_done(task_sets: dict[str, set[Any]]) -> None:
+    """With luigid, tasks this worker left to other workers count as done when they are complete now.
+
+    luigid hands each task to one worker; the others report it as "not granted run permission" or
+    "run by other worker" even when it has finished since, so every worker but one would exit 30 or 10
+    on a DAG that was built. Tasks still incomplete keep their status, and the exit code says so.
+    """
+    left_statuses = [
+        status for status in task_sets if status.startswith(('still_pending', 'upstream_')) or status in ('not_run', 'run_by_other_worker')
+    ]
+    left = set().union(*(task_sets[status] for status in left_statuses))
+    finished = {task for task in left if _is_complete(task)}
+    for status in left_statuses:
+        task_sets[status] = task_sets[status] - finished
+    task_sets['already_done'] = task_sets['already_done'] | (finished - task_sets['completed'])
+
+
+def _is_complete(task: Any) -> bool:
+    try:
+        return bool(task.complete())
+    except Exception:  # a task whose completion cannot be checked is not done
+        logger.warning(f'Could not check whether {task} is complete', exc_info=True)
+        return False
 
 
 __all__ = ['run']
