@@ -31,5 +31,19 @@ class Worker(luigi.worker.Worker):
         super().__init__(scheduler=scheduler, worker_id=worker_id, worker_processes=worker_processes, assistant=assistant, **kwargs)
         self._config = gokart_worker(**kwargs)
 
+    def _keep_alive(self, get_work_response: Any) -> bool:
+        """With ``keep_alive``, also wait while other workers of a central scheduler run tasks this worker needs.
+
+        luigi stops waiting as soon as nothing it needs is PENDING, so with luigid a worker whose last
+        tasks were taken by others leaves before the DAG is built and cannot take them over if their
+        worker dies. Waiting until they finish lets it exit with the DAG done, or run them itself once
+        luigid declares their worker dead and makes them PENDING again.
+        """
+        if super()._keep_alive(get_work_response):
+            return True
+        config = self._config
+        waits_for_others = config.keep_alive and not self._assistant and not config.count_uniques and not config.count_last_scheduled
+        return bool(waits_for_others and get_work_response.n_pending_tasks == 0 and get_work_response.running_tasks)
+
 
 __all__ = ['Worker', 'gokart_worker', 'TaskProcess']
