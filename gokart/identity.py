@@ -106,6 +106,15 @@ def _is_significant_kart(requirement: Any) -> bool:
     return isinstance(requirement, TaskOnKart) and bool(requirement.significant)
 
 
+def take_requirements(task: Any) -> list[Any] | None:
+    """The flattened requirements the last id computation of ``task`` saw, handed over once.
+
+    Planning a build needs the requirements the id computation has just collected; handing them
+    over saves calling ``requires()`` (and constructing every upstream task) a second time.
+    """
+    return task.__dict__.pop('_gokart_requirements', None)  # type: ignore[no-any-return]
+
+
 def _requirements(task: Any) -> list[Any]:
     try:
         requirements = flatten(task.requires())
@@ -119,6 +128,7 @@ def _requirements(task: Any) -> list[Any]:
     for requirement in requirements:
         if not isinstance(requirement, luigi.Task):
             raise RequiresError(f'requires() of {type(task).__name__} must return luigi tasks, but it returned {type(requirement)}.')
+    task.__dict__['_gokart_requirements'] = requirements
     return requirements
 
 

@@ -172,7 +172,12 @@ class TaskOnKart(luigi.Task, Generic[T]):
         return tasks or []
 
     def make_task_instance_dictionary(self) -> dict[str, Any]:
-        return {key: value for key, value in vars(self).items() if self.is_task_on_kart(value)}
+        # Inlined is_task_on_kart: this runs over every attribute of every task of a DAG.
+        return {
+            key: value
+            for key, value in vars(self).items()
+            if isinstance(value, TaskOnKart) or (type(value) is tuple and value and all(isinstance(v, TaskOnKart) for v in value))
+        }
 
     @staticmethod
     def is_task_on_kart(value: Any) -> bool:

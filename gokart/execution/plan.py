@@ -95,6 +95,11 @@ def make_plan(roots: list[Any]) -> Plan:
 
 
 def _requirements_of(task: Any) -> list[Any]:
+    from gokart.identity import take_requirements
+
+    known = take_requirements(task)
+    if known is not None:
+        return known
     try:
         requirements = flatten(task.requires())
     except Exception as e:
