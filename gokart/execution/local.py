@@ -163,7 +163,9 @@ def _follow_dynamic_requirements(task: Any, generator: types.GeneratorType[Any, 
 class _Runner(Protocol):
     capacity: int
 
-    def submit(self, index: int, task: Any) -> Future[Any]: ...
+    def batch_size(self, ready: int) -> int: ...
+
+    def submit(self, batch: list[int], tasks: list[Any]) -> Future[Any]: ...
 
     def close(self) -> None: ...
 
@@ -172,7 +174,7 @@ def _schedule(plan: Plan, outcome: BuildOutcome, runner: _Runner, listener: Exec
     nodes = plan.tasks
     waiting_on = [sum(1 for r in node.requirements if nodes[r].state is not TaskState.COMPLETE) for node in nodes]
     ready = deque(i for i, node in enumerate(nodes) if node.state is TaskState.PENDING and waiting_on[i] == 0)
-    running: dict[Future[Any], int] = {}
+    running: dict[Future[Any], list[int]] = {}
     finished: set[int] = set()
 
     def complete_one(index: int, error: BaseException | None) -> None:
@@ -191,19 +193,17 @@ def _schedule(plan: Plan, outcome: BuildOutcome, runner: _Runner, listener: Exec
 
     while ready or running:
         while ready and len(running) < runner.capacity:
-            index = ready.pop()
+            batch = [ready.pop() for _ in range(runner.batch_size(len(ready)))]
             if listener is not None:
-                listener.started(nodes[index].task)
-            future = runner.submit(index, nodes[index].task)
-            if future.done() and isinstance(runner, _SerialRunner):
-                complete_one(index, _error_of(future, nodes[index].task))
-            else:
-                running[future] = index
+                for index in batch:
+                    listener.started(nodes[index].task)
+            running[runner.submit(batch, [nodes[i].task for i in batch])] = batch
         if running:
             done, _ = wait(list(running), return_when=FIRST_COMPLETED)
             for future in done:
-                index = running.pop(future)
-                complete_one(index, _error_of(future, nodes[index].task))
+                batch = running.pop(future)
+                for index, error in zip(batch, _errors_of(future, [nodes[i].task for i in batch]), strict=True):
+                    complete_one(index, error)
 
     outcome.not_run = [i for i, node in enumerate(nodes) if node.state is TaskState.PENDING and i not in finished]
     _raise_on_cycle(plan, outcome)
@@ -228,28 +228,37 @@ def _raise_on_cycle(plan: Plan, outcome: BuildOutcome) -> None:
         raise DependencyCycleError(f'the requirements of these tasks form a cycle, so none of them can run: {names}')
 
 
-def _error_of(future: Future[Any], task: Any) -> BaseException | None:
+def _errors_of(future: Future[Any], tasks: list[Any]) -> list[BaseException | None]:
+    """The outcome of each task of a batch: None for success, else its exception."""
     try:
-        result = future.result()
+        results = future.result()
     except BrokenProcessPool as e:
-        return GokartError(f'the worker process running {describe_task(task)} died (killed, out of memory or crashed): {e}')
+        return [GokartError(f'the worker process running {describe_task(t)} died (killed, out of memory or crashed): {e}') for t in tasks]
     except BaseException as e:
-        return e
-    if isinstance(result, _ChildFailure):
-        return result.exception()
-    return None
+        return [e for _ in tasks]
+    return [r.exception() if isinstance(r, _ChildFailure) else r for r in results]
+
+
+def _run_batch(tasks: list[Any]) -> list[BaseException | None]:
+    errors: list[BaseException | None] = []
+    for task in tasks:
+        try:
+            run_task(task)
+            errors.append(None)
+        except Exception as e:
+            errors.append(e)
+    return errors
 
 
 class _SerialRunner:
     capacity = 1
 
-    def submit(self, index: int, task: Any) -> Future[Any]:
+    def batch_size(self, ready: int) -> int:
+        return 1
+
+    def submit(self, batch: list[int], tasks: list[Any]) -> Future[Any]:
         future: Future[Any] = Future()
-        try:
-            run_task(task)
-            future.set_result(None)
-        except Exception as e:
-            future.set_exception(e)
+        future.set_result(_run_batch(tasks))
         return future
 
     def close(self) -> None:
@@ -262,10 +271,17 @@ class _PoolRunner:
         self.capacity = workers
         self._in_process = in_process
 
-    def submit(self, index: int, task: Any) -> Future[Any]:
+    def batch_size(self, ready: int) -> int:
+        # Each message to a forked worker costs a pipe round trip; when many tasks are ready at once
+        # (a wide DAG), hand them out in small batches, keeping enough batches to balance the workers.
         if self._in_process:
-            return self._pool.submit(run_task, task)  # type: ignore[no-any-return]
-        return self._pool.submit(_run_in_child, index)  # type: ignore[no-any-return]
+            return 1
+        return max(1, min(32, ready // (4 * self.capacity)))
+
+    def submit(self, batch: list[int], tasks: list[Any]) -> Future[Any]:
+        if self._in_process:
+            return self._pool.submit(_run_batch, tasks)  # type: ignore[no-any-return]
+        return self._pool.submit(_run_batch_in_child, batch)  # type: ignore[no-any-return]
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -313,15 +329,17 @@ class _ChildFailure:
         return GokartError(self.description)
 
 
-def _run_in_child(index: int) -> _ChildFailure | None:
+def _run_batch_in_child(indices: list[int]) -> list[_ChildFailure | None]:
     assert _forked_plan is not None
-    task = _forked_plan.tasks[index].task
-    try:
-        run_task(task)
-    except Exception as e:
+    results: list[_ChildFailure | None] = []
+    for index in indices:
         try:
-            payload: bytes | None = pickle.dumps(e)
-        except Exception:
-            payload = None
-        return _ChildFailure(payload=payload, description=f'{type(e).__name__}: {e}\n{traceback.format_exc()}')
-    return None
+            run_task(_forked_plan.tasks[index].task)
+            results.append(None)
+        except Exception as e:
+            try:
+                payload: bytes | None = pickle.dumps(e)
+            except Exception:
+                payload = None
+            results.append(_ChildFailure(payload=payload, description=f'{type(e).__name__}: {e}\n{traceback.format_exc()}'))
+    return results
