@@ -87,12 +87,11 @@ class TargetOnKart(luigi.target.Target):
     def _path(self) -> str: ...
 
 
-class SingleFileTarget(TargetOnKart):
-    """An output stored as one file, in the format its processor gives it."""
+class _FileTarget(TargetOnKart):
+    """What every target stored as one file (or one object) shares: its path, lock, existence and time."""
 
-    def __init__(self, path: str, processor: FileProcessor, task_lock_params: TaskLockParams | None = None) -> None:
+    def __init__(self, path: str, task_lock_params: TaskLockParams | None) -> None:
         self._file_path = path
-        self._processor = processor
         self._task_lock_params = task_lock_params or _NO_LOCK
 
     def _exists(self) -> bool:
@@ -100,22 +99,6 @@ class SingleFileTarget(TargetOnKart):
 
     def _get_task_lock_params(self) -> TaskLockParams:
         return self._task_lock_params
-
-    def _load(self) -> Any:
-        try:
-            stream = storage.open_read(self._file_path)
-        except FileNotFoundError as e:
-            raise OutputNotFoundError(f'{self._file_path} does not exist: run the task that writes it first.') from e
-        with stream:
-            content = signing.verified(stream, self._file_path, signing.covers(self._processor))
-            return read_with_processor(self._processor, content, self._file_path)
-
-    def _dump(self, obj: Any) -> None:
-        with (
-            storage.atomic_write(self._file_path) as stream,
-            signing.signed(stream, self._file_path, signing.covers(self._processor)) as out,
-        ):
-            write_with_processor(self._processor, obj, out)
 
     def _remove(self) -> None:
         storage.remove(self._file_path)
@@ -126,8 +109,34 @@ class SingleFileTarget(TargetOnKart):
     def _path(self) -> str:
         return self._file_path
 
+    def _open_existing(self) -> IO[bytes]:
+        try:
+            return storage.open_read(self._file_path)
+        except FileNotFoundError as e:
+            raise OutputNotFoundError(f'{self._file_path} does not exist: run the task that writes it first.') from e
 
-class ModelTarget(TargetOnKart):
+
+class SingleFileTarget(_FileTarget):
+    """An output stored as one file, in the format its processor gives it."""
+
+    def __init__(self, path: str, processor: FileProcessor, task_lock_params: TaskLockParams | None = None) -> None:
+        super().__init__(path, task_lock_params)
+        self._processor = processor
+
+    def _load(self) -> Any:
+        with self._open_existing() as stream:
+            content = signing.verified(stream, self._file_path, signing.covers(self._processor))
+            return read_with_processor(self._processor, content, self._file_path)
+
+    def _dump(self, obj: Any) -> None:
+        with (
+            storage.atomic_write(self._file_path) as stream,
+            signing.signed(stream, self._file_path, signing.covers(self._processor)) as out,
+        ):
+            write_with_processor(self._processor, obj, out)
+
+
+class ModelTarget(_FileTarget):
     """An output saved by a user function into a zip, with the load function pickled beside it."""
 
     def __init__(
@@ -138,26 +147,16 @@ class ModelTarget(TargetOnKart):
         save_function: Callable[[Any, str], Any],
         task_lock_params: TaskLockParams | None = None,
     ) -> None:
-        self._file_path = file_path
+        super().__init__(file_path, task_lock_params)
         self._temporary_directory = temporary_directory
         self._save_function = save_function
         self._load_function = load_function
-        self._task_lock_params = task_lock_params or _NO_LOCK
-
-    def _exists(self) -> bool:
-        return storage.exists(self._file_path)
-
-    def _get_task_lock_params(self) -> TaskLockParams:
-        return self._task_lock_params
 
     def _load(self) -> Any:
         import dill
 
         with self._scratch_directory() as scratch:
-            try:
-                stream = storage.open_read(self._file_path)
-            except FileNotFoundError as e:
-                raise OutputNotFoundError(f'{self._file_path} does not exist: run the task that writes it first.') from e
+            stream = self._open_existing()
             try:
                 with stream, zipfile.ZipFile(_seekable(signing.verified(stream, self._file_path))) as archive:
                     archive.extractall(scratch)
@@ -185,15 +184,6 @@ class ModelTarget(TargetOnKart):
                     for name in sorted(files):
                         full = os.path.join(root, name)
                         archive.write(full, os.path.relpath(full, scratch))
-
-    def _remove(self) -> None:
-        storage.remove(self._file_path)
-
-    def _last_modification_time(self) -> datetime:
-        return storage.modification_time(self._file_path)
-
-    def _path(self) -> str:
-        return self._file_path
 
     def _scratch_directory(self) -> tempfile.TemporaryDirectory[str]:
         # A fresh directory per call: two processes handling the same model never share scratch files.

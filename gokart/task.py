@@ -220,20 +220,24 @@ class TaskOnKart(luigi.Task, Generic[T]):
                 )
             except UnsupportedFormatError as e:
                 raise UnsupportedFormatError(f'{errors.describe_task(self)} cannot have the output {file_path}: {e}') from e
-        task_lock_params = make_task_lock_params(
-            file_path=file_path,
-            unique_id=unique_id,
-            redis_host=self.redis_host,
-            redis_port=self.redis_port,
-            redis_timeout=self.redis_timeout,
-            raise_task_lock_exception_on_collision=False,
-        )
+        task_lock_params = self._lock_params(file_path, unique_id)
         return gokart.target.make_target(
             file_path=file_path,
             unique_id=unique_id,
             processor=processor,
             task_lock_params=task_lock_params,
             store_index_in_feather=self.store_index_in_feather,
+        )
+
+    def _lock_params(self, file_path: str, unique_id: str | None) -> Any:
+        # Built from the path before the id is inserted, as gokart does (the Redis key adds the id).
+        return make_task_lock_params(
+            file_path=file_path,
+            unique_id=unique_id,
+            redis_host=self.redis_host,
+            redis_port=self.redis_port,
+            redis_timeout=self.redis_timeout,
+            raise_task_lock_exception_on_collision=False,
         )
 
     def make_large_data_frame_target(
@@ -264,14 +268,7 @@ class TaskOnKart(luigi.Task, Generic[T]):
         if relative_file_path[-3:] != 'zip':
             raise AssertionError(f'extension must be zip, but {relative_file_path} is passed.')
         unique_id = self.make_unique_id() if use_unique_id else None
-        task_lock_params = make_task_lock_params(
-            file_path=file_path,
-            unique_id=unique_id,
-            redis_host=self.redis_host,
-            redis_port=self.redis_port,
-            redis_timeout=self.redis_timeout,
-            raise_task_lock_exception_on_collision=False,
-        )
+        task_lock_params = self._lock_params(file_path, unique_id)
         return gokart.target.make_model_target(
             file_path=file_path,
             temporary_directory=self.local_temporary_directory,
