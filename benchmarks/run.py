@@ -59,6 +59,8 @@ except Exception as exc:
 print(json.dumps(info))
 """
 
+WORK_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '.cache', 'work')
+
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
@@ -202,7 +204,10 @@ def run_scenario(scenario: Scenario, python: str, env: dict[str, str], timeout_s
 def run_once(scenario: Scenario, python: str, env: dict[str, str], timeout: float) -> dict[str, Any]:
     """One subprocess in a fresh temporary directory; every way it can end becomes a result."""
     command = [python, os.path.join(SCENARIO_DIR, scenario.script), *scenario.args]
-    with tempfile.TemporaryDirectory(prefix=f'gokart-bench-{scenario.name}-') as workdir:
+    # Workspaces live under benchmarks/.cache rather than the system temp dir: on some machines /tmp
+    # creates files many times slower than the disk the project is on, which would swamp both sides.
+    os.makedirs(WORK_ROOT, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f'gokart-bench-{scenario.name}-', dir=WORK_ROOT) as workdir:
         started = time.perf_counter()
         # A new session, so a timeout can kill the scenario together with its worker processes.
         pipes = {'stdout': subprocess.PIPE, 'stderr': subprocess.PIPE}
