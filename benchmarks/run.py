@@ -264,7 +264,8 @@ def format_table(scenarios: list[Scenario], results: dict[str, dict[str, Any]]) 
             metric_names += [m for m in outcome.get('metrics', {}) if m not in metric_names]
         for metric in metric_names or ['seconds']:
             label = scenario.name if metric == 'seconds' else f'{scenario.name} {metric}'
-            rows.append((label, *cells(outcomes, lambda o, m=metric: o['metrics'].get(m), 's')))
+            unit = 'ms' if metric.startswith('ms_') else 's'
+            rows.append((label, *cells(outcomes, lambda o, m=metric: o['metrics'].get(m), unit)))
         if scenario.show_rss:
             rows.append((f'{scenario.name} peak RSS', *cells(outcomes, lambda o: o.get('peak_rss_mb'), 'MB')))
     header = ('scenario', 'ours', f'gokart {REF_VERSION}', 'ratio')
@@ -282,7 +283,7 @@ def cells(outcomes: dict[str, dict[str, Any]], value_of: Any, unit: str) -> tupl
         value = value_of(outcome) if outcome['status'] == 'ok' else None
         values[impl] = value
         if value is not None:
-            texts.append(f'{value:.3f} s' if unit == 's' else f'{value:.0f} MB')
+            texts.append(f'{value:.0f} MB' if unit == 'MB' else f'{value:.3f} {unit}')
         elif outcome['status'] == 'ok':
             texts.append('-')
         else:
