@@ -110,6 +110,7 @@ def scenario() -> None:
     def next_raw_path() -> str:
         raw_paths.append(os.path.join('raw', f'data_{len(raw_paths)}.{args.file_format}'))
         return raw_paths[-1]
+
     attempts = iter(range(1_000))
     task = DumpFrame(file_format=args.file_format, rows=args.rows)
 
