@@ -108,6 +108,45 @@ class BuildProgress:
         return text
 
 
+@contextmanager
+def luigi_progress(setting: Any = None) -> Iterator[BuildProgress | None]:
+    """Progress for builds that luigi's own worker runs (``gokart.run``), fed by luigi's task events.
+
+    luigi announces neither the plan nor the tasks it finds complete, so the total grows as
+    requirements are discovered and complete tasks count as cached only at the end. Events fire in
+    the process that runs the task: with ``--workers`` above 1 luigi runs tasks in child processes
+    and only the discovered total moves here.
+    """
+    import luigi
+
+    with progress_listener(setting) as progress:
+        if progress is None:
+            yield None
+            return
+        seen: set[Any] = set()
+
+        def discovered(task: Any, requirement: Any) -> None:
+            seen.update((task, requirement))
+            progress.total = len(seen)
+
+        handlers = [
+            (luigi.Event.DEPENDENCY_DISCOVERED, discovered),
+            (luigi.Event.START, lambda task: progress.started(task)),
+            (luigi.Event.SUCCESS, lambda task: progress.finished(task, True)),
+            (luigi.Event.FAILURE, lambda task, exception: progress.finished(task, False)),
+        ]
+        for event, handler in handlers:
+            luigi.Task.event_handler(event)(handler)
+        try:
+            yield progress
+        finally:
+            for event, handler in handlers:
+                luigi.Task.remove_event_handler(event, handler)
+            progress.total = max(progress.total, progress.done + progress.failed, 1)
+            if not progress.failed:  # with no failure, every discovered task that did not run was complete
+                progress.cached = progress.total - progress.done
+
+
 def _stderr_is_terminal() -> bool:
     try:
         return sys.stderr.isatty()
@@ -115,4 +154,4 @@ def _stderr_is_terminal() -> bool:
         return False
 
 
-__all__ = ['BuildProgress', 'progress_enabled', 'progress_listener']
+__all__ = ['BuildProgress', 'luigi_progress', 'progress_enabled', 'progress_listener']

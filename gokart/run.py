@@ -130,8 +130,11 @@ def _send_slack(notifier: Any, cmdline_args: list[str]) -> None:
 def _run_and_exit(cmdline_args: list[str]) -> None:
     with CmdlineParser.global_instance(cmdline_args):
         retcodes = luigi.retcodes.retcode()
+    from gokart.progress import luigi_progress
+
     try:
-        worker = luigi.interface._run(cmdline_args, worker_scheduler_factory=WorkerSchedulerFactory()).worker
+        with luigi_progress():
+            worker = luigi.interface._run(cmdline_args, worker_scheduler_factory=WorkerSchedulerFactory()).worker
     except luigi.interface.PidLockAlreadyTakenExit:
         sys.exit(retcodes.already_running)
     except Exception:

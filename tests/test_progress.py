@@ -90,3 +90,40 @@ def test_redraws_are_throttled_not_one_per_task(capsys, no_env):
     gokart.build(Total(count=1500), reset_register=False, progress=True)
     redraws = capsys.readouterr().err.count('gokart ')
     assert 1 <= redraws < 300
+
+
+def test_gokart_run_shows_progress_from_luigi_events(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    script = tmp_path / 'pipeline.py'
+    script.write_text(
+        textwrap.dedent(
+            """
+            import luigi
+            import gokart
+
+            class Leaf(gokart.TaskOnKart):
+                i = luigi.IntParameter()
+                def run(self):
+                    self.dump(self.i)
+
+            class Root(gokart.TaskOnKart):
+                def requires(self):
+                    return [Leaf(i=i) for i in range(3)]
+                def run(self):
+                    self.dump(sum(self.load()))
+
+            if __name__ == '__main__':
+                gokart.run()
+            """
+        )
+    )
+    env = {**os.environ, 'GOKART_PROGRESS': '1', 'PYTHONPATH': os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+    result = subprocess.run(
+        [sys.executable, str(script), 'Root', '--local-scheduler'], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert 'gokart 4/4 | 4 done, 0 cached, 0 running, 0 failed' in result.stderr
