@@ -32,8 +32,8 @@ def register(task_class: Any) -> None:
 
 def on_start(task: Any) -> None:
     if task.should_dump_supplementary_log_files:
-        task.dump(task.to_str_params(only_significant=True), task._log_target('task_params'))
-        task.dump(module_versions(), task._log_target('module_versions', 'txt'))
+        _write_record(task, 'task_params', task.to_str_params(only_significant=True))
+        _write_record(task, 'module_versions', module_versions(), 'txt')
         if getattr(task, 'code_fingerprint_check', False):
             from gokart.code_fingerprint import dump_code_fingerprint_parts
 
@@ -41,24 +41,30 @@ def on_start(task: Any) -> None:
     seed = random_seed_of(task)
     succeeded = try_set_seed(list(task.fix_random_seed_methods), seed)
     if task.should_dump_supplementary_log_files:
-        task.dump({'seed': seed, 'seed_methods': succeeded}, task._log_target('random_seed'))
+        _write_record(task, 'random_seed', {'seed': seed, 'seed_methods': succeeded})
         # Writing the record must not move the streams the task will draw from.
         try_set_seed(succeeded, seed)
 
 
 def on_processing_time(task: Any, processing_time: float) -> None:
     if task.should_dump_supplementary_log_files:
-        task.dump(processing_time, task._log_target('processing_time'))
+        _write_record(task, 'processing_time', processing_time)
 
 
 def on_success(task: Any) -> None:
     task.task_log['file_path'] = [target.path() for target in flatten(task.output())]
     if task.should_dump_supplementary_log_files:
-        task.dump(task.task_log, task._log_target('task_log'))
+        _write_record(task, 'task_log', task.task_log)
 
 
 def on_failure(task: Any, exception: BaseException) -> None:
     logger.info(f'FAILURE:\n    task name={type(task).__name__}\n    unique id={task.make_unique_id()}')
+
+
+def _write_record(task: Any, kind: str, obj: Any, extension: str = 'pkl') -> None:
+    # Straight to the target, with the task's lock setting: task.dump's checks are for outputs
+    # (DataFrame types, empty frames, GCS labels, which gokart skips for log/ paths anyway).
+    task._log_target(kind, extension).dump(obj, lock_at_dump=task._lock_at_dump)
 
 
 def random_seed_of(task: Any) -> int:
