@@ -360,3 +360,36 @@ def _save_text(obj, path):
 def _load_text(path):
     with open(path) as f:
         return f.read()
+
+
+def test_a_registered_format_is_used_by_make_target():
+    import json
+
+    import luigi.format
+
+    from gokart.file_processor import FileProcessor, register_file_processor, unregister_file_processor
+
+    class JsonLinesOfText(FileProcessor):
+        def format(self):
+            return luigi.format.Nop
+
+        def load(self, file):
+            return json.loads(file.read().decode())
+
+        def dump(self, obj, file):
+            file.write(json.dumps(obj).encode())
+
+    class Configured(gokart.TaskOnKart):
+        def output(self):
+            return self.make_target('settings.myjson')
+
+        def run(self):
+            self.dump({'alpha': 1})
+
+    register_file_processor('.myjson', lambda path, store_index_in_feather, dataframe_type: JsonLinesOfText())
+    try:
+        assert gokart.build(Configured()) == {'alpha': 1}
+        with open(Configured().output().path()) as f:
+            assert json.load(f) == {'alpha': 1}
+    finally:
+        unregister_file_processor('.myjson')
