@@ -382,9 +382,22 @@ def _parquet_codec(data: bytes) -> str:
     return str(pq.ParquetFile(io.BytesIO(data)).metadata.row_group(0).column(0).compression)
 
 
-@pytest.mark.parametrize('dataframe_type', ['pandas', 'polars'])
-@pytest.mark.parametrize(('compression', 'codec'), [(None, 'ZSTD'), ('gzip', 'GZIP'), ('snappy', 'SNAPPY'), ('none', 'UNCOMPRESSED')])
-def test_parquet_defaults_to_zstd_and_gzip_is_one_option_away(dataframe_type: Any, compression: str | None, codec: str) -> None:
+@pytest.mark.parametrize(
+    ('dataframe_type', 'compression', 'codec'),
+    [
+        ('pandas', None, 'SNAPPY'),
+        ('polars', None, 'ZSTD'),
+        ('pandas', 'gzip', 'GZIP'),
+        ('polars', 'gzip', 'GZIP'),
+        ('pandas', 'zstd', 'ZSTD'),
+        ('polars', 'snappy', 'SNAPPY'),
+        ('pandas', 'none', 'UNCOMPRESSED'),
+        ('polars', 'none', 'UNCOMPRESSED'),
+    ],
+)
+def test_parquet_defaults_to_the_librarys_codec_and_gzip_is_one_option_away(
+    dataframe_type: Any, compression: str | None, codec: str
+) -> None:
     frame = pd.DataFrame({'a': [1, 2, 3]}) if dataframe_type == 'pandas' else pl.DataFrame({'a': [1, 2, 3]})
     buffer = io.BytesIO()
     ParquetFileProcessor(compression=compression, dataframe_type=dataframe_type).dump(frame, buffer)

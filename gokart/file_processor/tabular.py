@@ -10,8 +10,9 @@ from typing import IO, Any
 from . import polars_backend
 from .base import BinaryFormatProcessor, DataFrameType, FileProcessor, check_dataframe_type
 
-DEFAULT_PARQUET_COMPRESSION = 'zstd'
-"""gokart wrote gzip, ~50x slower to write and larger; zstd files still load in gokart 1.12.2."""
+DEFAULT_PARQUET_COMPRESSION = {'pandas': 'snappy', 'polars': 'zstd', 'polars-lazy': 'zstd'}
+"""Each library's own default, so a dump costs what the raw call costs. gokart wrote gzip, ~50x slower
+to write; snappy and zstd files still load in gokart 1.12.2."""
 
 _UNCOMPRESSED = frozenset({'none', 'uncompressed'})
 
@@ -54,14 +55,15 @@ class JsonFileProcessor(_FrontProcessor):
 class ParquetFileProcessor(_FrontProcessor):
     """Parquet without the pandas index.
 
-    ``compression=None`` means ``DEFAULT_PARQUET_COMPRESSION`` (zstd); pass ``'gzip'`` for
-    gokart's files, or ``'none'`` for no compression.
+    ``compression=None`` means ``DEFAULT_PARQUET_COMPRESSION`` (snappy for pandas, zstd for polars,
+    each library's default); pass ``'gzip'`` for
+    gokart's files, ``'zstd'`` for smaller ones, or ``'none'`` for no compression.
     """
 
     def __init__(self, engine: str = 'pyarrow', compression: str | None = None, dataframe_type: DataFrameType = 'pandas') -> None:
         self._engine = engine
         self._compression = compression
-        codec = compression or DEFAULT_PARQUET_COMPRESSION
+        codec = compression or DEFAULT_PARQUET_COMPRESSION[dataframe_type]
         uncompressed = codec.lower() in _UNCOMPRESSED
         if check_dataframe_type(dataframe_type) == 'pandas':
             self._backend = _pandas_backend().PandasParquet(engine, None if uncompressed else codec)
