@@ -117,9 +117,9 @@ def build(
     """Run ``task`` and whatever it needs, then return its loaded output (``None`` with ``return_value=False``).
 
     ``workers=N`` runs independent tasks at once: forked processes by default (CPU-bound work),
-    threads with ``parallel='thread'`` (I/O-bound work). Any other luigi option (``scheduler_host``,
-    ``local_scheduler=False``, ...) runs the build through luigi's own scheduler and worker instead,
-    as does ``executor='luigi'`` or the environment variable ``GOKART_EXECUTOR=luigi``.
+    threads with ``parallel='thread'`` (I/O-bound work). Any other luigi option runs the build through
+    luigi's own scheduler and worker instead, as does ``executor='luigi'`` or the environment variable
+    ``GOKART_EXECUTOR=luigi``; ``local_scheduler=False, scheduler_host=..., scheduler_port=...`` uses luigid.
     Any failure raises ``GokartBuildError`` with every task's exception in ``raised_exceptions``.
     """
     if reset_register:
@@ -164,7 +164,9 @@ def _run(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
     exceptions = outcome.exceptions_by_task()
     if any(isinstance(e, TaskLockException) for e in exceptions.values()):
         raise HasLockedTaskException()
-    if exceptions or outcome.not_run and not outcome.missing_external:
+    # Tasks left pending behind missing external data are not an error (as in gokart): loading the
+    # root output then reports what is missing.
+    if exceptions or (outcome.not_run and not outcome.missing_external):
         message = build_failure_message(outcome.summary(), {describe_task(t): e for t, e in exceptions.items()})
         raise GokartBuildError(message, _by_unique_id(exceptions))
 
