@@ -106,16 +106,24 @@ def _is_significant_kart(requirement: Any) -> bool:
     return isinstance(requirement, TaskOnKart) and bool(requirement.significant)
 
 
-def take_requirements(task: Any) -> list[Any] | None:
-    """The flattened requirements the last id computation of ``task`` saw, handed over once.
+def requirements_of(task: Any) -> list[Any]:
+    """The flattened, checked requirements of ``task``.
 
-    Planning a build needs the requirements the id computation has just collected; handing them
-    over saves calling ``requires()`` (and constructing every upstream task) a second time.
+    The id computation keeps the requirements it has just collected on the task; planning a build
+    takes them over once instead of calling ``requires()`` (and constructing every upstream task)
+    a second time.
     """
-    return task.__dict__.pop('_gokart_requirements', None)  # type: ignore[no-any-return]
+    known = task.__dict__.pop('_gokart_requirements', None)
+    return known if known is not None else _collect_requirements(task)
 
 
 def _requirements(task: Any) -> list[Any]:
+    requirements = _collect_requirements(task)
+    task.__dict__['_gokart_requirements'] = requirements
+    return requirements
+
+
+def _collect_requirements(task: Any) -> list[Any]:
     try:
         requirements = flatten(task.requires())
     except RequiresError:
@@ -128,7 +136,6 @@ def _requirements(task: Any) -> list[Any]:
     for requirement in requirements:
         if not isinstance(requirement, luigi.Task):
             raise RequiresError(f'requires() of {type(task).__name__} must return luigi tasks, but it returned {type(requirement)}.')
-    task.__dict__['_gokart_requirements'] = requirements
     return requirements
 
 

@@ -17,7 +17,8 @@ from typing import Any
 import luigi
 
 from gokart import storage
-from gokart.errors import RequiresError
+from gokart.errors import describe_task
+from gokart.identity import requirements_of
 from gokart.target import TargetOnKart
 from gokart.utils import flatten
 
@@ -82,7 +83,7 @@ def make_plan(roots: list[Any]) -> Plan:
                 node.task.trigger_event(luigi.Event.DEPENDENCY_MISSING, node.task)
                 continue
             try:
-                requirements = _requirements_of(node.task)
+                requirements = requirements_of(node.task)
             except BaseException as e:
                 node.state, node.error = TaskState.BROKEN, e
                 continue
@@ -92,22 +93,6 @@ def make_plan(roots: list[Any]) -> Plan:
                 node.requirements.append(required)
                 planned[required].dependents.append(position)
     return Plan(tasks=planned, roots=root_positions)
-
-
-def _requirements_of(task: Any) -> list[Any]:
-    from gokart.identity import take_requirements
-
-    known = take_requirements(task)
-    if known is not None:
-        return known
-    try:
-        requirements = flatten(task.requires())
-    except Exception as e:
-        raise RequiresError(f'requires() of {_name(task)} raised {type(e).__name__}: {e}') from e
-    for requirement in requirements:
-        if not isinstance(requirement, luigi.Task):
-            raise RequiresError(f'requires() of {_name(task)} must return luigi tasks, but it returned {type(requirement)}.')
-    return requirements
 
 
 def _check_completion(tasks: list[Any]) -> list[tuple[bool, BaseException | None]]:
@@ -138,7 +123,7 @@ def _safe_complete(task: Any) -> tuple[bool, BaseException | None]:
     try:
         return bool(task.complete()), None
     except Exception as e:
-        logger.exception(f'complete() of {_name(task)} raised')
+        logger.exception(f'complete() of {describe_task(task)} raised')
         return False, e
 
 
@@ -149,9 +134,3 @@ def _is_remote(task: Any) -> bool:
 
 def _is_external(task: Any) -> bool:
     return getattr(task, 'run', None) is None
-
-
-def _name(task: Any) -> str:
-    from gokart.errors import describe_task
-
-    return describe_task(task)
