@@ -127,22 +127,9 @@ def _refusal(path: str, reason: str) -> str:
 
 
 def _config_value() -> str | None:
-    import luigi.configuration
+    from gokart.utils import config_section
 
-    config = luigi.configuration.get_config()
-    # A section lookup first: this runs on every pickle dump and load, and a miss through
-    # config.get costs an exception inside configparser.
-    data = getattr(config, 'data', None)
-    if isinstance(data, dict):  # luigi's TOML parser
-        section = data.get(CONFIG_SECTION)
-        value = section.get(CONFIG_OPTION) if isinstance(section, dict) else None
-        return str(value) if value else None
-    if not config.has_section(CONFIG_SECTION):
-        return None
-    try:
-        value = config.get(CONFIG_SECTION, CONFIG_OPTION, None)
-    except Exception:
-        return None
+    value = (config_section(CONFIG_SECTION) or {}).get(CONFIG_OPTION)
     return str(value) if value else None
 
 

@@ -26,7 +26,7 @@ from gokart.conflict_prevention_lock.task_lock_wrappers import wrap_run_with_loc
 from gokart.errors import CorruptOutputError, EmptyDumpError, NotARequirementError, OutputNotFoundError, UnsupportedFormatError
 from gokart.parameter import ExplicitBoolParameter, ListTaskInstanceParameter, TaskInstanceParameter
 from gokart.target import TargetOnKart
-from gokart.utils import flatten, get_dataframe_type_from_task, map_flattenable_items
+from gokart.utils import config_section, flatten, get_dataframe_type_from_task, map_flattenable_items
 
 logger = logging.getLogger(__name__)
 
@@ -529,7 +529,7 @@ def _plain_defaults(cls: Any, params: list[tuple[str, luigi.Parameter]]) -> dict
     """Normalized defaults of ``cls``'s parameters, or None when the command line or config may override them."""
     if CmdlineParser.get_instance() is not None:
         return None
-    if _config_section(luigi.configuration.get_config(), cls.get_task_family()) is not None:
+    if config_section(cls.get_task_family()) is not None:
         return None
     cached = cls.__dict__.get('_gokart_defaults')
     if cached is None or cached[0] is not params:
@@ -547,20 +547,9 @@ def _plain_defaults(cls: Any, params: list[tuple[str, luigi.Parameter]]) -> dict
     return cached[1]  # type: ignore[no-any-return]
 
 
-def _config_section(config: Any, section: str) -> dict[str, str] | None:
-    """The items of a config section, or None; works for luigi's cfg and TOML parsers."""
-    data = getattr(config, 'data', None)
-    if isinstance(data, dict):
-        found = data.get(section)
-        return {k: str(v) for k, v in found.items()} if isinstance(found, dict) else None
-    if not config.has_section(section):
-        return None
-    return dict(config.items(section))
-
-
 def _inject_task_on_kart_config(cls: type, kwargs: dict[str, Any]) -> None:
     """Fill kwargs from the ``[TaskOnKart]`` config section (gokart 1.12 precedence, SPEC 3.2)."""
-    section = _config_section(luigi.configuration.get_config(), 'TaskOnKart')
+    section = config_section('TaskOnKart')
     if section is None:
         return
     for key, value in section.items():

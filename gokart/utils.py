@@ -20,6 +20,18 @@ def add_config(file_path: str) -> None:
     assert luigi.configuration.add_config_path(file_path), f'config file {file_path} does not exist.'
 
 
+def config_section(section: str) -> dict[str, str] | None:
+    """The items of a section of luigi's config, or None when it has none; for the cfg and TOML parsers alike."""
+    config = luigi.configuration.get_config()
+    data = getattr(config, 'data', None)
+    if isinstance(data, dict):  # luigi's TOML parser keeps its values here
+        found = data.get(section)
+        return {k: str(v) for k, v in found.items()} if isinstance(found, dict) else None
+    if not config.has_section(section):
+        return None
+    return dict(config.items(section))
+
+
 def flatten(targets: Any) -> list[Any]:
     """Flatten nested dicts (values, in order), lists and tuples into a list; ``None`` gives ``[]``.
 
