@@ -19,15 +19,17 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 # Remote writes stay in memory up to this size, then spill to a local temporary file.
 _SPOOL_IN_MEMORY_BYTES = 32 * 1024 * 1024
 _UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024
 # Asking about this many paths of one remote directory costs more than listing it once.
 _LIST_DIRECTORY_FROM = 4
+
+T = TypeVar('T')
 
 _known_directories: set[str] = set()
 _known_existence = threading.local()
@@ -219,6 +221,22 @@ def ensure_directory(directory: str) -> None:
         _known_directories.add(directory)
 
 
+def create_in_directory(path: str, create: Callable[[], T]) -> T:
+    """Run ``create`` (which makes a local file at ``path``) once ``path``'s directory exists.
+
+    Directories made once are remembered; if one was removed since (another process cleaned the
+    workspace), it is made again and ``create`` retried once.
+    """
+    directory = os.path.dirname(path) or '.'
+    ensure_directory(directory)
+    try:
+        return create()
+    except FileNotFoundError:
+        _known_directories.discard(directory)
+        ensure_directory(directory)
+        return create()
+
+
 def _forget_existence(path: str) -> None:
     known = getattr(_known_existence, 'answers', None)
     if known is not None:
@@ -227,15 +245,7 @@ def _forget_existence(path: str) -> None:
 
 @contextmanager
 def _atomic_local_write(path: str) -> Iterator[IO[bytes]]:
-    directory = os.path.dirname(path) or '.'
-    ensure_directory(directory)
-    try:
-        fd, temporary = _create_temporary_beside(path)
-    except FileNotFoundError:
-        # The directory was removed since we created it (another process cleaned the workspace).
-        _known_directories.discard(directory)
-        ensure_directory(directory)
-        fd, temporary = _create_temporary_beside(path)
+    fd, temporary = create_in_directory(path, lambda: _create_temporary_beside(path))
     try:
         with os.fdopen(fd, 'wb') as f:
             yield f

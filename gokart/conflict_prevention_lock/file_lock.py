@@ -47,15 +47,8 @@ def task_run_lock(task: Any) -> Iterator[bool]:
     if path is None:
         yield True
         return
-    directory = os.path.dirname(path)
-    if directory not in _lock_directories:
-        os.makedirs(directory, exist_ok=True)
-        _lock_directories.add(directory)
     with _exclusive_file_lock(path):
         yield not _completed_meanwhile(task)
-
-
-_lock_directories: set[str] = set()
 
 
 @contextmanager
@@ -69,15 +62,11 @@ def _exclusive_file_lock(path: str) -> Iterator[None]:
     if fcntl is None:  # pragma: no cover - Windows
         from filelock import FileLock
 
+        storage.ensure_directory(os.path.dirname(path))
         with FileLock(path):
             yield
         return
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_CLOEXEC', 0), 0o666)
-    except FileNotFoundError:  # the lock directory was removed meanwhile
-        _lock_directories.discard(os.path.dirname(path))
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_CLOEXEC', 0), 0o666)
+    fd = storage.create_in_directory(path, lambda: os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_CLOEXEC', 0), 0o666))
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
