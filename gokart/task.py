@@ -351,7 +351,7 @@ class TaskOnKart(luigi.Task, Generic[T]):
         missing = required - set(data.columns)
         if missing:
             raise AssertionError(
-                f'{type(self).__name__}[{self.make_unique_id()}]: load_data_frame needs the columns {sorted(missing)}, '
+                f'{errors.describe_task(self)}: load_data_frame needs the columns {sorted(missing)}, '
                 f'which the loaded data lacks (it has {list(data.columns)}).'
             )
         if drop_columns:
@@ -364,7 +364,7 @@ class TaskOnKart(luigi.Task, Generic[T]):
 
         check_pandas_types(obj, task_namespace=self.task_namespace)
         if self.fail_on_empty_dump and _is_empty_pandas_frame(obj):
-            raise EmptyDumpError(f'{type(self).__name__}[{self.make_unique_id()}] dumped an empty DataFrame and fail_on_empty_dump is set.')
+            raise EmptyDumpError(f'{errors.describe_task(self)} dumped an empty DataFrame and fail_on_empty_dump is set.')
         output_target = self._get_output_target(target)
         required_task_outputs = self._required_task_outputs() if output_target.path().startswith('gs://') else None
         try:
@@ -385,7 +385,7 @@ class TaskOnKart(luigi.Task, Generic[T]):
         try:
             return target.load()
         except OutputNotFoundError as e:
-            raise OutputNotFoundError(f'{type(self).__name__}[{self.make_unique_id()}] cannot load its input: {e}') from e
+            raise OutputNotFoundError(f'{errors.describe_task(self)} cannot load its input: {e}') from e
         except CorruptOutputError as e:
             raise type(e)(errors.corrupt_input_message(self, target, e)) from e
 
