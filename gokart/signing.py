@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from typing import IO, Any
 
 from gokart.errors import UnsignedOutputError
+from gokart.file_processor.pickling import LzmaPickleFileProcessor, PickleFileProcessor
 
 ENVIRONMENT_VARIABLE = 'GOKART_PICKLE_SIGNING_KEY'
 CONFIG_SECTION = 'gokart'
@@ -52,8 +53,6 @@ def signing_key() -> bytes | None:
 
 def covers(processor: Any) -> bool:
     """True for processors whose load unpickles, the outputs signing protects."""
-    from gokart.file_processor.pickling import LzmaPickleFileProcessor, PickleFileProcessor
-
     return isinstance(processor, (PickleFileProcessor, LzmaPickleFileProcessor))
 
 

@@ -154,6 +154,29 @@ def atomic_write(path: str) -> Iterator[IO[bytes]]:
         yield f
 
 
+def write_bytes(path: str, data: bytes | memoryview) -> None:
+    """Publish ``data`` at ``path`` in one atomic write: the short path for small files built in memory."""
+    _forget_existence(path)
+    if not is_local(path):
+        fs, fs_path = filesystem(path)
+        fs.pipe_file(fs_path, bytes(data))  # one upload: the object appears whole or not at all
+        return
+    # Raw descriptor calls: a buffered file object would cost more than writing a small file.
+    final = local_path(path)
+    fd, temporary = create_in_directory(final, lambda: _create_temporary_beside(final))
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        os.replace(temporary, final)
+    except BaseException:
+        _remove_quietly(temporary)
+        raise
+
+
 def remove(path: str) -> None:
     """Delete a file (or a directory tree); a missing path is not an error."""
     _forget_existence(path)
@@ -251,23 +274,39 @@ def _atomic_local_write(path: str) -> Iterator[IO[bytes]]:
             yield f
         os.replace(temporary, path)
     except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
+        _remove_quietly(temporary)
         raise
 
 
-_temporary_counter = itertools.count()
+def _remove_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+_temporary_counter = itertools.count()  # next() on it is atomic, so threads never share a name
+_process_tag = str(os.getpid())
+
+
+def _renew_process_tag() -> None:
+    global _process_tag
+    _process_tag = str(os.getpid())
+
+
+if hasattr(os, 'register_at_fork'):
+    os.register_at_fork(after_in_child=_renew_process_tag)
+
+_TEMPORARY_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_CLOEXEC', 0)
 
 
 def _create_temporary_beside(path: str) -> tuple[int, str]:
     """A new hidden file next to ``path``, unique to this process and call; created with the usual umask."""
     directory, name = os.path.split(path)
     while True:
-        temporary = os.path.join(directory, f'.{name}.{os.getpid()}-{threading.get_ident()}-{next(_temporary_counter)}.gokart-tmp')
+        temporary = os.path.join(directory, f'.{name}.{_process_tag}-{next(_temporary_counter)}.gokart-tmp')
         try:
-            return os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_CLOEXEC', 0), 0o666), temporary
+            return os.open(temporary, _TEMPORARY_FLAGS, 0o666), temporary
         except FileExistsError:  # left behind by a killed process whose pid was reused
             continue
 

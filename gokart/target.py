@@ -233,7 +233,7 @@ def make_target(
     _task_lock_params = (
         task_lock_params if task_lock_params is not None else make_task_lock_params(file_path=file_path, unique_id=unique_id)
     )
-    file_path = _make_file_path(file_path, unique_id)
+    file_path = insert_unique_id(file_path, unique_id)
     _processor = processor or make_file_processor(file_path, store_index_in_feather=store_index_in_feather)
     return SingleFileTarget(path=file_path, processor=_processor, task_lock_params=_task_lock_params)
 
@@ -251,12 +251,28 @@ def make_model_target(
         task_lock_params if task_lock_params is not None else make_task_lock_params(file_path=file_path, unique_id=unique_id)
     )
     return ModelTarget(
-        file_path=_make_file_path(file_path, unique_id),
+        file_path=insert_unique_id(file_path, unique_id),
         temporary_directory=temporary_directory,
         save_function=save_function,
         load_function=load_function,
         task_lock_params=_task_lock_params,
     )
+
+
+def write_small_file(path: str, obj: Any) -> None:
+    """Write ``obj`` to ``path`` in its extension's format, for gokart's own small files (``log/`` records).
+
+    The bytes are built in memory and published with one atomic write, which costs a few system
+    calls instead of the stream machinery of a target. No lock is taken: the file is whole or absent
+    either way, and no completion check reads it.
+    """
+    from gokart.file_processor import make_file_processor
+
+    processor = make_file_processor(path)
+    buffer = io.BytesIO()
+    with signing.signed(buffer, path, signing.covers(processor)) as out:
+        write_with_processor(processor, obj, out)
+    storage.write_bytes(path, buffer.getbuffer())
 
 
 def read_with_processor(processor: FileProcessor, stream: IO[bytes], path: str) -> Any:
@@ -320,7 +336,8 @@ class _Unclosable(io.RawIOBase):
         self._stream.flush()
 
 
-def _make_file_path(original_path: str, unique_id: str | None = None) -> str:
+def insert_unique_id(original_path: str, unique_id: str | None = None) -> str:
+    """``dir/Name.ext`` becomes ``dir/Name_{unique_id}.ext``; unchanged without an id."""
     if unique_id is not None:
         root, ext = os.path.splitext(original_path)
         return f'{root}_{unique_id}{ext}'

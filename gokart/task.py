@@ -458,7 +458,15 @@ class TaskOnKart(luigi.Task, Generic[T]):
         return {}
 
     def _log_target(self, kind: str, extension: str = 'pkl') -> TargetOnKart:
-        return self.make_target(f'log/{kind}/{type(self).__name__}.{extension}')
+        return self.make_target(self._log_relative_path(kind, extension))
+
+    def _log_path(self, kind: str, extension: str = 'pkl') -> str:
+        """The path of ``_log_target(kind, extension)``, without building the target."""
+        path = os.path.join(self.workspace_directory, self._log_relative_path(kind, extension))
+        return gokart.target.insert_unique_id(path, self.make_unique_id())
+
+    def _log_relative_path(self, kind: str, extension: str) -> str:
+        return f'log/{kind}/{type(self).__name__}.{extension}'
 
     def get_info(self, only_significant: bool = False) -> dict[str, str]:
         params = self.get_params()

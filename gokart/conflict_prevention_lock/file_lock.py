@@ -1,77 +1,146 @@
 """File locks that keep processes on one machine from running the same task at once, without Redis.
 
 Several processes building overlapping DAGs on one local workspace would otherwise each see an
-upstream task as incomplete and run it. The executor runs each task inside ``task_run_lock(task)``:
-a blocking ``filelock.FileLock`` at ``{workspace}/.gokart-locks/{ClassName}_{unique_id}.lock``.
-The first process runs the task; the others wait, then find its output complete and skip it.
+upstream task as incomplete and run it. The executor runs each task inside ``task_run_lock(task)``;
+the first process runs the task, the others wait, then find its output complete and skip it.
 Outputs are written atomically (see ``gokart.storage``), so readers never see a partial file even
 without a lock. Remote workspaces are shared between machines, where a file lock cannot help: use
 Redis locks (``redis_host``/``redis_port``, ``should_lock_run``) there.
+
+On Linux every task of a workspace is locked in one file, ``{workspace}/.gokart-locks/tasks.lock``:
+a task holds a one-byte range of it, at an offset derived from its class and unique id, with an
+open-file-description lock (``F_OFD_SETLKW``). That costs two system calls a task and creates no
+file, where a lock file per task would add a file creation to every run and leave one file per
+task behind. Elsewhere each task has its own lock file, ``{ClassName}_{unique_id}.lock``, held
+with the ``filelock`` package. Either way the kernel drops a lock when its process dies, so a
+killed build never leaves a task locked.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+import struct
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from gokart import storage
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
 LOCK_DIRECTORY = '.gokart-locks'
+SHARED_LOCK_FILE = 'tasks.lock'
 
-
-def task_lock_path(task: Any) -> str | None:
-    """Where the run lock of ``task`` lives, or None when file locks do not apply to it."""
-    workspace = getattr(task, 'workspace_directory', None)
-    make_unique_id = getattr(task, 'make_unique_id', None)
-    if not isinstance(workspace, str) or not storage.is_local(workspace) or not callable(make_unique_id):
-        return None
-    return os.path.join(storage.local_path(workspace), LOCK_DIRECTORY, f'{type(task).__name__}_{make_unique_id()}.lock')
+# The byte-range locks need Linux's open-file-description locks, which (unlike POSIX record locks)
+# exclude threads of one process from each other and survive other descriptors of the file being
+# closed. The struct below is ``struct flock`` of 64-bit Linux.
+_USE_SHARED_FILE = sys.platform.startswith('linux') and hasattr(fcntl, 'F_OFD_SETLKW') and sys.maxsize > 2**32
+_FLOCK_STRUCT = struct.Struct('hhqqi4x')
 
 
 @contextmanager
 def task_run_lock(task: Any) -> Iterator[bool]:
-    """Hold the file lock of ``task`` for the block; yields True when it must still run.
+    """Hold the run lock of ``task`` for the block; yields True when it must still run.
 
     It yields False when, once the lock was taken, the task turned out complete (another process ran
     it meanwhile) and ``complete_check_at_run`` allows skipping it. Tasks on remote workspaces and
     plain luigi tasks are not locked and always yield True.
     """
-    path = task_lock_path(task)
-    if path is None:
+    directory = _lock_directory(task)
+    if directory is None:
         yield True
         return
-    with _exclusive_file_lock(path):
+    name = f'{type(task).__name__}_{task.make_unique_id()}'
+    lock = _byte_range_lock(directory, name) if _USE_SHARED_FILE else _lock_file(os.path.join(directory, f'{name}.lock'))
+    with lock:
         yield not _completed_meanwhile(task)
 
 
+def _lock_directory(task: Any) -> str | None:
+    workspace = getattr(task, 'workspace_directory', None)
+    if not isinstance(workspace, str) or not storage.is_local(workspace) or not callable(getattr(task, 'make_unique_id', None)):
+        return None
+    return os.path.join(storage.local_path(workspace), LOCK_DIRECTORY)
+
+
 @contextmanager
-def _exclusive_file_lock(path: str) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (created if missing), blocking until it is free.
-
-    On POSIX this is a bare ``flock`` (about 20 us); the filelock package costs about 180 us a lock
-    in its bookkeeping, which at one lock per task is most of the overhead of a trivial task. The
-    kernel drops the lock when the process dies, so a killed build never leaves a task locked.
-    """
-    if fcntl is None:  # pragma: no cover - Windows
-        from filelock import FileLock
-
-        storage.ensure_directory(os.path.dirname(path))
-        with FileLock(path):
-            yield
-        return
-    fd = storage.create_in_directory(path, lambda: os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_CLOEXEC', 0), 0o666))
+def _byte_range_lock(directory: str, name: str) -> Iterator[None]:
+    # 60 bits of md5: two tasks sharing a byte would only wait for each other, and practically never do.
+    offset = int(hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()[:15], 16)
+    path = os.path.join(directory, SHARED_LOCK_FILE)
+    while True:
+        fd = _shared_lock_descriptor(path)
+        fcntl.fcntl(fd, fcntl.F_OFD_SETLKW, _FLOCK_STRUCT.pack(fcntl.F_WRLCK, os.SEEK_SET, offset, 1, 0))
+        if _still_names(fd, path):
+            break
+        # The lock file was deleted or replaced (the workspace was cleaned): a lock on the old file
+        # excludes nobody, so open the file now at the path and lock again.
+        _forget_shared_lock_descriptor(path)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
-        os.close(fd)  # closing the descriptor releases the lock
+        fcntl.fcntl(fd, fcntl.F_OFD_SETLK, _FLOCK_STRUCT.pack(fcntl.F_UNLCK, os.SEEK_SET, offset, 1, 0))
+
+
+class _LockFile:
+    """An open descriptor of the shared lock file, closed when no longer referenced."""
+
+    def __init__(self, path: str) -> None:
+        self.fd = storage.create_in_directory(path, lambda: os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_CLOEXEC', 0), 0o666))
+
+    def __del__(self) -> None:
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+
+
+class _OpenLockFiles(threading.local):
+    """Per thread, since each thread needs its own open file description to exclude the others, and per process."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.by_path: dict[str, _LockFile] = {}
+
+
+_open_lock_files = _OpenLockFiles()
+
+
+def _shared_lock_descriptor(path: str) -> int:
+    if _open_lock_files.pid != os.getpid():  # a forked child: the inherited descriptors share the parent's locks
+        _open_lock_files.pid, _open_lock_files.by_path = os.getpid(), {}
+    lock_file = _open_lock_files.by_path.get(path)
+    if lock_file is None:
+        lock_file = _open_lock_files.by_path[path] = _LockFile(path)
+    return lock_file.fd
+
+
+def _forget_shared_lock_descriptor(path: str) -> None:
+    _open_lock_files.by_path.pop(path, None)
+
+
+def _still_names(fd: int, path: str) -> bool:
+    try:
+        current = os.stat(path)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (current.st_dev, current.st_ino) == (held.st_dev, held.st_ino)
+
+
+@contextmanager
+def _lock_file(path: str) -> Iterator[None]:
+    from filelock import FileLock
+
+    storage.ensure_directory(os.path.dirname(path))
+    with FileLock(path):
+        yield
 
 
 def _completed_meanwhile(task: Any) -> bool:
