@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import json
 from typing import TYPE_CHECKING, Any
 
 import luigi
@@ -59,6 +60,23 @@ def unique_id(task: TaskOnKart[Any]) -> str:
     result = _id_of(task, pending)
     assert result is not None
     return result
+
+
+_TASK_ID_JSON = json.JSONEncoder(separators=(',', ':'), sort_keys=True)
+
+
+def luigi_task_id(task_family: str, str_params: dict[str, str]) -> str:
+    """luigi's ``task_id`` (what ``luigi.task.task_id_str`` returns), which the scheduler and ``==`` use.
+
+    Every task construction computes one; this builds the same string with one JSON encoder kept
+    for all of them instead of a new one per call. A test compares the two on many inputs.
+    """
+    param_hash = hashlib.md5(_TASK_ID_JSON.encode(str_params).encode('utf-8'), usedforsecurity=False).hexdigest()
+    shown = sorted(str_params)[: luigi.task.TASK_ID_INCLUDE_PARAMS]
+    summary = luigi.task.TASK_ID_INVALID_CHAR_REGEX.sub(
+        '_', '_'.join(str_params[name][: luigi.task.TASK_ID_TRUNCATE_PARAMS] for name in shown)
+    )
+    return f'{task_family}_{summary}_{param_hash[: luigi.task.TASK_ID_TRUNCATE_HASH]}'
 
 
 def hash_parts(parts: list[Any]) -> str:

@@ -28,6 +28,8 @@ _SPOOL_IN_MEMORY_BYTES = 32 * 1024 * 1024
 _UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024
 # Asking about this many paths of one remote directory costs more than listing it once.
 _LIST_DIRECTORY_FROM = 4
+# ... and about this many local paths of one directory cost more than one scan of it.
+_SCAN_LOCAL_DIRECTORY_FROM = 256
 
 T = TypeVar('T')
 
@@ -92,30 +94,51 @@ def exists(path: str) -> bool:
 
 
 def exists_many(paths: Iterable[str]) -> dict[str, bool]:
-    """Whether each path exists, with one listing per remote directory instead of one request per path.
+    """Whether each path exists, with one listing per directory where that is cheaper than asking per path.
 
     A cache-hit check of a wide DAG asks about hundreds of outputs in the same directory; on an
-    object store one ``ls`` of that directory answers all of them.
+    object store one ``ls`` of that directory answers all of them, and on a local disk one
+    directory scan costs less than thousands of ``stat`` calls.
     """
     answers: dict[str, bool] = {}
     by_directory: dict[str, list[str]] = {}
     for path in paths:
-        if is_local(path):
-            answers[path] = os.path.exists(local_path(path))
-        else:
-            by_directory.setdefault(path.rsplit('/', 1)[0], []).append(path)
+        directory = os.path.dirname(local_path(path)) if is_local(path) else path.rsplit('/', 1)[0]
+        by_directory.setdefault(directory, []).append(path)
     for directory, members in by_directory.items():
+        if is_local(members[0]):
+            listed = _local_names(directory or '.', len(members)) if len(members) >= _SCAN_LOCAL_DIRECTORY_FROM else None
+            if listed is None:
+                answers.update((path, os.path.exists(local_path(path))) for path in members)
+            else:
+                answers.update((path, os.path.basename(path) in listed) for path in members)
+            continue
         if len(members) < _LIST_DIRECTORY_FROM:
             answers.update((path, exists(path)) for path in members)
             continue
         fs, fs_directory = filesystem(directory)
         try:
-            listed = {str(p).rstrip('/') for p in fs.ls(fs_directory, detail=False)}
+            listed_paths = {str(p).rstrip('/') for p in fs.ls(fs_directory, detail=False)}
         except (FileNotFoundError, NotADirectoryError):
-            listed = set()
+            listed_paths = set()
         for path in members:
-            answers[path] = filesystem(path)[1].rstrip('/') in listed
+            answers[path] = filesystem(path)[1].rstrip('/') in listed_paths
     return answers
+
+
+def _local_names(directory: str, asked: int) -> set[str] | None:
+    """The names in a local directory, or None when it holds so many more than ``asked`` that ``stat`` is cheaper."""
+    limit = 4 * asked + 1000
+    names: set[str] = set()
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                names.add(entry.name)
+                if len(names) > limit:
+                    return None
+    except (FileNotFoundError, NotADirectoryError):
+        return set()
+    return names
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import threading
 import warnings
 from collections.abc import Callable, Generator, Iterable
 from typing import Any, Generic, TypeVar, overload
@@ -92,7 +93,7 @@ class TaskOnKart(luigi.Task, Generic[T]):
         _inject_task_on_kart_config(type(self), kwargs)
         self.task_log: dict[str, Any] = {}
         self.task_unique_id: str | None = None
-        super().__init__(*args, **kwargs)
+        self._set_parameters(args, kwargs)
         self._rerun_state = bool(self.rerun)
         self._lock_at_dump = True
         if self.complete_check_at_run:
@@ -102,6 +103,34 @@ class TaskOnKart(luigi.Task, Generic[T]):
                 raise ValueError(f'{type(self).__name__}: should_lock_run needs redis_host and redis_port to be set.')
             self._lock_at_dump = False
             self.run = wrap_run_with_lock(self.run, make_task_lock_params_for_run(self))  # type: ignore[method-assign]
+
+    def _set_parameters(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """What ``luigi.Task.__init__`` does, without resolving the parameters a second time.
+
+        luigi's metaclass resolves the parameter values (for its instance cache) just before
+        ``__init__``, which then resolves them again; a big DAG constructs many thousands of tasks,
+        so the values the metaclass got for these very arguments are taken over. The attributes set
+        are luigi's own (a test compares them with ``luigi.Task.__init__``).
+        """
+        cls = type(self)
+        values = _take_resolution(cls, args, kwargs)
+        if values is None:
+            values = self.get_param_values(self.get_params(), args, kwargs)
+            _take_resolution(cls, args, kwargs)
+        setup = _class_setup(cls)
+        if setup.plain_setters:
+            self.__dict__.update(values)  # what each parameter's __set__ would do
+        else:
+            for name, value in values:
+                setattr(self, name, value)
+        self.param_kwargs = dict(values)
+        for name, param in setup.type_warnings:
+            param._warn_on_wrong_param_type(name, self.param_kwargs[name])
+        self.task_id = identity.luigi_task_id(self.get_task_family(), self.to_str_params(only_significant=True, only_public=True))
+        self._Task__hash = hash(self.task_id)
+        self.set_tracking_url = None
+        self.set_status_message = None
+        self.set_progress_percentage = None
 
     # ----- identity -------------------------------------------------------------------------
     @classmethod
@@ -116,7 +145,9 @@ class TaskOnKart(luigi.Task, Generic[T]):
     @classmethod
     def get_param_values(cls, params: Any, args: Any, kwargs: Any) -> list[tuple[str, Any]]:
         try:
-            return cls._resolve_param_values(params, args, kwargs)
+            values = cls._resolve_param_values(params, args, kwargs)
+            _last_resolution.value = (cls, args, kwargs, values)
+            return values
         except (luigi.parameter.MissingParameterException, ValueError, TypeError) as e:
             clearer = errors.parameter_error(cls, params, kwargs, e)
             if clearer is e:
@@ -129,18 +160,13 @@ class TaskOnKart(luigi.Task, Generic[T]):
         # per construction (about 1 ms a task). When no command line is being parsed and the config has
         # no section for this task, every default is the parameter's own: use them directly.
         defaults = None if args else _plain_defaults(cls, params)
-        if defaults is None or not set(kwargs).issubset(defaults):
+        if defaults is None or not (defaults.required <= kwargs.keys() <= defaults.position.keys()):
             return super().get_param_values(params, args, kwargs)  # type: ignore[no-any-return]
-        values = []
-        for name, param in params:
-            if name in kwargs:
-                value = param.normalize(kwargs[name])
-                values.append((name, tuple(value) if isinstance(value, (list, set)) else value))
-            else:
-                value = defaults[name]
-                if value is _MISSING:
-                    return super().get_param_values(params, args, kwargs)  # type: ignore[no-any-return]
-                values.append((name, value))
+        values = defaults.values.copy()
+        for name, given in kwargs.items():
+            position = defaults.position[name]
+            value = params[position][1].normalize(given)
+            values[position] = (name, _list_to_tuple(value))
         return values
 
     def to_str_params(self, only_significant: bool = False, only_public: bool = False) -> dict[str, str]:
@@ -148,9 +174,12 @@ class TaskOnKart(luigi.Task, Generic[T]):
         # DAG would otherwise serialize each upstream task once per downstream task.
         cache = self.__dict__.setdefault('_gokart_str_params', {})
         key = (only_significant, only_public)
-        if key not in cache:
-            cache[key] = super().to_str_params(only_significant=only_significant, only_public=only_public)
-        return cache[key]  # type: ignore[no-any-return]
+        found = cache.get(key)
+        if found is None:
+            values = self.param_kwargs
+            shown = _class_setup(type(self)).shown_params(only_significant, only_public)
+            found = cache[key] = {name: param.serialize(values[name]) for name, param in shown}
+        return found  # type: ignore[no-any-return]
 
     def make_unique_id(self) -> str:
         """The md5 id of this task (see SPEC section 4); inserted into every output file name."""
@@ -172,12 +201,20 @@ class TaskOnKart(luigi.Task, Generic[T]):
         return tasks or []
 
     def make_task_instance_dictionary(self) -> dict[str, Any]:
-        # Inlined is_task_on_kart: this runs over every attribute of every task of a DAG.
-        return {
-            key: value
-            for key, value in vars(self).items()
-            if isinstance(value, TaskOnKart) or (type(value) is tuple and value and all(isinstance(v, TaskOnKart) for v in value))
-        }
+        # This runs over every attribute of every task of a DAG: decide by type, once per type,
+        # rather than with an isinstance per value (TaskOnKart's metaclass makes those slow).
+        found = {}
+        never_tasks = _class_setup(type(self)).never_tasks
+        for key, value in vars(self).items():
+            if key in never_tasks:
+                continue
+            kind = type(value)
+            if kind is tuple:
+                if value and all(_is_task_on_kart_type(type(v)) for v in value):
+                    found[key] = value
+            elif _is_task_on_kart_type(kind):
+                found[key] = value
+        return found
 
     @staticmethod
     def is_task_on_kart(value: Any) -> bool:
@@ -289,7 +326,11 @@ class TaskOnKart(luigi.Task, Generic[T]):
                 target.remove()
             self._rerun_state = False
             return False
-        is_completed = all(t.exists() for t in flatten(self.output()))
+        is_completed = True
+        for target in flatten(self.output()):
+            if not target.exists():
+                is_completed = False
+                break
         if self.strict_check or self.modification_time_check:
             requirements = flatten(self.requires())
             inputs = flatten(self.input())
@@ -533,26 +574,124 @@ def _value_text(param: luigi.Parameter, value: Any) -> str:
 _MISSING = object()
 
 
-def _plain_defaults(cls: Any, params: list[tuple[str, luigi.Parameter]]) -> dict[str, Any] | None:
+class _LastResolution(threading.local):
+    value: tuple[type, tuple[Any, ...], dict[str, Any], list[tuple[str, Any]]] | None = None
+
+
+_last_resolution = _LastResolution()
+
+
+def _take_resolution(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[tuple[str, Any]] | None:
+    """The values ``get_param_values`` last resolved in this thread, if for ``cls`` and these very arguments.
+
+    Arguments match when they are the same objects (luigi hands ``__init__`` the ones its metaclass
+    resolved); anything else, such as a subclass ``__init__`` changing kwargs, resolves again.
+    """
+    last = _last_resolution.value
+    _last_resolution.value = None
+    if last is None or last[0] is not cls:
+        return None
+    _, last_args, last_kwargs, values = last
+    if len(last_args) != len(args) or any(a is not b for a, b in zip(last_args, args, strict=True)):
+        return None
+    if len(last_kwargs) != len(kwargs) or any(kwargs.get(k, _MISSING) is not v for k, v in last_kwargs.items()):
+        return None
+    return values
+
+
+class _ClassSetup:
+    """Per task class: how to set parameter values and which of them luigi type-checks with a warning."""
+
+    def __init__(self, cls: Any) -> None:
+        params = cls.get_params()
+        self.plain_setters = all(type(param).__set__ in _PLAIN_SETTERS for _, param in params)
+        # luigi's base check only warns for plain luigi.Parameter; subclasses that keep it never warn.
+        self.type_warnings = [
+            (name, param)
+            for name, param in params
+            if type(param) is luigi.Parameter or type(param)._warn_on_wrong_param_type is not luigi.Parameter._warn_on_wrong_param_type
+        ]
+        self._params = params
+        # Attributes make_task_instance_dictionary need not look at: gokart's own parameters and the
+        # bookkeeping luigi and gokart keep on every task, none of which holds a task.
+        self.never_tasks = frozenset(name for name, _ in TaskOnKart.get_params()) | _BOOKKEEPING_ATTRIBUTES
+        self._shown: dict[tuple[bool, bool], list[tuple[str, luigi.Parameter]]] = {}
+
+    def shown_params(self, only_significant: bool, only_public: bool) -> list[tuple[str, luigi.Parameter]]:
+        """The parameters ``to_str_params`` serializes, by luigi's rules, in declaration order."""
+        key = (only_significant, only_public)
+        shown = self._shown.get(key)
+        if shown is None:
+            shown = self._shown[key] = [
+                (name, param)
+                for name, param in self._params
+                if (param.significant or not only_significant)
+                and (param.visibility == ParameterVisibility.PUBLIC or not only_public)
+                and param.visibility != ParameterVisibility.PRIVATE
+            ]
+        return shown
+
+
+_BOOKKEEPING_ATTRIBUTES = frozenset(
+    {
+        'task_log',
+        'task_unique_id',
+        'param_kwargs',
+        'task_id',
+        '_Task__hash',
+        'set_tracking_url',
+        'set_status_message',
+        'set_progress_percentage',
+        '_rerun_state',
+        '_lock_at_dump',
+        'run',
+        '_gokart_str_params',
+        '_gokart_targets',
+        '_gokart_requirements',
+    }
+)
+_PLAIN_SETTERS = (luigi.Parameter.__set__, luigi.parameter.OptionalParameterMixin.__set__)
+
+
+def _class_setup(cls: Any) -> _ClassSetup:
+    setup = cls.__dict__.get('_gokart_setup')
+    if setup is None:
+        setup = _ClassSetup(cls)
+        type.__setattr__(cls, '_gokart_setup', setup)
+    return setup  # type: ignore[no-any-return]
+
+
+class _Defaults:
+    """The normalized default of each parameter of a class, in declaration order."""
+
+    def __init__(self, params: list[tuple[str, luigi.Parameter]]) -> None:
+        self.params = params
+        # A parameter without a default keeps _MISSING here and must be given as a keyword.
+        self.values = [
+            (name, _MISSING if param._default is _no_value else _list_to_tuple(param.normalize(param._default))) for name, param in params
+        ]
+        self.position = {name: i for i, (name, _) in enumerate(params)}
+        self.required = {name for name, value in self.values if value is _MISSING}
+
+
+def _list_to_tuple(value: Any) -> Any:
+    # luigi stores list and set values as tuples, so that tasks stay hashable.
+    return tuple(value) if isinstance(value, (list, set)) else value
+
+
+def _plain_defaults(cls: Any, params: list[tuple[str, luigi.Parameter]]) -> _Defaults | None:
     """Normalized defaults of ``cls``'s parameters, or None when the command line or config may override them."""
     if CmdlineParser.get_instance() is not None:
         return None
     if config_section(cls.get_task_family()) is not None:
         return None
     cached = cls.__dict__.get('_gokart_defaults')
-    if cached is None or cached[0] is not params:
-        defaults: dict[str, Any] = {}
-        for name, param in params:
-            if param._config_path:  # a deprecated config alias: let luigi resolve it
-                return None
-            if param._default is _no_value:
-                defaults[name] = _MISSING
-            else:
-                value = param.normalize(param._default)
-                defaults[name] = tuple(value) if isinstance(value, (list, set)) else value
-        cached = (params, defaults)
+    if cached is None or cached.params is not params:
+        if any(param._config_path for _, param in params):  # a deprecated config alias: let luigi resolve it
+            return None
+        cached = _Defaults(params)
         type.__setattr__(cls, '_gokart_defaults', cached)
-    return cached[1]  # type: ignore[no-any-return]
+    return cached  # type: ignore[no-any-return]
 
 
 def _inject_task_on_kart_config(cls: type, kwargs: dict[str, Any]) -> None:
@@ -577,6 +716,16 @@ def _skip_when_complete(task: TaskOnKart[Any], run: Callable[[], Any]) -> Callab
 
     run_unless_complete.__wrapped__ = run  # type: ignore[attr-defined]
     return run_unless_complete
+
+
+_task_on_kart_types: dict[type, bool] = {}
+
+
+def _is_task_on_kart_type(kind: type) -> bool:
+    known = _task_on_kart_types.get(kind)
+    if known is None:
+        known = _task_on_kart_types[kind] = issubclass(kind, TaskOnKart)
+    return known
 
 
 _dataframe_types: dict[type, str] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import typing
 from collections.abc import Callable, Iterable
 from typing import IO, Any, TypeVar, Union
@@ -20,9 +21,26 @@ def add_config(file_path: str) -> None:
     assert luigi.configuration.add_config_path(file_path), f'config file {file_path} does not exist.'
 
 
+_config_of_choice: tuple[str | None, Any] | None = None
+
+
+def luigi_config() -> Any:
+    """What ``luigi.configuration.get_config()`` returns, without its lookups on every call.
+
+    Parameters consult the config on every task construction; the parser is looked up again only
+    when ``LUIGI_CONFIG_PARSER`` changes or luigi drops its singleton.
+    """
+    global _config_of_choice
+    choice = os.environ.get('LUIGI_CONFIG_PARSER')
+    known = _config_of_choice
+    if known is None or known[0] != choice or type(known[1])._instance is not known[1]:
+        known = _config_of_choice = (choice, luigi.configuration.get_config())
+    return known[1]
+
+
 def config_section(section: str) -> dict[str, str] | None:
     """The items of a section of luigi's config, or None when it has none; for the cfg and TOML parsers alike."""
-    config = luigi.configuration.get_config()
+    config = luigi_config()
     data = getattr(config, 'data', None)
     if isinstance(data, dict):  # luigi's TOML parser keeps its values here
         found = data.get(section)
@@ -43,15 +61,35 @@ def flatten(targets: Any) -> list[Any]:
     stack: list[Any] = [targets]
     while stack:
         item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend(reversed(list(item.values())))
-        elif isinstance(item, (list, tuple)):
-            stack.extend(reversed(item))
-        elif isinstance(item, str) or not _is_plain_iterable(item):
+        kind = _kinds.get(type(item)) or _kind_of(item)
+        if kind is _LEAF:
             flat.append(item)
+        elif kind is _MAPPING:
+            stack.extend(reversed(list(item.values())))
+        elif kind is _SEQUENCE:
+            stack.extend(reversed(item))
         else:
             stack.extend(reversed(list(item)))
     return flat
+
+
+_LEAF, _MAPPING, _SEQUENCE, _ITERABLE = 'leaf', 'mapping', 'sequence', 'iterable'
+_kinds: dict[type, str] = {}
+
+
+def _kind_of(item: Any) -> str:
+    # flatten meets the same few types (a task, a target, a list) millions of times in a big DAG:
+    # classify each type once.
+    if isinstance(item, dict):
+        kind = _MAPPING
+    elif isinstance(item, (list, tuple)):
+        kind = _SEQUENCE
+    elif isinstance(item, str) or not _is_plain_iterable(item):
+        kind = _LEAF
+    else:
+        kind = _ITERABLE
+    _kinds[type(item)] = kind
+    return kind
 
 
 def _is_plain_iterable(item: Any) -> bool:

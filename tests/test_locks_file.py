@@ -63,7 +63,9 @@ def test_run_lock_says_whether_the_task_still_has_to_run(tmp_path: Path) -> None
         assert must_run
 
 
-def _hold_lock(workspace: str, i: int, shared_file: bool, locked: multiprocessing.synchronize.Event, release: multiprocessing.synchronize.Event) -> None:
+def _hold_lock(
+    workspace: str, i: int, shared_file: bool, locked: multiprocessing.synchronize.Event, release: multiprocessing.synchronize.Event
+) -> None:
     file_lock._USE_SHARED_FILE = shared_file
     with task_run_lock(Step(i=i, workspace_directory=workspace)):
         locked.set()

@@ -57,6 +57,21 @@ def test_exists_many_answers_with_one_listing_per_directory(memory_directory: st
     assert answers == {**dict.fromkeys(present, True), **dict.fromkeys(missing, False)}
 
 
+@pytest.mark.parametrize('extra_files', [0, 5000], ids=['scanned', 'directory-too-big-to-scan'])
+def test_exists_many_on_a_local_directory(tmp_path: Path, extra_files: int) -> None:
+    outputs = tmp_path / 'outputs'
+    outputs.mkdir()
+    for i in range(extra_files):
+        (outputs / f'other_{i}.pkl').touch()
+    present = [str(outputs / f'{i}.pkl') for i in range(0, storage._SCAN_LOCAL_DIRECTORY_FROM, 2)]
+    for path in present:
+        Path(path).write_bytes(b'1')
+    missing = [str(outputs / f'{i}.pkl') for i in range(1, storage._SCAN_LOCAL_DIRECTORY_FROM, 2)]
+    elsewhere = [str(tmp_path / 'nowhere' / f'{i}.pkl') for i in range(storage._SCAN_LOCAL_DIRECTORY_FROM)]
+    answers = storage.exists_many(present + missing + elsewhere + ['relative-missing.pkl'])
+    assert answers == {**dict.fromkeys(present, True), **dict.fromkeys(missing + elsewhere + ['relative-missing.pkl'], False)}
+
+
 def test_known_existence_answers_only_in_its_block_and_forgets_written_paths(memory_directory: str) -> None:
     path = f'{memory_directory}/k.pkl'
     with storage.known_existence({path: True}):

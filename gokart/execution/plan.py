@@ -67,6 +67,9 @@ def make_plan(roots: list[Any]) -> Plan:
         return position
 
     frontier: list[int] = []
+    # One event per edge adds up in a big DAG; skip them when nobody listens (luigi keeps the
+    # handlers of every class in one mapping).
+    announce_edges = any(luigi.Event.DEPENDENCY_DISCOVERED in handlers for handlers in luigi.Task._event_callbacks.values())
     root_positions = [add(root) for root in roots]
     while frontier:
         level, frontier = frontier, []
@@ -88,7 +91,8 @@ def make_plan(roots: list[Any]) -> Plan:
                 node.state, node.error = TaskState.BROKEN, e
                 continue
             for requirement in requirements:
-                node.task.trigger_event(luigi.Event.DEPENDENCY_DISCOVERED, node.task, requirement)
+                if announce_edges:
+                    node.task.trigger_event(luigi.Event.DEPENDENCY_DISCOVERED, node.task, requirement)
                 required = add(requirement)
                 node.requirements.append(required)
                 planned[required].dependents.append(position)
@@ -96,17 +100,21 @@ def make_plan(roots: list[Any]) -> Plan:
 
 
 def _check_completion(tasks: list[Any]) -> list[tuple[bool, BaseException | None]]:
-    if len(tasks) > 1 and any(_is_remote(t) for t in tasks[:8]):
-        # One listing per output directory answers most existence checks of the level.
-        known = storage.exists_many(_output_paths(tasks))
+    if len(tasks) == 1:
+        return [_safe_complete(tasks[0])]
+    # One listing per output directory answers most existence checks of a wide level.
+    known = storage.exists_many(_output_paths(tasks))
 
-        def check(task: Any) -> tuple[bool, BaseException | None]:
-            with storage.known_existence(known):
-                return _safe_complete(task)
+    def check(task: Any) -> tuple[bool, BaseException | None]:
+        with storage.known_existence(known):
+            return _safe_complete(task)
 
+    if any(_is_remote(t) for t in tasks[:8]):
+        # What the listing did not answer is a network round trip each: overlap them.
         with ThreadPoolExecutor(max_workers=min(_REMOTE_CHECK_THREADS, len(tasks))) as pool:
             return list(pool.map(check, tasks))
-    return [_safe_complete(t) for t in tasks]
+    with storage.known_existence(known):
+        return [_safe_complete(t) for t in tasks]
 
 
 def _output_paths(tasks: list[Any]) -> list[str]:
