@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                 env = ours_env if impl == 'ours' else implementation_env('')
                 python = interpreters[impl]
                 assert python is not None
-                outcome = run_scenario(scenario, python, env, args.timeout_scale)
+                outcome = run_scenario(scenario, python, env, args.timeout_scale, args.work_root)
                 results[scenario.name][impl] = outcome
                 print(f'  {scenario.name:28} {impl:7} {short(outcome)}', flush=True)
     except KeyboardInterrupt:
@@ -129,6 +129,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument('--skip', action='append', default=[], choices=IMPLEMENTATIONS, help='do not run this implementation')
     parser.add_argument('--timeout-scale', type=float, default=1.0, help='multiply every time limit by this')
+    parser.add_argument(
+        '--work-root',
+        default=WORK_ROOT,
+        help='where scenario workspaces are made (default: benchmarks/.cache/work); /dev/shm measures without the disk',
+    )
     parser.add_argument('--output', default=os.path.join(BENCH_DIR, 'results.json'), help='where to write the JSON results')
     return parser.parse_args(argv)
 
@@ -186,9 +191,9 @@ def ensure_ref_venv(ours: dict[str, Any]) -> str:
     return python
 
 
-def run_scenario(scenario: Scenario, python: str, env: dict[str, str], timeout_scale: float) -> dict[str, Any]:
+def run_scenario(scenario: Scenario, python: str, env: dict[str, str], timeout_scale: float, work_root: str = WORK_ROOT) -> dict[str, Any]:
     """Runs the scenario `repeat` times and keeps the median of each metric."""
-    runs = [run_once(scenario, python, env, scenario.timeout * timeout_scale) for _ in range(scenario.repeat)]
+    runs = [run_once(scenario, python, env, scenario.timeout * timeout_scale, work_root) for _ in range(scenario.repeat)]
     good = [r for r in runs if r['status'] == 'ok']
     if len(good) < len(runs):
         return next(r for r in runs if r['status'] != 'ok')
@@ -201,16 +206,16 @@ def run_scenario(scenario: Scenario, python: str, env: dict[str, str], timeout_s
     return merged
 
 
-def run_once(scenario: Scenario, python: str, env: dict[str, str], timeout: float) -> dict[str, Any]:
+def run_once(scenario: Scenario, python: str, env: dict[str, str], timeout: float, work_root: str = WORK_ROOT) -> dict[str, Any]:
     """One subprocess in a fresh temporary directory; every way it can end becomes a result."""
     command = [python, os.path.join(SCENARIO_DIR, scenario.script), *scenario.args]
     # Workspaces live under benchmarks/.cache rather than the system temp dir: on some machines /tmp
     # creates files many times slower than the disk the project is on, which would swamp both sides.
-    os.makedirs(WORK_ROOT, exist_ok=True)
+    os.makedirs(work_root, exist_ok=True)
     # Write back what earlier runs left dirty (their files, the deletion of their workspace), so
     # that this run does not pay for it: on a small VM that writeback can slow file creation tenfold.
     os.sync()
-    with tempfile.TemporaryDirectory(prefix=f'gokart-bench-{scenario.name}-', dir=WORK_ROOT) as workdir:
+    with tempfile.TemporaryDirectory(prefix=f'gokart-bench-{scenario.name}-', dir=work_root) as workdir:
         started = time.perf_counter()
         # A new session, so a timeout can kill the scenario together with its worker processes.
         pipes = {'stdout': subprocess.PIPE, 'stderr': subprocess.PIPE}

@@ -75,9 +75,10 @@ def _byte_range_lock(directory: str, name: str) -> Iterator[None]:
     offset = int(hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()[:15], 16)
     path = os.path.join(directory, SHARED_LOCK_FILE)
     while True:
-        fd = _shared_lock_descriptor(path)
+        lock_file = _shared_lock_file(path)
+        fd = lock_file.fd
         fcntl.fcntl(fd, fcntl.F_OFD_SETLKW, _FLOCK_STRUCT.pack(fcntl.F_WRLCK, os.SEEK_SET, offset, 1, 0))
-        if _still_names(fd, path):
+        if _still_names(lock_file, path):
             break
         # The lock file was deleted or replaced (the workspace was cleaned): a lock on the old file
         # excludes nobody, so open the file now at the path and lock again.
@@ -93,6 +94,8 @@ class _LockFile:
 
     def __init__(self, path: str) -> None:
         self.fd = storage.create_in_directory(path, lambda: os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_CLOEXEC', 0), 0o666))
+        opened = os.fstat(self.fd)
+        self.identity = (opened.st_dev, opened.st_ino)
 
     def __del__(self) -> None:
         try:
@@ -112,26 +115,25 @@ class _OpenLockFiles(threading.local):
 _open_lock_files = _OpenLockFiles()
 
 
-def _shared_lock_descriptor(path: str) -> int:
+def _shared_lock_file(path: str) -> _LockFile:
     if _open_lock_files.pid != os.getpid():  # a forked child: the inherited descriptors share the parent's locks
         _open_lock_files.pid, _open_lock_files.by_path = os.getpid(), {}
     lock_file = _open_lock_files.by_path.get(path)
     if lock_file is None:
         lock_file = _open_lock_files.by_path[path] = _LockFile(path)
-    return lock_file.fd
+    return lock_file
 
 
 def _forget_shared_lock_descriptor(path: str) -> None:
     _open_lock_files.by_path.pop(path, None)
 
 
-def _still_names(fd: int, path: str) -> bool:
+def _still_names(lock_file: _LockFile, path: str) -> bool:
     try:
         current = os.stat(path)
     except FileNotFoundError:
         return False
-    held = os.fstat(fd)
-    return (current.st_dev, current.st_ino) == (held.st_dev, held.st_ino)
+    return (current.st_dev, current.st_ino) == lock_file.identity
 
 
 @contextmanager
