@@ -26,7 +26,8 @@ from gokart.errors import CorruptOutputError, OutputNotFoundError
 if TYPE_CHECKING:
     from gokart.file_processor import FileProcessor
 
-_NO_LOCK = make_task_lock_params(file_path='', unique_id=None)
+NO_LOCK = make_task_lock_params(file_path='', unique_id=None)
+"""The lock parameters of a target that takes no lock (no Redis configured)."""
 
 
 class TargetOnKart(luigi.target.Target):
@@ -92,7 +93,7 @@ class _FileTarget(TargetOnKart):
 
     def __init__(self, path: str, task_lock_params: TaskLockParams | None) -> None:
         self._file_path = path
-        self._task_lock_params = task_lock_params or _NO_LOCK
+        self._task_lock_params = task_lock_params or NO_LOCK
 
     def _exists(self) -> bool:
         return storage.exists(self._file_path)

@@ -267,6 +267,8 @@ class TaskOnKart(luigi.Task, Generic[T]):
         )
 
     def _lock_params(self, file_path: str, unique_id: str | None) -> Any:
+        if self.redis_host is None or self.redis_port is None:
+            return gokart.target.NO_LOCK  # nothing to lock: share one value instead of a key per target
         # Built from the path before the id is inserted, as gokart does (the Redis key adds the id).
         return make_task_lock_params(
             file_path=file_path,
