@@ -20,6 +20,7 @@ import fnmatch
 import json
 import os
 import platform
+import shutil
 import signal
 import statistics
 import subprocess
@@ -101,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print('interrupted: reporting what finished', file=sys.stderr)
     total = time.perf_counter() - started
+    remove_workspaces()
     print()
     print(format_table(scenarios, results))
     print(f'\n{len(results)} scenarios in {total:.0f} s')
@@ -212,25 +214,28 @@ def run_once(scenario: Scenario, python: str, env: dict[str, str], timeout: floa
     # Workspaces live under benchmarks/.cache rather than the system temp dir: on some machines /tmp
     # creates files many times slower than the disk the project is on, which would swamp both sides.
     os.makedirs(work_root, exist_ok=True)
-    # Write back what earlier runs left dirty (their files, the deletion of their workspace), so
-    # that this run does not pay for it: on a small VM that writeback can slow file creation tenfold.
+    # Write back what earlier runs left dirty, so that this run does not pay for it.
     os.sync()
-    with tempfile.TemporaryDirectory(prefix=f'gokart-bench-{scenario.name}-', dir=work_root) as workdir:
-        started = time.perf_counter()
-        # A new session, so a timeout can kill the scenario together with its worker processes.
-        pipes = {'stdout': subprocess.PIPE, 'stderr': subprocess.PIPE}
-        proc = subprocess.Popen(command, cwd=workdir, env=env, text=True, start_new_session=True, **pipes)
-        try:
-            stdout, stderr = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            return {'status': 'timeout', 'error': f'timeout after {timeout:.0f} s', 'wall_seconds': time.perf_counter() - started}
-        except BaseException:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            raise
-        wall = time.perf_counter() - started
+    # Workspaces are kept until the whole suite is done (see `remove_workspaces`): on a disk mounted
+    # with `discard`, deleting one run's thousands of files stalls the file creation of the next
+    # runs for seconds, which measured one side's cleanup as the other side's build time.
+    workdir = tempfile.mkdtemp(prefix=f'gokart-bench-{scenario.name}-', dir=work_root)
+    _workspaces.append(workdir)
+    started = time.perf_counter()
+    # A new session, so a timeout can kill the scenario together with its worker processes.
+    pipes = {'stdout': subprocess.PIPE, 'stderr': subprocess.PIPE}
+    proc = subprocess.Popen(command, cwd=workdir, env=env, text=True, start_new_session=True, **pipes)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return {'status': 'timeout', 'error': f'timeout after {timeout:.0f} s', 'wall_seconds': time.perf_counter() - started}
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    wall = time.perf_counter() - started
     line = last_json_line(stdout)
     if line is not None and 'metrics' in line and proc.returncode == 0:
         return {'status': 'ok', 'wall_seconds': wall, **line}
@@ -241,6 +246,16 @@ def run_once(scenario: Scenario, python: str, env: dict[str, str], timeout: floa
     how = f'signal {-proc.returncode}' if proc.returncode < 0 else f'exit {proc.returncode}'
     message = stderr_tail[-1][:300] if stderr_tail else ''
     return {'status': 'crash', 'error': f'crashed ({how})', 'message': message, 'wall_seconds': wall, 'stderr': stderr_tail}
+
+
+_workspaces: list[str] = []
+
+
+def remove_workspaces() -> None:
+    """Delete the workspaces of every run, once nothing is being measured any more."""
+    while _workspaces:
+        shutil.rmtree(_workspaces.pop(), ignore_errors=True)
+    os.sync()
 
 
 def last_json_line(stdout: str) -> dict[str, Any] | None:
