@@ -40,11 +40,11 @@ def on_start(task: Any) -> None:
 
             dump_code_fingerprint_parts(task)
     seed = random_seed_of(task)
-    succeeded = try_set_seed(list(task.fix_random_seed_methods), seed)
+    methods = [name for name in task.fix_random_seed_methods if _seed_method(name) is not None]
     if task.should_dump_supplementary_log_files:
-        _write_record(task, 'random_seed', {'seed': seed, 'seed_methods': succeeded})
-        # Writing the record must not move the streams the task will draw from.
-        try_set_seed(succeeded, seed)
+        _write_record(task, 'random_seed', {'seed': seed, 'seed_methods': methods})
+    # Last, so that nothing done above (writing records) can move the streams the task draws from.
+    try_set_seed(methods, seed)
 
 
 def on_processing_time(task: Any, processing_time: float) -> None:

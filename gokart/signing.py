@@ -43,12 +43,34 @@ TRAILER_BYTES = len(TRAILER_MAGIC) + DIGEST_BYTES
 DOMAIN = b'gokart pickle signature v1\x00'
 
 
+_UNPINNED = object()
+_pinned_key: Any = _UNPINNED
+
+
 def signing_key() -> bytes | None:
     """The signing key (UTF-8 bytes of the setting), or None when signing is off."""
+    if _pinned_key is not _UNPINNED:
+        return _pinned_key  # type: ignore[no-any-return]
     value = os.environ.get(ENVIRONMENT_VARIABLE)
     if not value:
         value = _config_value()
     return value.encode() if value else None
+
+
+@contextmanager
+def key_pinned() -> Iterator[None]:
+    """Within the block, ``signing_key()`` answers with the key in effect when the block began.
+
+    A build writes six files per task, each asking for the key (the environment and the luigi
+    config); a build reads it once instead, so the key of a build is the one it started with.
+    """
+    global _pinned_key
+    previous = _pinned_key
+    _pinned_key = signing_key()
+    try:
+        yield
+    finally:
+        _pinned_key = previous
 
 
 def covers(processor: Any) -> bool:

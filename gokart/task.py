@@ -504,9 +504,8 @@ class TaskOnKart(luigi.Task, Generic[T]):
         return self.make_target(self._log_relative_path(kind, extension))
 
     def _log_path(self, kind: str, extension: str = 'pkl') -> str:
-        """The path of ``_log_target(kind, extension)``, without building the target."""
-        path = os.path.join(self.workspace_directory, self._log_relative_path(kind, extension))
-        return gokart.target.insert_unique_id(path, self.make_unique_id())
+        """The path of ``_log_target(kind, extension)`` (the id inserted before the extension), without building the target."""
+        return os.path.join(self.workspace_directory, f'log/{kind}/{type(self).__name__}_{self.make_unique_id()}.{extension}')
 
     def _log_relative_path(self, kind: str, extension: str) -> str:
         return f'log/{kind}/{type(self).__name__}.{extension}'

@@ -201,3 +201,21 @@ def test_other_formats_are_not_signed(key):
 
     gokart.build(Csv())
     assert signing.TRAILER_MAGIC not in open(_path(Csv()), 'rb').read()
+
+
+def test_a_build_signs_with_the_key_it_started_with(monkeypatch):
+    monkeypatch.setenv(signing.ENVIRONMENT_VARIABLE, 'at start')
+
+    class ChangesTheKey(gokart.TaskOnKart[int]):
+        def run(self):
+            os.environ[signing.ENVIRONMENT_VARIABLE] = 'changed mid-build'
+            self.dump(1)
+
+    task = ChangesTheKey()
+    gokart.build(task, return_value=False)
+    monkeypatch.setenv(signing.ENVIRONMENT_VARIABLE, 'at start')
+    assert task.output().load() == 1  # signed with the key the build began with, and all its records too
+    assert task.get_processing_time() != 'unknown'
+    monkeypatch.setenv(signing.ENVIRONMENT_VARIABLE, 'changed mid-build')
+    with pytest.raises(UnsignedOutputError):
+        task.output().load()

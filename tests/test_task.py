@@ -393,3 +393,15 @@ def test_a_registered_format_is_used_by_make_target():
             assert json.load(f) == {'alpha': 1}
     finally:
         unregister_file_processor('.myjson')
+
+
+@pytest.mark.parametrize('workspace', ['./resources/', './resources', 'file:///tmp/ws'])
+@pytest.mark.parametrize(('kind', 'extension'), [('task_log', 'pkl'), ('module_versions', 'txt')])
+def test_log_records_are_written_where_their_targets_read(workspace, kind, extension):
+    task = _Plain(workspace_directory=workspace)
+    assert task._log_path(kind, extension) == task._log_target(kind, extension).path()
+
+
+class _Plain(gokart.TaskOnKart[int]):
+    def run(self):
+        self.dump(1)

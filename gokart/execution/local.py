@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import luigi
 from luigi.task import getpaths
 
+from gokart import signing
 from gokart.conflict_prevention_lock.file_lock import task_run_lock
 from gokart.errors import DependencyCycleError, GokartError, describe_task, workspace_error
 from gokart.execution.plan import Plan, TaskState, make_plan
@@ -94,7 +95,7 @@ class BuildOutcome:
 
 def execute(roots: list[Any], workers: int = 1, parallel: str = 'process', listener: ExecutionListener | None = None) -> BuildOutcome:
     """Plan the DAG under ``roots`` and run what is not complete, on ``workers`` processes or threads."""
-    with _fewer_garbage_collections():
+    with _fewer_garbage_collections(), signing.key_pinned():
         return _plan_and_run(roots, workers, parallel, listener)
 
 
