@@ -22,6 +22,7 @@ from luigi.parameter import ParameterVisibility, _no_value
 
 import gokart.target
 from gokart import errors, identity
+from gokart.conflict_prevention_lock.file_lock import INCOMPLETE_UNDER_LOCK
 from gokart.conflict_prevention_lock.task_lock import make_task_lock_params, make_task_lock_params_for_run
 from gokart.conflict_prevention_lock.task_lock_wrappers import wrap_run_with_lock
 from gokart.errors import CorruptOutputError, EmptyDumpError, NotARequirementError, OutputNotFoundError, UnsupportedFormatError
@@ -649,6 +650,7 @@ _BOOKKEEPING_ATTRIBUTES = frozenset(
         '_gokart_str_params',
         '_gokart_targets',
         '_gokart_requirements',
+        INCOMPLETE_UNDER_LOCK,
     }
 )
 _PLAIN_SETTERS = (luigi.Parameter.__set__, luigi.parameter.OptionalParameterMixin.__set__)
@@ -710,7 +712,8 @@ def _inject_task_on_kart_config(cls: type, kwargs: dict[str, Any]) -> None:
 
 def _skip_when_complete(task: TaskOnKart[Any], run: Callable[[], Any]) -> Callable[[], Any]:
     def run_unless_complete() -> Any:
-        if task.complete():
+        # The executor's run lock may have just found the task incomplete (see file_lock).
+        if not task.__dict__.get(INCOMPLETE_UNDER_LOCK) and task.complete():
             logger.warning(f'{type(task).__name__} is skipped because it has already been completed.')
             return None
         return run()

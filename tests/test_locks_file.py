@@ -152,3 +152,25 @@ def test_cleanup_keeps_lock_files(tmp_path: Path) -> None:
     assert before
     delete_local_unnecessary_outputs(Step(i=4, workspace_directory=str(tmp_path)))
     assert _lock_files(tmp_path) == before
+
+
+class _CountsCompletionChecks(gokart.TaskOnKart[int]):
+    checks: list[str] = []
+
+    def complete(self) -> bool:
+        _CountsCompletionChecks.checks.append(self.workspace_directory)
+        return super().complete()
+
+    def run(self) -> None:
+        self.dump(1)
+
+
+def test_a_task_found_incomplete_under_its_lock_is_not_checked_again_by_run(tmp_path: Path) -> None:
+    _CountsCompletionChecks.checks = []
+    task = _CountsCompletionChecks(workspace_directory=str(tmp_path))
+    gokart.build(task)
+    assert len(_CountsCompletionChecks.checks) == 2  # once by the planner, once under the lock; not again in run()
+    assert file_lock.INCOMPLETE_UNDER_LOCK not in vars(task)
+    _CountsCompletionChecks.checks = []
+    task.run()  # outside the executor, run() still checks and skips the complete task
+    assert len(_CountsCompletionChecks.checks) == 1

@@ -35,6 +35,8 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 LOCK_DIRECTORY = '.gokart-locks'
+INCOMPLETE_UNDER_LOCK = '_gokart_incomplete_under_lock'
+"""Set on a task (in its ``__dict__``) while it runs under its run lock after being found incomplete there."""
 SHARED_LOCK_FILE = 'tasks.lock'
 
 # The byte-range locks need Linux's open-file-description locks, which (unlike POSIX record locks)
@@ -59,7 +61,18 @@ def task_run_lock(task: Any) -> Iterator[bool]:
     name = f'{type(task).__name__}_{task.make_unique_id()}'
     lock = _byte_range_lock(directory, name) if _USE_SHARED_FILE else _lock_file(os.path.join(directory, f'{name}.lock'))
     with lock:
-        yield not _completed_meanwhile(task)
+        complete = _complete_under_lock(task)
+        if complete:
+            yield False
+            return
+        # Found incomplete while holding the lock, which is held until run() ends: the run() wrapper
+        # of complete_check_at_run need not ask again.
+        if complete is False:
+            task.__dict__[INCOMPLETE_UNDER_LOCK] = True
+        try:
+            yield True
+        finally:
+            task.__dict__.pop(INCOMPLETE_UNDER_LOCK, None)
 
 
 def _lock_directory(task: Any) -> str | None:
@@ -145,11 +158,12 @@ def _lock_file(path: str) -> Iterator[None]:
         yield
 
 
-def _completed_meanwhile(task: Any) -> bool:
+def _complete_under_lock(task: Any) -> bool | None:
+    """Whether the task is complete now; None when not checked (``complete_check_at_run=False``) or the check failed."""
     if not getattr(task, 'complete_check_at_run', True):
-        return False
+        return None
     try:
         return bool(task.complete())
     except Exception:
         # Let run() report the problem with its usual events.
-        return False
+        return None
