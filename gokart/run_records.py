@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 import luigi
@@ -40,11 +41,12 @@ def on_start(task: Any) -> None:
 
             dump_code_fingerprint_parts(task)
     seed = random_seed_of(task)
-    methods = [name for name in task.fix_random_seed_methods if _seed_method(name) is not None]
+    methods = resolve_seed_methods(task.fix_random_seed_methods)
     if task.should_dump_supplementary_log_files:
         _write_record(task, 'random_seed', {'seed': seed, 'seed_methods': methods})
     # Last, so that nothing done above (writing records) can move the streams the task draws from.
-    try_set_seed(methods, seed)
+    for method_name in methods:
+        _seed_methods[method_name](seed)
 
 
 def on_processing_time(task: Any, processing_time: float) -> None:
@@ -75,24 +77,12 @@ def random_seed_of(task: Any) -> int:
     return int(task.make_unique_id(), 16) % (2**32 - 1)
 
 
-def try_set_seed(methods: list[str], seed: int) -> list[str]:
-    """Call each dotted callable with ``seed``; return the names that could be called."""
-    succeeded = []
-    for method_name in methods:
-        method = _seed_method(method_name)
-        if method is not None:
-            method(seed)
-            succeeded.append(method_name)
-    return succeeded
-
-
 _seed_methods: dict[str, Any] = {}
 
 
-def resolve_seed_methods(methods: list[str]) -> None:
-    """Import the modules of the seed methods now (before forking workers, so each need not)."""
-    for method_name in methods:
-        _seed_method(method_name)
+def resolve_seed_methods(methods: Iterable[str]) -> list[str]:
+    """Import the dotted callables now (before forking workers, so each need not); return those that exist."""
+    return [method_name for method_name in methods if _seed_method(method_name) is not None]
 
 
 def _seed_method(method_name: str) -> Any:

@@ -185,19 +185,10 @@ def write_bytes(path: str, data: bytes | memoryview) -> None:
         fs.pipe_file(fs_path, bytes(data))  # one upload: the object appears whole or not at all
         return
     # Raw descriptor calls: a buffered file object would cost more than writing a small file.
-    final = local_path(path)
-    fd, temporary = create_in_directory(final, lambda: _create_temporary_beside(final))
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
-        os.replace(temporary, final)
-    except BaseException:
-        _remove_quietly(temporary)
-        raise
+    with _atomic_local_descriptor(local_path(path)) as fd:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
 
 
 def remove(path: str) -> None:
@@ -291,10 +282,19 @@ def _forget_existence(path: str) -> None:
 
 @contextmanager
 def _atomic_local_write(path: str) -> Iterator[IO[bytes]]:
+    with _atomic_local_descriptor(path) as fd, open(fd, 'wb', closefd=False) as f:
+        yield f
+
+
+@contextmanager
+def _atomic_local_descriptor(path: str) -> Iterator[int]:
+    """The descriptor of a new temporary file beside ``path``, renamed to ``path`` when the block ends without error."""
     fd, temporary = create_in_directory(path, lambda: _create_temporary_beside(path))
     try:
-        with os.fdopen(fd, 'wb') as f:
-            yield f
+        try:
+            yield fd
+        finally:
+            os.close(fd)
         os.replace(temporary, path)
     except BaseException:
         _remove_quietly(temporary)

@@ -117,7 +117,7 @@ class TaskOnKart(luigi.Task, Generic[T]):
         values = _take_resolution(cls, args, kwargs)
         if values is None:
             values = self.get_param_values(self.get_params(), args, kwargs)
-            _take_resolution(cls, args, kwargs)
+            _last_resolution.value = None  # used here; no later construction may take it over
         setup = _class_setup(cls)
         if setup.plain_setters:
             self.__dict__.update(values)  # what each parameter's __set__ would do
@@ -505,8 +505,9 @@ class TaskOnKart(luigi.Task, Generic[T]):
         return self.make_target(self._log_relative_path(kind, extension))
 
     def _log_path(self, kind: str, extension: str = 'pkl') -> str:
-        """The path of ``_log_target(kind, extension)`` (the id inserted before the extension), without building the target."""
-        return os.path.join(self.workspace_directory, f'log/{kind}/{type(self).__name__}_{self.make_unique_id()}.{extension}')
+        """The path of ``_log_target(kind, extension)``, without building the target."""
+        path = os.path.join(self.workspace_directory, self._log_relative_path(kind, extension))
+        return gokart.target.insert_unique_id(path, self.make_unique_id())
 
     def _log_relative_path(self, kind: str, extension: str) -> str:
         return f'log/{kind}/{type(self).__name__}.{extension}'

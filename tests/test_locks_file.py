@@ -7,7 +7,9 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import luigi
@@ -88,18 +90,25 @@ def _acquired_within(workspace: str, i: int, seconds: float, thread: ThreadPoolE
     return got_it
 
 
-def test_lock_held_by_another_process_blocks_the_same_task_only(tmp_path: Path) -> None:
+@contextmanager
+def _held_by_another_process(workspace: Path, i: int) -> Iterator[None]:
+    """Within the block, a spawned process holds the run lock of Step(i) on ``workspace``."""
     context = multiprocessing.get_context('spawn')
     locked, release = context.Event(), context.Event()
-    holder = context.Process(target=_hold_lock, args=(str(tmp_path), 1, file_lock._USE_SHARED_FILE, locked, release))
+    holder = context.Process(target=_hold_lock, args=(str(workspace), i, file_lock._USE_SHARED_FILE, locked, release))
     holder.start()
     try:
         assert locked.wait(30)
-        assert _acquired_within(str(tmp_path), 2, 5.0), 'another task must not wait for this lock'
-        assert not _acquired_within(str(tmp_path), 1, 0.5), 'the same task must wait while the other process holds its lock'
+        yield
     finally:
         release.set()
         holder.join(30)
+
+
+def test_lock_held_by_another_process_blocks_the_same_task_only(tmp_path: Path) -> None:
+    with _held_by_another_process(tmp_path, 1):
+        assert _acquired_within(str(tmp_path), 2, 5.0), 'another task must not wait for this lock'
+        assert not _acquired_within(str(tmp_path), 1, 0.5), 'the same task must wait while the other process holds its lock'
     assert _acquired_within(str(tmp_path), 1, 5.0)
 
 
@@ -132,17 +141,11 @@ def test_deleted_lock_file_is_made_again_and_still_excludes(tmp_path: Path, lock
     thread = ThreadPoolExecutor(max_workers=1)  # the thread that keeps the lock file open
     thread.submit(gokart.build, Step(i=1, workspace_directory=str(tmp_path))).result()
     (tmp_path / LOCK_DIRECTORY / file_lock.SHARED_LOCK_FILE).unlink()
-    context = multiprocessing.get_context('spawn')
-    locked, release = context.Event(), context.Event()
-    holder = context.Process(target=_hold_lock, args=(str(tmp_path), 3, file_lock._USE_SHARED_FILE, locked, release))
-    holder.start()
     try:
-        assert locked.wait(30)
-        # This process still has the deleted file open; it must notice and lock the new one.
-        assert not _acquired_within(str(tmp_path), 3, 0.5, thread)
+        with _held_by_another_process(tmp_path, 3):
+            # This process still has the deleted file open; it must notice and lock the new one.
+            assert not _acquired_within(str(tmp_path), 3, 0.5, thread)
     finally:
-        release.set()
-        holder.join(30)
         thread.shutdown(wait=True)
 
 

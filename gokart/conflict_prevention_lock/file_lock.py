@@ -95,7 +95,7 @@ def _byte_range_lock(directory: str, name: str) -> Iterator[None]:
             break
         # The lock file was deleted or replaced (the workspace was cleaned): a lock on the old file
         # excludes nobody, so open the file now at the path and lock again.
-        _forget_shared_lock_descriptor(path)
+        _forget_shared_lock_file(path)
     try:
         yield
     finally:
@@ -137,7 +137,7 @@ def _shared_lock_file(path: str) -> _LockFile:
     return lock_file
 
 
-def _forget_shared_lock_descriptor(path: str) -> None:
+def _forget_shared_lock_file(path: str) -> None:
     _open_lock_files.by_path.pop(path, None)
 
 
