@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup system-deps test demo bench bench-quick lint format clean
+.PHONY: setup system-deps reference-venv test demo bench bench-quick lint format clean
 
 setup: $(VENV)/.installed
 
@@ -12,6 +12,17 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# gokart 1.12.2 itself, in a separate environment, for the tests that cross-check ids, files and names
+# against it (they skip without it, and fail under CI).
+REF_VENV := .venv-ref
+reference-venv: $(REF_VENV)/.installed
+
+$(REF_VENV)/.installed:
+	$(PYTHON) -m venv $(REF_VENV)
+	$(REF_VENV)/bin/pip install --quiet --upgrade pip
+	$(REF_VENV)/bin/pip install --quiet 'gokart==1.12.2' boto3
 	touch $@
 
 # redis-server for the lock tests and chromium for the HTML report test, from Debian's packages.
@@ -31,7 +42,7 @@ system-deps:
 		fi; \
 	fi
 
-test: setup system-deps
+test: setup system-deps reference-venv
 	$(BIN)/python -m pytest -q
 
 demo: setup
@@ -53,4 +64,4 @@ format: setup
 	$(BIN)/ruff format gokart tests benchmarks examples
 
 clean:
-	rm -rf $(VENV) resources examples/resources .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(REF_VENV) resources examples/resources .pytest_cache .mypy_cache .ruff_cache

@@ -18,11 +18,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from compat_cases import CASES, GOKART_CANNOT_DUMP, assert_same, normalize  # noqa: E402
 
+from reference_python import reference_python  # noqa: E402
+
 from gokart.file_processor import make_file_processor  # noqa: E402
 
-REFERENCE_PYTHON = Path(os.environ.get('GOKART_REFERENCE_PYTHON', '/work/venvs/ref/bin/python'))
+_REFERENCE = reference_python()
+REFERENCE_PYTHON = Path(_REFERENCE or 'missing')
 
-pytestmark = pytest.mark.skipif(not REFERENCE_PYTHON.exists(), reason='reference gokart 1.12.2 virtualenv not available')
+pytestmark = pytest.mark.skipif(_REFERENCE is None, reason='reference gokart 1.12.2 virtualenv not available (make reference-venv)')
 
 
 def _load_ours(path: Path, dataframe_type: Any) -> Any:

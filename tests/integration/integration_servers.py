@@ -94,8 +94,9 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float =
 
 def python_of_reference_gokart() -> str | None:
     """The interpreter of the gokart 1.12.2 environment used for interchange tests, if present."""
-    path = os.environ.get('GOKART_REFERENCE_PYTHON', '/work/venvs/ref/bin/python')
-    return path if os.path.exists(path) else None
+    from reference_python import reference_python
+
+    return reference_python()
 
 
 __all__ = ['FAKE_AWS_ENVIRONMENT', 'moto_s3_server', 'find_redis_server', 'redis_server', 'free_port', 'python_of_reference_gokart']
