@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import luigi
@@ -82,6 +83,75 @@ def luigi_task_id(task_family: str, str_params: dict[str, str]) -> str:
 def hash_parts(parts: list[Any]) -> str:
     """md5 of the repr of the hash input, exactly as gokart 1.12 hashes it."""
     return hashlib.md5(str(parts).encode()).hexdigest()
+
+
+# Types whose hash, and so whose iteration order in a set, is the same in every process. Strings,
+# bytes and most objects hash differently under each PYTHONHASHSEED.
+_STABLY_HASHED = (int, float, complex, type(None))
+
+
+class _OrderedSet(set):  # type: ignore[type-arg]
+    """A set that iterates and prints in a fixed order, so its serialization is the same in every process."""
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(_sorted(super().__iter__()))
+
+    def __repr__(self) -> str:
+        return '{' + ', '.join(map(repr, self)) + '}' if self else 'set()'
+
+    __str__ = __repr__
+
+
+class _OrderedFrozenset(frozenset):  # type: ignore[type-arg]
+    """A frozenset that iterates and prints in a fixed order (see ``_OrderedSet``)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(_sorted(super().__iter__()))
+
+    def __repr__(self) -> str:
+        return 'frozenset({' + ', '.join(map(repr, self)) + '})' if self else 'frozenset()'
+
+    __str__ = __repr__
+
+
+def _sorted(items: Iterable[Any]) -> list[Any]:
+    items = list(items)
+    try:
+        return sorted(items)
+    except TypeError:  # mixed types: order by type, then text
+        return sorted(items, key=lambda item: (type(item).__qualname__, repr(item)))
+
+
+def stable_set(value: Any) -> Any:
+    """``value`` itself, or for a set whose order would change between processes, one with a fixed order.
+
+    luigi serializes a set parameter (as a tuple, or a frozenset's text) in iteration order, which for
+    strings depends on the process's hash seed, so the unique id drifted between processes. Sets whose
+    members hash the same everywhere (small ints, floats) keep gokart 1.12's order and so its ids.
+    """
+    if type(value) is set:
+        return value if all(map(_hashes_stably, value)) else _OrderedSet(value)
+    if type(value) is frozenset:
+        return value if all(map(_hashes_stably, value)) else _OrderedFrozenset(value)
+    return value
+
+
+def _hashes_stably(item: Any) -> bool:
+    if isinstance(item, tuple):
+        return all(map(_hashes_stably, item))
+    return isinstance(item, _STABLY_HASHED)
+
+
+def with_stable_sets(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Parameter arguments with every set argument ordered (see ``stable_set``); the same objects when there is none."""
+    if any(type(v) in _SET_TYPES for v in kwargs.values()):
+        kwargs = {name: stable_set(value) for name, value in kwargs.items()}
+    if any(type(v) in _SET_TYPES for v in args):
+        args = tuple(stable_set(value) for value in args)
+    return args, kwargs
+
+
+_SET_TYPES = (set, frozenset)
 
 
 def own_code(task_class: type) -> str:

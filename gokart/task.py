@@ -146,7 +146,7 @@ class TaskOnKart(luigi.Task, Generic[T]):
     @classmethod
     def get_param_values(cls, params: Any, args: Any, kwargs: Any) -> list[tuple[str, Any]]:
         try:
-            values = cls._resolve_param_values(params, args, kwargs)
+            values = cls._resolve_param_values(params, *identity.with_stable_sets(args, kwargs))
             _last_resolution.value = (cls, args, kwargs, values)
             return values
         except (luigi.parameter.MissingParameterException, ValueError, TypeError) as e:
@@ -680,7 +680,9 @@ class _Defaults:
 
 def _list_to_tuple(value: Any) -> Any:
     # luigi stores list and set values as tuples, so that tasks stay hashable.
-    return tuple(value) if isinstance(value, (list, set)) else value
+    if isinstance(value, set):
+        return tuple(identity.stable_set(value))  # a fixed order, so the id is the same in every process
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _plain_defaults(cls: Any, params: list[tuple[str, luigi.Parameter]]) -> _Defaults | None:
