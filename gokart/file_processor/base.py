@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
 from typing import IO, Any, Literal, get_args
 
@@ -59,3 +60,29 @@ def read_all(file: IO[bytes]) -> bytes:
     """The whole content of ``file`` as bytes (readers that need a buffer, not a stream)."""
     data = file.read()
     return bytes(data) if not isinstance(data, bytes) else data
+
+
+_LATER_HOMES = {
+    'BinaryFileProcessor': 'binary',
+    'NpzFileProcessor': 'binary',
+    'PickleFileProcessor': 'pickling',
+    'GzipFileProcessor': 'text',
+    'TextFileProcessor': 'text',
+    'XmlFileProcessor': 'text',
+}
+
+
+def __getattr__(name: str) -> Any:
+    """gokart 1.12 defined every processor here; they now live in a module per family, which imports this one.
+
+    Resolved on access so that ``from gokart.file_processor.base import PickleFileProcessor`` keeps working
+    without an import cycle.
+    """
+    if name == 'load_dill_with_pandas_backward_compatibility':
+        from gokart.utils import load_dill_with_pandas_backward_compatibility
+
+        return load_dill_with_pandas_backward_compatibility
+    if name in _LATER_HOMES:
+        module = importlib.import_module(f'{__package__}.{_LATER_HOMES[name]}')
+        return getattr(module, name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-
-@dataclass(frozen=True)
-class InMemoryData:
-    value: Any
-    last_modification_time: datetime
-
-    @classmethod
-    def create_data(cls, value: Any) -> InMemoryData:
-        return cls(value=value, last_modification_time=datetime.now())
+from gokart.in_memory.data import InMemoryData
 
 
 class InMemoryCacheRepository:

@@ -1,0 +1,135 @@
+"""Write the inventory of gokart 1.12.2's modules and public names (gokart_1_12_2_names.json).
+
+Run it with the reference interpreter, from a directory outside the repository so that the
+installed gokart 1.12.2 is imported and not ours:
+
+    cd /tmp && /work/main/.venv-ref/bin/python -m pip install --target /tmp/mypy_deps mypy
+    cd /tmp && PYTHONPATH=/tmp/mypy_deps /work/main/.venv-ref/bin/python /work/main/tests/compat/make_inventory.py
+
+(gokart.mypy needs mypy, which the reference venv does not install.)
+
+For every module file of the installed package it records the public names (no leading
+underscore) that a user could import from it, each with its kind: ``class``, ``function``,
+``module`` (a gokart submodule reachable as an attribute) or ``constant``. Names bound to
+stdlib or third-party modules are left out (``import os`` in a module is no API), and so are
+typing helpers re-exported by accident (``Any``, ``Optional``, ...). It also records which
+submodules are attributes of the package right after ``import gokart``.
+"""
+
+from __future__ import annotations
+import __future__
+
+import importlib
+import importlib.metadata
+import inspect
+import json
+import logging
+import os
+import sys
+import types
+import typing
+
+TYPING_OBJECTS = {id(value) for value in vars(typing).values() if not isinstance(value, (bool, int, str, type(None)))}
+OUTPUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'gokart_1_12_2_names.json')
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def kind_of(value: object) -> str:
+    """The kind of a public name, as the compatibility test checks it."""
+    if isinstance(value, types.ModuleType):
+        return 'module'
+    if inspect.isclass(value):
+        return 'class'
+    if callable(value):
+        return 'function'
+    return 'constant'
+
+
+def is_api(value: object) -> bool:
+    """Whether a module-level value is part of gokart's surface rather than an import's by-product.
+
+    Modules count when they are gokart's. Classes and functions count when gokart or luigi
+    defines them: luigi is gokart's foundation and its names re-exported by gokart modules are
+    reachable through them, while stdlib helpers (``getLogger``, ``dataclass``) and the mypy
+    API imported by the plugin are not gokart's. Other values are constants unless they are
+    loggers, ``from __future__`` features, type variables, parameter specs or instances of third-party classes.
+    """
+    if isinstance(value, types.ModuleType):
+        return value.__name__.startswith('gokart.')
+    if id(value) in TYPING_OBJECTS or isinstance(value, (logging.Logger, __future__._Feature, typing.TypeVar, typing.ParamSpec)):
+        return False
+    if inspect.isclass(value) or callable(value):
+        return top_level(getattr(value, '__module__', None) or '') in ('gokart', 'luigi')
+    origin = top_level(type(value).__module__)
+    return origin in ('gokart', 'luigi') or origin in sys.stdlib_module_names
+
+
+def top_level(module_name: str) -> str:
+    return module_name.split('.', 1)[0]
+
+
+def public_names(module: types.ModuleType) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for name in sorted(dir(module)):
+        if name.startswith('_'):
+            continue
+        value = getattr(module, name)
+        if getattr(typing, name, None) is value:
+            continue  # TYPE_CHECKING and the typing helpers, whatever their value
+        if is_api(value):
+            names[name] = kind_of(value)
+    return names
+
+
+def module_names(root: str) -> list[str]:
+    """Dotted names of every module file under the package directory ``root``.
+
+    The file tree is walked rather than ``pkgutil.walk_packages``, which skips the namespace
+    packages (``gokart.tree``, ``gokart.conflict_prevention_lock`` have no ``__init__.py``).
+    A module file shadowed by a package of the same name (a stale ``file_processor.py`` next to
+    ``file_processor/``) is the package, as for ``import``.
+    """
+    names = {'gokart'}
+    for directory, subdirectories, files in os.walk(root):
+        subdirectories[:] = sorted(name for name in subdirectories if name != '__pycache__')
+        relative = os.path.relpath(directory, root)
+        package = 'gokart' if relative == os.curdir else 'gokart.' + relative.replace(os.sep, '.')
+        if package != 'gokart':
+            names.add(package)
+        for file in files:
+            if file.endswith('.py') and file != '__init__.py':
+                names.add(f'{package}.{file[:-3]}')
+    return sorted(names)
+
+
+def main() -> None:
+    import gokart
+
+    if os.path.dirname(os.path.abspath(gokart.__file__)) == os.path.join(REPOSITORY, 'gokart'):
+        sys.exit('imported the repository gokart, not the reference: run this from outside the repository')
+    package_attributes = sorted(
+        name for name, value in vars(gokart).items() if isinstance(value, types.ModuleType) and value.__name__.startswith('gokart.')
+    )
+    modules: dict[str, dict[str, str]] = {}
+    for name in module_names(gokart.__path__[0]):
+        if name == 'gokart.mypy':
+            # Under mypy a plugin meets mypy fully imported; importing mypy.expandtype first is circular.
+            importlib.import_module('mypy.types')
+        try:
+            module = importlib.import_module(name)
+        except ImportError as error:
+            sys.exit(f'{name} does not import ({error}): put its optional dependency on PYTHONPATH, e.g. pip install --target')
+        modules[name] = public_names(module)
+    inventory = {
+        'gokart_version': importlib.metadata.version('gokart'),
+        'package_attributes_after_import': package_attributes,
+        'modules': modules,
+    }
+    with open(OUTPUT, 'w') as file:
+        json.dump(inventory, file, indent=1, sort_keys=True)
+        file.write('\n')
+    print(f'{len(modules)} modules, {sum(len(names) for names in modules.values())} names -> {OUTPUT}')
+
+
+if __name__ == '__main__':
+    main()
