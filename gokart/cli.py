@@ -3,24 +3,29 @@
     gokart tree   [--details] [--no-abbr] [--table] [--ignore NAME] MODULE:TASK [--param value ...]
     gokart report [-o report.html] MODULE:TASK [--param value ...]
     gokart plan   MODULE:TASK [--param value ...]
-    gokart why    MODULE:TASK [--param value ...]
-    gokart gc     [--yes] MODULE:TASK [--param value ...] [+ MODULE:TASK2 ...]
+    gokart why    [--limit N] MODULE:TASK [--param value ...]
+    gokart gc     [--yes] [--force] MODULE:TASK [--param value ...] [+ MODULE:TASK2 ...]
 
 A task is named ``package.module:Class`` or ``package.module.Class`` (a bare registered class name also
 works); the current directory is importable. Parameters follow the task as ``--name value`` or
-``--name=value`` (``-`` and ``_`` are the same) and are read with each luigi parameter's own ``parse``.
+``--name=value`` (``-`` and ``_`` are the same) and are read with each luigi parameter's own ``parse``;
+an upstream task's parameter is given in luigi's form ``--Class-param value``. The command's own
+options go before or after the task. ``python -m gokart`` is the same command.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import luigi
+from luigi.cmdline_parser import CmdlineParser
 
 
 class UsageError(Exception):
@@ -29,23 +34,142 @@ class UsageError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gokart`` command; returns the exit status."""
-    parser = _parser()
-    arguments = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    parser, commands = _parser()
+    arguments = parser.parse_args(_task_parameters_after_task(list(sys.argv[1:] if argv is None else argv), commands))
     if not getattr(arguments, 'command', None):
         parser.print_help()
         return 2
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
-        roots = [make_task(spec) for spec in _split_roots(arguments.task)]
-        if not roots:
+        groups = _split_roots(arguments.task)
+        if not groups:
             raise UsageError('name a task: MODULE:TASK [--param value ...]')
-        if arguments.command != 'gc' and len(roots) > 1:
+        if arguments.command != 'gc' and len(groups) > 1:
             raise UsageError(f'gokart {arguments.command} takes one task; only gc takes several, separated by "+"')
-        return int(_COMMANDS[arguments.command](arguments, roots))
+        command = commands[arguments.command]
+        lines = [sort_tokens(tokens, _options_of(command)) for tokens in groups]
+        command.parse_args([token for line in lines for token in line.options], namespace=arguments)
+        upstream = [token for line in lines for token in line.upstream]
+        with _upstream_parameters([next(line.family for line in lines if line.family), *upstream] if upstream else []):
+            roots = [make_task(line.task) for line in lines]
+            return int(_COMMANDS[arguments.command](arguments, roots))
     except UsageError as e:
         print(f'gokart {arguments.command}: {e}', file=sys.stderr)
         return 2
+
+
+def _task_parameters_after_task(argv: list[str], commands: dict[str, argparse.ArgumentParser]) -> list[str]:
+    """``argv`` with task parameters given before ``MODULE:TASK`` moved after it, where the task's parsing reads them.
+
+    The command's own options stay in front. A ``--name`` without ``=`` takes the next token as its value
+    unless that token looks like the task (``module:Class`` or ``module.Class``), so ``--rerun pkg:Task`` works.
+    """
+    if not argv or argv[0] not in commands:
+        return argv
+    options = _options_of(commands[argv[0]])
+    front, moved = [argv[0]], list[str]()
+    position = 1
+    while position < len(argv):
+        token = argv[position]
+        name, has_value, _ = token.partition('=')
+        if not token.startswith('-') or token == '+':
+            break
+        following = argv[position + 1] if position + 1 < len(argv) else None
+        takes_value = not has_value and following is not None and (options[name] if name in options else not _looks_like_task(following))
+        destination = front if name in options else moved
+        destination.extend(argv[position : position + 1 + int(takes_value)])
+        position += 1 + int(takes_value)
+    rest = argv[position:]
+    return front + rest[:1] + moved + rest[1:]
+
+
+def _looks_like_task(token: str) -> bool:
+    if token.startswith('-'):
+        return False
+    if ':' in token:
+        return True
+    module, _, name = token.rpartition('.')
+    return bool(module) and name[:1].isupper()
+
+
+@dataclass
+class CommandLine:
+    """The tokens of one root: its own parameters, the command's options, and upstream ``--Class-param`` ones."""
+
+    task: list[str] = field(default_factory=list)
+    options: list[str] = field(default_factory=list)
+    upstream: list[str] = field(default_factory=list)
+    family: str = ''  # a task family for luigi's parser, which wants one first (any will do)
+
+
+def sort_tokens(tokens: Sequence[str], command_options: dict[str, bool] | None = None) -> CommandLine:
+    """Split ``MODULE:TASK --param v ...`` into the task's own tokens, command options and upstream parameters.
+
+    A name is the task's parameter first, then one of ``command_options`` (option -> takes a value), then
+    luigi's ``--Class-param`` of a registered task class; anything else stays with the task, whose
+    parsing reports it.
+    """
+    line = CommandLine()
+    if not tokens:
+        return line
+    line.task.append(tokens[0])
+    params = dict(find_task_class(tokens[0]).get_params())
+    options = command_options or {}
+    upstream = _upstream_flags()
+    position = 1
+    while position < len(tokens):
+        token = tokens[position]
+        name, has_value, _ = token.partition('=')
+        key = name[2:].replace('-', '_') if name.startswith('--') else None
+        if key is not None and key in params:
+            destination, takes_value = line.task, not has_value and _takes_value(params[key], tokens, position)
+        elif name in options:
+            destination, takes_value = line.options, not has_value and options[name]
+        elif key is not None and key in upstream:
+            destination, takes_value = line.upstream, not has_value and _takes_value(upstream[key][1], tokens, position)
+            line.family = line.family or upstream[key][0]
+        else:
+            destination, takes_value = line.task, False
+        destination.append(token)
+        if takes_value and position + 1 < len(tokens):
+            destination.append(tokens[position + 1])
+            position += 1
+        position += 1
+    return line
+
+
+def _takes_value(parameter: luigi.Parameter, tokens: Sequence[str], position: int) -> bool:
+    following = tokens[position + 1] if position + 1 < len(tokens) else None
+    return not (isinstance(parameter, luigi.BoolParameter) and (following is None or following.startswith('--')))
+
+
+def _upstream_flags() -> dict[str, tuple[str, luigi.Parameter]]:
+    """luigi's ``--Class-param`` of every registered task class, spelled with underscores, to its family and parameter."""
+    flags: dict[str, tuple[str, luigi.Parameter]] = {}
+    for family, cls in luigi.task_register.Register._get_reg().items():
+        if not (isinstance(cls, type) and issubclass(cls, luigi.Task)):
+            continue  # a family name that two classes share: luigi cannot resolve it either
+        for name, parameter in cls.get_params():
+            flags[f'{family}_{name}'.replace('-', '_')] = (family, parameter)
+    return flags
+
+
+@contextlib.contextmanager
+def _upstream_parameters(tokens: list[str]) -> Iterator[None]:
+    """Give upstream tasks the ``--Class-param`` values through luigi's own command-line parser, as ``gokart.run`` does."""
+    if not tokens:
+        yield
+        return
+    try:
+        context = CmdlineParser.global_instance(tokens)
+        context.__enter__()
+    except SystemExit:
+        raise UsageError(f'luigi cannot read {" ".join(tokens[1:])} (see above): give upstream parameters as --Class-param value')
+    try:
+        yield
+    finally:
+        context.__exit__(None, None, None)
 
 
 def make_task(tokens: Sequence[str]) -> Any:
@@ -65,7 +189,10 @@ def make_task(tokens: Sequence[str]) -> Any:
         name = name.replace('-', '_')
         if name not in params:
             known = ', '.join(f'--{n.replace("_", "-")}' for n, p in params.items() if p.significant) or '(none)'
-            raise UsageError(f'{cls.__name__} has no parameter --{name.replace("_", "-")}; its significant parameters: {known}')
+            raise UsageError(
+                f'{cls.__name__} has no parameter --{name.replace("_", "-")}; its significant parameters: {known}. '
+                "An upstream task's parameter is given as --Class-param value."
+            )
         parameter = params[name]
         if not has_value:
             following = rest[position + 1] if position + 1 < len(rest) else None
@@ -158,37 +285,49 @@ def _why(arguments: argparse.Namespace, roots: list[Any]) -> int:
     from gokart.explain import why
 
     task = roots[0]
-    exists, runs = why(task)
-    head = f'{type(task).__name__}[{task.make_unique_id()}]'
-    if exists:
+    step = why(task)
+    head = f'{step.name}[{step.unique_id}]'
+    if not step.will_run:
         print(f'{head}: its output exists; a build would load it.')
         return 0
-    if getattr(task, 'rerun', False):
-        print(f'{head}: rerun is set, so a build would delete and remake its output.')
-    if not runs:
-        print(f'{head}: no output, and no run of {type(task).__name__} is recorded in {task.workspace_directory}log/task_params/.')
+    print(f'{head}: a build would run it: {step.explanation()}')
+    if step.own_run is not None:
+        print(f'  its own run {step.own_run.unique_id} is recorded in {task.workspace_directory}log/; missing now:')
+        for path in step.own_run.output_paths:
+            print(f'    {path}')
+    if not step.runs:
+        if step.own_run is None:
+            print(f'  no run of {step.name} is recorded in {task.workspace_directory}log/task_params/.')
         return 1
-    print(f'{head}: no output. Recorded runs of {type(task).__name__}, nearest first:')
-    for run in runs[: arguments.limit]:
+    print(f'Other recorded runs of {step.name}, nearest first:')
+    for run in step.runs[: arguments.limit]:
         state = 'output exists' if run.output_exists else 'output missing'
         print(f'  {run.unique_id} ({state})')
         for difference in run.differences or []:
             kind = 'upstream' if difference.upstream else 'parameter'
             print(f'    {kind} {difference.describe()}')
         if not run.differences:
-            print('    no significant parameter or upstream id differs (the class code may be part of the id)')
+            print('    same significant parameters: the id differs through the code or an upstream task (see above)')
     return 1
 
 
 def _gc(arguments: argparse.Namespace, roots: list[Any]) -> int:
-    from gokart.workspace_gc import delete_garbage, find_garbage
+    from gokart.workspace_gc import delete_garbage, survey
 
-    garbage = find_garbage(roots)
+    found = survey(roots)
+    garbage = found.garbage
     for item in garbage:
         print(f'{item.size:>12,d}  {item.path}')
     total = sum(g.size for g in garbage)
     if not garbage:
         print('nothing to collect')
+    elif not found.kept and not arguments.force:
+        where = ', '.join(found.workspaces)
+        print(
+            f'no file of the given DAG exists in {where}: are these the parameters and the directory it was built with? '
+            f'Nothing {"deleted" if arguments.yes else "would be deleted"}; pass --force to treat all {len(garbage)} files as garbage.'
+        )
+        return 1
     elif arguments.yes:
         delete_garbage(garbage)
         print(f'deleted {len(garbage)} files, {total:,d} bytes')
@@ -200,10 +339,33 @@ def _gc(arguments: argparse.Namespace, roots: list[Any]) -> int:
 _COMMANDS = {'tree': _tree, 'report': _report, 'plan': _plan, 'why': _why, 'gc': _gc}
 
 
-def _parser() -> argparse.ArgumentParser:
+def _options_of(command: argparse.ArgumentParser) -> dict[str, bool]:
+    """The option strings of a subcommand, each with whether it takes a value."""
+    return {flag: action.nargs != 0 for action in command._actions if action.option_strings for flag in action.option_strings}
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version('gokart')
+    except PackageNotFoundError:
+        return 'unknown (not installed)'
+
+
+GC_HELP = (
+    'List the workspace files that no task of the given DAGs produces or reads (files whose name carries a unique id '
+    'that none of those tasks has), and delete them with --yes. Several pipelines can share a workspace: join their '
+    'roots with "+" so that every DAG you want to keep is counted, e.g. gokart gc pipe:Train + pipe:Report --yes. '
+    'When no file of the given DAGs exists in the workspace (wrong parameters or directory), gc deletes nothing unless --force.'
+)
+
+
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     parser = argparse.ArgumentParser(
         prog='gokart', description='Look at a gokart pipeline: its tree, an HTML report, what a build would run and why.'
     )
+    parser.add_argument('--version', action='version', version=f'gokart {_version()}')
     commands = parser.add_subparsers(dest='command', metavar='COMMAND')
     task_help = 'MODULE:TASK then its parameters as --name value'
 
@@ -219,11 +381,18 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser('plan', help='dry run: what a build would run, what is cached, and why')
     why = commands.add_parser('why', help='why a task has no output: the nearest cached runs of its class and what differs')
     why.add_argument('--limit', type=int, default=5, help='recorded runs to show (default 5)')
-    gc = commands.add_parser('gc', help='workspace files no given task reaches (dry run unless --yes)')
+    gc = commands.add_parser(
+        'gc',
+        help='workspace files no given task reaches (dry run unless --yes)',
+        description=GC_HELP,
+        usage='gokart gc [--yes] [--force] MODULE:TASK [--param value ...] [+ MODULE:TASK2 [--param value ...] ...]',
+    )
     gc.add_argument('--yes', action='store_true', help='delete them')
+    gc.add_argument('--force', action='store_true', help='delete even when no file of the given DAGs exists in the workspace')
     for command in commands.choices.values():
         command.add_argument('task', nargs=argparse.REMAINDER, help=task_help)
-    return parser
+    gc._actions[-1].help = 'MODULE:TASK then its parameters as --name value; "+" starts another root whose DAG is kept too'
+    return parser, dict(commands.choices)
 
 
 if __name__ == '__main__':

@@ -1,11 +1,14 @@
 """Dry-run explanations: which tasks a build would run and why (``plan``), and why a task has no output (``why``).
 
 A task's output file carries its unique id, and the id is a hash of its significant parameters and of
-its requirements' ids. So "why will this run?" has four answers: the rerun flag is set; nothing with
-this class was ever built; a parameter differs from a cached run; or an upstream task differs. The
-cached runs are found through the ``log/task_params/{Class}_{uid}.pkl`` records that every run leaves,
-which hold the significant parameters as strings. Nothing here calls ``complete()``, which would
-delete outputs under ``rerun=True``.
+its requirements' ids. So "why will this run?" has these answers: the rerun flag is set; the task's
+own run is recorded but its output is gone (deleted, or the run never finished); nothing with this
+class was ever built; a parameter differs from a cached run; the code differs; or an upstream task
+differs. The cached runs are found through the ``log/task_params/{Class}_{uid}.pkl`` records that
+every run leaves, which hold the significant parameters as strings. Nothing here calls
+``complete()``, which would delete outputs under ``rerun=True``.
+
+``plan`` and ``why`` share one diagnosis (:meth:`Explainer.step`), so they cannot disagree.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ CHANGED_PARAMETER = 'changed parameter'
 UPSTREAM_CHANGED = 'upstream changed'
 MISSING_EXTERNAL = 'missing external data'
 CHANGED_CODE = 'changed code'
+OUTPUT_DELETED = 'output missing'
+UNFINISHED_RUN = 'unfinished run'
 
 _RECORD_NAME = re.compile(r'^(?P<name>.+)_(?P<uid>[0-9a-f]{32})\.pkl$')
 
@@ -54,6 +59,7 @@ class CachedRun:
     output_paths: list[str]
     output_exists: bool
     differences: list[Difference] = field(default_factory=list)
+    finished: bool = True  # its task_log record exists: the run reached SUCCESS
 
 
 @dataclass
@@ -67,14 +73,31 @@ class Step:
     reason: str | None = None
     differences: list[Difference] = field(default_factory=list)
     closest: CachedRun | None = None
+    own_run: CachedRun | None = None  # the recorded run with this task's own id, when its output is missing
+    runs: list[CachedRun] = field(default_factory=list)  # other recorded runs of the class, nearest first
 
     def describe(self) -> str:
         head = f'{self.name}[{self.unique_id}]'
         if not self.will_run:
             return f'cached  {head}'
-        text = f'run     {head}: {self.reason}'
+        return f'run     {head}: {self.explanation()}'
+
+    def summary(self) -> str:
+        """The reason and what differs, without the closest cached run."""
+        text = str(self.reason)
+        if self.reason == NO_OUTPUT and self.closest is None:
+            text += ' (first run: no run of this class is recorded in log/)'
         if self.differences:
             text += ' (' + '; '.join(d.describe() for d in self.differences) + ')'
+        return text
+
+    def explanation(self) -> str:
+        """The reason with its details, as ``plan`` and ``why`` both print it."""
+        if self.reason == OUTPUT_DELETED:
+            return f'{OUTPUT_DELETED} (its run is recorded in log/: deleted?)'
+        if self.reason == UNFINISHED_RUN:
+            return f'{UNFINISHED_RUN} (its run started but never succeeded: it failed or was interrupted)'
+        text = self.summary()
         if self.closest is not None:
             text += f', closest cached run {self.closest.unique_id}'
         return text
@@ -104,10 +127,13 @@ def plan(root: Any) -> list[Step]:
     return steps
 
 
-def why(task: Any) -> tuple[bool, list[CachedRun]]:
-    """Whether ``task``'s outputs exist, and the cached runs of its class nearest first (those with outputs before the rest)."""
+def why(task: Any) -> Step:
+    """The diagnosis of ``task`` that ``plan`` gives it, with every recorded run of its class (``Step.runs``) nearest first."""
     explainer = Explainer()
-    return outputs_exist(task), explainer.cached_runs(task)
+    step = explainer.step(task)
+    if not step.runs and step.will_run:
+        step.runs = explainer.cached_runs(task)
+    return step
 
 
 def outputs_exist(task: Any) -> bool:
@@ -121,9 +147,17 @@ class Explainer:
 
     def __init__(self) -> None:
         self._records: dict[str, dict[str, list[str]]] = {}
+        self._steps: dict[str, Step] = {}
 
     def step(self, task: Any) -> Step:
-        step = Step(task=task, name=type(task).__name__, unique_id=_unique_id(task), will_run=True)
+        """The one diagnosis of ``task``: cached, or why a build would run it. Remembered per task."""
+        key = _key(task)
+        if key not in self._steps:
+            self._steps[key] = self._diagnose(task)
+        return self._steps[key]
+
+    def _diagnose(self, task: Any) -> Step:
+        step = Step(task=task, name=type(task).__name__, unique_id=step_id(task), will_run=True)
         if getattr(task, 'rerun', False):
             step.reason = RERUN
             return step
@@ -133,32 +167,67 @@ class Explainer:
         if getattr(task, 'run', None) is None:
             step.reason = MISSING_EXTERNAL
             return step
-        runs = self.cached_runs(task)
-        if not runs:
+        # Its own id recorded: the output went missing after that run (or the run never finished). Checked
+        # before any sibling run, whose parameters would otherwise be blamed for nothing.
+        step.own_run = self.own_run(task)
+        if step.own_run is not None:
+            step.reason = OUTPUT_DELETED if step.own_run.finished else UNFINISHED_RUN
+            return step
+        step.runs = self.cached_runs(task)
+        if not step.runs:
             step.reason = NO_OUTPUT
             return step
-        closest = runs[0]
+        closest = step.runs[0]
         step.closest, step.differences = closest, closest.differences
-        if not closest.differences:
-            # Equal parameters and requirements but another id: the class source or the code fingerprint is
-            # part of the id, or the cached run could not be rebuilt to compare its requirements.
-            code_changes = _code_differences(task, closest.unique_id)
-            if code_changes:
-                step.differences = code_changes
-                step.reason = CHANGED_CODE
-            else:
-                step.reason = CHANGED_CODE if getattr(task, 'serialized_task_definition_check', False) else NO_OUTPUT
-        elif all(d.upstream for d in closest.differences):
-            step.reason = UPSTREAM_CHANGED
+        if closest.differences:
+            step.reason = UPSTREAM_CHANGED if all(d.upstream for d in closest.differences) else CHANGED_PARAMETER
+            return step
+        # Equal parameters and requirements but another id: the task's code is part of the id (code
+        # fingerprint, class source), or a requirement's id changed without its parameters changing.
+        code_changes = _code_differences(task, closest.unique_id)
+        if code_changes:
+            step.differences, step.reason = code_changes, CHANGED_CODE
+            return step
+        upstream = self._new_requirements(task)
+        if upstream:
+            step.differences, step.reason = upstream, UPSTREAM_CHANGED
+        elif getattr(task, 'serialized_task_definition_check', False):
+            step.reason = CHANGED_CODE
         else:
-            step.reason = CHANGED_PARAMETER
+            step.closest, step.reason = None, NO_OUTPUT
         return step
+
+    def own_run(self, task: Any) -> CachedRun | None:
+        """The recorded run with ``task``'s own unique id, if its parameters record exists."""
+        workspace = getattr(task, 'workspace_directory', None)
+        if not isinstance(workspace, str):
+            return None
+        own_id = step_id(task)
+        for unique_id, path in self._records_of(workspace, type(task).__name__):
+            if unique_id == own_id:
+                paths = [str(t.path()) for t in flatten(task.output())]
+                params = dict(task.to_str_params(only_significant=True))
+                finished = _task_log_paths(path) is not None
+                return CachedRun(unique_id=own_id, params=params, output_paths=paths, output_exists=False, finished=finished)
+        return None
+
+    def _new_requirements(self, task: Any) -> list[Difference]:
+        """Requirements that never ran under their current id, each with its own diagnosis: the upstream change."""
+        differences = []
+        for requirement in _requirements(task):
+            if outputs_exist(requirement) or self.own_run(requirement) is not None:
+                continue
+            inner = self.step(requirement)
+            if inner.will_run:
+                name = f'{type(requirement).__name__}[{step_id(requirement)}] {inner.summary()}'
+                differences.append(Difference(name=name, cached=None, current=None, upstream=True))
+        return differences
 
     def cached_runs(self, task: Any) -> list[CachedRun]:
         workspace = getattr(task, 'workspace_directory', None)
         if not isinstance(workspace, str):
             return []
-        own_id = _unique_id(task)
+        own_id = step_id(task)
         current = dict(task.to_str_params(only_significant=True))
         runs = []
         for unique_id, path in self._records_of(workspace, type(task).__name__):
@@ -168,24 +237,29 @@ class Explainer:
                 params = _load_record(path)
             except Exception:
                 continue
-            runs.append(self._compare(task, current, unique_id, params))
+            runs.append(self._compare(task, current, unique_id, params, path))
         runs.sort(key=lambda r: (not r.output_exists, len(r.differences)))
         return runs
 
-    def _compare(self, task: Any, current: dict[str, str], unique_id: str, params: dict[str, str]) -> CachedRun:
+    def _compare(self, task: Any, current: dict[str, str], unique_id: str, params: dict[str, str], record: str) -> CachedRun:
         differences = _parameter_differences(current, params)
         candidate = _rebuild(task, params)
-        paths: list[str] = []
-        exists = False
-        if candidate is not None:
+        # The output paths the run wrote, from its task_log record; else the rebuilt task's, under the
+        # recorded id (with today's code the rebuilt task may have another id than the run had).
+        paths = _task_log_paths(record)
+        finished = paths is not None
+        if paths is None and candidate is not None:
             try:
-                paths = [str(t.path()) for t in flatten(candidate.output())]
-                exists = outputs_exist(candidate)
+                rebuilt_id = step_id(candidate)
+                paths = [str(t.path()).replace(rebuilt_id, unique_id) for t in flatten(candidate.output())]
             except Exception:
-                pass
-            if not differences:
-                differences = _requirement_differences(task, candidate)
-        return CachedRun(unique_id=unique_id, params=params, output_paths=paths, output_exists=exists, differences=differences)
+                paths = None
+        if candidate is not None and not differences:
+            differences = _requirement_differences(task, candidate)
+        exists = bool(paths) and all(_exists(p) for p in paths or [])
+        return CachedRun(
+            unique_id=unique_id, params=params, output_paths=paths or [], output_exists=exists, differences=differences, finished=finished
+        )
 
     def _records_of(self, workspace: str, name: str) -> list[tuple[str, str]]:
         if workspace not in self._records:
@@ -289,6 +363,29 @@ def _rebuild(task: Any, params: dict[str, str]) -> Any:
         return None
 
 
+def _task_log_paths(params_record: str) -> list[str] | None:
+    """The output paths in the ``task_log`` record of the run whose ``task_params`` record is given; None without one."""
+    directory, name = os.path.split(params_record)
+    task_log = os.path.join(os.path.dirname(directory), 'task_log', name)
+    try:
+        if not _exists(task_log):
+            return None
+        from gokart.target import make_target
+
+        loaded = make_target(task_log).load()
+    except Exception:
+        return None
+    paths = loaded.get('file_path') if isinstance(loaded, dict) else None
+    return [str(p) for p in paths] if isinstance(paths, list) else []
+
+
+def _exists(path: str) -> bool:
+    try:
+        return bool(storage.exists(path))
+    except Exception:
+        return False
+
+
 def _load_record(path: str) -> dict[str, str]:
     from gokart.target import make_target
 
@@ -302,17 +399,18 @@ def _requirements(task: Any) -> list[Any]:
     return [r for r in flatten(task.requires()) if hasattr(r, 'output')]
 
 
-def _unique_id(task: Any) -> str:
+def step_id(task: Any) -> str:
+    """The unique id that names the task's output and records (``make_unique_id``, luigi's task id otherwise)."""
     make_unique_id = getattr(task, 'make_unique_id', None)
     return str(make_unique_id()) if make_unique_id is not None else str(task.task_id)
 
 
 def _key(task: Any) -> str:
-    return f'{type(task).__name__}_{_unique_id(task)}'
+    return f'{type(task).__name__}_{step_id(task)}'
 
 
 def _label(task: Any) -> str:
-    return f'{type(task).__name__}-{_unique_id(task)}'
+    return f'{type(task).__name__}-{step_id(task)}'
 
 
 def _short(value: str | None) -> str:
@@ -326,7 +424,9 @@ __all__ = [
     'CHANGED_PARAMETER',
     'MISSING_EXTERNAL',
     'NO_OUTPUT',
+    'OUTPUT_DELETED',
     'RERUN',
+    'UNFINISHED_RUN',
     'UPSTREAM_CHANGED',
     'CachedRun',
     'Difference',
@@ -334,5 +434,6 @@ __all__ = [
     'Step',
     'plan',
     'outputs_exist',
+    'step_id',
     'why',
 ]

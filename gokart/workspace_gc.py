@@ -25,23 +25,45 @@ class Garbage:
     size: int
 
 
+@dataclass
+class Survey:
+    """What a workspace holds for the roots: the garbage, and how many files belong to the roots' DAGs.
+
+    ``kept == 0`` means no file of the DAGs exists there: the parameters or the directory are likely
+    not the ones the workspace was built with, and then every file with an id would look like garbage.
+    """
+
+    garbage: list[Garbage]
+    kept: int
+    workspaces: list[str]
+
+
 def find_garbage(roots: list[Any]) -> list[Garbage]:
     """Files under the roots' workspaces whose unique id belongs to no task of the roots' DAGs, with sizes, by path."""
+    return survey(roots).garbage
+
+
+def survey(roots: list[Any]) -> Survey:
+    """The garbage of :func:`find_garbage` and the count of files that the roots' DAGs do reach."""
     reachable, workspaces = _reachable_ids(roots)
     found: list[Garbage] = []
+    kept = 0
     for workspace in sorted(workspaces):
         if storage.is_local(workspace) and not os.path.isdir(storage.local_path(workspace)):
             continue
         for path in storage.list_files(workspace):
             match = _ID_IN_NAME.search(os.path.basename(path))
-            if match is None or match.group(1) in reachable:
+            if match is None:
+                continue
+            if match.group(1) in reachable:
+                kept += 1
                 continue
             try:
                 size = storage.size(path)
             except OSError:
                 continue
             found.append(Garbage(path=path, size=size))
-    return sorted(found, key=lambda g: g.path)
+    return Survey(garbage=sorted(found, key=lambda g: g.path), kept=kept, workspaces=sorted(workspaces))
 
 
 def delete_garbage(garbage: list[Garbage]) -> None:
@@ -70,4 +92,4 @@ def _reachable_ids(roots: list[Any]) -> tuple[set[str], set[str]]:
     return ids, workspaces
 
 
-__all__ = ['Garbage', 'delete_garbage', 'find_garbage']
+__all__ = ['Garbage', 'Survey', 'delete_garbage', 'find_garbage', 'survey']

@@ -35,6 +35,14 @@ class Report(gokart.TaskOnKart[str]):
 
     def run(self):
         self.dump(str(self.load()))
+
+
+class Count(gokart.TaskOnKart[int]):
+    def requires(self):
+        return Load()
+
+    def run(self):
+        self.dump(len(self.load()))
 """
 
 
@@ -120,11 +128,14 @@ def test_why_names_the_differing_parameter_and_upstream_of_cached_runs(pipeline,
     status, out, _ = run_cli(capsys, 'why', 'cli_pipeline:Train', '--lr', '0.3')
     assert status == 1
     lines = out.splitlines()
-    assert lines[0].endswith('no output. Recorded runs of Train, nearest first:')
-    assert lines[1] == f'  {pipeline.Train().make_unique_id()} (output exists)'
-    assert lines[2] == "    parameter lr: '0.1' -> '0.3'"
-    exists, runs = explain.why(pipeline.Train(data=pipeline.Load(size=7)))
-    assert not exists and [(d.name, d.upstream) for d in runs[0].differences] == [('data.size', True)]
+    assert lines[0].endswith(
+        "a build would run it: changed parameter (lr: '0.1' -> '0.3'), closest cached run " + pipeline.Train().make_unique_id()
+    )
+    assert lines[1] == 'Other recorded runs of Train, nearest first:'
+    assert lines[2] == f'  {pipeline.Train().make_unique_id()} (output exists)'
+    assert lines[3] == "    parameter lr: '0.1' -> '0.3'"
+    step = explain.why(pipeline.Train(data=pipeline.Load(size=7)))
+    assert step.will_run and [(d.name, d.upstream) for d in step.runs[0].differences] == [('data.size', True)]
     status, out, _ = run_cli(capsys, 'why', 'cli_pipeline:Train')
     assert status == 0 and 'its output exists' in out
 
@@ -151,3 +162,44 @@ def test_report_writes_the_html_file(pipeline, capsys, tmp_path):
     page = (tmp_path / 'site' / 'dag.html').read_text()
     assert status == 0 and out.strip() == 'wrote site/dag.html'
     assert 'data-state="pending"' in page and 'data-state="cached"' in page
+
+
+def test_upstream_parameters_in_luigis_class_param_form_and_options_on_either_side(pipeline, capsys):
+    import luigi
+
+    import gokart
+
+    gokart.build(pipeline.Count(), reset_register=False)
+    luigi.task_register.Register.clear_instance_cache()  # as in a new process
+    status, out, _ = run_cli(capsys, 'plan', 'cli_pipeline:Report', '--size', '3', '--Load-size', '9')
+    assert status == 0 and out.splitlines()[-1] == '0 to run, 1 cached'  # Report passes size to Load itself
+    status, before, _ = run_cli(capsys, 'why', '--limit', '1', 'cli_pipeline:Count', '--Load-size', '6')
+    status, after, _ = run_cli(capsys, 'why', '--Load-size', '6', 'cli_pipeline:Count', '--limit', '1')
+    assert before == after and 'upstream changed (Load[' in before and "size: '3' -> '6'" in before
+    status, out, err = run_cli(capsys, 'plan', 'cli_pipeline:Train', '--Nothing-size', '6')
+    assert status == 2 and 'Train has no parameter --Nothing-size' in err and '--Class-param value' in err
+
+
+def test_gc_deletes_nothing_when_no_file_of_the_dag_exists(pipeline, capsys):
+    before = sorted(str(p) for p in (pipeline.Train().output().path(), pipeline.Report().output().path()))
+    status, out, _ = run_cli(capsys, 'gc', 'cli_pipeline:Report', '--size', '99', '--yes')
+    assert status == 1
+    assert 'no file of the given DAG exists in ./resources/' in out and 'Nothing deleted; pass --force' in out
+    assert all(pipeline.Train().output().exists() for _ in before) and pipeline.Report().output().exists()
+    status, out, _ = run_cli(capsys, 'gc', '--force', 'cli_pipeline:Report', '--size', '99', '--yes')
+    assert status == 0 and out.splitlines()[-1].startswith('deleted ')
+    assert not pipeline.Report().output().exists()
+
+
+def test_version_help_and_python_dash_m(capsys):
+    import subprocess
+    import sys
+
+    with pytest.raises(SystemExit):
+        main(['--version'])
+    assert capsys.readouterr().out.startswith('gokart 1.12.2')
+    with pytest.raises(SystemExit):
+        main(['gc', '--help'])
+    assert 'join their roots with "+"' in ' '.join(capsys.readouterr().out.split())
+    done = subprocess.run([sys.executable, '-m', 'gokart', 'plan'], capture_output=True, text=True)
+    assert done.returncode == 2 and 'gokart plan: name a task' in done.stderr

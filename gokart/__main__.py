@@ -1,0 +1,8 @@
+"""``python -m gokart``: the ``gokart`` console command, for environments where its script is not on PATH."""
+
+import sys
+
+from gokart.cli import main
+
+if __name__ == '__main__':
+    sys.exit(main())

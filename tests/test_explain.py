@@ -1,0 +1,193 @@
+"""``gokart plan`` and ``gokart why`` give one diagnosis, and it is the true one, in every case a newcomer meets."""
+
+import itertools
+import os
+import sys
+import textwrap
+
+import luigi
+import pytest
+
+import gokart
+from gokart import explain
+from gokart.cli import main
+
+PIPELINE = """
+import luigi
+import gokart
+
+FACTOR = 2
+
+
+def helper(x):
+    return x * FACTOR
+
+
+class Source(gokart.TaskOnKart[int]):
+    n = luigi.IntParameter(default=1)
+    offset = luigi.IntParameter(default=0)
+
+    def run(self):
+        self.dump(helper(self.n) + self.offset)
+
+
+class Sink(gokart.TaskOnKart[int]):
+    n = luigi.IntParameter(default=1)
+    scale = luigi.IntParameter(default=1)
+
+    def requires(self):
+        return Source(n=self.n)
+
+    def run(self):
+        self.dump(self.load() * self.scale)
+"""
+
+_names = itertools.count()
+
+
+@pytest.fixture
+def pipeline(tmp_path, monkeypatch):
+    """A fresh module (its own name, so classes of other tests never mix in) in the working directory."""
+    name = f'explain_pipeline_{next(_names)}'
+    (tmp_path / f'{name}.py').write_text(textwrap.dedent(PIPELINE))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, 'dont_write_bytecode', True)
+    module = __import__(name)
+    yield module
+    sys.modules.pop(name, None)
+    # Unregister the classes, so that --Source-offset names one class in the next test, as in a real process.
+    registry = luigi.task_register.Register._reg
+    registry[:] = [cls for cls in registry if cls.__module__ != name]
+
+
+def cli(capsys, *argv):
+    status = main(list(argv))
+    return status, capsys.readouterr().out.splitlines()
+
+
+def diagnoses(capsys, module, *params):
+    """The root's line of ``gokart plan``, and the first line of ``gokart why``, for the same command line."""
+    spec = f'{module.__name__}:Sink'
+    _, plan_lines = cli(capsys, 'plan', spec, *params)
+    status, why_lines = cli(capsys, 'why', spec, *params)
+    root_line = [line for line in plan_lines if ' Sink[' in line][0]
+    return root_line, why_lines, status
+
+
+def build(module, **params):
+    gokart.build(module.Sink(**params), reset_register=False)
+    luigi.task_register.Register.clear_instance_cache()  # the commands run as in a new process
+
+
+def edit_constant(module):
+    """Change FACTOR in the file, then forget the module so that the next command imports the new code."""
+    path = module.__file__
+    with open(path) as f:
+        source = f.read()
+    with open(path, 'w') as f:
+        f.write(source.replace('FACTOR = 2', 'FACTOR = 30'))
+    sys.modules.pop(module.__name__)
+
+
+def setup_new_parameters(module):
+    build(module)
+    return ['--scale', '3'], explain.CHANGED_PARAMETER, "scale: '1' -> '3'"
+
+
+def setup_changed_upstream(module):
+    build(module)
+    return ['--Source-offset', '5'], explain.UPSTREAM_CHANGED, 'Source[', "changed parameter (offset: '0' -> '5')"
+
+
+def setup_deleted_output(module):
+    build(module, n=1)
+    build(module, n=2)  # a sibling run that differs in a parameter must not be blamed
+    os.remove(module.Sink(n=1).output().path())
+    return ['--n', '1'], explain.OUTPUT_DELETED, 'its run is recorded in log/: deleted?'
+
+
+def setup_deleted_output_and_upstream_output(module):
+    build(module)
+    os.remove(module.Sink().output().path())
+    os.remove(module.Source().output().path())
+    return [], explain.OUTPUT_DELETED, 'its run is recorded in log/: deleted?'
+
+
+def setup_code_change(module):
+    luigi.configuration.get_config().set('TaskOnKart', 'code_fingerprint_check', 'true')
+    build(module)
+    edit_constant(module)
+    return [], explain.UPSTREAM_CHANGED, 'Source[', f'changed code (code changed in {module.__name__}.FACTOR)'
+
+
+def setup_rerun(module):
+    build(module)
+    return ['--rerun'], explain.RERUN, explain.RERUN
+
+
+def setup_first_run(module):
+    return [], explain.NO_OUTPUT, 'first run'
+
+
+CASES = {
+    'new parameters': setup_new_parameters,
+    'changed upstream': setup_changed_upstream,
+    'deleted output': setup_deleted_output,
+    'deleted output and upstream output': setup_deleted_output_and_upstream_output,
+    'code change': setup_code_change,
+    'rerun': setup_rerun,
+    'first run ever': setup_first_run,
+}
+
+
+@pytest.mark.parametrize('case', list(CASES))
+def test_plan_and_why_agree_on_the_true_reason(case, pipeline, capsys):
+    params, reason, *details = CASES[case](pipeline)
+    capsys.readouterr()
+    plan_line, why_lines, status = diagnoses(capsys, pipeline, *params)
+    explanation = plan_line.split(': ', 1)[1]
+    assert explanation.startswith(reason)
+    assert all(detail in explanation for detail in details), explanation
+    assert why_lines[0].endswith(f': a build would run it: {explanation}')
+    assert status == 1
+
+
+def test_deleted_output_why_names_the_own_run_and_the_missing_file(pipeline, capsys):
+    setup_deleted_output(pipeline)
+    capsys.readouterr()
+    _, why_lines, _ = diagnoses(capsys, pipeline, '--n', '1')
+    own_id = pipeline.Sink(n=1).make_unique_id()
+    assert why_lines[1] == f'  its own run {own_id} is recorded in ./resources/log/; missing now:'
+    assert why_lines[2] == f'    {pipeline.Sink(n=1).output().path()}'
+    step = explain.why(pipeline.Sink(n=1))
+    assert step.own_run is not None and step.own_run.finished
+
+
+def test_deleted_upstream_output_keeps_the_task_cached_in_both(pipeline, capsys):
+    build(pipeline)
+    os.remove(pipeline.Source().output().path())
+    status, lines = cli(capsys, 'plan', f'{pipeline.__name__}:Sink')
+    assert lines == [f'cached  Sink[{pipeline.Sink().make_unique_id()}]', '0 to run, 1 cached']
+    status, lines = cli(capsys, 'why', f'{pipeline.__name__}:Sink')
+    assert status == 0 and lines[0].endswith('its output exists; a build would load it.')
+
+
+def test_code_change_why_sees_the_cached_run_output_that_exists(pipeline, capsys):
+    setup_code_change(pipeline)
+    capsys.readouterr()
+    spec = f'{pipeline.__name__}:Source'
+    _, plan_lines = cli(capsys, 'plan', spec)
+    _, why_lines = cli(capsys, 'why', spec)
+    explanation = plan_lines[0].split(': ', 1)[1]
+    assert explanation.startswith(f'changed code (code changed in {pipeline.__name__}.FACTOR)')
+    assert why_lines[0].endswith(explanation)
+    assert why_lines[2].endswith('(output exists)')
+
+
+def test_an_unfinished_run_is_not_called_deleted(pipeline, capsys):
+    build(pipeline)
+    task = pipeline.Sink()
+    os.remove(task.output().path())
+    os.remove(task._log_path('task_log'))  # as after a run that started and then failed
+    step = explain.plan(task)[-1]
+    assert step.reason == explain.UNFINISHED_RUN and explain.why(task).reason == explain.UNFINISHED_RUN
