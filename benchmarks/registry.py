@@ -91,4 +91,15 @@ def all_scenarios() -> list[Scenario]:
             timeout=300.0,
         )
     )
+    scenarios.append(
+        Scenario(
+            's3_frame_pkl_1e6',
+            's3_frame_io.py',
+            ('--format', 'pkl', '--rows', '1000000'),
+            'dump and load a 1,000,000-row mixed pandas frame as pkl on S3 (moto server in its own process)',
+            quick=False,
+            ours_only=True,
+            timeout=600.0,
+        )
+    )
     return scenarios

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from luigi.parameter import MissingParameterException
+from luigi.parameter import MissingParameterException, UnknownParameterException
 
 
 class GokartError(Exception):
@@ -35,6 +35,13 @@ class HasLockedTaskException(GokartError):
 
 class TaskLockException(GokartError):
     """A Redis lock on a task or output could not be taken."""
+
+
+class LockConfigurationError(GokartError, AssertionError):
+    """Redis lock settings that cannot work: ``should_lock_run`` without a Redis host and port, or a too short ``redis_timeout``.
+
+    An ``AssertionError`` because gokart 1.12 raised a bare one for these.
+    """
 
 
 class PandasTypeError(GokartError):
@@ -112,6 +119,21 @@ class RequiresError(GokartError, ValueError):
     """A task's ``requires()`` raised or returned something that is not a task."""
 
 
+class StorageUnavailableError(GokartError, ConnectionError):
+    """A remote workspace's endpoint did not answer after every retry; the message names the endpoint and the path.
+
+    A ``ConnectionError`` (so an ``OSError``), as the network errors of the storage client are.
+    """
+
+    def __init__(self, message: str, endpoint: str = '', path: str = '') -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+        self.path = path
+
+    def __reduce__(self) -> Any:  # keeps endpoint and path across processes (parallel workers)
+        return type(self), (str(self), self.endpoint, self.path)
+
+
 class WorkspaceError(GokartError, OSError):
     """The workspace cannot be written: no space left, permission denied, read-only file system."""
 
@@ -142,7 +164,7 @@ def dump_error(task: Any, path: str, obj: Any, error: BaseException) -> BaseExce
     if isinstance(error, _UNWRITABLE):
         return UnwritableObjectError(
             f'{describe_task(task)} cannot write a {type(obj).__module__}.{type(obj).__qualname__} to {path}: '
-            f'{type(error).__name__}: {error}. Dump an object this format holds, '
+            f'{type(error).__name__}: {str(error).rstrip(". ")}. Dump an object this format holds, '
             'or choose another file extension (.pkl holds any picklable object).'
         )
     return error
@@ -241,3 +263,85 @@ def describe_task(task: Any) -> str:
         return f'{name}[{task.make_unique_id()}]'
     except Exception:  # an error message must never fail because the task is broken
         return name
+
+
+# ----- mistakes a newcomer makes: messages that name the mistake and the fix ---------------------
+
+
+class NothingDumpedError(GokartError, RuntimeError):
+    """``run()`` returned without writing the task's output: raised at the end of that run, not in a downstream load."""
+
+
+class UnknownInputError(GokartError, KeyError):
+    """``load('name')`` names no input of the task; the message lists the names that exist."""
+
+    def __str__(self) -> str:  # KeyError would print the message with quotes around it
+        return str(self.args[0]) if self.args else ''
+
+
+class UnknownParameterError(GokartError, UnknownParameterException):
+    """A keyword argument at construction that is no parameter of the task; the message suggests the nearest names."""
+
+
+def did_you_mean(name: str, candidates: Sequence[str]) -> str:
+    """`` Did you mean 'x'?`` for the candidates closest to ``name``, or an empty string."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
+    if not close:
+        return ''
+    return ' Did you mean ' + ' or '.join(repr(c) for c in close) + '?'
+
+
+def nothing_dumped_error(task: Any, missing: Sequence[str]) -> NothingDumpedError:
+    return NothingDumpedError(
+        f'{describe_task(task)} finished run() without writing its output {", ".join(missing)}: did you call self.dump()? '
+        'Every task must write its output in run(), or a downstream task has nothing to load.'
+    )
+
+
+def unknown_input_error(task: Any, key: Any, inputs: Mapping[str, Any]) -> UnknownInputError:
+    names = ', '.join(repr(k) for k in inputs) or '(none)'
+    return UnknownInputError(
+        f'{describe_task(task)} has no input named {key!r}: the inputs its requires() returns are {names}.'
+        f'{did_you_mean(str(key), [str(k) for k in inputs])}'
+    )
+
+
+def unknown_parameter_error(task_class: Any, params: Sequence[tuple[str, Any]], name: str) -> UnknownParameterError:
+    known = [n for n, _ in params]
+    significant = ', '.join(n for n, p in params if getattr(p, 'significant', True)) or '(none)'
+    return UnknownParameterError(
+        f'{task_class.__name__} has no parameter {name!r}.{did_you_mean(name, known)} Its significant parameters: {significant}.'
+    )
+
+
+def bad_requirement_message(task: Any, requirements: Any, bad: Any) -> str:
+    """What ``requires()`` of ``task`` returned wrong (``bad``), where in its result (the dict key or position), and the fix."""
+    where = _position_of(requirements, bad)
+    at = f' under {where}' if where else ''
+    name = type(task).__name__
+    if isinstance(bad, type):
+        return (
+            f'requires() of {name} returned the class {bad.__name__}{at}, not a task: '
+            f'return an instance, {bad.__name__}(...), instead.'
+        )
+    if isinstance(bad, str):
+        return f'requires() of {name} returned the string {bad!r}{at}, not a task: return a task instance, e.g. {bad}(...), instead.'
+    return f'requires() of {name} must return luigi tasks, but it returned {type(bad)}{at}.'
+
+
+def _position_of(structure: Any, item: Any, path: str = '') -> str:
+    """``the key 'b'`` or ``position [0]['x']`` of ``item`` inside nested dicts, lists and tuples; '' when at the top."""
+    stack: list[tuple[Any, list[Any]]] = [(structure, [])]
+    while stack:
+        current, keys = stack.pop()
+        if current is item and keys:
+            if len(keys) == 1 and isinstance(keys[0], str):
+                return f'the key {keys[0]!r}'
+            return 'position ' + ''.join(f'[{k!r}]' for k in keys)
+        if isinstance(current, dict):
+            stack.extend((value, [*keys, key]) for key, value in current.items())
+        elif isinstance(current, (list, tuple)):
+            stack.extend((value, [*keys, index]) for index, value in enumerate(current))
+    return ''

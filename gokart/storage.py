@@ -33,6 +33,8 @@ _SCAN_LOCAL_DIRECTORY_FROM = 256
 
 T = TypeVar('T')
 
+_S3_PROTOCOLS = frozenset({'s3', 's3a'})
+
 _known_directories: set[str] = set()
 _known_existence = threading.local()
 
@@ -69,9 +71,13 @@ def filesystem_for_protocol(protocol: str) -> Any:
     fsspec keeps one instance per distinct set of options, so this is cheap to call per path, and a
     change of credentials or endpoint (config, environment, ``set_storage_options``) takes effect.
     """
-    import fsspec
-
     from gokart.storage_options import storage_options_for
+
+    if protocol in _S3_PROTOCOLS:  # boto3's synchronous client, which moto's in-process mock intercepts
+        from gokart.s3_filesystem import S3FileSystem
+
+        return S3FileSystem(**storage_options_for(protocol))
+    import fsspec
 
     return fsspec.filesystem(protocol, **storage_options_for(protocol))
 
@@ -122,7 +128,7 @@ def exists_many(paths: Iterable[str]) -> dict[str, bool]:
         except (FileNotFoundError, NotADirectoryError):
             listed_paths = set()
         for path in members:
-            answers[path] = filesystem(path)[1].rstrip('/') in listed_paths
+            answers[path] = fs._strip_protocol(path).rstrip('/') in listed_paths
     return answers
 
 
@@ -252,6 +258,36 @@ def download(path: str, local_file: str) -> None:
         shutil.copyfileobj(source, destination, _UPLOAD_CHUNK_BYTES)
 
 
+def copy(source: str, destination: str) -> None:
+    """Copy a file to ``destination`` (same or another store); the copy appears whole or not at all."""
+    _forget_existence(destination)
+    if is_local(destination):
+        directory = os.path.dirname(local_path(destination))
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+    with open_read(source) as reader, atomic_write(destination) as writer:
+        shutil.copyfileobj(reader, writer, _UPLOAD_CHUNK_BYTES)
+
+
+def move(source: str, destination: str) -> None:
+    """Move a file: an atomic rename on a local disk, a copy then a delete elsewhere.
+
+    An object-store move cut short leaves the file at both names with the same content; moving
+    again (or deleting the source) finishes it.
+    """
+    _forget_existence(source)
+    _forget_existence(destination)
+    if is_local(source) and is_local(destination):
+        target = local_path(destination)
+        directory = os.path.dirname(target)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        os.replace(local_path(source), target)
+        return
+    copy(source, destination)
+    remove(source)
+
+
 def ensure_directory(directory: str) -> None:
     if directory and directory not in _known_directories:
         os.makedirs(directory, exist_ok=True)
@@ -344,6 +380,10 @@ def _spooled_remote_write(path: str) -> Iterator[IO[bytes]]:
         spool.seek(0)
         if not spool._rolled:  # type: ignore[attr-defined]
             fs.pipe_file(fs_path, spool.read())
+            return
+        upload_fileobj = getattr(fs, 'upload_fileobj', None)
+        if upload_fileobj is not None:  # S3: a multipart upload, published only when complete
+            upload_fileobj(spool, fs_path)
             return
         remote = fs.open(fs_path, 'wb')
         try:

@@ -10,6 +10,9 @@ Options are merged from the lowest to the highest precedence:
    ``client_kwargs={"region_name": "eu-west-1"}`` (values are read as JSON when they parse as JSON);
 3. ``set_storage_options(protocol, **options)`` from code.
 
+``s3://`` paths go through ``gokart.s3_filesystem`` (boto3), which takes s3fs's option names, plus
+``storage_timeout`` and ``storage_retries`` from the ``[gokart]`` section.
+
 Listing caches are off by default for object stores: another process or machine may write an output
 at any moment, and a stale listing would make a finished task look incomplete (or the reverse).
 """
@@ -55,6 +58,7 @@ def storage_options_for(protocol: str) -> dict[str, Any]:
         options['use_listings_cache'] = False
     if protocol in ('s3', 's3a'):
         options.update(s3_options())
+        options.update(retry_options())
     elif protocol in ('gs', 'gcs'):
         options.update(gcs_options())
     options.update(config_section_options(protocol))
@@ -76,6 +80,27 @@ def s3_options() -> dict[str, Any]:
     endpoint = config.endpoint_url or os.environ.get('AWS_ENDPOINT_URL_S3') or os.environ.get('AWS_ENDPOINT_URL')
     if endpoint:
         options['endpoint_url'] = endpoint
+    return options
+
+
+def retry_options() -> dict[str, Any]:
+    """``storage_timeout`` (seconds per connect or read) and ``storage_retries`` from the ``[gokart]`` section, when set."""
+    from gokart.utils import config_section
+
+    section = config_section('gokart') or {}
+    options: dict[str, Any] = {}
+    for name, kind in (('storage_timeout', float), ('storage_retries', int)):
+        value = section.get(name)
+        if value is None or value == '':
+            continue
+        try:
+            parsed = kind(value)
+        except ValueError:
+            parsed = -1
+        if parsed < 0 or (name == 'storage_timeout' and parsed == 0):
+            wanted = 'a positive number of seconds' if kind is float else 'a whole number >= 0'
+            raise ValueError(f'[gokart] {name} = {value!r} is not valid: give {wanted}')
+        options[name] = parsed
     return options
 
 

@@ -8,56 +8,17 @@ one process: `seconds_first_build` includes the one-time costs of a fresh proces
 and s3fs, the first connection); `seconds` is the second build, with new task instances, and
 `ms_per_task` is `seconds / N` in milliseconds: the cost of a cache-hit check per task.
 
-moto runs in its own process, started with `GOKART_BENCH_MOTO_PYTHON` (default: this interpreter),
-so the server's CPU time is not counted against the build. The workspace comes from a luigi config
-file (`[TaskOnKart] workspace_directory`), the credentials and endpoint from the environment
-(`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_ENDPOINT_URL`), as a user would set them.
+The server and the configuration are those of `_s3.py`.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import subprocess
 import sys
-import time
 
 from _common import Stopwatch, emit, main
-
-SERVER = (
-    'from moto.server import ThreadedMotoServer; import sys, time; '
-    'ThreadedMotoServer(ip_address="127.0.0.1", port=int(sys.argv[1]), verbose=False).start(); time.sleep(1e9)'
-)
-
-CREDENTIALS = {'AWS_ACCESS_KEY_ID': 'bench', 'AWS_SECRET_ACCESS_KEY': 'bench', 'AWS_DEFAULT_REGION': 'us-east-1'}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError('the moto server exited before listening')
-        try:
-            with socket.create_connection(('127.0.0.1', port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError('the moto server did not start within 60 s')
-
-
-def configure(endpoint: str, bucket: str) -> None:
-    os.environ.update(CREDENTIALS)
-    os.environ['AWS_ENDPOINT_URL'] = endpoint
-    with open('luigi.cfg', 'w') as f:
-        f.write(f'[TaskOnKart]\nworkspace_directory=s3://{bucket}/workspace\n')
-    os.environ['LUIGI_CONFIG_PATH'] = os.path.abspath('luigi.cfg')
+from _s3 import configure, moto_bucket
 
 
 def write_leaves(n: int) -> None:
@@ -77,16 +38,7 @@ def scenario() -> None:
         write_leaves(args.n)
         return
 
-    port = free_port()
-    moto_python = os.environ.get('GOKART_BENCH_MOTO_PYTHON', sys.executable)
-    server = subprocess.Popen([moto_python, '-c', SERVER, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for(port, server)
-        endpoint, bucket = f'http://127.0.0.1:{port}', 'gokart-bench'
-        import boto3
-
-        os.environ.update(CREDENTIALS)
-        boto3.client('s3', endpoint_url=endpoint).create_bucket(Bucket=bucket)
+    with moto_bucket() as (endpoint, bucket):
         subprocess.run([sys.executable, __file__, '--n', str(args.n), '--setup', endpoint, bucket], check=True)
         configure(endpoint, bucket)
 
@@ -104,9 +56,6 @@ def scenario() -> None:
                 raise AssertionError(f'root returned {result!r}, expected {args.n}')
         stopwatch.metrics['ms_per_task'] = stopwatch.metrics['seconds'] / args.n * 1000
         emit(stopwatch.metrics, tasks=args.n + 1)
-    finally:
-        server.terminate()
-        server.wait()
 
 
 if __name__ == '__main__':
