@@ -12,6 +12,7 @@ import logging
 import os
 import random
 import threading
+import types
 import warnings
 from collections.abc import Callable, Generator, Iterable
 from typing import Any, Generic, TypeVar, overload
@@ -26,8 +27,13 @@ from gokart.conflict_prevention_lock.file_lock import INCOMPLETE_UNDER_LOCK
 from gokart.conflict_prevention_lock.task_lock import make_task_lock_params, make_task_lock_params_for_run
 from gokart.conflict_prevention_lock.task_lock_wrappers import wrap_run_with_lock
 from gokart.errors import CorruptOutputError, EmptyDumpError, NotARequirementError, OutputNotFoundError, UnsupportedFormatError
+from gokart.file_processor import FileProcessor as FileProcessor  # re-exported, as in gokart 1.12
+from gokart.file_processor import make_file_processor
+from gokart.pandas_type_config import PandasTypeConfigMap as PandasTypeConfigMap  # re-exported, as in gokart 1.12
 from gokart.parameter import ExplicitBoolParameter, ListTaskInstanceParameter, TaskInstanceParameter
+from gokart.required_task_output import RequiredTaskOutput
 from gokart.target import TargetOnKart
+from gokart.task_complete_check import task_complete_check_wrapper as task_complete_check_wrapper  # re-exported, as in gokart 1.12
 from gokart.utils import config_section, flatten, get_dataframe_type_from_task, map_flattenable_items
 
 logger = logging.getLogger(__name__)
@@ -101,9 +107,13 @@ class TaskOnKart(luigi.Task, Generic[T]):
             self.run = _skip_when_complete(self, self.run)  # type: ignore[method-assign]
         if self.should_lock_run:
             if self.redis_host is None or self.redis_port is None:
-                raise ValueError(f'{type(self).__name__}: should_lock_run needs redis_host and redis_port to be set.')
+                missing = ' and '.join(name for name in ('redis_host', 'redis_port') if getattr(self, name) is None)
+                raise errors.LockConfigurationError(
+                    f'{errors.describe_task(self)}: should_lock_run=True needs redis_host and redis_port, but {missing} is not set. '
+                    'Set both (as parameters or in the [TaskOnKart] config section), or leave should_lock_run False.'
+                )
             self._lock_at_dump = False
-            self.run = wrap_run_with_lock(self.run, make_task_lock_params_for_run(self))  # type: ignore[method-assign]
+            self.run = wrap_run_with_lock(self.run, self._named_lock_errors(make_task_lock_params_for_run, self))  # type: ignore[method-assign]
 
     def _set_parameters(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """What ``luigi.Task.__init__`` does, without resolving the parameters a second time.
@@ -154,6 +164,11 @@ class TaskOnKart(luigi.Task, Generic[T]):
             if clearer is e:
                 raise
             raise clearer from e
+        except luigi.parameter.UnknownParameterException as e:
+            unknown = [name for name in kwargs if name not in dict(params)]
+            if not unknown or isinstance(e, errors.UnknownParameterError):
+                raise
+            raise errors.unknown_parameter_error(cls, params, unknown[0]) from e
 
     @classmethod
     def _resolve_param_values(cls, params: Any, args: Any, kwargs: Any) -> list[tuple[str, Any]]:
@@ -248,8 +263,6 @@ class TaskOnKart(luigi.Task, Generic[T]):
         file_path = os.path.join(self.workspace_directory, formatted_relative_file_path)
         unique_id = self.make_unique_id() if use_unique_id else None
         if processor is None and relative_file_path is not None:
-            from gokart.file_processor import make_file_processor
-
             try:
                 processor = make_file_processor(
                     file_path,
@@ -272,7 +285,8 @@ class TaskOnKart(luigi.Task, Generic[T]):
         if self.redis_host is None or self.redis_port is None:
             return gokart.target.NO_LOCK  # nothing to lock: share one value instead of a key per target
         # Built from the path before the id is inserted, as gokart does (the Redis key adds the id).
-        return make_task_lock_params(
+        return self._named_lock_errors(
+            make_task_lock_params,
             file_path=file_path,
             unique_id=unique_id,
             redis_host=self.redis_host,
@@ -280,6 +294,13 @@ class TaskOnKart(luigi.Task, Generic[T]):
             redis_timeout=self.redis_timeout,
             raise_task_lock_exception_on_collision=False,
         )
+
+    def _named_lock_errors(self, make: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``make(*args, **kwargs)``, with a ``LockConfigurationError`` naming this task."""
+        try:
+            return make(*args, **kwargs)
+        except errors.LockConfigurationError as e:
+            raise errors.LockConfigurationError(f'{errors.describe_task(self)}: {e}') from e
 
     def make_large_data_frame_target(
         self, relative_file_path: str | None = None, use_unique_id: bool = True, max_byte: int = 2**26
@@ -408,6 +429,7 @@ class TaskOnKart(luigi.Task, Generic[T]):
         """Write ``obj`` to this task's output (or the named output of a dict ``output()``), atomically."""
         from gokart.pandas_type_config import check_pandas_types
 
+        self.__dict__['_gokart_dumped'] = True  # run() wrote something (see _check_dumped)
         check_pandas_types(obj, task_namespace=self.task_namespace)
         if self.fail_on_empty_dump and _is_empty_pandas_frame(obj):
             raise EmptyDumpError(f'{errors.describe_task(self)} dumped an empty DataFrame and fail_on_empty_dump is set.')
@@ -441,7 +463,12 @@ class TaskOnKart(luigi.Task, Generic[T]):
         if isinstance(target, str):
             inputs = self.input()
             if not isinstance(inputs, dict):
-                raise AssertionError(f'input must be dict[str, TargetOnKart], but {type(inputs)} is passed.')
+                raise AssertionError(
+                    f'{errors.describe_task(self)}: load({target!r}) needs requires() to return a dict of tasks, '
+                    f'but its input is a {type(inputs).__name__}; call load() without a name.'
+                )
+            if target not in inputs:
+                raise errors.unknown_input_error(self, target, inputs)
             return inputs[target]
         if isinstance(target, TaskOnKart):
             requirement_ids = {t.make_unique_id() for t in flatten(self.requires()) if isinstance(t, TaskOnKart)}
@@ -475,8 +502,6 @@ class TaskOnKart(luigi.Task, Generic[T]):
         return target
 
     def _required_task_outputs(self) -> Any:
-        from gokart.required_task_output import RequiredTaskOutput
-
         return map_flattenable_items(
             lambda task: map_flattenable_items(lambda output: RequiredTaskOutput(task.get_task_family(), output.path()), task.output()),
             self.requires(),
@@ -725,11 +750,29 @@ def _skip_when_complete(task: TaskOnKart[Any], run: Callable[[], Any]) -> Callab
         if not task.__dict__.get(INCOMPLETE_UNDER_LOCK) and complete():
             logger.warning(f'{type(task).__name__} is skipped because it has already been completed.')
             return None
-        return run()
+        result = run()
+        if not isinstance(result, types.GeneratorType):  # a generator dumps when the executor drives it
+            _check_dumped(task)
+        return result
 
     run_unless_complete.__wrapped__ = run  # type: ignore[attr-defined]
     return run_unless_complete
 
+
+def _check_dumped(task: TaskOnKart[Any]) -> None:
+    """Raise, naming the task, when run() neither called dump() nor wrote its outputs otherwise.
+
+    Without this, the task "succeeds" and the downstream task fails to load a file that was never
+    written. Skipped when dump is replaced (mocks, ``--test-run-pandas``): writing nothing is then the point.
+    """
+    if task.__dict__.get('_gokart_dumped') or 'dump' in task.__dict__ or type(task).dump is not _REAL_DUMP:
+        return
+    missing = [str(target.path()) for target in flatten(task.output()) if not target.exists()]
+    if missing:
+        raise errors.nothing_dumped_error(task, missing)
+
+
+_REAL_DUMP = TaskOnKart.dump
 
 _task_on_kart_types: dict[type, bool] = {}
 
