@@ -322,10 +322,7 @@ def bad_requirement_message(task: Any, requirements: Any, bad: Any) -> str:
     at = f' under {where}' if where else ''
     name = type(task).__name__
     if isinstance(bad, type):
-        return (
-            f'requires() of {name} returned the class {bad.__name__}{at}, not a task: '
-            f'return an instance, {bad.__name__}(...), instead.'
-        )
+        return f'requires() of {name} returned the class {bad.__name__}{at}, not a task: return an instance, {bad.__name__}(...), instead.'
     if isinstance(bad, str):
         return f'requires() of {name} returned the string {bad!r}{at}, not a task: return a task instance, e.g. {bad}(...), instead.'
     return f'requires() of {name} must return luigi tasks, but it returned {type(bad)}{at}.'
