@@ -33,8 +33,12 @@ def progress_enabled(setting: Any = None) -> bool:
 
 
 @contextmanager
-def progress_listener(setting: Any = None) -> Iterator[BuildProgress | None]:
-    """The listener for ``gokart.build(progress=...)``: a live display while the block runs, or ``None`` when quiet."""
+def progress_listener(setting: Any = None, redirect_stderr: bool = False) -> Iterator[BuildProgress | None]:
+    """The listener for ``gokart.build(progress=...)``: a live display while the block runs, or ``None`` when quiet.
+
+    ``redirect_stderr`` sends what is written to ``sys.stderr`` meanwhile (log lines) through rich, which
+    ends the progress line before each of them and draws it again below.
+    """
     if not progress_enabled(setting):
         yield None
         return
@@ -45,7 +49,12 @@ def progress_listener(setting: Any = None) -> Iterator[BuildProgress | None]:
     # A forced display on a non-terminal still gets rich's control codes: the user asked for it.
     console = Console(stderr=True, force_terminal=True if setting is True else None)
     with Live(
-        progress, console=console, refresh_per_second=_REFRESHES_PER_SECOND, transient=False, redirect_stdout=False, redirect_stderr=False
+        progress,
+        console=console,
+        refresh_per_second=_REFRESHES_PER_SECOND,
+        transient=False,
+        redirect_stdout=False,
+        redirect_stderr=redirect_stderr,
     ):
         yield progress
 
@@ -116,10 +125,13 @@ def luigi_progress(setting: Any = None) -> Iterator[BuildProgress | None]:
     requirements are discovered and complete tasks count as cached only at the end. Events fire in
     the process that runs the task: with ``--workers`` above 1 luigi runs tasks in child processes
     and only the discovered total moves here.
+
+    luigi's log handler, set up inside the build, writes to ``sys.stderr``: that is redirected through
+    the display, so that each log line starts on a line of its own instead of after the progress line.
     """
     import luigi
 
-    with progress_listener(setting) as progress:
+    with progress_listener(setting, redirect_stderr=True) as progress:
         if progress is None:
             yield None
             return
