@@ -16,6 +16,7 @@ from luigi import rpc, scheduler
 
 from gokart.errors import GokartBuildError, HasLockedTaskException, TaskLockException, build_failure_message, describe_task
 from gokart.execution import execute
+from gokart.execution.termination import terminate_on_sigterm
 from gokart.task import TaskOnKart
 
 T = TypeVar('T')
@@ -137,7 +138,8 @@ def build(
         def _build_once() -> None:
             _run(task, env_params)
 
-        _build_once()
+        with terminate_on_sigterm():  # SIGTERM stops the build and its workers, then exits 143
+            _build_once()
     if not return_value:
         return None
     return _load_output(task)

@@ -14,6 +14,7 @@ from luigi.cmdline_parser import CmdlineParser
 
 from gokart import storage
 from gokart.build import WorkerSchedulerFactory
+from gokart.execution.termination import terminate_on_sigterm
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,8 @@ def run(cmdline_args: list[str] | None = None, set_retcode: bool = True) -> None
 
     notifier = _start_slack_notifier()
     try:
-        _run_and_exit(cmdline_args)
+        with terminate_on_sigterm():  # SIGTERM stops the build and its workers, then exits 143
+            _run_and_exit(cmdline_args)
     except SystemExit:
         if notifier is not None:
             _send_slack(notifier, cmdline_args)

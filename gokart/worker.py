@@ -6,11 +6,15 @@ luigi's ``[worker]`` section; this keeps that contract on top of luigi's own wor
 
 from __future__ import annotations
 
+import functools
+import os
+from collections.abc import Callable
 from typing import Any
 
 import luigi.worker
 from luigi.worker import TaskProcess
 
+from gokart.execution import termination
 from gokart.parameter import ExplicitBoolParameter
 
 
@@ -31,6 +35,13 @@ class Worker(luigi.worker.Worker):
         super().__init__(scheduler=scheduler, worker_id=worker_id, worker_processes=worker_processes, assistant=assistant, **kwargs)
         self._config = gokart_worker(**kwargs)
 
+    def _create_task_process(self, task: Any) -> Any:
+        """luigi's task process; a forked one exits when the build process dies or is terminated (see ``termination``)."""
+        process = super()._create_task_process(task)
+        if process.use_multiprocessing:
+            process.run = functools.partial(_run_guarded_task_process, process.run, os.getpid())
+        return process
+
     def _keep_alive(self, get_work_response: Any) -> bool:
         """With ``keep_alive``, also wait while other workers of a central scheduler run tasks this worker needs.
 
@@ -44,6 +55,11 @@ class Worker(luigi.worker.Worker):
         config = self._config
         waits_for_others = config.keep_alive and not self._assistant and not config.count_uniques and not config.count_last_scheduled
         return bool(waits_for_others and get_work_response.n_pending_tasks == 0 and get_work_response.running_tasks)
+
+
+def _run_guarded_task_process(run: Callable[[], None], parent_pid: int) -> None:
+    termination.guard_worker(parent_pid)
+    termination.run_guarded(run)
 
 
 __all__ = ['Worker', 'gokart_worker', 'TaskProcess']

@@ -29,6 +29,7 @@ from luigi.task import getpaths
 from gokart import signing
 from gokart.conflict_prevention_lock.file_lock import task_run_lock
 from gokart.errors import DependencyCycleError, GokartError, describe_task, workspace_error
+from gokart.execution import termination
 from gokart.execution.plan import Plan, TaskState, make_plan
 from gokart.utils import flatten
 
@@ -136,8 +137,10 @@ def _plan_and_run(roots: list[Any], workers: int, parallel: str, listener: Execu
         runner = _PoolRunner(_fork_pool(plan, workers), workers, in_process=False)
     try:
         _schedule(plan, outcome, runner, listener)
-    finally:
-        runner.close()
+    except BaseException:  # SIGTERM (BuildTerminated), Ctrl-C or a bug: stop the running tasks too
+        runner.close(interrupt=True)
+        raise
+    runner.close()
     return outcome
 
 
@@ -208,7 +211,7 @@ class _Runner(Protocol):
 
     def submit(self, batch: list[int], tasks: list[Any]) -> Future[Any]: ...
 
-    def close(self) -> None: ...
+    def close(self, interrupt: bool = False) -> None: ...
 
 
 def _schedule(plan: Plan, outcome: BuildOutcome, runner: _Runner, listener: ExecutionListener | None) -> None:
@@ -302,7 +305,7 @@ class _SerialRunner:
         future.set_result(_run_batch(tasks))
         return future
 
-    def close(self) -> None:
+    def close(self, interrupt: bool = False) -> None:
         pass
 
 
@@ -324,8 +327,28 @@ class _PoolRunner:
             return self._pool.submit(_run_batch, tasks)  # type: ignore[no-any-return]
         return self._pool.submit(_run_batch_in_child, batch)  # type: ignore[no-any-return]
 
-    def close(self) -> None:
+    def close(self, interrupt: bool = False) -> None:
+        """Wait for the running tasks; with ``interrupt``, stop the worker processes first (threads cannot be stopped)."""
+        if interrupt and not self._in_process:
+            _stop_workers(list(self._pool._processes.values()))
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            return
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _stop_workers(processes: list[Any]) -> None:
+    """SIGTERM every worker (each interrupts its task, cleans up and exits), then wait for them; SIGKILL after 10 s."""
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(_WORKER_STOP_SECONDS)
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+
+_WORKER_STOP_SECONDS = 10
 
 
 # Forked workers find their task by index in the plan they inherited at fork time, so tasks never
@@ -338,7 +361,9 @@ def _fork_pool(plan: Plan, workers: int) -> ProcessPoolExecutor:
 
     global _forked_plan
     _forked_plan = plan
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context('fork'), initializer=_reset_child_state)
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context('fork'), initializer=_start_worker, initargs=(os.getpid(),)
+    )
 
 
 def _import_before_fork(tasks: list[Any]) -> None:
@@ -349,7 +374,9 @@ def _import_before_fork(tasks: list[Any]) -> None:
     resolve_seed_methods(sorted(methods))
 
 
-def _reset_child_state() -> None:
+def _start_worker(parent_pid: int) -> None:
+    # A worker exits when the build process dies or is terminated (see termination.guard_worker).
+    termination.guard_worker(parent_pid)
     # luigi reseeds each forked child; the seed is fixed again at START anyway.
     import random
 
@@ -371,6 +398,10 @@ class _ChildFailure:
 
 
 def _run_batch_in_child(indices: list[int]) -> list[_ChildFailure | None]:
+    return termination.run_guarded(_run_indices, indices)
+
+
+def _run_indices(indices: list[int]) -> list[_ChildFailure | None]:
     assert _forked_plan is not None
     results: list[_ChildFailure | None] = []
     for index in indices:

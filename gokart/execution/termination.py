@@ -1,0 +1,137 @@
+"""Stop a build cleanly on SIGTERM, and never leave its worker processes behind.
+
+``docker stop`` and Kubernetes send SIGTERM (later SIGKILL) to the main process only. Python's
+default reaction to SIGTERM kills the process at once, so forked workers lived on as orphans, still
+running tasks and holding the build's stdout and stderr open (a supervisor then never sees EOF).
+
+- In the main process, ``terminate_on_sigterm()`` turns SIGTERM into ``BuildTerminated`` raised in
+  the main thread: dispatching stops, the executor interrupts its workers, context managers release
+  their locks and remove their temporary files, and the process exits with status 143 (128 + 15).
+- Each worker process calls ``guard_worker(parent_pid)`` first: it asks the kernel to send it SIGTERM
+  when its parent dies (``PR_SET_PDEATHSIG`` on Linux; elsewhere a thread checks the parent every
+  0.5 s), and on SIGTERM it unwinds the task it is running (cleaning up as above) and exits 143.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn, TypeVar
+
+EXIT_STATUS = 128 + signal.SIGTERM
+_PR_SET_PDEATHSIG = 1
+_PARENT_POLL_SECONDS = 0.5
+
+R = TypeVar('R')
+
+
+class BuildTerminated(KeyboardInterrupt):
+    """The build process received SIGTERM.
+
+    A ``KeyboardInterrupt`` so that ``except Exception`` in task code and luigi's worker (which reports
+    other exceptions as task failures and carries on) let it through, as they let Ctrl-C through.
+    """
+
+
+_handling = False  # whether terminate_on_sigterm is active in this process (nested builds keep the outer one)
+
+
+@contextmanager
+def terminate_on_sigterm() -> Iterator[None]:
+    """Within the block, SIGTERM raises ``BuildTerminated``; leaving the block by it exits the process with 143.
+
+    Only the main thread can receive signals, and a handler the program installed itself is left alone,
+    so elsewhere this does nothing.
+    """
+    global _handling
+    if _handling or threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    _handling = True
+    try:
+        yield
+    except BuildTerminated:
+        raise SystemExit(EXIT_STATUS) from None
+    finally:
+        _handling = False
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise BuildTerminated(f'received signal {signum}: the build stops')
+
+
+# --- worker processes ----------------------------------------------------------------------------
+
+_running_task = False
+
+
+def guard_worker(parent_pid: int) -> None:
+    """Make this forked worker exit (status 143) on SIGTERM and when ``parent_pid`` dies.
+
+    Between tasks it exits at once; during a task, the task is interrupted with ``BuildTerminated``
+    first, so its locks and temporary files are cleaned up.
+    """
+    global _running_task, _handling
+    _running_task, _handling = False, True
+    signal.signal(signal.SIGTERM, _worker_on_sigterm)
+    if not _die_with_parent():
+        threading.Thread(target=_watch_parent, args=(parent_pid,), name='gokart-parent-watch', daemon=True).start()
+    if os.getppid() != parent_pid:  # the parent died before the kernel was told to signal this process
+        os._exit(EXIT_STATUS)
+
+
+def run_guarded(func: Callable[..., R], *args: Any) -> R:
+    """Call ``func`` in a guarded worker as one task: SIGTERM interrupts it, then the worker exits 143."""
+    global _running_task
+    _running_task = True
+    try:
+        return func(*args)
+    except BuildTerminated:
+        _flush_and_exit()
+    finally:
+        _running_task = False
+
+
+def _worker_on_sigterm(signum: int, frame: Any) -> None:
+    if _running_task:
+        raise BuildTerminated(f'received signal {signum}: the worker stops')
+    _flush_and_exit()
+
+
+def _flush_and_exit() -> NoReturn:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    os._exit(EXIT_STATUS)
+
+
+def _die_with_parent() -> bool:
+    """Ask Linux to send SIGTERM to this process when its parent dies; False where that is unavailable."""
+    if not sys.platform.startswith('linux'):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)  # the C library the interpreter is linked with
+        return bool(libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent_pid: int) -> None:
+    stop = threading.Event()
+    while not stop.wait(_PARENT_POLL_SECONDS):
+        if os.getppid() != parent_pid:
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+
+
+__all__ = ['BuildTerminated', 'EXIT_STATUS', 'terminate_on_sigterm', 'guard_worker', 'run_guarded']

@@ -1,0 +1,89 @@
+"""SIGTERM or SIGKILL to the main process of a build leaves no worker behind (issue 13, item 1).
+
+``docker stop`` and Kubernetes signal the main process only. Each test starts a build with 3 worker
+processes in its own process group, waits until 3 tasks hang in the middle of a dump, signals the
+main process only, then checks: the build's stdout and stderr reach EOF (no process holds them), no
+process of the group is left, no temporary file is left, and a rebuild completes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent / 'signals'
+DESCENDANTS_GONE_WITHIN_SECONDS = 5
+
+
+def start(mode: str, tmp_path: Path, hang: bool) -> subprocess.Popen[bytes]:
+    config = tmp_path / 'luigi.cfg'
+    config.write_text(f'[TaskOnKart]\nworkspace_directory={tmp_path / "workspace"}\n')
+    markers = tmp_path / 'markers'
+    markers.mkdir(exist_ok=True)
+    environment = {
+        **os.environ,
+        'LUIGI_CONFIG_PATH': str(config),
+        'PYTHONPATH': os.pathsep.join([str(HERE), *sys.path]),
+        'SIGNAL_TEST_HANG': '1' if hang else '0',
+    }
+    return subprocess.Popen(
+        [sys.executable, str(HERE / 'signal_pipeline.py'), mode, str(markers)],
+        env=environment,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, which the workers inherit
+    )
+
+
+def wait_for_hanging_tasks(process: subprocess.Popen[bytes], markers: Path, count: int) -> None:
+    while len(list(markers.iterdir())) < count:
+        assert process.poll() is None, process.communicate()[1].decode()[-3000:]
+        time.sleep(0.05)
+
+
+def group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def assert_nothing_left(group: int, workspace: Path) -> None:
+    deadline = time.monotonic() + DESCENDANTS_GONE_WITHIN_SECONDS
+    while group_alive(group) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    alive = group_alive(group)
+    if alive:
+        os.killpg(group, signal.SIGKILL)
+    assert not alive, 'worker processes outlived the build process'
+    assert sorted(p.name for p in workspace.rglob('*.gokart-tmp')) == []
+
+
+@pytest.mark.parametrize('mode', ['build', 'luigi', 'run'])
+@pytest.mark.parametrize('signum', [signal.SIGTERM, signal.SIGKILL])
+def test_signal_to_the_main_process_leaves_no_worker_and_the_rebuild_completes(mode: str, signum: int, tmp_path: Path) -> None:
+    process = start(mode, tmp_path, hang=True)
+    wait_for_hanging_tasks(process, tmp_path / 'markers', 3)
+    process.send_signal(signum)
+    try:
+        _, stderr = process.communicate(timeout=30)  # returns at EOF: no worker holds stdout or stderr open
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail('the stdout and stderr of the signalled build stayed open: its worker processes outlived it')
+    if signum == signal.SIGTERM:
+        assert process.returncode == 143, stderr.decode()[-3000:]
+    else:
+        assert process.returncode == -signal.SIGKILL
+    assert_nothing_left(process.pid, tmp_path / 'workspace')
+
+    rebuild = start(mode, tmp_path, hang=False)
+    _, stderr = rebuild.communicate(timeout=120)
+    assert rebuild.returncode == 0, stderr.decode()[-3000:]
