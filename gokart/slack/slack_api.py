@@ -28,15 +28,21 @@ class FileNotUploadedError(RuntimeError):
     """The report file could not be uploaded."""
 
 
+class SlackUnreachableError(RuntimeError):
+    """The Slack API did not answer (connection refused, DNS, timeout): no channel could be looked up."""
+
+
 class SlackAPI:
     """Posts snippets to one channel. Every failure is logged as a warning: a report must never fail a run.
 
-    The channel id is looked up once, at construction, so a wrong token or channel shows up when the
-    job starts rather than when it ends.
+    The channel id is looked up at construction, so a wrong token or channel shows up when the job
+    starts rather than when it ends. When that lookup failed, sending looks it up once more and
+    reports the lookup's own error (an unreachable API is not a missing channel).
     """
 
     def __init__(self, token: str, channel: str, to_user: str, base_url: str | None = None) -> None:
         self._client = _make_client(token, base_url)
+        self._base_url = str(getattr(self._client, 'base_url', base_url or ''))
         self._channel = channel.lstrip('#')
         self._to_user = to_user
         self._channel_id: str | None = None
@@ -54,7 +60,7 @@ class SlackAPI:
         """Upload ``content`` as a file named ``title``, with ``comment`` (and the user mention) as the message."""
         try:
             if self._channel_id is None:
-                raise ChannelNotFoundError(f'Channel {self._channel} is not found in public channels.')
+                self._channel_id = self._get_channel_id()
             response = self._client.files_upload_v2(
                 channel=self._channel_id,
                 title=title,
@@ -75,7 +81,12 @@ class SlackAPI:
     def _get_channel_id(self) -> str:
         cursor: str | None = None
         for _ in range(_MAX_CHANNEL_PAGES):
-            response = self._client.conversations_list(exclude_archived=True, limit=100, cursor=cursor)
+            try:
+                response = self._client.conversations_list(exclude_archived=True, limit=100, cursor=cursor)
+            except OSError as e:  # urllib's URLError and socket errors: the API itself did not answer
+                raise SlackUnreachableError(
+                    f'the Slack API at {self._base_url} could not be reached ({e}); check the network, a proxy, or {API_URL_ENVIRONMENT_VARIABLE}.'
+                ) from e
             if not response.get('ok', False):
                 raise ChannelListNotLoadedError(f'Error while loading channels. The error reason is "{response.get("error")}".')
             for channel in response.get('channels') or []:
