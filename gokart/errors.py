@@ -279,6 +279,10 @@ class UnknownInputError(GokartError, KeyError):
         return str(self.args[0]) if self.args else ''
 
 
+class MissingBucketError(GokartError, FileNotFoundError):
+    """The bucket of an object-storage workspace does not exist (or is not visible with these credentials)."""
+
+
 class UnknownParameterError(GokartError, UnknownParameterException):
     """A keyword argument at construction that is no parameter of the task; the message suggests the nearest names."""
 
@@ -342,3 +346,18 @@ def _position_of(structure: Any, item: Any, path: str = '') -> str:
         elif isinstance(current, (list, tuple)):
             stack.extend((value, [*keys, index]) for index, value in enumerate(current))
     return ''
+
+
+def missing_bucket_error(error: BaseException, path: str, endpoint: str) -> MissingBucketError | None:
+    """``MissingBucketError`` for an S3 client error that says the bucket of ``path`` does not exist, else None."""
+    response = getattr(error, 'response', None)
+    code = response.get('Error', {}).get('Code') if isinstance(response, dict) else None
+    if code != 'NoSuchBucket':
+        return None
+    bucket = path.split('://', 1)[-1].split('/', 1)[0]
+    path = path.rstrip('/')
+    return MissingBucketError(
+        f'The S3 bucket {bucket!r} does not exist at {endpoint}, so the workspace path {path} cannot be read or written. '
+        f'Check the bucket name in workspace_directory, the endpoint and region ([S3Config] endpoint_url, AWS_ENDPOINT_URL, '
+        f'AWS_DEFAULT_REGION), that these credentials can see the bucket, and create it if it is new (aws s3 mb s3://{bucket}).'
+    )

@@ -30,7 +30,7 @@ from typing import IO, Any, TypeVar
 
 from fsspec import AbstractFileSystem
 
-from gokart.errors import StorageUnavailableError
+from gokart.errors import StorageUnavailableError, missing_bucket_error
 
 logger = logging.getLogger(__name__)
 
@@ -183,6 +183,11 @@ class S3FileSystem(AbstractFileSystem):  # type: ignore[misc]
                 endpoint=self.endpoint,
                 path=f's3://{path}',
             ) from error
+        except Exception as error:
+            missing = missing_bucket_error(error, f's3://{path}', self.endpoint)
+            if missing is None:
+                raise
+            raise missing from None  # the whole story is in the message: no botocore traceback on top
 
     # -- paths --------------------------------------------------------------------------------------
 
