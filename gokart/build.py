@@ -24,7 +24,7 @@ T = TypeVar('T')
 logger: logging.Logger = getLogger(__name__)
 
 # Options of our executor; any other keyword goes to luigi.build and selects the luigi path.
-_EXECUTOR_OPTIONS = frozenset({'workers', 'parallel', 'executor', 'progress', 'report'})
+_EXECUTOR_OPTIONS = frozenset({'workers', 'parallel', 'executor', 'progress', 'report', 'dask_client', 'dask_address'})
 
 
 class LoggerConfig:
@@ -158,9 +158,14 @@ def _run(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
     from gokart.progress import progress_listener
 
     with progress_listener(env_params.get('progress')) as listener:
-        outcome = execute(
-            [task], workers=int(env_params.get('workers', 1)), parallel=str(env_params.get('parallel', 'process')), listener=listener
-        )
+        if executor == 'dask':
+            from gokart.execution.dask_executor import execute_on_dask
+
+            outcome = execute_on_dask([task], env_params.get('dask_client'), env_params.get('dask_address'), listener)
+        else:
+            outcome = execute(
+                [task], workers=int(env_params.get('workers', 1)), parallel=str(env_params.get('parallel', 'process')), listener=listener
+            )
     if report_path:
         _write_report(task, str(report_path), outcome)
     exceptions = outcome.exceptions_by_task()

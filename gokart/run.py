@@ -14,6 +14,7 @@ from luigi.cmdline_parser import CmdlineParser
 
 from gokart import storage
 from gokart.build import WorkerSchedulerFactory
+from gokart.execution.dask_command import pop_executor_options, run_on_dask_and_exit
 from gokart.execution.termination import terminate_on_sigterm
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ def run(cmdline_args: list[str] | None = None, set_retcode: bool = True) -> None
     30 not run, 50 scheduling error, 10 already running, 4 unhandled error.
     """
     cmdline_args = cmdline_args or sys.argv[1:]
+    executor, dask_address, cmdline_args = pop_executor_options(cmdline_args)
     if set_retcode:
         _set_gokart_retcodes()
 
@@ -38,6 +40,8 @@ def run(cmdline_args: list[str] | None = None, set_retcode: bool = True) -> None
     notifier = _start_slack_notifier()
     try:
         with terminate_on_sigterm():  # SIGTERM stops the build and its workers, then exits 143
+            if executor == 'dask':
+                run_on_dask_and_exit(cmdline_args, dask_address)
             _run_and_exit(cmdline_args)
     except SystemExit:
         if notifier is not None:

@@ -1,0 +1,207 @@
+"""``executor='dask'``: gokart builds on a real Dask LocalCluster of two worker processes.
+
+The cluster is started once for the module; each test's tasks carry their own ``runs`` directory as
+a significant parameter, so ids and Dask keys never repeat between tests. Every run() appends its
+pid to a run file, so the tests count how often each task ran. The workers inherit the fake AWS
+environment and the moto server's endpoint, so the same cluster builds on an S3 workspace.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import luigi
+import pytest
+from dask_pipeline import DaskRoot, expected_pairs, run_counts, task_names
+from integration_servers import FAKE_AWS_ENVIRONMENT
+
+import gokart
+from gokart.errors import GokartBuildError
+
+distributed = pytest.importorskip('distributed')
+
+HERE = Path(__file__).resolve().parent
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope='module')
+def cluster(s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A LocalCluster of two single-threaded worker processes, which can reach the moto S3 server.
+
+    The workers start in a directory of their own: a relative path there is not the test's.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {**FAKE_AWS_ENVIRONMENT, 'AWS_ENDPOINT_URL': s3_endpoint}.items():
+            patch.setenv(name, value)
+        patch.chdir(tmp_path_factory.mktemp('dask-workers'))
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local:
+            yield local
+
+
+@pytest.fixture
+def client(cluster: object) -> Iterator[object]:
+    with distributed.Client(cluster) as dask_client:  # type: ignore[arg-type]
+        dask_client.wait_for_workers(2)
+        yield dask_client
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Iterator[str]:
+    """A local workspace under ``tmp_path``, named in this process's luigi config only."""
+    with _workspace_in_config(str(tmp_path / 'ws')) as path:
+        yield path
+
+
+@contextmanager
+def _workspace_in_config(path: str) -> Iterator[str]:
+    """``[TaskOnKart] workspace_directory`` set here for the block: requirements constructed on the workers get it from the build."""
+    config = luigi.configuration.get_config()
+    previous = config.get('TaskOnKart', 'workspace_directory', None)
+    config.set('TaskOnKart', 'workspace_directory', path)
+    try:
+        yield path
+    finally:
+        if previous is None:
+            config.remove_option('TaskOnKart', 'workspace_directory')
+        else:
+            config.set('TaskOnKart', 'workspace_directory', previous)
+
+
+def _runs(tmp_path: Path) -> str:
+    runs = tmp_path / 'runs'
+    runs.mkdir()
+    return str(runs)
+
+
+def test_dag_on_a_local_workspace_runs_each_task_once_on_the_workers(
+    tmp_path: Path, workspace: str, client: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = _runs(tmp_path)
+    root = DaskRoot(runs=runs)
+
+    value = gokart.build(root, executor='dask', dask_client=client)
+
+    assert value == {'pairs': expected_pairs(), 'slow': None}
+    assert run_counts(runs) == {name: 1 for name in task_names()}
+    assert os.getpid() not in _pids_of(runs)  # the tasks ran in the workers, not here
+    assert 'gokart: building on Dask scheduler tcp://' in capsys.readouterr().err
+    assert len(list(Path(workspace, 'log', 'processing_time').iterdir())) == len(task_names())  # run records as locally
+    # Built: a second build submits nothing and runs nothing.
+    assert gokart.build(DaskRoot(runs=runs), executor='dask', dask_client=client) == value
+    assert run_counts(runs) == {name: 1 for name in task_names()}
+
+
+def test_dag_on_an_s3_workspace(tmp_path: Path, client: object, s3_bucket: str) -> None:
+    runs = _runs(tmp_path)
+    with _workspace_in_config(f's3://{s3_bucket}/pipeline'):
+        value = gokart.build(DaskRoot(runs=runs), executor='dask', dask_client=client)
+
+    assert value == {'pairs': expected_pairs(), 'slow': None}
+    assert run_counts(runs) == {name: 1 for name in task_names()}
+
+
+def test_a_failing_task_fails_the_build_and_independent_branches_finish(tmp_path: Path, workspace: str, client: object) -> None:
+    runs = _runs(tmp_path)
+    root = DaskRoot(runs=runs, failing=True)
+
+    with pytest.raises(GokartBuildError) as raised:
+        gokart.build(root, executor='dask', dask_client=client)
+
+    errors = [e for es in raised.value.raised_exceptions.values() for e in es]
+    assert len(errors) == 1 and isinstance(errors[0], ValueError) and 'broke on purpose' in str(errors[0])
+    counts = run_counts(runs)
+    assert counts.pop('DaskFailing') == 1 and 'DaskRoot' not in counts  # the root, behind the failure, never ran
+    assert counts == {name: 1 for name in task_names() if name != 'DaskRoot'}
+
+
+def test_a_worker_killed_mid_task_is_replaced_and_the_task_runs_again(tmp_path: Path, workspace: str, client: object) -> None:
+    runs = _runs(tmp_path)
+    root = DaskRoot(runs=runs, slow=True)
+    killer = threading.Thread(target=_kill_first_slow_run_then_release, args=(Path(runs),), daemon=True)
+    killer.start()
+
+    value = gokart.build(root, executor='dask', dask_client=client)
+    killer.join(timeout=60)
+
+    assert value == {'pairs': expected_pairs(), 'slow': 'slow ' + 'x' * 1000}
+    counts = run_counts(runs)
+    assert counts.pop('DaskSlow') == 2  # the killed run and the retry on a live worker
+    assert counts == {name: 1 for name in task_names()}
+
+
+def test_two_clients_submitting_one_dag_share_its_tasks(tmp_path: Path, cluster: object) -> None:
+    """Two separate processes (``gokart.run --executor dask``) build one DAG on one scheduler: each task runs once."""
+    runs = _runs(tmp_path)
+    address = cluster.scheduler_address  # type: ignore[attr-defined]
+    config = tmp_path / 'client.cfg'
+    config.write_text(f'[TaskOnKart]\nworkspace_directory = {tmp_path / "ws"}\n')
+    environment = {**os.environ, 'LUIGI_CONFIG_PATH': str(config), 'PYTHONPATH': os.pathsep.join([str(HERE), *sys.path])}
+    # The module is imported (not run as __main__), so workers find the same classes under the same name.
+    command = [sys.executable, '-c', 'import dask_pipeline, gokart; gokart.run()', 'DaskRoot', '--runs', runs, '--seconds', '0.5']
+    command += ['--executor', 'dask', '--dask-address', address]
+    processes = [
+        subprocess.Popen(command, env=environment, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=120)[0].decode(errors='replace') for p in processes]
+
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    assert run_counts(runs) == {name: 1 for name in task_names()}
+
+
+def test_a_worker_that_cannot_import_the_task_module_is_named_and_upload_file_fixes_it(tmp_path: Path, client: object) -> None:
+    module = tmp_path / 'only_on_the_client.py'
+    module.write_text('import gokart\n\nclass OnlyHere(gokart.TaskOnKart[str]):\n    def run(self) -> None:\n        self.dump("here")\n')
+    sys.path.insert(0, str(tmp_path))
+    try:
+        from only_on_the_client import OnlyHere  # type: ignore[import-not-found]
+
+        task = OnlyHere(workspace_directory=str(tmp_path / 'ws'))
+        with pytest.raises(GokartBuildError) as raised:
+            gokart.build(task, executor='dask', dask_client=client)
+        message = str(raised.value)
+        assert "cannot import module 'only_on_the_client'" in message and 'tcp://' in message and 'upload_file' in message
+
+        client.upload_file(str(module))  # type: ignore[attr-defined]
+        from only_on_the_client import OnlyHere as Uploaded  # upload_file imports the module here again too
+
+        assert gokart.build(Uploaded(workspace_directory=str(tmp_path / 'ws')), executor='dask', dask_client=client) == 'here'
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop('only_on_the_client', None)
+
+
+def test_without_a_scheduler_the_error_says_how_to_name_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv('GOKART_DASK_ADDRESS', raising=False)
+    with pytest.raises(gokart.errors.GokartError, match='dask_address'):
+        gokart.build(DaskRoot(runs=_runs(tmp_path), workspace_directory=str(tmp_path / 'ws')), executor='dask')
+
+
+def _pids_of(runs: str) -> set[int]:
+    return {int(line) for name in os.listdir(runs) if name.endswith('.runs') for line in Path(runs, name).read_text().split()}
+
+
+def _kill_first_slow_run_then_release(runs: Path) -> None:
+    """SIGKILL the worker process running DaskSlow; once the task has started again elsewhere, let it finish."""
+    first = _wait_for_pid_files(runs, 1)[0]
+    os.kill(int(first.read_text()), signal.SIGKILL)
+    _wait_for_pid_files(runs, 2)
+    (runs / 'release').touch()
+
+
+def _wait_for_pid_files(runs: Path, count: int) -> list[Path]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = sorted(runs.glob('slow-*.pid'), key=lambda p: p.stat().st_mtime)
+        if len(found) >= count and all(p.read_text() for p in found):
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f'DaskSlow did not start {count} time(s) within a minute; runs: {sorted(p.name for p in runs.iterdir())}')
