@@ -3,6 +3,19 @@
 A drop-in replacement for gokart 1.12: same API, same unique ids and output file names.
 """
 
+# Submodules that gokart 1.12 left as attributes of the package after ``import gokart``: code reaches
+# them as ``gokart.worker`` etc. without importing them. Each imports in about a millisecond.
+from gokart import (  # noqa: F401
+    gcs_config,
+    gcs_obj_metadata_client,
+    object_storage,
+    required_task_output,
+    slack,
+    task_complete_check,
+    worker,
+    zip_client,
+    zip_client_util,
+)
 from gokart.build import WorkerSchedulerFactory, build
 from gokart.info import make_tree_info, tree_info
 from gokart.pandas_type_config import PandasTypeConfig

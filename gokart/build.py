@@ -8,15 +8,18 @@ import logging
 import os
 from dataclasses import dataclass
 from logging import getLogger
-from typing import Any, Literal, TypeVar, overload
+from typing import Any, Literal, Protocol, TypeVar, overload
 
 import backoff
 import luigi
 from luigi import rpc, scheduler
+from luigi.execution_summary import LuigiRunResult, LuigiStatusCode
 
+from gokart import worker
 from gokart.errors import GokartBuildError, HasLockedTaskException, TaskLockException, build_failure_message, describe_task
 from gokart.execution import execute
 from gokart.execution.termination import terminate_on_sigterm
+from gokart.target import TargetOnKart
 from gokart.task import TaskOnKart
 
 T = TypeVar('T')
@@ -64,6 +67,24 @@ class TaskDumpConfig:
     output_type: TaskDumpOutputType = TaskDumpOutputType.NONE
 
 
+class TaskLockExceptionRaisedFlag:
+    """Set by a luigi-path build when a task failed on a Redis task lock held by another run.
+
+    The build then raises ``HasLockedTaskException`` instead of a build error, so callers can retry.
+    """
+
+    def __init__(self) -> None:
+        self.flag: bool = False
+
+
+class WorkerProtocol(Protocol):
+    """What a build needs of a luigi worker: schedule a task DAG (``add``) and run it (``run``), each reporting success."""
+
+    def add(self, task: TaskOnKart[Any]) -> bool: ...
+
+    def run(self) -> bool: ...
+
+
 class WorkerSchedulerFactory:
     """What luigi.build / luigi's command line use to make schedulers and workers on the luigi path."""
 
@@ -73,10 +94,8 @@ class WorkerSchedulerFactory:
     def create_remote_scheduler(self, url: str) -> rpc.RemoteScheduler:
         return rpc.RemoteScheduler(url)
 
-    def create_worker(self, scheduler: scheduler.Scheduler, worker_processes: int, assistant: bool = False) -> Any:
-        from gokart.worker import Worker
-
-        return Worker(scheduler=scheduler, worker_processes=worker_processes, assistant=assistant)
+    def create_worker(self, scheduler: scheduler.Scheduler, worker_processes: int, assistant: bool = False) -> WorkerProtocol:
+        return worker.Worker(scheduler=scheduler, worker_processes=worker_processes, assistant=assistant)
 
 
 @overload
@@ -180,13 +199,12 @@ def _run(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
 
 def _run_with_luigi(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
     collected: dict[Any, list[BaseException]] = {}
-    lock_collision = False
+    lock_raised = TaskLockExceptionRaisedFlag()
 
     @TaskOnKart.event_handler(luigi.Event.FAILURE)
     def _collect(failed_task: Any, exception: BaseException) -> None:
-        nonlocal lock_collision
         if isinstance(exception, TaskLockException):
-            lock_collision = True
+            lock_raised.flag = True
         else:
             collected.setdefault(failed_task, []).append(exception)
 
@@ -201,7 +219,7 @@ def _run_with_luigi(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
         )
     finally:
         TaskOnKart.remove_event_handler(luigi.Event.FAILURE, _collect)
-    if lock_collision:
+    if lock_raised.flag:
         raise HasLockedTaskException()
     if result.status in (
         luigi.LuigiStatusCode.FAILED,
@@ -326,4 +344,12 @@ __all__ = [
     'TaskDumpOutputType',
     'process_task_info',
     'LoggerConfig',
+    'LuigiRunResult',
+    'LuigiStatusCode',
+    'TargetOnKart',
+    'TaskLockException',
+    'TaskLockExceptionRaisedFlag',
+    'TaskOnKart',
+    'WorkerProtocol',
+    'worker',
 ]

@@ -10,7 +10,11 @@ import json
 import re
 from typing import Any
 
-from gokart.utils import map_flattenable_items
+from gokart.gcs_config import GCSConfig
+from gokart.required_task_output import RequiredTaskOutput
+from gokart.utils import FlattenableItems, map_flattenable_items
+
+__all__ = ['GCSConfig', 'GCSObjectMetadataClient', 'RequiredTaskOutput', 'merge_task_state_labels', 'task_state_labels']
 
 # GCS allows 8 KiB of custom metadata (keys plus values) per object.
 MAX_METADATA_BYTES = 8 * 1024
@@ -26,7 +30,7 @@ class GCSObjectMetadataClient:
         path: str,
         task_params: dict[str, str] | None = None,
         custom_labels: dict[str, Any] | None = None,
-        required_task_outputs: Any = None,
+        required_task_outputs: FlattenableItems[RequiredTaskOutput] | None = None,
     ) -> None:
         """Merge the task's labels into the metadata of the object at ``path``; log records are left alone."""
         if not path.startswith('gs://') or _LOG_PATH.search(path):
@@ -44,7 +48,7 @@ def merge_task_state_labels(
     existing_metadata: dict[str, str],
     task_params: dict[str, str] | None,
     custom_labels: dict[str, Any] | None,
-    required_task_outputs: Any,
+    required_task_outputs: FlattenableItems[RequiredTaskOutput] | None,
 ) -> dict[str, str] | None:
     """The object's new metadata, or None when it would not change.
 
@@ -62,7 +66,9 @@ def merge_task_state_labels(
 
 
 def task_state_labels(
-    task_params: dict[str, str] | None, custom_labels: dict[str, Any] | None, required_task_outputs: Any
+    task_params: dict[str, str] | None,
+    custom_labels: dict[str, Any] | None,
+    required_task_outputs: FlattenableItems[RequiredTaskOutput] | None,
 ) -> dict[str, str]:
     """The labels of one dump, in priority order (see ``merge_task_state_labels``)."""
     labels: dict[str, str] = {}

@@ -1,6 +1,8 @@
 """``GCSZipClient``: a zip archive on GCS, through gcsfs (see ``gokart.zip_client``)."""
 
-from gokart.zip_client import StorageZipClient
+from gokart.zip_client import StorageZipClient, ZipClient
+
+__all__ = ['GCSZipClient', 'ZipClient']
 
 
 class GCSZipClient(StorageZipClient):

@@ -7,6 +7,7 @@ from typing import Any
 import luigi
 
 from gokart.task import TaskOnKart
+from gokart.tree.task_info import make_task_info_as_tree_str
 
 
 def make_tree_info(
@@ -19,8 +20,6 @@ def make_tree_info(
     ignore_task_names: list[str] | None = None,
 ) -> str:
     """Old name of ``make_task_info_as_tree_str``; ``indent``, ``last`` and ``visited_tasks`` are ignored."""
-    from gokart.tree.task_info import make_task_info_as_tree_str
-
     return make_task_info_as_tree_str(task=task, details=details, abbr=abbr, ignore_task_names=ignore_task_names)
 
 

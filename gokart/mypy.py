@@ -21,6 +21,7 @@ import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Final
 
 from mypy.nodes import (
@@ -401,3 +402,24 @@ def _type_from_class_expression(expr: Expression | None) -> Type:
     if isinstance(expr, RefExpr) and isinstance(expr.node, TypeInfo):
         return Instance(expr.node, [AnyType(TypeOfAny.special_form)] * len(expr.node.defn.type_vars))
     return AnyType(TypeOfAny.special_form)
+
+
+# gokart 1.12's names for the plugin's parts, for code that imports them.
+METADATA_TAG: Final = METADATA_KEY
+PARAMETER_FULLNAME_MATCHER: Final = PARAMETER_FULLNAME_PATTERN
+PARAMETER_TMP_MATCHER: Final = re.compile(r'^\w*Parameter$')
+"""A parameter class's short name, before mypy has resolved the full one."""
+TaskOnKartPluginOptions = PluginConfig
+TaskOnKartAttribute = TaskParameter
+TaskOnKartTransformer = TaskClassTransformer
+
+
+class PluginOptions(Enum):
+    """The settings ``[tool.gokart-mypy]`` accepts (see ``PluginConfig``)."""
+
+    DISALLOW_MISSING_PARAMETERS = 'disallow_missing_parameters'
+
+
+def is_parameter_call(expr: Expression) -> bool:
+    """Whether ``expr`` calls a luigi or gokart parameter class, like ``luigi.IntParameter(default=1)``."""
+    return isinstance(expr, CallExpr) and bool(PARAMETER_FULLNAME_PATTERN.match(_parameter_class_name(expr)))

@@ -10,9 +10,15 @@ from typing import IO, Any
 
 import luigi
 import luigi.format
+from luigi.format import Format
 
 from gokart import storage
 from gokart.zip_client import ZipClient, make_zip_client
+
+__all__ = ['Format', 'ObjectStorage', 'RemoteFileTarget', 'ZipClient', 'object_storage_path_prefix']
+
+object_storage_path_prefix = ['s3://', 'gs://']
+"""The prefixes gokart 1.12 recognised as object storage; ``if_object_storage_path`` also accepts any other fsspec URL."""
 
 
 class ObjectStorage:

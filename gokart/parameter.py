@@ -6,10 +6,12 @@ import bz2
 import datetime
 import json
 import logging
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_checkable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypedDict, TypeVar, runtime_checkable
 
 import luigi
 from luigi import task_register
+from luigi.parameter import ConfigPath, ParameterVisibility
 from typing_extensions import TypeVar as TypeVarWithDefault
 
 from gokart.errors import TaskInstanceTypeError
@@ -185,3 +187,15 @@ class ZonedDateSecondParameter(luigi.Parameter):
         if isinstance(dt, str):
             dt = self.parse(dt)
         return dt.replace(microsecond=0)
+
+
+class ParameterKwargs(TypedDict, total=False):
+    """The keyword arguments every luigi parameter accepts, for typing ``**kwargs`` passed on to one."""
+
+    significant: bool
+    description: str | None
+    config_path: ConfigPath | None
+    positional: bool
+    always_in_help: bool
+    batch_method: Callable[[Iterable[Any]], Any] | None
+    visibility: ParameterVisibility

@@ -12,10 +12,10 @@ import luigi.interface
 import luigi.retcodes
 from luigi.cmdline_parser import CmdlineParser
 
-from gokart import storage
 from gokart.build import WorkerSchedulerFactory
 from gokart.execution.dask_command import pop_executor_options, run_on_dask_and_exit
 from gokart.execution.termination import terminate_on_sigterm
+from gokart.object_storage import ObjectStorage
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def _handle_delete_unnecessary_output_files(cmdline_args: list[str]) -> bool:
             return False
         from gokart.workspace_management import delete_local_unnecessary_outputs
 
-        if storage.is_object_storage(task.workspace_directory):
+        if ObjectStorage.if_object_storage_path(task.workspace_directory):
             logger.info('delete-unnecessary-output-files is not support s3/gcs.')
         else:
             delete_local_unnecessary_outputs(task)

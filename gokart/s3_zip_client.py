@@ -1,6 +1,8 @@
 """``S3ZipClient``: a zip archive on S3, through s3fs (see ``gokart.zip_client``)."""
 
-from gokart.zip_client import StorageZipClient
+from gokart.zip_client import StorageZipClient, ZipClient
+
+__all__ = ['S3ZipClient', 'ZipClient']
 
 
 class S3ZipClient(StorageZipClient):

@@ -14,7 +14,7 @@ import zipfile
 from abc import abstractmethod
 from collections.abc import Callable
 from datetime import datetime
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import luigi
 
@@ -22,9 +22,11 @@ from gokart import signing, storage
 from gokart.conflict_prevention_lock.task_lock import TaskLockParams, make_task_lock_params
 from gokart.conflict_prevention_lock.task_lock_wrappers import wrap_dump_with_lock, wrap_load_with_lock, wrap_remove_with_lock
 from gokart.errors import CorruptOutputError, OutputNotFoundError
-
-if TYPE_CHECKING:
-    from gokart.file_processor import FileProcessor
+from gokart.file_processor import FileProcessor, make_file_processor
+from gokart.gcs_obj_metadata_client import GCSObjectMetadataClient
+from gokart.object_storage import ObjectStorage
+from gokart.required_task_output import RequiredTaskOutput
+from gokart.zip_client_util import make_zip_client
 
 NO_LOCK = make_task_lock_params(file_path='', unique_id=None)
 """The lock parameters of a target that takes no lock (no Redis configured)."""
@@ -52,8 +54,6 @@ class TargetOnKart(luigi.target.Target):
         else:
             self._dump(obj)
         if self.path().startswith('gs://'):
-            from gokart.gcs_obj_metadata_client import GCSObjectMetadataClient
-
             GCSObjectMetadataClient.add_task_state_labels(self.path(), task_params, custom_labels, required_task_outputs)
 
     def remove(self) -> None:
@@ -229,8 +229,6 @@ def make_target(
     store_index_in_feather: bool = True,
 ) -> TargetOnKart:
     """A single-file target at ``file_path`` with ``_{unique_id}`` inserted before the extension."""
-    from gokart.file_processor import make_file_processor
-
     _task_lock_params = (
         task_lock_params if task_lock_params is not None else make_task_lock_params(file_path=file_path, unique_id=unique_id)
     )
@@ -267,8 +265,6 @@ def write_small_file(path: str, obj: Any) -> None:
     calls instead of the stream machinery of a target. No lock is taken: the file is whole or absent
     either way, and no completion check reads it.
     """
-    from gokart.file_processor import make_file_processor
-
     processor = make_file_processor(path)
     buffer = io.BytesIO()
     with signing.signed(buffer, path, signing.covers(processor)) as out:
@@ -345,4 +341,17 @@ def insert_unique_id(original_path: str, unique_id: str | None = None) -> str:
     return original_path
 
 
-__all__ = ['TargetOnKart', 'SingleFileTarget', 'ModelTarget', 'LargeDataFrameProcessor', 'make_target', 'make_model_target']
+__all__ = [
+    'FileProcessor',
+    'GCSObjectMetadataClient',
+    'LargeDataFrameProcessor',
+    'ModelTarget',
+    'ObjectStorage',
+    'RequiredTaskOutput',
+    'SingleFileTarget',
+    'TargetOnKart',
+    'make_file_processor',
+    'make_model_target',
+    'make_target',
+    'make_zip_client',
+]

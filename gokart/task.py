@@ -24,6 +24,7 @@ from luigi.parameter import ParameterVisibility, _no_value
 import gokart.target
 from gokart import errors, identity
 from gokart.conflict_prevention_lock.file_lock import INCOMPLETE_UNDER_LOCK
+from gokart.conflict_prevention_lock.run_once import wrap_run_once
 from gokart.conflict_prevention_lock.task_lock import make_task_lock_params, make_task_lock_params_for_run
 from gokart.conflict_prevention_lock.task_lock_wrappers import wrap_run_with_lock
 from gokart.errors import CorruptOutputError, EmptyDumpError, NotARequirementError, OutputNotFoundError, UnsupportedFormatError
@@ -95,6 +96,8 @@ class TaskOnKart(luigi.Task, Generic[T]):
     )
     complete_check_at_run = ExplicitBoolParameter(default=True, description='Skip run() when the outputs already exist.', significant=False)
     should_lock_run = ExplicitBoolParameter(default=False, description='Hold a Redis lock for the whole run().', significant=False)
+    redis_run_once: bool = True
+    """With redis_host and redis_port set, run() waits for the task's Redis run lock, so processes on all machines run it once."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         _inject_task_on_kart_config(type(self), kwargs)
@@ -114,6 +117,8 @@ class TaskOnKart(luigi.Task, Generic[T]):
                 )
             self._lock_at_dump = False
             self.run = wrap_run_with_lock(self.run, self._named_lock_errors(make_task_lock_params_for_run, self))  # type: ignore[method-assign]
+        elif self.redis_run_once and self.redis_host is not None and self.redis_port is not None:
+            self.run = wrap_run_once(self, self.run)  # type: ignore[method-assign]
 
     def _set_parameters(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """What ``luigi.Task.__init__`` does, without resolving the parameters a second time.

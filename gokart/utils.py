@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import typing
 from collections.abc import Callable, Iterable
-from typing import IO, Any, TypeVar, Union
+from io import BytesIO
+from typing import Any, Protocol, TypeVar, Union
 
 import luigi
 
@@ -15,10 +16,27 @@ K = TypeVar('K')
 FlattenableItems = Union[T, Iterable['FlattenableItems[T]'], dict[str, 'FlattenableItems[T]']]
 
 
+class FileLike(Protocol):
+    """What a loader needs from a file: reading and seeking back (pickles of old pandas are read twice)."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+    def readline(self) -> bytes: ...
+
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+
+    def seekable(self) -> bool: ...
+
+    def tell(self) -> int: ...
+
+
 def add_config(file_path: str) -> None:
     """Add a luigi config file (.cfg/.ini or .toml); a missing file is an ``AssertionError``."""
     # TOML files are read when luigi's parser is 'toml' (LUIGI_CONFIG_PARSER=toml), as in luigi itself.
     assert luigi.configuration.add_config_path(file_path), f'config file {file_path} does not exist.'
+    from gokart import id_scheme
+
+    id_scheme.refresh()  # the file may set [gokart] id_scheme
 
 
 _config_of_choice: tuple[str | None, Any] | None = None
@@ -112,7 +130,7 @@ def map_flattenable_items(func: Callable[[Any], Any], items: Any) -> Any:
     return func(items)
 
 
-def load_dill_with_pandas_backward_compatibility(file: IO[bytes]) -> Any:
+def load_dill_with_pandas_backward_compatibility(file: FileLike | BytesIO) -> Any:
     """Load a pickle written by dill or pickle, falling back to pandas for pickles of old pandas versions."""
     import dill
 

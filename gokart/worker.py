@@ -27,13 +27,22 @@ class gokart_worker(luigi.worker.worker):  # noqa: N801 - the class name is the 
 
 
 class Worker(luigi.worker.Worker):
-    """luigi's worker whose options come from ``[gokart_worker]``."""
+    """luigi's worker whose options come from ``[gokart_worker]``, or from ``config`` when one is given."""
 
     def __init__(
-        self, scheduler: Any = None, worker_id: str | None = None, worker_processes: int = 1, assistant: bool = False, **kwargs: Any
+        self,
+        scheduler: Any = None,
+        worker_id: str | None = None,
+        worker_processes: int = 1,
+        assistant: bool = False,
+        config: gokart_worker | None = None,
+        **kwargs: Any,
     ) -> None:
+        if config is not None:
+            # luigi's own set-up (worker id, wait interval, shutdown handler, ...) follows config too.
+            kwargs = {**{name: getattr(config, name) for name, _ in luigi.worker.worker.get_params()}, **kwargs}
         super().__init__(scheduler=scheduler, worker_id=worker_id, worker_processes=worker_processes, assistant=assistant, **kwargs)
-        self._config = gokart_worker(**kwargs)
+        self._config = config if config is not None else gokart_worker(**kwargs)
 
     def _create_task_process(self, task: Any) -> Any:
         """luigi's task process; a forked one exits when the build process dies or is terminated (see ``termination``)."""
@@ -63,3 +72,28 @@ def _run_guarded_task_process(run: Callable[[], None], parent_pid: int) -> None:
 
 
 __all__ = ['Worker', 'gokart_worker', 'TaskProcess']
+
+
+# gokart 1.12 carried its own copy of luigi's worker module, so luigi's worker names were reachable
+# from gokart.worker. Our Worker is luigi's, so these are luigi's own objects: the task and worker
+# states the scheduler reports, the task process classes and the reply of get_work.
+ContextManagedTaskProcess = luigi.worker.ContextManagedTaskProcess
+GetWorkResponse = luigi.worker.GetWorkResponse
+fork_lock = luigi.worker.fork_lock
+PENDING: str = luigi.worker.PENDING
+RUNNING: str = luigi.worker.RUNNING
+DONE: str = luigi.worker.DONE
+FAILED: str = luigi.worker.FAILED
+DISABLED: str = luigi.worker.DISABLED
+UNKNOWN: str = luigi.worker.UNKNOWN
+WORKER_STATE_ACTIVE: str = luigi.worker.WORKER_STATE_ACTIVE
+WORKER_STATE_DISABLED: str = luigi.worker.WORKER_STATE_DISABLED
+DynamicRequirements = luigi.worker.DynamicRequirements
+Event = luigi.worker.Event
+RetryPolicy = luigi.worker.RetryPolicy
+Scheduler = luigi.worker.Scheduler
+Target = luigi.worker.Target
+Task = luigi.worker.Task
+TaskClassException = luigi.worker.TaskClassException
+flatten = luigi.worker.flatten
+load_task = luigi.worker.load_task

@@ -10,7 +10,16 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from gokart.conflict_prevention_lock.task_lock import TaskLockParams
+from gokart.conflict_prevention_lock.task_lock import TaskLockParams, set_lock_scheduler, set_task_lock
+
+__all__ = [
+    'set_lock_scheduler',
+    'set_task_lock',
+    'wrap_dump_with_lock',
+    'wrap_load_with_lock',
+    'wrap_remove_with_lock',
+    'wrap_run_with_lock',
+]
 
 R = TypeVar('R')
 

@@ -6,18 +6,18 @@ are those processors. pandas itself is imported on first use, not with this modu
 
 from __future__ import annotations
 
+from typing import Any
+
 from luigi.format import TextFormat
 
 from gokart.file_processor.base import FileProcessor
 from gokart.file_processor.tabular import CsvFileProcessor, FeatherFileProcessor, JsonFileProcessor, ParquetFileProcessor
-from gokart.object_storage import ObjectStorage
 
 __all__ = [
     'CsvFileProcessorPandas',
     'FeatherFileProcessorPandas',
     'FileProcessor',
     'JsonFileProcessorPandas',
-    'ObjectStorage',
     'ParquetFileProcessorPandas',
     'TextFormat',
 ]
@@ -49,3 +49,13 @@ class FeatherFileProcessorPandas(FeatherFileProcessor):
 
     def __init__(self, store_index_in_feather: bool) -> None:
         super().__init__(store_index_in_feather, dataframe_type='pandas')
+
+
+def __getattr__(name: str) -> Any:
+    """``ObjectStorage``, which 1.12 imported here, is looked up on use: ``gokart.object_storage`` imports
+    the file processors (through signing) and an import here would be circular."""
+    if name == 'ObjectStorage':
+        from gokart.object_storage import ObjectStorage
+
+        return ObjectStorage
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

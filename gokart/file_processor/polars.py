@@ -7,12 +7,12 @@ installed raises ImportError saying how to install it; importing this module nev
 from __future__ import annotations
 
 import importlib.util
+from typing import Any
 
 from luigi.format import TextFormat
 
 from gokart.file_processor.base import DataFrameType, FileProcessor
 from gokart.file_processor.tabular import CsvFileProcessor, FeatherFileProcessor, JsonFileProcessor, ParquetFileProcessor
-from gokart.object_storage import ObjectStorage
 
 __all__ = [
     'HAS_POLARS',
@@ -20,7 +20,6 @@ __all__ = [
     'FeatherFileProcessorPolars',
     'FileProcessor',
     'JsonFileProcessorPolars',
-    'ObjectStorage',
     'ParquetFileProcessorPolars',
     'TextFormat',
 ]
@@ -59,3 +58,13 @@ class FeatherFileProcessorPolars(FeatherFileProcessor):
 
     def __init__(self, store_index_in_feather: bool, lazy: bool = False) -> None:
         super().__init__(store_index_in_feather, dataframe_type=_dataframe_type(lazy))
+
+
+def __getattr__(name: str) -> Any:
+    """``ObjectStorage``, which 1.12 imported here, is looked up on use: ``gokart.object_storage`` imports
+    the file processors (through signing) and an import here would be circular."""
+    if name == 'ObjectStorage':
+        from gokart.object_storage import ObjectStorage
+
+        return ObjectStorage
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -7,7 +7,10 @@ from typing import Any
 
 from gokart.conflict_prevention_lock.task_lock import TaskLockParams, make_task_lock_params
 from gokart.in_memory.repository import InMemoryCacheRepository
+from gokart.required_task_output import RequiredTaskOutput
 from gokart.target import TargetOnKart
+
+__all__ = ['InMemoryCacheRepository', 'InMemoryTarget', 'RequiredTaskOutput', 'make_in_memory_target']
 
 _repository = InMemoryCacheRepository()
 

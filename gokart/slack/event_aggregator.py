@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import os
+from typing import TypedDict
 
 import luigi
+
+
+class FailureEvent(TypedDict):
+    """One failed task of the run: its name and unique id, and the exception it raised, as the report shows them."""
+
+    task: str
+    exception: str
 
 
 class EventAggregator:
@@ -12,7 +20,7 @@ class EventAggregator:
 
     def __init__(self) -> None:
         self._success_events: list[str] = []
-        self._failure_events: list[str] = []
+        self._failure_events: list[FailureEvent] = []
         self._registered = False
 
     def set_handlers(self) -> None:
@@ -31,7 +39,8 @@ class EventAggregator:
         """The failed tasks with their exceptions, then the succeeded tasks; a hint when nothing ran."""
         sections: list[str] = []
         if self._failure_events:
-            sections.append(os.linesep.join(['---- Failure Tasks ----', *self._failure_events]))
+            failures = [f'Task: {event["task"]}; Exception: {event["exception"]}' for event in self._failure_events]
+            sections.append(os.linesep.join(['---- Failure Tasks ----', *failures]))
         if self._success_events:
             sections.append(os.linesep.join(['---- Success Tasks ----', *self._success_events]))
         if not sections:
@@ -43,7 +52,7 @@ class EventAggregator:
         self._success_events.append(_task_to_str(task))
 
     def _failure(self, task: luigi.Task, exception: BaseException) -> None:
-        self._failure_events.append(f'Task: {_task_to_str(task)}; Exception: {exception}')
+        self._failure_events.append(FailureEvent(task=_task_to_str(task), exception=str(exception)))
 
 
 def _task_to_str(task: luigi.Task) -> str:

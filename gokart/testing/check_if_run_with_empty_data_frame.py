@@ -7,8 +7,12 @@ import sys
 from typing import Any
 
 import luigi
+from luigi.cmdline_parser import CmdlineParser
 
 from gokart.task import TaskOnKart
+from gokart.utils import flatten
+
+__all__ = ['CmdlineParser', 'flatten', 'test_run', 'try_to_run_test_for_empty_data_frame']
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +29,7 @@ def try_to_run_test_for_empty_data_frame(cmdline_args: list[str]) -> None:
     """With ``--test-run-pandas``: run the workflow, then each task's run() with dump disabled; exit 0 or 1."""
     from gokart.testing.empty_data_frame_run import run_test
 
-    with luigi.cmdline_parser.CmdlineParser.global_instance(cmdline_args):
+    with CmdlineParser.global_instance(cmdline_args):
         settings = test_run()
     if not settings.pandas:
         return

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from gokart.task import TaskOnKart
 from gokart.utils import flatten, map_flattenable_items
 
 
@@ -51,7 +52,9 @@ class TaskInfo:
         )
 
 
-def make_task_info_tree(task: Any, ignore_task_names: list[str] | None = None, cache: dict[str, TaskInfo] | None = None) -> TaskInfo:
+def make_task_info_tree(
+    task: TaskOnKart[Any], ignore_task_names: list[str] | None = None, cache: dict[str, TaskInfo] | None = None
+) -> TaskInfo:
     """The TaskInfo tree of ``task``; children whose class name is in ``ignore_task_names`` are left out."""
     cache = {} if cache is None else cache
     ignored = set(ignore_task_names or ())

@@ -4,6 +4,8 @@
 - S3 workspace (a real moto server) with a real redis-server: gokart's Redis locks with
   ``should_lock_run``; a process that finds a task locked fails it with ``TaskLockException`` and
   ``gokart.build`` retries later, when the task is complete and is skipped.
+- The same with only ``redis_host``/``redis_port`` set: a process waits for the run lock of a task
+  another process runs, then skips it (``redis_run_once``, the default).
 """
 
 from __future__ import annotations
@@ -72,5 +74,16 @@ def test_s3_workspace_with_redis_locks(tmp_path: Path, s3_bucket: str, s3_endpoi
     workspace = f's3://{s3_bucket}/shared'
     host, port = redis_address
     config = f'[TaskOnKart]\nworkspace_directory={workspace}\nredis_host={host}\nredis_port={port}\nshould_lock_run=true\n'
+    runs = build_concurrently(tmp_path, config, {**FAKE_AWS_ENVIRONMENT, 'AWS_ENDPOINT_URL': s3_endpoint})
+    assert_each_task_ran_once_and_loads(runs, workspace)
+
+
+@pytest.mark.integration
+def test_s3_workspace_with_redis_runs_each_task_once_by_default(
+    tmp_path: Path, s3_bucket: str, s3_endpoint: str, redis_address: tuple[str, int]
+) -> None:
+    workspace = f's3://{s3_bucket}/shared'
+    host, port = redis_address
+    config = f'[TaskOnKart]\nworkspace_directory={workspace}\nredis_host={host}\nredis_port={port}\n'
     runs = build_concurrently(tmp_path, config, {**FAKE_AWS_ENVIRONMENT, 'AWS_ENDPOINT_URL': s3_endpoint})
     assert_each_task_ran_once_and_loads(runs, workspace)
