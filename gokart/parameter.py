@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypedDict, TypeVar, ru
 
 import luigi
 from luigi import task_register
-from luigi.parameter import ConfigPath, ParameterVisibility
+from luigi.parameter import ConfigPath, ParameterVisibility, _no_value
 from typing_extensions import TypeVar as TypeVarWithDefault
 
-from gokart.errors import TaskInstanceTypeError
+from gokart.errors import TaskInstanceTypeError, TaskParameterTypeError
 
 if TYPE_CHECKING:
     from gokart.task import TaskOnKart
@@ -23,6 +23,16 @@ logger = logging.getLogger(__name__)
 
 TASK_ON_KART_TYPE = TypeVarWithDefault('TASK_ON_KART_TYPE', bound='TaskOnKart[Any]', default='TaskOnKart[Any]')
 S = TypeVar('S', bound='Serializable')
+
+
+def _checked_type(parameter: str, argument: str, value: Any) -> Any:
+    """``value`` when it is None or a class; a TypeError at class definition otherwise, not a confusing one at construction."""
+    if value is None or isinstance(value, type):
+        return value
+    raise TaskParameterTypeError(
+        f'{parameter}({argument}=...) must be a class, such as a TaskOnKart subclass, or None; got {value!r} '
+        f'(a {type(value).__name__}). For a generic task class such as TaskOnKart[int], pass the class itself (TaskOnKart).'
+    )
 
 
 def _kart_base() -> type:
@@ -39,7 +49,7 @@ class TaskInstanceParameter(luigi.Parameter[TASK_ON_KART_TYPE]):
     """
 
     def __init__(self, expected_type: type | None = None, *args: Any, bypass_expected_type_check: bool = False, **kwargs: Any) -> None:
-        self._expected_type = expected_type
+        self._expected_type = _checked_type('TaskInstanceParameter', 'expected_type', expected_type)
         super().__init__(*args, **kwargs)
 
     @property
@@ -88,7 +98,7 @@ class ListTaskInstanceParameter(luigi.Parameter[list[TASK_ON_KART_TYPE]]):
     def __init__(
         self, expected_elements_type: type | None = None, *args: Any, bypass_expected_type_check: bool = False, **kwargs: Any
     ) -> None:
-        self._expected_elements_type = expected_elements_type
+        self._expected_elements_type = _checked_type('ListTaskInstanceParameter', 'expected_elements_type', expected_elements_type)
         super().__init__(*args, **kwargs)
 
     @property
@@ -122,11 +132,17 @@ class ListTaskInstanceParameter(luigi.Parameter[list[TASK_ON_KART_TYPE]]):
 
 
 class ExplicitBoolParameter(luigi.BoolParameter):
-    """A bool parameter that needs an explicit value on the command line (``--flag true``)."""
+    """A bool parameter that needs an explicit value on the command line (``--flag true``).
+
+    Without a default it is required, as in gokart 1.12 (luigi's ``BoolParameter`` would default to False).
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault('parsing', luigi.BoolParameter.EXPLICIT_PARSING)
+        has_default = bool(args) or kwargs.get('default', _no_value) is not _no_value
         super().__init__(*args, **kwargs)
+        if not has_default:
+            self._default = _no_value
 
     @classmethod
     def _parser_kwargs(cls, param_name: Any, task_name: Any = None) -> Any:

@@ -34,6 +34,7 @@ from gokart.pandas_type_config import PandasTypeConfigMap as PandasTypeConfigMap
 from gokart.parameter import ExplicitBoolParameter, ListTaskInstanceParameter, TaskInstanceParameter
 from gokart.required_task_output import RequiredTaskOutput
 from gokart.target import TargetOnKart
+from gokart.task_class import TaskRegister
 from gokart.task_complete_check import task_complete_check_wrapper as task_complete_check_wrapper  # re-exported, as in gokart 1.12
 from gokart.utils import config_section, flatten, get_dataframe_type_from_task, map_flattenable_items
 
@@ -45,7 +46,7 @@ K = TypeVar('K')
 _NOT_COPIED_BY_CLONE = ('rerun', 'strict_check', 'modification_time_check')
 
 
-class TaskOnKart(luigi.Task, Generic[T]):
+class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
     """Base class of gokart tasks; ``T`` is the type the task dumps.
 
     Subclass it, declare luigi parameters and write ``run()``: ``self.load()`` reads what the
@@ -110,9 +111,10 @@ class TaskOnKart(luigi.Task, Generic[T]):
             self.run = _skip_when_complete(self, self.run)  # type: ignore[method-assign]
         if self.should_lock_run:
             if self.redis_host is None or self.redis_port is None:
-                missing = ' and '.join(name for name in ('redis_host', 'redis_port') if getattr(self, name) is None)
+                missing = [name for name in ('redis_host', 'redis_port') if getattr(self, name) is None]
                 raise errors.LockConfigurationError(
-                    f'{errors.describe_task(self)}: should_lock_run=True needs redis_host and redis_port, but {missing} is not set. '
+                    f'{errors.describe_task(self)}: should_lock_run=True needs redis_host and redis_port, '
+                    f'but {" and ".join(missing)} {"is" if len(missing) == 1 else "are"} not set. '
                     'Set both (as parameters or in the [TaskOnKart] config section), or leave should_lock_run False.'
                 )
             self._lock_at_dump = False

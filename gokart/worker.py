@@ -15,6 +15,7 @@ import luigi.worker
 from luigi.worker import TaskProcess
 
 from gokart.execution import termination
+from gokart.execution.completion_check import completed_before_run
 from gokart.parameter import ExplicitBoolParameter
 
 
@@ -47,6 +48,8 @@ class Worker(luigi.worker.Worker):
     def _create_task_process(self, task: Any) -> Any:
         """luigi's task process; a forked one exits when the build process dies or is terminated (see ``termination``)."""
         process = super()._create_task_process(task)
+        if getattr(self._config, 'task_completion_check_at_run', True):
+            process._run_get_new_deps = functools.partial(_run_unless_complete, process._run_get_new_deps, task)
         if process.use_multiprocessing:
             process.run = functools.partial(_run_guarded_task_process, process.run, os.getpid())
         return process
@@ -64,6 +67,13 @@ class Worker(luigi.worker.Worker):
         config = self._config
         waits_for_others = config.keep_alive and not self._assistant and not config.count_uniques and not config.count_last_scheduled
         return bool(waits_for_others and get_work_response.n_pending_tasks == 0 and get_work_response.running_tasks)
+
+
+def _run_unless_complete(run_get_new_deps: Callable[[], Any], task: Any) -> Any:
+    # luigi's task process fires START before and SUCCESS after this, as gokart 1.12's worker does for a skipped task.
+    if completed_before_run(task, enabled=True):
+        return None
+    return run_get_new_deps()
 
 
 def _run_guarded_task_process(run: Callable[[], None], parent_pid: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any, NamedTuple
 
-from gokart.errors import TaskLockException
+from gokart.errors import LockConfigurationError, TaskLockException
 
 
 class TaskLockParams(NamedTuple):
@@ -35,9 +35,9 @@ def make_task_lock_params(
 ) -> TaskLockParams:
     should_task_lock = redis_host is not None and redis_port is not None
     if should_task_lock and redis_timeout is not None and redis_timeout <= lock_extend_seconds:
-        raise ValueError(
+        raise LockConfigurationError(
             f'redis_timeout ({redis_timeout}) must be greater than lock_extend_seconds ({lock_extend_seconds}): the lock would expire '
-            'before it is extended.'
+            f'before it is extended. Set redis_timeout to more than {lock_extend_seconds} seconds.'
         )
     return TaskLockParams(
         redis_host=redis_host,

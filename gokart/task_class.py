@@ -1,0 +1,61 @@
+"""The metaclass of TaskOnKart: luigi's ``Register``, plus forgetting per-class tables when a parameter changes.
+
+``gokart.task`` keeps, per task class, tables built from its parameters (the parameter list, the
+normalized defaults, how values are set and shown) so that constructing a task costs no scan of the
+class. A test or a plugin may replace a parameter attribute after the class was first used
+(``Task.param = luigi.IntParameter(default=2)``, ``mock.patch.object(Task, 'param', ...)``, ``del``):
+this metaclass sees every such assignment on the class and drops the tables of the class and of
+its subclasses, so the next construction uses the new parameter. Construction itself checks nothing.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import luigi
+from luigi.task_register import Register
+
+CLASS_TABLE_PREFIX = '_gokart_'
+"""Per-class tables are class attributes whose names start with this, set with ``type.__setattr__``."""
+
+
+class TaskRegister(Register):
+    """luigi's task register; assigning or deleting a parameter attribute of a task class forgets its tables."""
+
+    def __setattr__(cls, name: str, value: Any) -> None:
+        old = _static_attribute(cls, name)
+        if isinstance(value, luigi.Parameter) and getattr(value, '_attribute_name', None) is None:
+            # luigi names a parameter through __set_name__, which only the class statement calls.
+            value.__set_name__(cls, name)
+        super().__setattr__(name, value)
+        if isinstance(value, luigi.Parameter) or isinstance(old, luigi.Parameter):
+            forget_class_tables(cls)
+
+    def __delattr__(cls, name: str) -> None:
+        old = _static_attribute(cls, name)
+        super().__delattr__(name)
+        if isinstance(old, luigi.Parameter):
+            forget_class_tables(cls)
+
+
+def forget_class_tables(cls: type) -> None:
+    """Drop the per-class tables of ``cls`` and of every subclass of it; they are rebuilt on the next construction."""
+    pending = [cls]
+    seen: set[type] = set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for name in [name for name in current.__dict__ if name.startswith(CLASS_TABLE_PREFIX)]:
+            type.__delattr__(current, name)
+        pending.extend(type.__subclasses__(current))
+
+
+def _static_attribute(cls: type, name: str) -> Any:
+    """The attribute ``name`` of ``cls`` as stored (no descriptor called), or None."""
+    try:
+        return inspect.getattr_static(cls, name)
+    except AttributeError:
+        return None
