@@ -67,7 +67,7 @@ def on_failure(task: Any, exception: BaseException) -> None:
 def _write_record(task: Any, kind: str, obj: Any, extension: str = 'pkl') -> None:
     # Five records per run make them a large share of a small task's cost: skip building targets
     # and write each file in one atomic call (task.dump's checks are for outputs anyway).
-    write_small_file(task._log_path(kind, extension), obj)
+    write_small_file(task._log_path(kind, extension), obj, task.workspace_directory)
 
 
 def random_seed_of(task: Any) -> int:

@@ -4,18 +4,22 @@ Unpickling runs code chosen by whoever wrote the file, so a workspace that other
 (a shared bucket, a shared disk) lets any writer run code in every reader. With a key set, every
 pickle output (``.pkl``, ``.xz``, ``.lzma``, and the zips of model and large-DataFrame targets)
 is written with a signature, and loading refuses, before unpickling a single byte, any such
-output whose signature is missing or wrong.
+output whose signature is missing, wrong, or made for another location.
 
 The key comes from the environment variable ``GOKART_PICKLE_SIGNING_KEY`` or, when that is not
 set, from ``pickle_signing_key`` in the ``[gokart]`` section of the luigi config. Without a key
 nothing changes: files are byte-for-byte what gokart 1.12 writes and reads.
 
-On-disk format: the file as gokart writes it, followed by a trailer of ``TRAILER_MAGIC`` and the
-32-byte HMAC-SHA256 of (``DOMAIN``, the file's base name, the content). Unpicklers stop at the
-pickle's end, lzma skips trailing data and zip finds its directory from the end, so a signed file
-still loads without a key and in gokart 1.12. Binding the base name (which holds the unique id)
-stops a signed output of one task from being passed off as another task's. See docs/safety.md
-for what this does not protect against.
+On-disk format (v2): the file as gokart writes it, then ``TRAILER_MAGIC``, the name the file was
+signed under (UTF-8), that name's length (2 bytes, big-endian) and the 32-byte HMAC-SHA256 of
+(``DOMAIN``, the name, the content). The name is the output's path relative to its task's
+workspace, which holds the unique id where the output has one, so a signed file moved or copied
+to any other output's place (another directory, another task, another log record) is refused.
+Readers that do not know the workspace (``gokart.target.make_target`` on a full path, zip
+clients) accept a name their path ends with. Unpicklers stop at the pickle's end, lzma skips
+trailing data and zip finds its directory from the end, so a signed file still loads without a
+key and in gokart 1.12. Files signed by the v1 format (base name only) are refused with the
+command that re-signs them (``gokart.resign``). See docs/safety.md for the limits.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ import hashlib
 import hmac
 import io
 import os
-from collections.abc import Iterator
+import posixpath
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from gokart.errors import UnsignedOutputError
 from gokart.file_processor.pickling import LzmaPickleFileProcessor, PickleFileProcessor
@@ -35,13 +40,22 @@ ENVIRONMENT_VARIABLE = 'GOKART_PICKLE_SIGNING_KEY'
 CONFIG_SECTION = 'gokart'
 CONFIG_OPTION = 'pickle_signing_key'
 
-TRAILER_MAGIC = b'\n#gokart-hmac-sha256-v1:'
-"""Marks a signed file; the digest follows it and ends the file."""
+TRAILER_MAGIC = b'\n#gokart-hmac-sha256-v2:'
+"""Marks a signed file; the signed name, its length and the digest follow it and end the file."""
 
 DIGEST_BYTES = hashlib.sha256().digest_size
-TRAILER_BYTES = len(TRAILER_MAGIC) + DIGEST_BYTES
-DOMAIN = b'gokart pickle signature v1\x00'
+NAME_LENGTH_BYTES = 2
+DOMAIN = b'gokart pickle signature v2\x00'
 
+LEGACY_TRAILER_MAGIC = b'\n#gokart-hmac-sha256-v1:'
+"""The v1 trailer (magic and digest only; the digest bound the base name): refused, re-signed by ``gokart.resign``."""
+LEGACY_DOMAIN = b'gokart pickle signature v1\x00'
+LEGACY_TRAILER_BYTES = len(LEGACY_TRAILER_MAGIC) + DIGEST_BYTES
+
+COVERED_EXTENSIONS = ('.pkl', '.xz', '.lzma')
+"""Extensions whose default processor unpickles: the files an archive vouches for (see ``vouch_for``)."""
+
+RESIGN_COMMAND = 'python -m gokart.resign WORKSPACE_DIRECTORY'
 
 _UNPINNED = object()
 _pinned_key: Any = _UNPINNED
@@ -78,63 +92,177 @@ def covers(processor: Any) -> bool:
     return isinstance(processor, (PickleFileProcessor, LzmaPickleFileProcessor))
 
 
+def signed_name(path: str, workspace: str | None = None) -> str:
+    """The name ``path`` is signed under: relative to ``workspace`` when it lies there, else the whole path; normalized."""
+    if workspace is not None:
+        prefix = os.path.join(workspace, '')
+        if path.startswith(prefix):
+            path = path[len(prefix) :]
+    scheme, separator, rest = path.rpartition('://')
+    return scheme + separator + posixpath.normpath(rest.replace(os.sep, '/'))
+
+
 @contextmanager
-def signed(stream: IO[bytes], path: str, applies: bool = True) -> Iterator[IO[bytes]]:
+def signed(stream: IO[bytes], path: str, applies: bool = True, workspace: str | None = None) -> Iterator[IO[bytes]]:
     """Yield a stream to write the content of ``path`` to; with a key, the signature trailer is appended at the end.
 
-    ``stream`` itself is yielded when signing is off or does not ``apply`` to this output. The
-    signed stream cannot seek: writers that need to rewind (the pickle fallback to dill) then build
-    their bytes in memory first.
+    ``workspace`` is the directory of the task the output belongs to (None when unknown): the
+    signature binds the path relative to it. ``stream`` itself is yielded when signing is off or
+    does not ``apply`` to this output. The signed stream cannot seek: writers that need to rewind
+    (the pickle fallback to dill) then build their bytes in memory first.
     """
     key = signing_key() if applies else None
     if key is None:
         yield stream
         return
-    signer = _SigningStream(stream, _new_mac(key, path))
+    name = _encode_name(signed_name(path, workspace), path)
+    signer = _SigningStream(stream, _new_mac(key, name))
     yield signer  # type: ignore[misc]
-    stream.write(TRAILER_MAGIC + signer.mac.digest())
+    stream.write(trailer(name, signer.mac.digest()))
 
 
-def verified(stream: IO[bytes], path: str, applies: bool = True) -> IO[bytes]:
+def verified(stream: IO[bytes], path: str, applies: bool = True, workspace: str | None = None) -> IO[bytes]:
     """The content of ``path`` read from ``stream``, checked against its signature when a key is set.
 
-    Raises ``UnsignedOutputError`` when the signature is missing or does not match, without
-    handing any of the content to a reader. The whole file is read into memory first, so that it
-    cannot change between the check and the load.
+    Raises ``UnsignedOutputError`` when the signature is missing, does not match, or was made for
+    another location, without handing any of the content to a reader. With ``workspace`` (the
+    output's task workspace) the signed name must equal the path relative to it; without, the path
+    must end with the signed name. The whole file is read into memory first, so that it cannot
+    change between the check and the load. A file without a signature passes only when a signed
+    archive just vouched for these very bytes at this path (``vouch_for``).
     """
     key = signing_key() if applies else None
     if key is None:
         return stream
-    content, trailer = _split_trailer(stream)
-    if trailer is None or trailer[: len(TRAILER_MAGIC)] != TRAILER_MAGIC:
+    content, found = _split(stream)
+    if found is None:
+        if _is_vouched(key, path, content):
+            return io.BytesIO(content)
         raise UnsignedOutputError(_refusal(path, 'it has no signature'))
-    mac = _new_mac(key, path)
-    mac.update(content)
-    if not hmac.compare_digest(mac.digest(), trailer[len(TRAILER_MAGIC) :]):
-        raise UnsignedOutputError(_refusal(path, 'its signature does not match its content'))
+    _check(key, found, content, path, workspace)
     return io.BytesIO(content)  # shares the bytes: no copy of a large output
 
 
-def _split_trailer(stream: IO[bytes]) -> tuple[bytes, bytes | None]:
-    """(content, trailer) of a file, or (everything, None) when it is too short to hold a trailer."""
+def verified_if_signed(stream: IO[bytes], path: str) -> tuple[IO[bytes], bool]:
+    """(content, True) when a key is set and ``stream`` carries a valid signature for ``path``; (content, False) when it carries none.
+
+    For readers of archives that need not be gokart outputs (zip clients): an unsigned archive is
+    no error there, but a signed one that fails its check is (``UnsignedOutputError``).
+    """
+    key = signing_key()
+    if key is None:
+        return stream, False
+    content, found = _split(stream)
+    if found is None:
+        return io.BytesIO(content), False
+    _check(key, found, content, path, None)
+    return io.BytesIO(content), True
+
+
+_vouched: dict[str, tuple[bytes, bytes]] = {}
+
+
+def vouch_for(path: str, content: bytes) -> None:
+    """Remember that the local file ``path`` was extracted with ``content`` from an archive whose signature checked out.
+
+    The pickles inside a signed model zip carry no signature of their own (the zip's covers them),
+    yet clients such as thunderbolt extract the zip with a zip client and then load
+    ``load_function.pkl`` with ``make_target(...).load()``. The zip client vouches for what it
+    extracted, and ``verified`` accepts exactly those bytes at exactly that path, in this process,
+    under the same key.
+    """
+    key = signing_key()
+    if key is not None:
+        _vouched[os.path.abspath(path)] = (key, hashlib.sha256(content).digest())
+
+
+def trailer(name: bytes, digest: bytes) -> bytes:
+    """The v2 trailer for a file signed under ``name`` with ``digest``."""
+    return TRAILER_MAGIC + name + len(name).to_bytes(NAME_LENGTH_BYTES, 'big') + digest
+
+
+def new_mac(key: bytes, name: str) -> hmac.HMAC:
+    """A v2 MAC primed with ``name``; feed it the content. For tools that sign files themselves (``gokart.resign``)."""
+    return _new_mac(key, _encode_name(name, name))
+
+
+class Trailer(NamedTuple):
+    """A trailer found at the end of a file: its format ``version`` (1 or 2), signed ``name`` (empty for v1), ``digest`` and total ``size``."""
+
+    version: int
+    name: bytes
+    digest: bytes
+    size: int
+
+
+def split_trailer(stream: IO[bytes]) -> tuple[bytes, Trailer | None]:
+    """(content, trailer) of a file; (everything, None) when it ends with no trailer."""
+    return _split(stream)
+
+
+def _split(stream: IO[bytes]) -> tuple[bytes, Trailer | None]:
     if stream.seekable():
         size = stream.seek(0, io.SEEK_END)
-        if size < TRAILER_BYTES:
-            stream.seek(0)
-            return stream.read(), None
-        stream.seek(size - TRAILER_BYTES)
-        trailer = stream.read()
+
+        def read_at(offset: int, count: int) -> bytes:
+            stream.seek(offset)
+            return stream.read(count)
+
+        found = _find_trailer(read_at, size)
         stream.seek(0)
-        return stream.read(size - TRAILER_BYTES), trailer
+        return stream.read(size - found.size if found else size), found
     data = stream.read()
-    if len(data) < TRAILER_BYTES:
-        return data, None
-    return data[:-TRAILER_BYTES], data[-TRAILER_BYTES:]
+    found = _find_trailer(lambda offset, count: data[offset : offset + count], len(data))
+    return (data[: -found.size] if found else data), found
 
 
-def _new_mac(key: bytes, path: str) -> hmac.HMAC:
+def _find_trailer(read_at: Callable[[int, int], bytes], size: int) -> Trailer | None:
+    fixed = len(TRAILER_MAGIC) + NAME_LENGTH_BYTES + DIGEST_BYTES
+    if size >= fixed:
+        name_length = int.from_bytes(read_at(size - DIGEST_BYTES - NAME_LENGTH_BYTES, NAME_LENGTH_BYTES), 'big')
+        length = fixed + name_length
+        if size >= length:
+            head = read_at(size - length, len(TRAILER_MAGIC) + name_length)
+            if head[: len(TRAILER_MAGIC)] == TRAILER_MAGIC:
+                return Trailer(2, head[len(TRAILER_MAGIC) :], read_at(size - DIGEST_BYTES, DIGEST_BYTES), length)
+    if size >= LEGACY_TRAILER_BYTES and read_at(size - LEGACY_TRAILER_BYTES, len(LEGACY_TRAILER_MAGIC)) == LEGACY_TRAILER_MAGIC:
+        return Trailer(1, b'', read_at(size - DIGEST_BYTES, DIGEST_BYTES), LEGACY_TRAILER_BYTES)
+    return None
+
+
+def _check(key: bytes, found: Trailer, content: bytes, path: str, workspace: str | None) -> None:
+    if found.version == 1:
+        raise UnsignedOutputError(
+            f'refusing to load {path}: it was signed by an older gokart (signature format v1, which binds only the base name, '
+            f'so a signed file could be swapped with another of the same name). Re-sign the workspace once with `{RESIGN_COMMAND}` '
+            '(it checks each v1 signature first), or rerun the task that writes it (rerun=True).'
+        )
+    mac = _new_mac(key, found.name)
+    mac.update(content)
+    if not hmac.compare_digest(mac.digest(), found.digest):
+        raise UnsignedOutputError(_refusal(path, 'its signature does not match its content'))
+    name = found.name.decode('utf-8', 'surrogateescape')
+    location = signed_name(path, workspace)
+    if not (name == location or (workspace is None and location.endswith('/' + name))):
+        raise UnsignedOutputError(
+            _refusal(path, f'it was signed as the output {name!r}, not {location!r}: a signed file was copied or moved here')
+        )
+
+
+def _is_vouched(key: bytes, path: str, content: bytes) -> bool:
+    entry = _vouched.get(os.path.abspath(path))
+    return entry is not None and hmac.compare_digest(entry[0], key) and hmac.compare_digest(entry[1], hashlib.sha256(content).digest())
+
+
+def _encode_name(name: str, path: str) -> bytes:
+    encoded = name.encode('utf-8', 'surrogateescape')
+    if len(encoded) >= 1 << (8 * NAME_LENGTH_BYTES):
+        raise ValueError(f'cannot sign {path}: its path is longer than {(1 << (8 * NAME_LENGTH_BYTES)) - 1} bytes')
+    return encoded
+
+
+def _new_mac(key: bytes, name: bytes) -> hmac.HMAC:
     mac = hmac.new(key, digestmod=hashlib.sha256)
-    name = os.path.basename(path.rstrip('/')).encode()
     mac.update(DOMAIN + len(name).to_bytes(4, 'big') + name)
     return mac
 
@@ -142,8 +270,8 @@ def _new_mac(key: bytes, path: str) -> hmac.HMAC:
 def _refusal(path: str, reason: str) -> str:
     return (
         f'refusing to load {path}: pickle signing is on ({ENVIRONMENT_VARIABLE} or [{CONFIG_SECTION}] {CONFIG_OPTION}) and {reason}. '
-        'It was written without the key, with another key, or changed since it was written; unpickling it could run code '
-        'chosen by whoever wrote it. If the file is yours, rerun the task that writes it (rerun=True) or delete the file.'
+        'It was written without the key, with another key, for another output, or changed since it was written; unpickling it '
+        'could run code chosen by whoever wrote it. If the file is yours, rerun the task that writes it (rerun=True) or delete the file.'
     )
 
 
@@ -174,4 +302,15 @@ class _SigningStream(io.RawIOBase):
         self._stream.flush()
 
 
-__all__ = ['ENVIRONMENT_VARIABLE', 'CONFIG_SECTION', 'CONFIG_OPTION', 'signing_key', 'covers', 'signed', 'verified']
+__all__ = [
+    'ENVIRONMENT_VARIABLE',
+    'CONFIG_SECTION',
+    'CONFIG_OPTION',
+    'signing_key',
+    'covers',
+    'signed_name',
+    'signed',
+    'verified',
+    'verified_if_signed',
+    'vouch_for',
+]

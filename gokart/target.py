@@ -91,9 +91,11 @@ class TargetOnKart(luigi.target.Target):
 class _FileTarget(TargetOnKart):
     """What every target stored as one file (or one object) shares: its path, lock, existence and time."""
 
-    def __init__(self, path: str, task_lock_params: TaskLockParams | None) -> None:
+    def __init__(self, path: str, task_lock_params: TaskLockParams | None, workspace_directory: str | None = None) -> None:
         self._file_path = path
         self._task_lock_params = task_lock_params or NO_LOCK
+        # The workspace of the task the output belongs to: signatures bind the path relative to it.
+        self._workspace_directory = workspace_directory
 
     def _exists(self) -> bool:
         return storage.exists(self._file_path)
@@ -120,19 +122,21 @@ class _FileTarget(TargetOnKart):
 class SingleFileTarget(_FileTarget):
     """An output stored as one file, in the format its processor gives it."""
 
-    def __init__(self, path: str, processor: FileProcessor, task_lock_params: TaskLockParams | None = None) -> None:
-        super().__init__(path, task_lock_params)
+    def __init__(
+        self, path: str, processor: FileProcessor, task_lock_params: TaskLockParams | None = None, *, workspace_directory: str | None = None
+    ) -> None:
+        super().__init__(path, task_lock_params, workspace_directory)
         self._processor = processor
 
     def _load(self) -> Any:
         with self._open_existing() as stream:
-            content = signing.verified(stream, self._file_path, signing.covers(self._processor))
+            content = signing.verified(stream, self._file_path, signing.covers(self._processor), self._workspace_directory)
             return read_with_processor(self._processor, content, self._file_path)
 
     def _dump(self, obj: Any) -> None:
         with (
             storage.atomic_write(self._file_path) as stream,
-            signing.signed(stream, self._file_path, signing.covers(self._processor)) as out,
+            signing.signed(stream, self._file_path, signing.covers(self._processor), self._workspace_directory) as out,
         ):
             write_with_processor(self._processor, obj, out)
 
@@ -147,8 +151,10 @@ class ModelTarget(_FileTarget):
         load_function: Callable[[str], Any] | None,
         save_function: Callable[[Any, str], Any],
         task_lock_params: TaskLockParams | None = None,
+        *,
+        workspace_directory: str | None = None,
     ) -> None:
-        super().__init__(file_path, task_lock_params)
+        super().__init__(file_path, task_lock_params, workspace_directory)
         self._temporary_directory = temporary_directory
         self._save_function = save_function
         self._load_function = load_function
@@ -159,7 +165,10 @@ class ModelTarget(_FileTarget):
         with self._scratch_directory() as scratch:
             stream = self._open_existing()
             try:
-                with stream, zipfile.ZipFile(_seekable(signing.verified(stream, self._file_path))) as archive:
+                with (
+                    stream,
+                    zipfile.ZipFile(_seekable(signing.verified(stream, self._file_path, workspace=self._workspace_directory))) as archive,
+                ):
                     archive.extractall(scratch)
             except zipfile.BadZipFile as e:
                 raise CorruptOutputError(_corrupt_message(self._file_path, e)) from e
@@ -178,7 +187,7 @@ class ModelTarget(_FileTarget):
                 dill.dump(self._load_function, f)
             with (
                 storage.atomic_write(self._file_path) as stream,
-                signing.signed(stream, self._file_path) as out,
+                signing.signed(stream, self._file_path, workspace=self._workspace_directory) as out,
                 zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as archive,
             ):
                 for root, _, files in os.walk(scratch):
@@ -227,14 +236,22 @@ def make_target(
     processor: FileProcessor | None = None,
     task_lock_params: TaskLockParams | None = None,
     store_index_in_feather: bool = True,
+    *,
+    workspace_directory: str | None = None,
 ) -> TargetOnKart:
-    """A single-file target at ``file_path`` with ``_{unique_id}`` inserted before the extension."""
+    """A single-file target at ``file_path`` with ``_{unique_id}`` inserted before the extension.
+
+    ``workspace_directory`` (given by tasks) is where ``file_path`` lies: a signed output's signature
+    binds its path relative to it. Without it, the whole path is bound (see ``gokart.signing``).
+    """
     _task_lock_params = (
         task_lock_params if task_lock_params is not None else make_task_lock_params(file_path=file_path, unique_id=unique_id)
     )
     file_path = insert_unique_id(file_path, unique_id)
     _processor = processor or make_file_processor(file_path, store_index_in_feather=store_index_in_feather)
-    return SingleFileTarget(path=file_path, processor=_processor, task_lock_params=_task_lock_params)
+    return SingleFileTarget(
+        path=file_path, processor=_processor, task_lock_params=_task_lock_params, workspace_directory=workspace_directory
+    )
 
 
 def make_model_target(
@@ -244,8 +261,10 @@ def make_model_target(
     load_function: Callable[[str], Any],
     unique_id: str | None = None,
     task_lock_params: TaskLockParams | None = None,
+    *,
+    workspace_directory: str | None = None,
 ) -> TargetOnKart:
-    """A zip target whose content ``save_function`` writes and ``load_function`` reads."""
+    """A zip target whose content ``save_function`` writes and ``load_function`` reads (``workspace_directory`` as in ``make_target``)."""
     _task_lock_params = (
         task_lock_params if task_lock_params is not None else make_task_lock_params(file_path=file_path, unique_id=unique_id)
     )
@@ -255,10 +274,11 @@ def make_model_target(
         save_function=save_function,
         load_function=load_function,
         task_lock_params=_task_lock_params,
+        workspace_directory=workspace_directory,
     )
 
 
-def write_small_file(path: str, obj: Any) -> None:
+def write_small_file(path: str, obj: Any, workspace_directory: str | None = None) -> None:
     """Write ``obj`` to ``path`` in its extension's format, for gokart's own small files (``log/`` records).
 
     The bytes are built in memory and published with one atomic write, which costs a few system
@@ -267,7 +287,7 @@ def write_small_file(path: str, obj: Any) -> None:
     """
     processor = make_file_processor(path)
     buffer = io.BytesIO()
-    with signing.signed(buffer, path, signing.covers(processor)) as out:
+    with signing.signed(buffer, path, signing.covers(processor), workspace_directory) as out:
         write_with_processor(processor, obj, out)
     storage.write_bytes(path, buffer.getbuffer())
 

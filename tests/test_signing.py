@@ -70,18 +70,41 @@ def _path(task) -> str:
     return task.output().path()
 
 
+def _trailer(path: str) -> signing.Trailer:
+    with open(path, 'rb') as f:
+        _, trailer = signing.split_trailer(f)
+    assert trailer is not None, f'{path} has no signature trailer'
+    return trailer
+
+
 def test_a_signed_output_ends_with_the_trailer_and_loads(key):
     assert gokart.build(Numbers(n=3)) == {'n': 3, 'values': [0, 1, 2]}
-    data = open(_path(Numbers(n=3)), 'rb').read()
-    assert data[-signing.TRAILER_BYTES : -signing.DIGEST_BYTES] == signing.TRAILER_MAGIC
+    path = _path(Numbers(n=3))
+    data = open(path, 'rb').read()
+    trailer = _trailer(path)
+    assert trailer.version == 2
+    # The trailer names the output it was signed for: its path relative to the workspace.
+    assert trailer.name.decode() == os.path.relpath(path, 'resources')
+    assert data[-trailer.size :].startswith(signing.TRAILER_MAGIC)
     # The content before the trailer is the plain pickle: other readers (gokart 1.12) still load it.
     assert pickle.loads(data) == {'n': 3, 'values': [0, 1, 2]}
 
 
-@pytest.mark.parametrize('position', [0, 10, -signing.TRAILER_BYTES - 1, -signing.TRAILER_BYTES, -signing.DIGEST_BYTES, -1])
-def test_flipping_one_byte_of_a_signed_output_makes_load_refuse(key, position):
+@pytest.mark.parametrize('where', ['first byte', 'tenth byte', 'last content byte', 'magic', 'name', 'name length', 'digest', 'last byte'])
+def test_flipping_one_byte_of_a_signed_output_makes_load_refuse(key, where):
     gokart.build(Numbers(n=5))
     path = _path(Numbers(n=5))
+    size = _trailer(path).size
+    position = {
+        'first byte': 0,
+        'tenth byte': 10,
+        'last content byte': -size - 1,
+        'magic': -size,
+        'name': -size + len(signing.TRAILER_MAGIC),
+        'name length': -signing.DIGEST_BYTES - 1,
+        'digest': -signing.DIGEST_BYTES,
+        'last byte': -1,
+    }[where]
     data = bytearray(open(path, 'rb').read())
     data[position] ^= 0x01
     open(path, 'wb').write(bytes(data))
@@ -185,7 +208,7 @@ def test_the_run_records_are_signed(key):
     records = [os.path.join(root, name) for root, _, names in os.walk('resources/log') for name in names if name.endswith('.pkl')]
     assert records
     for record in records:
-        assert open(record, 'rb').read()[-signing.TRAILER_BYTES : -signing.DIGEST_BYTES] == signing.TRAILER_MAGIC
+        assert _trailer(record).name.decode() == os.path.relpath(record, 'resources')
     assert Numbers.restore(Numbers(n=7).make_unique_id()).n == 7
 
 
