@@ -123,3 +123,32 @@ def test_file_processor_base_names_are_the_processors() -> None:
     assert base.load_dill_with_pandas_backward_compatibility is gokart.utils.load_dill_with_pandas_backward_compatibility
     with pytest.raises(AttributeError, match='NoSuchProcessor'):
         base.NoSuchProcessor  # noqa: B018
+
+
+def test_worker_takes_its_options_from_a_config_object() -> None:
+    from gokart.worker import Worker, gokart_worker
+
+    config = gokart_worker(id='compat-worker', wait_interval=2.5, task_completion_check_at_run=False)
+    with Worker(config=config) as worker:
+        assert worker._config is config
+        assert worker._id == 'compat-worker'  # luigi's own set-up follows the config too
+    with Worker() as default_worker:
+        assert default_worker._config.task_completion_check_at_run is True
+
+
+def test_luigi_path_builds_run_on_a_worker_of_the_build_protocol() -> None:
+    import luigi.scheduler
+
+    from gokart.build import TaskLockExceptionRaisedFlag, WorkerProtocol, WorkerSchedulerFactory
+
+    class Echo(gokart.TaskOnKart[str]):
+        task_namespace = 'compat_modules'
+
+        def run(self) -> None:
+            self.dump('done')
+
+    worker: WorkerProtocol = WorkerSchedulerFactory().create_worker(luigi.scheduler.Scheduler(), worker_processes=1)
+    assert worker.add(Echo())
+    assert worker.run()
+    assert Echo().output().load() == 'done'
+    assert TaskLockExceptionRaisedFlag().flag is False  # a build sets it when a task met a Redis lock held elsewhere
