@@ -8,10 +8,13 @@ BIN := $(VENV)/bin
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# editable_mode=compat puts the project directory on sys.path through a plain .pth file, which mypy
+# follows; the default editable mode installs an import hook that mypy cannot see, so `mypy` run in
+# this environment would not find gokart (nor its types and plugin).
+$(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test]' --config-settings editable_mode=compat
 	touch $@
 
 # gokart 1.12.2 itself, in a separate environment, for the tests that cross-check ids, files and names

@@ -1,9 +1,11 @@
 """Runs the wine pipeline twice and shows that the second run is served entirely from cache.
 
 `python examples/demo.py [--workspace DIR]` builds the pipeline in a fresh workspace (a new
-temporary directory unless one is given), prints the report, builds it again and prints how
-many task bodies ran each time. It exits with status 1 if the first run ran nothing or the
-second run ran anything: that is the caching promise gokart makes.
+directory under the temporary directory unless one is given, kept afterwards so you can look at
+its files), writes the HTML report of the DAG there, prints the results, builds it again and
+prints how many task bodies ran each time, then the `gokart` commands to try next. It exits with
+status 1 if the first run ran nothing or the second run ran anything: that is the caching
+promise gokart makes.
 
 Task bodies are counted with luigi's START event, which fires just before a task's `run()`.
 """
@@ -20,7 +22,7 @@ import luigi
 import gokart
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wine_pipeline import format_report, make_report_task  # noqa: E402
+from wine_pipeline import WinePipeline, format_report  # noqa: E402
 
 started: list[str] = []
 
@@ -30,35 +32,55 @@ def _count_start(task: luigi.Task) -> None:
     started.append(task.get_task_family())
 
 
-def build_once(workspace: str) -> tuple[dict, list[str]]:
+def build_once(workspace: str, **options: str) -> tuple[dict, list[str]]:
     """Builds the report in `workspace` and returns it with the families of the tasks that ran."""
     started.clear()
-    report = gokart.build(make_report_task(workspace))
+    report = gokart.build(WinePipeline(workspace_directory=workspace), **options)
     return report, list(started)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--workspace', help='output directory (default: a new temporary directory)')
+    parser.add_argument('--workspace', help='output directory (default: a new directory under the temporary directory, kept)')
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix='gokart-demo-') as tmp:
-        workspace = args.workspace or tmp
-        print(f'workspace: {workspace}')
-        first_report, first = build_once(workspace)
-        print(format_report(first_report))
-        print(f'first run: {len(first)} tasks ran ({", ".join(sorted(set(first)))})')
-        second_report, second = build_once(workspace)
-        if second:
-            print(f'second run: {len(second)} tasks ran: {second}; expected all cache hits', file=sys.stderr)
-            return 1
-        print('second run: 0 tasks ran, all cache hits')
-        if not first:
-            print('first run ran nothing: the workspace was not fresh, nothing was shown', file=sys.stderr)
-            return 1
-        if second_report != first_report:
-            print(f'second report differs from the first: {second_report} != {first_report}', file=sys.stderr)
-            return 1
+    workspace = os.path.abspath(args.workspace or tempfile.mkdtemp(prefix='gokart-demo-')) + os.sep
+    html = os.path.join(workspace, 'report.html')
+    print(f'workspace: {workspace}')
+    first_report, first = build_once(workspace, report=html)
+    print(format_report(first_report))
+    print(f'first run: {len(first)} tasks ran ({", ".join(sorted(set(first)))})')
+    second_report, second = build_once(workspace)
+    if second:
+        print(f'second run: {len(second)} tasks ran: {second}; expected all cache hits', file=sys.stderr)
+        return 1
+    print('second run: 0 tasks ran, all cache hits')
+    if not first:
+        print('first run ran nothing: the workspace was not fresh, nothing was shown', file=sys.stderr)
+        return 1
+    if second_report != first_report:
+        print(f'second report differs from the first: {second_report} != {first_report}', file=sys.stderr)
+        return 1
+    print(next_steps(workspace, html))
     return 0
+
+
+def next_steps(workspace: str, html: str) -> str:
+    """Where the files are, and the `gokart` commands to try on them, runnable as printed."""
+    gokart_command = f'{sys.executable} -m gokart'
+    task = f'wine_pipeline:WinePipeline --workspace-directory {workspace}'
+    return '\n'.join(
+        [
+            '',
+            f"The workspace is kept: look at its files (outputs, and log/ with each run's records), delete it when done: {workspace}",
+            f'HTML report of the DAG (open it in a browser): {html}',
+            'Try next:',
+            f'  cd {os.path.dirname(os.path.abspath(__file__))}',
+            f'  {gokart_command} plan {task}          # a dry run: everything is cached',
+            f'  {gokart_command} tree {task}',
+            f'  {gokart_command} report -o {html} {task}',
+            '  then change MODEL_SETTINGS in wine_pipeline.py and run plan again: it names what changed.',
+        ]
+    )
 
 
 if __name__ == '__main__':

@@ -121,6 +121,17 @@ def make_report_task(workspace_directory: str = DEFAULT_WORKSPACE) -> WineReport
     return WineReport(evaluations=evaluations, **ws)
 
 
+class WinePipeline(gokart.TaskOnKart[dict]):
+    """The whole DAG under one name, so that the `gokart` command can name it:
+    `gokart plan wine_pipeline:WinePipeline --workspace-directory DIR`."""
+
+    def requires(self) -> WineReport:
+        return make_report_task(self.workspace_directory)
+
+    def run(self) -> None:
+        self.dump(self.load())
+
+
 def format_report(report: dict) -> str:
     """One line per model setting, for printing."""
     return '\n'.join(f'{name}: accuracy={r["accuracy"]:.3f} on {r["test_rows"]} test rows' for name, r in sorted(report.items()))

@@ -810,6 +810,7 @@ def _is_empty_pandas_frame(obj: Any) -> bool:
     return isinstance(obj, pd.DataFrame) and obj.empty
 
 
-from gokart import run_records  # noqa: E402  (registers the log/ event handlers on TaskOnKart)
+from gokart import main_module, run_records  # noqa: E402  (register event handlers on TaskOnKart)
 
 run_records.register(TaskOnKart)
+main_module.register(TaskOnKart)
