@@ -5,6 +5,7 @@
     gokart plan   MODULE:TASK [--param value ...]
     gokart why    [--limit N] MODULE:TASK [--param value ...]
     gokart gc     [--yes] [--force] MODULE:TASK [--param value ...] [+ MODULE:TASK2 ...]
+    gokart rekey  --to {1,2} [--dry-run] [--copy] MODULE:TASK [--param value ...]
 
 A task is named ``package.module:Class`` or ``package.module.Class`` (a bare registered class name also
 works); the current directory is importable. Parameters follow the task as ``--name value`` or
@@ -267,6 +268,7 @@ def _report(arguments: argparse.Namespace, roots: list[Any]) -> int:
 
     path = write_report(roots[0], arguments.output)
     print(f'wrote {path}')
+    _print_scheme_line(roots[0])
     return 0
 
 
@@ -277,6 +279,7 @@ def _plan(arguments: argparse.Namespace, roots: list[Any]) -> int:
     running = [s for s in steps if s.will_run]
     for step in steps:
         print(step.describe())
+    _print_scheme_line(roots[0])
     print(f'{len(running)} to run, {len(steps) - len(running)} cached')
     return 0
 
@@ -336,7 +339,33 @@ def _gc(arguments: argparse.Namespace, roots: list[Any]) -> int:
     return 0
 
 
-_COMMANDS = {'tree': _tree, 'report': _report, 'plan': _plan, 'why': _why, 'gc': _gc}
+def _why_and_scheme(arguments: argparse.Namespace, roots: list[Any]) -> int:
+    status = _why(arguments, roots)
+    _print_scheme_line(roots[0])
+    return status
+
+
+def _print_scheme_line(task: Any) -> None:
+    """Which id scheme is in force and which one the task's workspace holds, once scheme 2 is in either (see docs/ids.md)."""
+    from gokart import id_scheme
+
+    census = id_scheme.workspace_census(task.workspace_directory)
+    if id_scheme.current() != 1 or census.verdict() not in ('1', 'empty'):
+        print(census.describe(id_scheme.current()))
+
+
+def _rekey(arguments: argparse.Namespace, roots: list[Any]) -> int:
+    from gokart.rekey import CONFLICT, rekey
+
+    if arguments.to is None:
+        raise UsageError('say which id scheme to move to: --to 2 (Merkle ids) or --to 1 (gokart 1.12 ids)')
+    result = rekey(roots[0], arguments.to, dry_run=arguments.dry_run, copy=arguments.copy)
+    for line in result.table():
+        print(line)
+    return 1 if result.count(CONFLICT) else 0
+
+
+_COMMANDS = {'tree': _tree, 'report': _report, 'plan': _plan, 'why': _why_and_scheme, 'gc': _gc, 'rekey': _rekey}
 
 
 def _options_of(command: argparse.ArgumentParser) -> dict[str, bool]:
@@ -358,6 +387,13 @@ GC_HELP = (
     'that none of those tasks has), and delete them with --yes. Several pipelines can share a workspace: join their '
     'roots with "+" so that every DAG you want to keep is counted, e.g. gokart gc pipe:Train + pipe:Report --yes. '
     'When no file of the given DAGs exists in the workspace (wrong parameters or directory), gc deletes nothing unless --force.'
+)
+
+
+REKEY_HELP = (
+    'Construct the DAG under id schemes 1 and 2 and rename (or copy) every existing output and log/ record of each '
+    'task from its name under the other scheme to its name under --to, locally or on an object store. Prints one row '
+    'per task; running it again finishes an interrupted rekey and changes nothing after a complete one.'
 )
 
 
@@ -389,6 +425,15 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     )
     gc.add_argument('--yes', action='store_true', help='delete them')
     gc.add_argument('--force', action='store_true', help='delete even when no file of the given DAGs exists in the workspace')
+    rekey = commands.add_parser(
+        'rekey',
+        help='rename the outputs and log/ records of a DAG to its ids under another id scheme',
+        description=REKEY_HELP,
+        usage='gokart rekey --to {1,2} [--dry-run] [--copy] MODULE:TASK [--param value ...]',
+    )
+    rekey.add_argument('--to', type=int, choices=(1, 2), help='the id scheme to move to (required)')
+    rekey.add_argument('--dry-run', action='store_true', help='print what would be renamed; change nothing')
+    rekey.add_argument('--copy', action='store_true', help='copy instead of renaming (the old names stay)')
     for command in commands.choices.values():
         command.add_argument('task', nargs=argparse.REMAINDER, help=task_help)
     gc._actions[-1].help = 'MODULE:TASK then its parameters as --name value; "+" starts another root whose DAG is kept too'

@@ -2,7 +2,8 @@
 
 Byte-identical to gokart 1.12 (SPEC.md section 4). Computed iteratively in post-order so that a
 chain of any depth hashes in time linear in the size of the DAG, each task once, and never hits
-Python's recursion limit.
+Python's recursion limit. Under id scheme 2 (opt-in, ``gokart.id_scheme``) the same walk hashes
+each task with ``id_scheme.merkle_id`` instead.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import luigi
 
+from gokart import id_scheme
 from gokart.errors import DependencyCycleError, RequiresError
 from gokart.utils import flatten
 
@@ -27,6 +29,7 @@ def unique_id(task: TaskOnKart[Any]) -> str:
     known = _known_id(task)
     if known is not None:
         return known
+    hash_task = _hash_parts if id_scheme.current() == 1 else _merkle_parts  # read once per walk
     # Post-order walk with an explicit stack: a task is hashed once all of its significant
     # requirements have an id. `pending` holds ids computed in this call for tasks that do not cache.
     pending: dict[int, str] = {}
@@ -53,7 +56,7 @@ def unique_id(task: TaskOnKart[Any]) -> str:
         started_set.discard(started.pop())
         if _id_of(current, pending) is not None:
             continue
-        computed = _hash_parts(current, requirements, pending)
+        computed = hash_task(current, requirements, pending)
         if current.cache_unique_id:
             current.task_unique_id = computed
         else:
@@ -225,6 +228,10 @@ def _collect_requirements(task: Any) -> list[Any]:
         if not isinstance(requirement, luigi.Task):
             raise RequiresError(f'requires() of {type(task).__name__} must return luigi tasks, but it returned {type(requirement)}.')
     return requirements
+
+
+def _merkle_parts(task: Any, requirements: list[Any], pending: dict[int, str]) -> str:
+    return id_scheme.merkle_id(task, requirements, lambda requirement: _id_of(requirement, pending))
 
 
 def _hash_parts(task: Any, requirements: list[Any], pending: dict[int, str]) -> str:

@@ -14,6 +14,7 @@ from luigi import task_register
 from luigi.parameter import ConfigPath, ParameterVisibility, _no_value
 from typing_extensions import TypeVar as TypeVarWithDefault
 
+from gokart import id_scheme
 from gokart.errors import TaskInstanceTypeError, TaskParameterTypeError
 
 if TYPE_CHECKING:
@@ -45,7 +46,8 @@ class TaskInstanceParameter(luigi.Parameter[TASK_ON_KART_TYPE]):
     """A parameter whose value is a task instance; the task becomes a requirement under the default ``requires()``.
 
     Serialized as ``{"type": family, "params": hex(bz2(json(significant params)))}`` so that the owner's unique id
-    is the one gokart 1.12 computes.
+    is the one gokart 1.12 computes; under id scheme 2 as ``{"type": family, "id": unique id}`` (see
+    ``gokart.id_scheme``). ``parse`` reads both, the second by finding the task constructed with that id.
     """
 
     def __init__(self, expected_type: type | None = None, *args: Any, bypass_expected_type_check: bool = False, **kwargs: Any) -> None:
@@ -58,6 +60,8 @@ class TaskInstanceParameter(luigi.Parameter[TASK_ON_KART_TYPE]):
 
     @staticmethod
     def _recursive(param_dict: dict[str, Any]) -> Any:
+        if 'params' not in param_dict and 'id' in param_dict:  # scheme 2's {"type": family, "id": id}
+            return id_scheme.constructed_task(param_dict['type'], param_dict['id'])
         params = param_dict['params']
         task_cls = task_register.Register.get_task_cls(param_dict['type'])
         if isinstance(params, str):
@@ -70,6 +74,8 @@ class TaskInstanceParameter(luigi.Parameter[TASK_ON_KART_TYPE]):
         return self._recursive(dict(s))
 
     def serialize(self, x: Any) -> str:
+        if id_scheme.current() == 2:  # the task's id stands for it, so the text does not grow with its DAG
+            return id_scheme.task_reference(x)
         params = bz2.compress(json.dumps(x.to_str_params(only_significant=True)).encode()).hex()
         return json.dumps({'type': x.get_task_family(), 'params': params})
 

@@ -24,7 +24,7 @@ def write_report(task: Any, path: str, outcome: Any = None) -> str:
     """
     graph = collect_graph(task, outcome=outcome)
     root = graph.nodes[graph.root]
-    page = render_html(graph, title=f'gokart: {root.name}[{root.unique_id[:10]}]')
+    page = render_html(graph, title=f'gokart: {root.name}[{root.unique_id[:10]}] · {_scheme_text(task)}')
     if storage.is_local(path):
         directory = os.path.dirname(storage.local_path(path))
         if directory:
@@ -32,6 +32,20 @@ def write_report(task: Any, path: str, outcome: Any = None) -> str:
     with storage.atomic_write(path) as f:
         f.write(page.encode('utf-8'))
     return path
+
+
+def _scheme_text(task: Any) -> str:
+    """The id scheme in force, and the workspace's when its recorded runs say otherwise (docs/ids.md)."""
+    from gokart import id_scheme
+
+    in_force = id_scheme.current()
+    held = id_scheme.workspace_census(task.workspace_directory).verdict()
+    text = f'id scheme {in_force}'
+    if held == 'mixed':
+        return text + ' (the workspace holds runs of both schemes)'
+    if held not in ('empty', str(in_force)):
+        return text + f' (the workspace holds scheme-{held} runs: gokart rekey --to {in_force})'
+    return text
 
 
 def report(task: Any, path: str = 'report.html') -> str:

@@ -1,0 +1,240 @@
+"""Unique-id scheme 2 (Merkle), opt-in, and which scheme is in force.
+
+Scheme 1 is gokart 1.12's (``gokart.identity``): a task holding another in a ``TaskInstanceParameter``
+hashes that task's serialized parameters, nested all the way up, so the hash input grows with the
+whole upstream DAG and doubles at every diamond. Scheme 2 hashes a task's class family, its own
+significant parameters and only the *ids* of its upstream tasks: O(1) work per edge. A task held in a
+``TaskInstanceParameter`` is serialized as ``{"type": family, "id": id}``. Scheme-2 ids keep the
+32-hex-digit form; their last two digits check the first thirty, so the scheme a file was made under
+can be read from its name (``is_scheme2_id``). The algorithm, step by step: docs/ids.md.
+
+The scheme comes from ``GOKART_ID_SCHEME`` or ``[gokart] id_scheme`` in the luigi config (scheme 1
+when neither is set), read at first use; ``gokart.add_config`` and ``refresh()`` read it again, and
+``use(scheme)`` overrides it in a block (tests, ``gokart rekey``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import weakref
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from gokart.utils import luigi_config
+
+if TYPE_CHECKING:
+    from gokart.task import TaskOnKart
+
+ENVIRONMENT_VARIABLE = 'GOKART_ID_SCHEME'
+CONFIG_SECTION = 'gokart'
+CONFIG_OPTION = 'id_scheme'
+SCHEMES = (1, 2)
+CHECK_SALT = 'gokart-id-2:'
+
+
+def current() -> int:
+    """The id scheme in force: 1 (gokart 1.12's, the default) or 2 (Merkle).
+
+    Read from the environment and the config once, at first use (and again by ``refresh``): this is
+    asked for every task and every task-instance parameter, so it must cost no lookup.
+    """
+    if _override is not None:
+        return _override
+    if _read is not None:
+        return _read
+    return refresh()
+
+
+def refresh() -> int:
+    """Read the scheme again from ``GOKART_ID_SCHEME`` and the luigi config (``gokart.add_config`` calls this)."""
+    global _read
+    _read = _read_scheme(os.environ.get(ENVIRONMENT_VARIABLE), luigi_config())
+    return _read
+
+
+@contextlib.contextmanager
+def use(scheme: int) -> Iterator[None]:
+    """Make ``scheme`` the one in force in this block (in every thread), whatever the environment and config say.
+
+    Tasks keep the id they were given, and luigi hands back an already constructed task for equal
+    parameters, so luigi's instance cache is cleared on entry and exit: tasks constructed inside
+    are the block's own.
+    """
+    import luigi
+
+    global _override
+    checked = _checked(scheme, f'gokart.id_scheme.use({scheme!r})')
+    previous = _override
+    luigi.task_register.Register.clear_instance_cache()
+    _override = checked
+    try:
+        yield
+    finally:
+        _override = previous
+        luigi.task_register.Register.clear_instance_cache()
+
+
+def merkle_id(task: TaskOnKart[Any], requirements: list[Any], id_of: Callable[[Any], str | None]) -> str:
+    """The scheme-2 id of ``task``, given its flattened ``requirements`` and the id of each (``id_of``).
+
+    Also remembers the task under its id, so that ``TaskInstanceParameter.parse`` can find it.
+    """
+    from gokart.task import TaskOnKart
+
+    upstream: list[Any] = []
+    for requirement in requirements:
+        if isinstance(requirement, TaskOnKart):
+            if requirement.significant:
+                upstream.append(id_of(requirement))
+        else:  # a plain luigi task: luigi's own id of it
+            upstream.append(requirement.task_id)
+    payload: dict[str, Any] = {
+        'scheme': 2,
+        'family': task.get_task_family(),
+        'params': task.to_str_params(only_significant=True),
+        'upstream': upstream,
+    }
+    if task.serialized_task_definition_check:
+        from gokart.identity import own_code
+
+        payload['code'] = own_code(type(task))
+    if getattr(task, 'code_fingerprint_check', False):
+        from gokart.code_fingerprint import code_fingerprint
+
+        payload['code_fingerprint'] = code_fingerprint(type(task))
+    computed = merkle_hash(payload)
+    _constructed[computed] = task
+    return computed
+
+
+def merkle_hash(payload: dict[str, Any]) -> str:
+    """md5 of the canonical JSON of ``payload`` (sorted keys, no spaces, ASCII), with its last two digits a check."""
+    text = json.dumps(payload, sort_keys=True, separators=(',', ':'), ensure_ascii=True)
+    return with_check(hashlib.md5(text.encode('ascii'), usedforsecurity=False).hexdigest()[:30])
+
+
+def with_check(body: str) -> str:
+    """``body`` (30 hex digits) followed by the two check digits that mark a scheme-2 id."""
+    return body + hashlib.md5((CHECK_SALT + body).encode('ascii'), usedforsecurity=False).hexdigest()[:2]
+
+
+def is_scheme2_id(unique_id: str) -> bool:
+    """Whether ``unique_id``'s check digits are right; a scheme-1 id passes by chance once in 256."""
+    return len(unique_id) == 32 and with_check(unique_id[:30]) == unique_id
+
+
+def task_reference(task: TaskOnKart[Any]) -> str:
+    """How a ``TaskInstanceParameter`` serializes ``task`` under scheme 2: its family and id, O(1) in the DAG."""
+    return json.dumps({'type': task.get_task_family(), 'id': task.make_unique_id()})
+
+
+def constructed_task(family: str, unique_id: str) -> TaskOnKart[Any]:
+    """The live task of ``family`` whose scheme-2 id is ``unique_id``; a clear error when this process has none."""
+    from gokart.errors import TaskParameterError
+
+    found = _constructed.get(unique_id)
+    if found is not None and found.get_task_family() == family:
+        return found
+    raise TaskParameterError(
+        f'TaskInstanceParameter cannot find the {family} task with scheme-2 id {unique_id}: a value '
+        '{"type": ..., "id": ...} names a task constructed in this process, and none has that id. '
+        f'Pass the task by its parameters instead: {{"type": "{family}", "params": {{"name": "value", ...}}}}.'
+    )
+
+
+def describe(scheme: int) -> str:
+    """One word for the report: ``1 (gokart 1.12)`` or ``2 (Merkle)``."""
+    return '1 (gokart 1.12)' if scheme == 1 else '2 (Merkle)'
+
+
+_override: int | None = None  # set by use()
+_read: int | None = None  # what the environment and config said, once read
+# Tasks whose scheme-2 id was computed, by id; weak, so the registry never keeps a DAG alive.
+_constructed: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+
+
+def _read_scheme(environment: str | None, config: Any) -> int:
+    if environment not in (None, ''):
+        return _checked(environment, f'the environment variable {ENVIRONMENT_VARIABLE}={environment!r}')
+    try:
+        value = config.get(CONFIG_SECTION, CONFIG_OPTION, None)
+    except Exception:  # luigi's parsers raise their own errors for a missing section
+        value = None
+    if value in (None, ''):
+        return 1
+    return _checked(value, f'[{CONFIG_SECTION}] {CONFIG_OPTION} = {value!r} in the luigi config')
+
+
+def _checked(value: Any, where: str) -> int:
+    try:
+        scheme = int(str(value).strip())
+    except ValueError:
+        scheme = 0
+    if scheme not in SCHEMES:
+        from gokart.errors import GokartError
+
+        raise GokartError(f'{where} is not an id scheme: use 1 (gokart 1.12 ids, the default) or 2 (Merkle ids).')
+    return scheme
+
+
+@dataclass
+class WorkspaceCensus:
+    """How many runs recorded in a workspace (``log/task_params/{Class}_{id}.pkl``) carry ids of each scheme."""
+
+    workspace: str
+    scheme1: int
+    scheme2: int
+
+    def verdict(self) -> str:
+        """Which scheme the workspace's outputs were made under: '1', '2', 'mixed' or 'empty'."""
+        if self.scheme1 + self.scheme2 == 0:
+            return 'empty'
+        if self.scheme1 == 0:
+            return '2'
+        # A scheme-1 id passes the scheme-2 check once in 256: a few such ids among many are chance.
+        if self.scheme2 <= 2 + (self.scheme1 + self.scheme2) // 128:
+            return '1'
+        return 'mixed'
+
+    def describe(self, in_force: int) -> str:
+        """One line for ``gokart plan``/``why``/``report``: the scheme in force and the one the workspace holds."""
+        head = f'ids: scheme {describe(in_force)} in force; {self.workspace} holds '
+        verdict = self.verdict()
+        if verdict == 'empty':
+            return head + 'no recorded runs'
+        counts = f'{self.scheme1} runs under scheme-1 ids, {self.scheme2} under scheme-2 ids'
+        if verdict == 'mixed':
+            return head + f'runs of both schemes ({counts})'
+        text = head + f'scheme-{verdict} outputs ({counts})'
+        if int(verdict) != in_force:
+            text += f': move them with `gokart rekey --to {in_force} MODULE:TASK`, or set {ENVIRONMENT_VARIABLE}={verdict}'
+        return text
+
+
+def workspace_census(workspace: str) -> WorkspaceCensus:
+    """Count the recorded runs of ``workspace`` by the scheme of their id (one listing of ``log/task_params/``)."""
+    from gokart import storage
+
+    directory = os.path.join(workspace, 'log', 'task_params')
+    try:
+        names = [os.path.basename(p) for p in storage.list_files(directory)]
+    except (FileNotFoundError, NotADirectoryError):
+        names = []
+    scheme1 = scheme2 = 0
+    for name in names:
+        found = _RECORD_ID.search(name)
+        if found is None:
+            continue
+        if is_scheme2_id(found.group(1)):
+            scheme2 += 1
+        else:
+            scheme1 += 1
+    return WorkspaceCensus(workspace, scheme1, scheme2)
+
+
+_RECORD_ID = re.compile(r'_([0-9a-f]{32})\.pkl$')
