@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import luigi
 
 from gokart import id_scheme
-from gokart.errors import DependencyCycleError, RequiresError
+from gokart.errors import DependencyCycleError, RequiresError, bad_requirement_message
 from gokart.utils import flatten
 
 if TYPE_CHECKING:
@@ -226,7 +226,7 @@ def _collect_requirements(task: Any) -> list[Any]:
         ) from e
     for requirement in requirements:
         if not isinstance(requirement, luigi.Task):
-            raise RequiresError(f'requires() of {type(task).__name__} must return luigi tasks, but it returned {type(requirement)}.')
+            raise RequiresError(bad_requirement_message(task, task.requires(), requirement))
     return requirements
 
 

@@ -16,6 +16,7 @@ from gokart.build import WorkerSchedulerFactory
 from gokart.execution.dask_command import pop_executor_options, run_on_dask_and_exit
 from gokart.execution.termination import terminate_on_sigterm
 from gokart.object_storage import ObjectStorage
+from gokart.run_arguments import check_command_line
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ def run(cmdline_args: list[str] | None = None, set_retcode: bool = True) -> None
     executor, dask_address, cmdline_args = pop_executor_options(cmdline_args)
     if set_retcode:
         _set_gokart_retcodes()
+    check_command_line(cmdline_args)  # a bad value: one line and exit 2, before anything runs
 
     if _handle_tree_info(cmdline_args):
         sys.exit(0)
