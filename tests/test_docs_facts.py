@@ -1,0 +1,42 @@
+"""Facts the prose of the documentation states, checked against the code, so they cannot drift."""
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def read(path: str) -> str:
+    return (ROOT / path).read_text()
+
+
+def test_formats_md_names_the_parquet_codecs_in_use():
+    from gokart.file_processor.tabular import DEFAULT_PARQUET_COMPRESSION
+
+    text = ' '.join(read('docs/formats.md').split())
+    assert 'snappy for pandas, zstd for polars' in text
+    assert DEFAULT_PARQUET_COMPRESSION['pandas'] == 'snappy' and DEFAULT_PARQUET_COMPRESSION['polars'] == 'zstd'
+
+
+def test_benchmarks_md_names_every_s3_scenario():
+    spec = importlib.util.spec_from_file_location('bench_registry', ROOT / 'benchmarks' / 'registry.py')
+    registry = importlib.util.module_from_spec(spec)
+    sys.modules['bench_registry'] = registry
+    spec.loader.exec_module(registry)
+    s3 = [s.name for s in registry.all_scenarios() if s.name.startswith('s3_')]
+    text = read('docs/benchmarks.md')
+    assert s3 and all(f'`{name}`' in text for name in s3)
+    assert 'placeholder' not in text
+
+
+def test_docs_refer_to_no_spec_file_outside_the_repository():
+    for path in ['README.md', 'docs/design.md']:
+        assert not re.search(r'\bSPEC(\.md)?\b', read(path)), path
+
+
+def test_readme_tells_about_the_hidden_lock_directory():
+    from gokart.conflict_prevention_lock import file_lock
+
+    assert '.gokart-locks/' in read('README.md') and '.gokart-locks' in (file_lock.__doc__ or '')
