@@ -37,13 +37,13 @@ def warn_about_two_caches(task: Any) -> None:
     if cls.__module__ != '__main__':
         return
     workspace = getattr(task, 'workspace_directory', None)
+    key = (str(workspace), cls.__name__)
+    if key in _warned:  # checked once per class and workspace
+        return
+    _warned.add(key)
     module = script_module_name()
     if not isinstance(workspace, str) or module is None or not storage.is_local(workspace):
         return
-    key = (workspace, cls.__name__)
-    if key in _warned:
-        return
-    _warned.add(key)
     other = os.path.join(storage.local_path(workspace), *module.split('.'))
     try:
         names = os.listdir(other)
