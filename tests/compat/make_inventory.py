@@ -19,6 +19,7 @@ submodules are attributes of the package right after ``import gokart``.
 from __future__ import annotations
 import __future__
 
+import argparse
 import importlib
 import importlib.metadata
 import inspect
@@ -102,7 +103,15 @@ def module_names(root: str) -> list[str]:
     return sorted(names)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Write the inventory of gokart 1.12.2's public names.")
+    parser.add_argument('--output', default=OUTPUT, help='where to write the JSON (default: the checked-in inventory)')
+    parser.add_argument(
+        '--skip-unimportable',
+        action='store_true',
+        help='leave out modules whose optional dependency is missing (listed under "skipped") instead of failing',
+    )
+    args = parser.parse_args(argv)
     import gokart
 
     if os.path.dirname(os.path.abspath(gokart.__file__)) == os.path.join(REPOSITORY, 'gokart'):
@@ -111,24 +120,30 @@ def main() -> None:
         name for name, value in vars(gokart).items() if isinstance(value, types.ModuleType) and value.__name__.startswith('gokart.')
     )
     modules: dict[str, dict[str, str]] = {}
+    skipped: list[str] = []
     for name in module_names(gokart.__path__[0]):
-        if name == 'gokart.mypy':
-            # Under mypy a plugin meets mypy fully imported; importing mypy.expandtype first is circular.
-            importlib.import_module('mypy.types')
         try:
+            if name == 'gokart.mypy':
+                # Under mypy a plugin meets mypy fully imported; importing mypy.expandtype first is circular.
+                importlib.import_module('mypy.types')
             module = importlib.import_module(name)
         except ImportError as error:
-            sys.exit(f'{name} does not import ({error}): put its optional dependency on PYTHONPATH, e.g. pip install --target')
+            if not args.skip_unimportable:
+                sys.exit(f'{name} does not import ({error}): put its optional dependency on PYTHONPATH, e.g. pip install --target')
+            skipped.append(name)
+            continue
         modules[name] = public_names(module)
-    inventory = {
+    inventory: dict[str, object] = {
         'gokart_version': importlib.metadata.version('gokart'),
         'package_attributes_after_import': package_attributes,
         'modules': modules,
     }
-    with open(OUTPUT, 'w') as file:
+    if skipped:
+        inventory['skipped'] = skipped
+    with open(args.output, 'w') as file:
         json.dump(inventory, file, indent=1, sort_keys=True)
         file.write('\n')
-    print(f'{len(modules)} modules, {sum(len(names) for names in modules.values())} names -> {OUTPUT}')
+    print(f'{len(modules)} modules, {sum(len(names) for names in modules.values())} names -> {args.output}')
 
 
 if __name__ == '__main__':

@@ -18,8 +18,10 @@ from typing import Any
 import luigi.scheduler
 import luigi.worker
 import pytest
+from reference_python import reference_python
 
 INVENTORY_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'gokart_1_12_2_names.json')
+MAKE_INVENTORY = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'make_inventory.py')
 with open(INVENTORY_PATH) as _file:
     INVENTORY: dict[str, Any] = json.load(_file)
 
@@ -81,3 +83,18 @@ def test_worker_status_constants_are_luigis() -> None:
     assert worker.WORKER_STATE_ACTIVE == luigi.scheduler.WORKER_STATE_ACTIVE == 'active'
     assert worker.WORKER_STATE_DISABLED == luigi.scheduler.WORKER_STATE_DISABLED == 'disabled'
     assert worker.GetWorkResponse._fields == luigi.worker.GetWorkResponse._fields
+
+
+def test_inventory_is_what_the_generator_reads_from_gokart_1_12_2(tmp_path: Any) -> None:
+    # Guards the checked-in inventory against hand edits and the generator against silent changes.
+    python = reference_python()
+    if python is None:
+        pytest.skip('gokart 1.12.2 reference interpreter not set up: make reference-venv')
+    fresh_path = os.path.join(tmp_path, 'names.json')
+    command = [python, MAKE_INVENTORY, '--output', fresh_path, '--skip-unimportable']
+    subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=True)
+    with open(fresh_path) as file:
+        fresh = json.load(file)
+    skipped = set(fresh.get('skipped', []))  # gokart.mypy needs mypy, which the reference venv lacks
+    assert fresh['package_attributes_after_import'] == INVENTORY['package_attributes_after_import']
+    assert fresh['modules'] == {name: names for name, names in INVENTORY['modules'].items() if name not in skipped}
