@@ -102,4 +102,59 @@ def all_scenarios() -> list[Scenario]:
             timeout=600.0,
         )
     )
+    scenarios += id_scheme_scenarios()
     return scenarios
+
+
+def id_scheme_scenarios() -> list[Scenario]:
+    """Id scheme 2 (Merkle) where scheme 1 cannot go, its planning cost, and `gokart rekey` (`id_schemes.py`, `dag.py`)."""
+    return [
+        Scenario(
+            f'tip_chain_{mode}_10000_scheme2',
+            'id_schemes.py',
+            ('--kind', 'tip_chain', '--n', '10000', '--mode', mode),
+            f'{mode} build of a chain of 10,000 TaskInstanceParameters under id scheme 2'
+            + (' (only the new root runs)' if mode == 'warm' else ''),
+            quick=False,
+            ours_only=True,
+            timeout=300.0,
+        )
+        for mode in ('cold', 'warm')
+    ] + [
+        Scenario(
+            'lattice_1000_scheme2',
+            'id_schemes.py',
+            ('--kind', 'lattice', '--depth', '1000', '--scheme', '2'),
+            'construct + ids of a lattice 1,000 levels deep (2 tasks a level, each holding both below), scheme 2',
+            quick=False,
+            ours_only=True,
+        ),
+        Scenario(
+            'lattice_scheme1_60s',
+            'id_schemes.py',
+            ('--kind', 'lattice', '--scheme', '1', '--budget', '60'),
+            'the same lattice under scheme 1, deeper until 60 s are spent: time of the deepest (its depth in results.json)',
+            quick=False,
+            ours_only=True,
+            timeout=300.0,
+        ),
+        Scenario(
+            'plan_wide_warm_100000_scheme2',
+            'dag.py',
+            ('--shape', 'wide', '--n', '100000', '--mode', 'warm', '--id-scheme', '2'),
+            'plan_wide_warm_100000 under id scheme 2',
+            quick=False,
+            ours_only=True,
+            timeout=900.0,
+            show_rss=True,
+        ),
+        Scenario(
+            'rekey_wide_10000',
+            'id_schemes.py',
+            ('--kind', 'rekey', '--n', '10000'),
+            'gokart rekey --to 2 of a built local workspace of 10,001 tasks (60,006 files)',
+            quick=False,
+            ours_only=True,
+            timeout=900.0,
+        ),
+    ]

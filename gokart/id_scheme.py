@@ -95,7 +95,7 @@ def merkle_id(task: TaskOnKart[Any], requirements: list[Any], id_of: Callable[[A
             upstream.append(requirement.task_id)
     payload: dict[str, Any] = {
         'scheme': 2,
-        'family': task.get_task_family(),
+        'family': _family_of(type(task)),
         'params': task.to_str_params(only_significant=True),
         'upstream': upstream,
     }
@@ -114,7 +114,7 @@ def merkle_id(task: TaskOnKart[Any], requirements: list[Any], id_of: Callable[[A
 
 def merkle_hash(payload: dict[str, Any]) -> str:
     """md5 of the canonical JSON of ``payload`` (sorted keys, no spaces, ASCII), with its last two digits a check."""
-    text = json.dumps(payload, sort_keys=True, separators=(',', ':'), ensure_ascii=True)
+    text = _CANONICAL_JSON.encode(payload)
     return with_check(hashlib.md5(text.encode('ascii'), usedforsecurity=False).hexdigest()[:30])
 
 
@@ -130,7 +130,8 @@ def is_scheme2_id(unique_id: str) -> bool:
 
 def task_reference(task: TaskOnKart[Any]) -> str:
     """How a ``TaskInstanceParameter`` serializes ``task`` under scheme 2: its family and id, O(1) in the DAG."""
-    return json.dumps({'type': task.get_task_family(), 'id': task.make_unique_id()})
+    # The text of json.dumps({'type': family, 'id': id}), built directly: this runs for every edge of the DAG.
+    return f'{{"type": {_family_json(type(task))}, "id": "{task.make_unique_id()}"}}'
 
 
 def constructed_task(family: str, unique_id: str) -> TaskOnKart[Any]:
@@ -156,6 +157,27 @@ _override: int | None = None  # set by use()
 _read: int | None = None  # what the environment and config said, once read
 # Tasks whose scheme-2 id was computed, by id; weak, so the registry never keeps a DAG alive.
 _constructed: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+
+
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(',', ':'), ensure_ascii=True)
+_families: dict[type, tuple[str, str]] = {}
+
+
+def _family_of(cls: type) -> str:
+    return _family_entry(cls)[0]
+
+
+def _family_json(cls: type) -> str:
+    return _family_entry(cls)[1]
+
+
+def _family_entry(cls: Any) -> tuple[str, str]:
+    # luigi recomputes a class's family (namespace + name) on every call; it is asked for on every edge.
+    entry = _families.get(cls)
+    if entry is None:
+        family = cls.get_task_family()
+        entry = _families[cls] = (family, json.dumps(family))
+    return entry
 
 
 def _read_scheme(environment: str | None, config: Any) -> int:

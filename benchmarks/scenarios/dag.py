@@ -14,6 +14,7 @@ temporary directory).
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 
@@ -37,6 +38,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--n', type=int, required=True)
     parser.add_argument('--mode', choices=['cold', 'warm'], default='cold')
     parser.add_argument('--setup', action='store_true', help='only write the upstream outputs (used by warm mode)')
+    parser.add_argument('--id-scheme', type=int, choices=[1, 2], help='ours only: the unique-id scheme (GOKART_ID_SCHEME)')
     return parser.parse_args()
 
 
@@ -49,6 +51,8 @@ def write_upstream_outputs(shape: str, n: int) -> None:
 
 def scenario() -> None:
     args = parse_args()
+    if args.id_scheme is not None:  # before any task exists; the setup process inherits it
+        os.environ['GOKART_ID_SCHEME'] = str(args.id_scheme)
     if args.setup:
         write_upstream_outputs(args.shape, args.n)
         return
