@@ -16,6 +16,7 @@ the scheduler runs the task again on another worker, up to its ``allowed-failure
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -246,17 +247,23 @@ def _apply_config(snapshot: tuple[str, bytes]) -> None:
     _applied_config = digest
 
 
-class _TaskPickler(pickle.Pickler):
-    """Pickles a task as its class (by reference) and parameter values, so workers construct it again.
+@functools.cache
+def _task_pickler_class() -> type[pickle.Pickler]:
+    """A cloudpickle pickler that sends each task as its class and parameter values, so workers construct it again.
 
     Task instances carry wrapped methods that cannot be pickled; their class and parameters are all
-    that defines them, and constructing them again gives the same unique id.
+    that defines them, and constructing them again gives the same unique id. cloudpickle sends an
+    importable class by reference and one defined in ``__main__`` (a script, a notebook) by value.
     """
+    import cloudpickle
 
-    def reducer_override(self, obj: Any) -> Any:
-        if isinstance(obj, luigi.Task):
-            return _rebuild_task, (type(obj), obj.param_kwargs)
-        return NotImplemented
+    class TaskPickler(cloudpickle.Pickler):  # type: ignore[misc]
+        def reducer_override(self, obj: Any) -> Any:
+            if isinstance(obj, luigi.Task):
+                return _rebuild_task, (type(obj), obj.param_kwargs)
+            return super().reducer_override(obj)
+
+    return TaskPickler
 
 
 def _rebuild_task(task_class: type, param_kwargs: dict[str, Any]) -> Any:
@@ -267,12 +274,11 @@ def _task_payload(task: Any) -> tuple[str, str, bytes]:
     """(module of the task's class, description, pickled task) for ``_run_on_worker``."""
     buffer = io.BytesIO()
     try:
-        _TaskPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(task)
+        _task_pickler_class()(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(task)
     except Exception as e:
         raise GokartError(
             f'{describe_task(task)} cannot be sent to Dask workers: {type(e).__name__}: {e}. '
-            'Its class and parameter values must be picklable; tasks defined in __main__ or a notebook '
-            f'must move to an importable module (see {_RECIPE})'
+            f'Its class and parameter values must be picklable (see {_RECIPE})'
         ) from e
     return type(task).__module__, describe_task(task), buffer.getvalue()
 

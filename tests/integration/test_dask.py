@@ -17,14 +17,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import luigi
 import pytest
-from dask_pipeline import DaskRoot, expected_pairs, run_counts, task_names
+from dask_pipeline import DaskPair, DaskRoot, expected_pairs, run_counts, task_names
 from integration_servers import FAKE_AWS_ENVIRONMENT
 
 import gokart
 from gokart.errors import GokartBuildError
+from gokart.execution.plan import TaskState
 
 distributed = pytest.importorskip('distributed')
 
@@ -205,3 +207,42 @@ def _wait_for_pid_files(runs: Path, count: int) -> list[Path]:
             return found
         time.sleep(0.05)
     raise AssertionError(f'DaskSlow did not start {count} time(s) within a minute; runs: {sorted(p.name for p in runs.iterdir())}')
+
+
+def test_the_environment_selects_dask_and_the_progress_listener_follows_the_futures(
+    tmp_path: Path, workspace: str, cluster: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gokart.execution.dask_executor import execute_on_dask
+
+    monkeypatch.setenv('GOKART_EXECUTOR', 'dask')
+    monkeypatch.setenv('GOKART_DASK_ADDRESS', cluster.scheduler_address)  # type: ignore[attr-defined]
+    runs = _runs(tmp_path)
+    assert gokart.build(DaskPair(runs=runs, j=0)) == 0 + 1
+    assert run_counts(runs) == {'DaskLeaf_0': 1, 'DaskLeaf_1': 1, 'DaskPair_0': 1}
+
+    listener = _RecordingListener()
+    outcome = execute_on_dask([DaskRoot(runs=runs)], listener=listener)
+    # Planned: the root, three pairs (one built above, whose leaves are not looked at) and four new leaves.
+    assert (listener.total, listener.cached) == (8, 1)
+    assert sorted(listener.began) == sorted(listener.ended) and len(listener.ended) == 7
+    assert listener.ended[-1] == 'DaskRoot' and outcome.ok and not outcome.not_run
+
+
+class _RecordingListener:
+    """An ExecutionListener that remembers what it was told, by task family."""
+
+    def __init__(self) -> None:
+        self.total = self.cached = 0
+        self.began: list[str] = []
+        self.ended: list[str] = []
+
+    def planned(self, plan: Any) -> None:
+        self.total = len(plan.tasks)
+        self.cached = plan.count(TaskState.COMPLETE)
+
+    def started(self, task: Any) -> None:
+        self.began.append(task.get_task_family())
+
+    def finished(self, task: Any, succeeded: bool) -> None:
+        assert succeeded
+        self.ended.append(task.get_task_family())
