@@ -23,6 +23,11 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any, TypeVar
 
+import luigi
+
+from gokart import local_target_seam
+from gokart.local_target_seam import replacement as _replaced_local_target
+
 # Remote writes stay in memory up to this size, then spill to a local temporary file.
 _SPOOL_IN_MEMORY_BYTES = 32 * 1024 * 1024
 _UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024
@@ -34,6 +39,8 @@ _SCAN_LOCAL_DIRECTORY_FROM = 256
 T = TypeVar('T')
 
 _S3_PROTOCOLS = frozenset({'s3', 's3a'})
+
+_LUIGI_LOCAL_TARGET = luigi.LocalTarget  # local I/O goes through any replacement of it (see gokart.local_target_seam)
 
 _known_directories: set[str] = set()
 _known_existence = threading.local()
@@ -94,6 +101,8 @@ def exists(path: str) -> bool:
     if known is not None and path in known:
         return bool(known[path])
     if is_local(path):
+        if luigi.LocalTarget is not _LUIGI_LOCAL_TARGET:
+            return local_target_seam.exists(luigi.LocalTarget, local_path(path))
         return os.path.exists(local_path(path))
     fs, fs_path = filesystem(path)
     return bool(fs.exists(fs_path))
@@ -106,6 +115,8 @@ def exists_many(paths: Iterable[str]) -> dict[str, bool]:
     object store one ``ls`` of that directory answers all of them, and on a local disk one
     directory scan costs less than thousands of ``stat`` calls.
     """
+    if _replaced_local_target() is not None:
+        return {path: exists(path) for path in paths}
     answers: dict[str, bool] = {}
     by_directory: dict[str, list[str]] = {}
     for path in paths:
@@ -166,6 +177,9 @@ def known_existence(answers: dict[str, bool]) -> Iterator[None]:
 def open_read(path: str) -> IO[bytes]:
     """A seekable binary stream over the file; the caller closes it."""
     if is_local(path):
+        replaced = _replaced_local_target()
+        if replaced is not None:
+            return local_target_seam.open_read(replaced, local_path(path))
         return open(local_path(path), 'rb')
     fs, fs_path = filesystem(path)
     return fs.open(fs_path, 'rb')  # type: ignore[no-any-return]
@@ -176,7 +190,9 @@ def atomic_write(path: str) -> Iterator[IO[bytes]]:
     """Yield a binary stream; the file appears under ``path`` whole when the block ends without error."""
     _forget_existence(path)
     if is_local(path):
-        with _atomic_local_write(local_path(path)) as f:
+        replaced = _replaced_local_target()
+        writer = _atomic_local_write(local_path(path)) if replaced is None else local_target_seam.atomic_write(replaced, local_path(path))
+        with writer as f:
             yield f
         return
     with _spooled_remote_write(path) as f:
@@ -190,6 +206,10 @@ def write_bytes(path: str, data: bytes | memoryview) -> None:
         fs, fs_path = filesystem(path)
         fs.pipe_file(fs_path, bytes(data))  # one upload: the object appears whole or not at all
         return
+    replaced = _replaced_local_target()
+    if replaced is not None:
+        local_target_seam.write_bytes(replaced, local_path(path), data)
+        return
     # Raw descriptor calls: a buffered file object would cost more than writing a small file.
     with _atomic_local_descriptor(local_path(path)) as fd:
         view = memoryview(data)
@@ -202,6 +222,10 @@ def remove(path: str) -> None:
     _forget_existence(path)
     if is_local(path):
         target = local_path(path)
+        replaced = _replaced_local_target()
+        if replaced is not None:
+            local_target_seam.remove(replaced, target)
+            return
         if os.path.isdir(target):
             shutil.rmtree(target, ignore_errors=True)
         elif os.path.exists(target):
@@ -215,6 +239,9 @@ def remove(path: str) -> None:
 def modification_time(path: str) -> datetime.datetime:
     """Last modification time as an aware UTC datetime; ``FileNotFoundError`` when missing."""
     if is_local(path):
+        replaced = _replaced_local_target()
+        if replaced is not None:
+            return local_target_seam.modification_time(replaced, local_path(path))
         return datetime.datetime.fromtimestamp(os.path.getmtime(local_path(path)), tz=datetime.timezone.utc)
     fs, fs_path = filesystem(path)
     value = fs.modified(fs_path)

@@ -65,6 +65,16 @@ def make_task_lock_params_for_run(task_self: Any, lock_extend_seconds: int = 10)
     )
 
 
+def __getattr__(name: str) -> Any:
+    # gokart 1.12 imported redis here and users' tests patch 'gokart.conflict_prevention_lock.task_lock.redis.Redis':
+    # the name resolves on first access, so that `import gokart` does not import redis.
+    if name == 'redis':
+        import redis
+
+        return redis
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+
+
 # gokart 1.12 exported these from this module; they live with the rest of the Redis code.
 from gokart.conflict_prevention_lock.redis_lock import RedisClient, set_lock_scheduler, set_task_lock  # noqa: E402
 
