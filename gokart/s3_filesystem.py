@@ -102,7 +102,7 @@ class S3FileSystem(AbstractFileSystem):  # type: ignore[misc]
         self._config = {
             'connect_timeout': storage_timeout,
             'read_timeout': storage_timeout,
-            'retries': {'max_attempts': int(storage_retries) + 1, 'mode': 'standard'},
+            'retries': {'total_max_attempts': int(storage_retries) + 1, 'mode': 'standard'},
             **(config_kwargs or {}),
         }
         if anon:
@@ -140,7 +140,7 @@ class S3FileSystem(AbstractFileSystem):  # type: ignore[misc]
         import boto3
         from botocore.config import Config
 
-        config = dict(self._config)
+        config = {key: dict(value) if isinstance(value, dict) else value for key, value in self._config.items()}  # Config edits them
         if config.get('signature_version') == 'unsigned':
             from botocore import UNSIGNED
 
@@ -174,7 +174,8 @@ class S3FileSystem(AbstractFileSystem):  # type: ignore[misc]
         try:
             return request(*args, **kwargs)
         except (BotoConnectionError, HTTPClientError) as error:
-            attempts = self._config.get('retries', {}).get('max_attempts', '?')
+            retries = self._config.get('retries') or {}
+            attempts = retries.get('total_max_attempts') or (retries['max_attempts'] + 1 if 'max_attempts' in retries else '?')
             raise StorageUnavailableError(
                 f'S3 endpoint {self.endpoint} did not answer while {what} s3://{path} '
                 f'({attempts} attempts, {self._config.get("read_timeout")} s timeout each): {error}. '

@@ -26,6 +26,7 @@ from typing import IO, Any, TypeVar
 import luigi
 
 from gokart import local_target_seam
+from gokart.errors import StorageUnavailableError
 from gokart.local_target_seam import replacement as _replaced_local_target
 
 # Remote writes stay in memory up to this size, then spill to a local temporary file.
@@ -98,8 +99,11 @@ def url_of(protocol: str, fs_path: str) -> str:
 
 def exists(path: str) -> bool:
     known = getattr(_known_existence, 'answers', None)
-    if known is not None and path in known:
-        return bool(known[path])
+    if known is not None:
+        try:
+            return bool(known[path])  # an unreachable endpoint's error is raised here (see ExistenceAnswers)
+        except KeyError:
+            pass
     if is_local(path):
         if luigi.LocalTarget is not _LUIGI_LOCAL_TARGET:
             return local_target_seam.exists(luigi.LocalTarget, local_path(path))
@@ -108,17 +112,38 @@ def exists(path: str) -> bool:
     return bool(fs.exists(fs_path))
 
 
-def exists_many(paths: Iterable[str]) -> dict[str, bool]:
+class ExistenceAnswers(dict[str, bool]):
+    """What ``exists_many`` found; looking up a path whose endpoint did not answer raises that endpoint's error.
+
+    So a dead endpoint costs one failed request for a whole level of the plan, and each task whose
+    output lies there still fails with an error of its own.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unavailable: dict[str, StorageUnavailableError] = {}
+
+    def __missing__(self, path: str) -> bool:
+        error = self.unavailable.get(path)
+        if error is None:
+            raise KeyError(path)
+        raise StorageUnavailableError(str(error), error.endpoint, error.path) from error.__cause__
+
+
+def exists_many(paths: Iterable[str]) -> ExistenceAnswers:
     """Whether each path exists, with one listing per directory where that is cheaper than asking per path.
 
     A cache-hit check of a wide DAG asks about hundreds of outputs in the same directory; on an
     object store one ``ls`` of that directory answers all of them, and on a local disk one
-    directory scan costs less than thousands of ``stat`` calls.
+    directory scan costs less than thousands of ``stat`` calls. Once a remote endpoint failed to
+    answer, its remaining paths are not asked about: looking them up raises its error.
     """
+    answers = ExistenceAnswers()
     if _replaced_local_target() is not None:
-        return {path: exists(path) for path in paths}
-    answers: dict[str, bool] = {}
+        answers.update((path, exists(path)) for path in paths)
+        return answers
     by_directory: dict[str, list[str]] = {}
+    unavailable: dict[str, StorageUnavailableError] = {}  # by protocol: endpoints not to ask again
     for path in paths:
         directory = os.path.dirname(local_path(path)) if is_local(path) else path.rsplit('/', 1)[0]
         by_directory.setdefault(directory, []).append(path)
@@ -130,17 +155,28 @@ def exists_many(paths: Iterable[str]) -> dict[str, bool]:
             else:
                 answers.update((path, os.path.basename(path) in listed) for path in members)
             continue
-        if len(members) < _LIST_DIRECTORY_FROM:
-            answers.update((path, exists(path)) for path in members)
+        failed = unavailable.get(protocol_of(directory))
+        if failed is not None:
+            answers.unavailable.update((path, failed) for path in members)
             continue
-        fs, fs_directory = filesystem(directory)
         try:
-            listed_paths = {str(p).rstrip('/') for p in fs.ls(fs_directory, detail=False)}
-        except (FileNotFoundError, NotADirectoryError):
-            listed_paths = set()
-        for path in members:
-            answers[path] = fs._strip_protocol(path).rstrip('/') in listed_paths
+            answers.update(_remote_existence(directory, members))
+        except StorageUnavailableError as error:
+            unavailable[protocol_of(directory)] = error
+            answers.unavailable.update((path, error) for path in members)
     return answers
+
+
+def _remote_existence(directory: str, members: list[str]) -> list[tuple[str, bool]]:
+    """Whether each of ``members`` (paths in the remote ``directory``) exists: asked one by one, or by one listing."""
+    if len(members) < _LIST_DIRECTORY_FROM:
+        return [(path, exists(path)) for path in members]
+    fs, fs_directory = filesystem(directory)
+    try:
+        listed_paths = {str(p).rstrip('/') for p in fs.ls(fs_directory, detail=False)}
+    except (FileNotFoundError, NotADirectoryError):
+        listed_paths = set()
+    return [(path, fs._strip_protocol(path).rstrip('/') in listed_paths) for path in members]
 
 
 def _local_names(directory: str, asked: int) -> set[str] | None:
