@@ -38,6 +38,7 @@ def run_on_dask_and_exit(cmdline_args: list[str], address: str | None) -> None:
     import luigi.retcodes
     from luigi.cmdline_parser import CmdlineParser
 
+    from gokart.errors import build_failure_message, describe_task
     from gokart.execution.dask_executor import execute_on_dask
     from gokart.progress import progress_listener
 
@@ -46,8 +47,9 @@ def run_on_dask_and_exit(cmdline_args: list[str], address: str | None) -> None:
         retcodes = luigi.retcodes.retcode()
         with progress_listener() as listener:
             outcome = execute_on_dask([root], address=address, listener=listener)
-    print(outcome.summary(), file=sys.stderr)
-    if outcome.exceptions_by_task():
+    exceptions = outcome.exceptions_by_task()
+    print(build_failure_message(outcome.summary(), {describe_task(t): e for t, e in exceptions.items()}), file=sys.stderr)
+    if exceptions:
         sys.exit(retcodes.task_failed)
     if outcome.missing_external:
         sys.exit(retcodes.missing_data)
