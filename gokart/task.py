@@ -267,6 +267,10 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
             if relative_file_path is not None
             else os.path.join(self.__module__.replace('.', '/'), f'{type(self).__name__}.pkl')
         )
+        if relative_file_path is not None and (relative_file_path.startswith(('/', '\\')) or '..' in relative_file_path):
+            from gokart.execution.collisions import warn_if_outside_workspace
+
+            warn_if_outside_workspace(self, relative_file_path, self.workspace_directory)
         file_path = os.path.join(self.workspace_directory, formatted_relative_file_path)
         unique_id = self.make_unique_id() if use_unique_id else None
         if processor is None and relative_file_path is not None:

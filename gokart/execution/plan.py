@@ -18,6 +18,7 @@ import luigi
 
 from gokart import storage
 from gokart.errors import describe_task
+from gokart.execution.collisions import check_collisions
 from gokart.identity import requirements_of
 from gokart.target import TargetOnKart
 from gokart.utils import flatten
@@ -96,6 +97,7 @@ def make_plan(roots: list[Any]) -> Plan:
                 required = add(requirement)
                 node.requirements.append(required)
                 planned[required].dependents.append(position)
+    check_collisions(node.task for node in planned)
     return Plan(tasks=planned, roots=root_positions)
 
 
