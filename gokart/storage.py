@@ -422,9 +422,14 @@ if hasattr(os, 'register_at_fork'):
 _TEMPORARY_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_CLOEXEC', 0)
 
 
+_LONGEST_TEMPORARY_STEM = 200  # of 255 bytes: room for '.', the pid, a counter and '.gokart-tmp'
+
+
 def _create_temporary_beside(path: str) -> tuple[int, str]:
     """A new hidden file next to ``path``, unique to this process and call; created with the usual umask."""
     directory, name = os.path.split(path)
+    if len(name.encode()) > _LONGEST_TEMPORARY_STEM:  # keep the temporary name within NAME_MAX when the output's name is
+        name = name.encode()[:_LONGEST_TEMPORARY_STEM].decode(errors='ignore')
     while True:
         temporary = os.path.join(directory, f'.{name}.{_process_tag}-{next(_temporary_counter)}.gokart-tmp')
         try:

@@ -30,6 +30,8 @@ from gokart.conflict_prevention_lock.task_lock_wrappers import wrap_run_with_loc
 from gokart.errors import CorruptOutputError, EmptyDumpError, NotARequirementError, OutputNotFoundError, UnsupportedFormatError
 from gokart.file_processor import FileProcessor as FileProcessor  # re-exported, as in gokart 1.12
 from gokart.file_processor import make_file_processor
+from gokart.modification_time import newest_input_time
+from gokart.output_path import check_output_path
 from gokart.pandas_type_config import PandasTypeConfigMap as PandasTypeConfigMap  # re-exported, as in gokart 1.12
 from gokart.parameter import ExplicitBoolParameter, ListTaskInstanceParameter, TaskInstanceParameter
 from gokart.required_task_output import RequiredTaskOutput
@@ -273,6 +275,7 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
             warn_if_outside_workspace(self, relative_file_path, self.workspace_directory)
         file_path = os.path.join(self.workspace_directory, formatted_relative_file_path)
         unique_id = self.make_unique_id() if use_unique_id else None
+        check_output_path(self, file_path, unique_id)
         if processor is None and relative_file_path is not None:
             try:
                 processor = make_file_processor(
@@ -380,7 +383,7 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
         common_path = set(t.path() for t in flatten(self.input())) & set(t.path() for t in flatten(self.output()))
         input_tasks = [t for t in flatten(self.input()) if t.path() not in common_path]
         output_tasks = [t for t in flatten(self.output()) if t.path() not in common_path]
-        input_modification_time = max([target.last_modification_time() for target in input_tasks]) if input_tasks else None
+        input_modification_time = newest_input_time(self, input_tasks)  # inputs from the future are left out, with a warning
         output_modification_time = min([target.last_modification_time() for target in output_tasks]) if output_tasks else None
         if input_modification_time is None or output_modification_time is None:
             return True

@@ -23,6 +23,7 @@ import os
 import struct
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -60,8 +61,7 @@ def task_run_lock(task: Any) -> Iterator[bool]:
         yield True
         return
     name = f'{type(task).__name__}_{task.make_unique_id()}'
-    lock = _byte_range_lock(directory, name) if _USE_SHARED_FILE else _lock_file(os.path.join(directory, f'{name}.lock'))
-    with lock:
+    with _workspace_or_process_lock(directory, name):
         complete = _complete_under_lock(task)
         if complete:
             yield False
@@ -74,6 +74,53 @@ def task_run_lock(task: Any) -> Iterator[bool]:
             yield True
         finally:
             task.__dict__.pop(INCOMPLETE_UNDER_LOCK, None)
+
+
+@contextmanager
+def _workspace_or_process_lock(directory: str, name: str) -> Iterator[None]:
+    """The lock of ``name`` in ``directory``; a lock of this process only when the directory cannot hold lock files.
+
+    A read-only workspace (a cache mounted read-only, a directory of another user) must still build
+    what it can: with one warning per directory, tasks then exclude each other within this process only.
+    """
+    if directory not in _unwritable_directories:
+        lock = _byte_range_lock(directory, name) if _USE_SHARED_FILE else _lock_file(os.path.join(directory, f'{name}.lock'))
+        try:
+            lock.__enter__()
+        except OSError as e:
+            _unwritable_directories.add(directory)
+            warnings.warn(
+                f'gokart cannot create its lock files in {directory} ({e.strerror or e}): tasks of this workspace are locked '
+                'within this process only, so another process building them at the same time may run them too. '
+                'Make the directory writable to share locks between processes.',
+                UnwritableLockDirectoryWarning,
+                stacklevel=2,
+            )
+        else:
+            try:
+                yield
+            finally:
+                lock.__exit__(None, None, None)
+            return
+    with _process_lock(name):
+        yield
+
+
+class UnwritableLockDirectoryWarning(UserWarning):
+    """The ``.gokart-locks`` directory of a workspace cannot be written: run locks hold within one process only."""
+
+
+_unwritable_directories: set[str] = set()
+_process_locks: dict[str, threading.RLock] = {}
+_process_locks_guard = threading.Lock()
+
+
+def _process_lock(name: str) -> threading.RLock:
+    with _process_locks_guard:
+        lock = _process_locks.get(name)
+        if lock is None:
+            lock = _process_locks[name] = threading.RLock()
+        return lock
 
 
 def _lock_directory(task: Any) -> str | None:
@@ -114,8 +161,11 @@ class _LockFile:
         self.identity = (opened.st_dev, opened.st_ino)
 
     def __del__(self) -> None:
+        fd = getattr(self, 'fd', None)  # None when opening the file failed
+        if fd is None:
+            return
         try:
-            os.close(self.fd)
+            os.close(fd)
         except OSError:
             pass
 
