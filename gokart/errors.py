@@ -134,6 +134,10 @@ class StorageUnavailableError(GokartError, ConnectionError):
         return type(self), (str(self), self.endpoint, self.path)
 
 
+class MissingStorageLibraryError(GokartError, ImportError):
+    """The client library of a remote workspace (``s3://``, ``gs://``, ...) is not installed; the message names the extra."""
+
+
 class WorkspaceError(GokartError, OSError):
     """The workspace cannot be written: no space left, permission denied, read-only file system."""
 

@@ -1,14 +1,19 @@
 """``[S3Config]``: the names of the environment variables holding S3 credentials, and an optional endpoint.
 
 gokart 1.12 users keep their keys in environment variables and tell gokart the variables' names;
-the same section works here. The options reach s3fs through ``gokart.storage_options``.
+the same section works here. gokart's own ``s3://`` I/O reads these options through
+``gokart.storage_options``; ``get_s3_client()`` gives tools built on gokart 1.12 (thunderbolt, user
+code) the luigi ``S3Client`` they expect.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import luigi
+
+from gokart.errors import MissingStorageLibraryError
 
 
 class S3Config(luigi.Config):
@@ -19,7 +24,25 @@ class S3Config(luigi.Config):
     )
 
     def get_s3_client(self) -> Any:
-        """The s3fs file system every ``s3://`` path of gokart uses (gokart 1.12 returned a luigi S3Client here)."""
-        from gokart.storage import filesystem_for_protocol
+        """luigi's ``luigi.contrib.s3.S3Client`` with these credentials, made once per config instance (as gokart 1.12 did)."""
+        client = self.__dict__.get('_client')
+        if client is None:
+            client = self._client = self._get_s3_client()
+        return client
 
-        return filesystem_for_protocol('s3')
+    def _get_s3_client(self) -> Any:
+        try:
+            import boto3  # noqa: F401  (luigi's S3Client needs it, and only says so on first use)
+            from luigi.contrib.s3 import S3Client
+        except ImportError as error:
+            raise MissingStorageLibraryError(
+                f'S3Config.get_s3_client() needs boto3: install it with pip install "gokart[s3]" ({error})'
+            ) from error
+        options: dict[str, Any] = {
+            'aws_access_key_id': os.environ.get(self.aws_access_key_id_name),
+            'aws_secret_access_key': os.environ.get(self.aws_secret_access_key_name),
+        }
+        endpoint = self.endpoint_url or os.environ.get('AWS_ENDPOINT_URL_S3') or os.environ.get('AWS_ENDPOINT_URL')
+        if endpoint:
+            options['endpoint_url'] = endpoint
+        return S3Client(**options)

@@ -26,7 +26,7 @@ from typing import IO, Any, TypeVar
 import luigi
 
 from gokart import local_target_seam
-from gokart.errors import StorageUnavailableError
+from gokart.errors import MissingStorageLibraryError, StorageUnavailableError
 from gokart.local_target_seam import replacement as _replaced_local_target
 
 # Remote writes stay in memory up to this size, then spill to a local temporary file.
@@ -64,6 +64,42 @@ def local_path(path: str) -> str:
 def protocol_of(path: str) -> str:
     """``s3`` for ``s3://bucket/key``; ``file`` for a local path."""
     return path.split('://', 1)[0] if '://' in path else 'file'
+
+
+# What each object store needs installed: (module, the gokart extra that installs it).
+_CLIENT_LIBRARIES = {'s3': ('boto3', 's3'), 's3a': ('boto3', 's3'), 'gs': ('gcsfs', 'gcs'), 'gcs': ('gcsfs', 'gcs')}
+_usable_protocols: set[str] = {'file', 'memory'}
+
+
+def require_client_library(path: str) -> None:
+    """Raise ``MissingStorageLibraryError`` now if ``path``'s protocol needs a library that is not installed.
+
+    Targets call this when they are made, so a missing ``gokart[s3]`` shows when the pipeline is
+    defined, naming the extra, instead of on the first request in the client library's own words.
+    Each protocol is checked once per process.
+    """
+    protocol = protocol_of(path)
+    if protocol in _usable_protocols:
+        return
+    library = _CLIENT_LIBRARIES.get(protocol)
+    if library is not None:
+        import importlib.util
+
+        module, extra = library
+        if importlib.util.find_spec(module) is None:
+            raise MissingStorageLibraryError(
+                f'{path} is on {protocol}://, which needs the {module} package: install it with pip install "gokart[{extra}]"'
+            )
+    else:
+        import fsspec
+
+        try:
+            fsspec.get_filesystem_class(protocol)
+        except ImportError as error:
+            raise MissingStorageLibraryError(f'{path} needs a library fsspec uses for {protocol}://: {error}') from error
+        except ValueError as error:
+            raise ValueError(f'{path}: {protocol}:// is not a storage protocol fsspec knows ({error})') from error
+    _usable_protocols.add(protocol)
 
 
 def filesystem(path: str) -> tuple[Any, str]:

@@ -67,7 +67,7 @@ def storage_options_for(protocol: str) -> dict[str, Any]:
 
 
 def s3_options() -> dict[str, Any]:
-    """s3fs options from ``[S3Config]`` and the environment, as gokart 1.12 users set their credentials."""
+    """S3 options (s3fs names) from ``[S3Config]`` and the environment, as gokart 1.12 users set their credentials."""
     from gokart.s3_config import S3Config
 
     config = S3Config()

@@ -92,6 +92,8 @@ class _FileTarget(TargetOnKart):
     """What every target stored as one file (or one object) shares: its path, lock, existence and time."""
 
     def __init__(self, path: str, task_lock_params: TaskLockParams | None, workspace_directory: str | None = None) -> None:
+        if '://' in path:
+            storage.require_client_library(path)
         self._file_path = path
         self._task_lock_params = task_lock_params or NO_LOCK
         # The workspace of the task the output belongs to: signatures bind the path relative to it.

@@ -5,7 +5,7 @@
 Every one of the N leaves is already in `s3://<bucket>/workspace` and only the root (a new `tag`)
 is missing, so the build must learn that N outputs exist and run one task. This is done twice in
 one process: `seconds_first_build` includes the one-time costs of a fresh process (importing pandas
-and s3fs, the first connection); `seconds` is the second build, with new task instances, and
+and boto3, the first connection); `seconds` is the second build, with new task instances, and
 `ms_per_task` is `seconds / N` in milliseconds: the cost of a cache-hit check per task.
 
 The server and the configuration are those of `_s3.py`.

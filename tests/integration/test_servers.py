@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import boto3
 import redis
-import s3fs
 
 
 def test_moto_server_answers_s3_requests_over_http(s3_bucket: str, s3_endpoint: str) -> None:
-    fs = s3fs.S3FileSystem(endpoint_url=s3_endpoint, key='testing', secret='testing', skip_instance_cache=True)
-    fs.pipe_file(f'{s3_bucket}/hello.txt', b'hi')
-    assert fs.cat_file(f'{s3_bucket}/hello.txt') == b'hi'
+    client = boto3.client('s3', endpoint_url=s3_endpoint, region_name='us-east-1')
+    client.put_object(Bucket=s3_bucket, Key='hello.txt', Body=b'hi')
+    assert client.get_object(Bucket=s3_bucket, Key='hello.txt')['Body'].read() == b'hi'
     assert s3_endpoint.startswith('http://127.0.0.1:')
 
 
