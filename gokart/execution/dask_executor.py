@@ -1,42 +1,32 @@
 """Run a planned DAG on a Dask distributed cluster: ``gokart.build(task, executor='dask', ...)``.
 
-The DAG is planned here, as for the local executor; each incomplete task then becomes one Dask task
-keyed ``{family}-{unique_id}`` whose dependencies are the futures of its incomplete requirements.
-A Dask task runs the gokart task through the local executor's ``run_task`` on a worker (run lock,
-events, ``log/`` records, signing, atomic outputs) and returns ``None``: values travel through the
-workspace, never through Dask's memory. Equal keys make two clients of one scheduler share a task,
-so it runs once. The client's luigi config travels with each task and is applied on the worker before the task
-is constructed there (tasks built in ``requires()`` on the worker read it), except the pickle
-signing key: workers keep their own. A task that raises makes its Dask task fail with the exception; Dask then runs no
-dependent of it, while independent branches go on. A worker that dies mid-task is Dask's to handle:
-the scheduler runs the task again on another worker, up to its ``allowed-failures`` setting.
+The DAG is planned here, as for the local executor; each incomplete task then becomes one Dask
+task keyed ``{family}-{unique_id}`` whose dependencies are the futures of its incomplete
+requirements. On the worker it runs as on the local executor (see ``dask_worker``) and returns
+``None``: values travel through the workspace, never through Dask's memory. Equal keys make two
+clients of one scheduler share a task, so it runs once. A task that raises fails its Dask task;
+Dask then runs no dependent of it, while independent branches go on. A worker that dies mid-task
+is Dask's to handle: the scheduler runs the task again elsewhere, up to its ``allowed-failures``.
 
 ``distributed`` is imported only when a Dask build starts, so ``import gokart`` stays light.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import io
 import os
-import pickle
 import sys
-import traceback
 from typing import TYPE_CHECKING, Any
-
-import luigi
 
 from gokart import signing
 from gokart.errors import GokartError, describe_task
-from gokart.execution.local import BuildOutcome, ExecutionListener, _fewer_garbage_collections, _plan, _raise_on_cycle, run_task
+from gokart.execution.dask_worker import TaskFailedOnWorker, config_snapshot, run_on_worker, task_payload
+from gokart.execution.local import BuildOutcome, ExecutionListener, _fewer_garbage_collections, _plan, _raise_on_cycle
 from gokart.execution.plan import Plan, TaskState
 
 if TYPE_CHECKING:
     from distributed import Client, Future
 
 ADDRESS_VARIABLE = 'GOKART_DASK_ADDRESS'
-_RECIPE = 'docs/distributed.md#worker-environments'
 
 
 def execute_on_dask(
@@ -153,7 +143,7 @@ class _DaskRun:
         for index in order:
             task = nodes[index].task
             upstream = [self.futures[r] for r in nodes[index].requirements if r in self.futures]
-            self.futures[index] = self.client.submit(_run_on_worker, config, _task_payload(task), *upstream, key=dask_key(task), pure=False)
+            self.futures[index] = self.client.submit(run_on_worker, config, task_payload(task), *upstream, key=dask_key(task), pure=False)
         if self.listener is not None:
             for index in order:
                 if self.waiting_on[index] == 0:
@@ -201,140 +191,6 @@ def _announce_dashboard(client: Client) -> None:
     print(f'gokart: building on Dask scheduler {info.get("address", "")}{link}', file=sys.stderr)
 
 
-# ----- what travels to the workers ----------------------------------------------------------------
-
-
-def config_snapshot() -> tuple[str, bytes]:
-    """(digest, pickled sections) of this process's luigi config, without the pickle signing key."""
-    from gokart import signing
-
-    config = luigi.configuration.get_config()
-    data = getattr(config, 'data', None)
-    if isinstance(data, dict):  # luigi's TOML parser
-        sections = {name: dict(items) for name, items in data.items() if isinstance(items, dict)}
-    else:
-        sections = {name: dict(config.items(name, raw=True)) for name in config.sections()}
-    sections.get(signing.CONFIG_SECTION, {}).pop(signing.CONFIG_OPTION, None)
-    pickled = pickle.dumps(sections, protocol=pickle.HIGHEST_PROTOCOL)
-    return hashlib.sha256(pickled).hexdigest(), pickled
-
-
-_applied_config: str | None = None
-
-
-def _apply_config(snapshot: tuple[str, bytes]) -> None:
-    """Make a worker's luigi config the client's (once per distinct config), keeping the worker's signing key."""
-    global _applied_config
-    digest, pickled = snapshot
-    if digest == _applied_config:
-        return
-    from gokart import signing
-
-    sections: dict[str, dict[str, Any]] = pickle.loads(pickled)
-    config = luigi.configuration.get_config()
-    worker_key = config.get(signing.CONFIG_SECTION, signing.CONFIG_OPTION, None)
-    if worker_key is not None:
-        sections.setdefault(signing.CONFIG_SECTION, {})[signing.CONFIG_OPTION] = worker_key
-    if isinstance(getattr(config, 'data', None), dict):  # luigi's TOML parser
-        config.data = sections
-    else:
-        for name in config.sections():
-            config.remove_section(name)
-        for name, items in sections.items():
-            config.add_section(name)
-            for option, value in items.items():
-                config.set(name, option, value)
-    _applied_config = digest
-
-
-@functools.cache
-def _task_pickler_class() -> type[pickle.Pickler]:
-    """A cloudpickle pickler that sends each task as its class and parameter values, so workers construct it again.
-
-    Task instances carry wrapped methods that cannot be pickled; their class and parameters are all
-    that defines them, and constructing them again gives the same unique id. cloudpickle sends an
-    importable class by reference and one defined in ``__main__`` (a script, a notebook) by value.
-    """
-    import cloudpickle
-
-    class TaskPickler(cloudpickle.Pickler):  # type: ignore[misc]
-        def reducer_override(self, obj: Any) -> Any:
-            if isinstance(obj, luigi.Task):
-                return _rebuild_task, (type(obj), obj.param_kwargs)
-            return super().reducer_override(obj)
-
-    return TaskPickler
-
-
-def _rebuild_task(task_class: type, param_kwargs: dict[str, Any]) -> Any:
-    return task_class(**param_kwargs)
-
-
-def _task_payload(task: Any) -> tuple[str, str, bytes]:
-    """(module of the task's class, description, pickled task) for ``_run_on_worker``."""
-    buffer = io.BytesIO()
-    try:
-        _task_pickler_class()(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(task)
-    except Exception as e:
-        raise GokartError(
-            f'{describe_task(task)} cannot be sent to Dask workers: {type(e).__name__}: {e}. '
-            f'Its class and parameter values must be picklable (see {_RECIPE})'
-        ) from e
-    return type(task).__module__, describe_task(task), buffer.getvalue()
-
-
-class TaskFailedOnWorker(GokartError):
-    """Carries a task's exception from a Dask worker; the build reports the original exception."""
-
-    def __init__(self, payload: bytes | None, description: str) -> None:
-        super().__init__(description)
-        self.payload = payload
-        self.description = description
-
-    def __reduce__(self) -> Any:
-        return TaskFailedOnWorker, (self.payload, self.description)
-
-    def original(self) -> BaseException:
-        if self.payload is not None:
-            try:
-                return pickle.loads(self.payload)  # type: ignore[no-any-return]
-            except Exception:
-                pass
-        return GokartError(self.description)
-
-
-def _run_on_worker(config: tuple[str, bytes], payload: tuple[str, str, bytes], *upstream: Any) -> None:
-    """The Dask task: apply the client's config, construct the gokart task from its payload and run it; raise what it raised."""
-    _apply_config(config)
-    module, description, data = payload
-    try:
-        task = pickle.loads(data)
-    except (ImportError, AttributeError) as e:
-        raise TaskFailedOnWorker(
-            None,
-            f'Dask worker {_worker_address()} cannot import module {module!r} of {description}: {type(e).__name__}: {e}. '
-            'Task classes must be importable on every worker: client.upload_file(...), the same package installed, '
-            f'or a shared image (see {_RECIPE})',
-        ) from None
-    try:
-        run_task(task)
-    except Exception as e:
-        try:
-            pickled: bytes | None = pickle.dumps(e)
-        except Exception:
-            pickled = None
-        raise TaskFailedOnWorker(pickled, f'{type(e).__name__}: {e}\n{traceback.format_exc()}') from None
-
-
-def _worker_address() -> str:
-    try:
-        from distributed import get_worker
-
-        return str(get_worker().address)
-    except Exception:
-        return '(unknown)'
-
-
 def _exception_of(future: Future, task: Any) -> BaseException:
     try:
         error = future.exception()
@@ -352,4 +208,4 @@ def _exception_of(future: Future, task: Any) -> BaseException:
     return error
 
 
-__all__ = ['ADDRESS_VARIABLE', 'TaskFailedOnWorker', 'connect', 'dask_key', 'execute_on_dask']
+__all__ = ['ADDRESS_VARIABLE', 'connect', 'dask_key', 'execute_on_dask']
