@@ -102,8 +102,29 @@ def all_scenarios() -> list[Scenario]:
             timeout=600.0,
         )
     )
+    scenarios += engine_scenarios()
     scenarios += id_scheme_scenarios()
     return scenarios
+
+
+def engine_scenarios() -> list[Scenario]:
+    """Trivial tasks on two workers: local executor, Dask LocalCluster, luigid (`engines.py`); ms per task."""
+    found: list[Scenario] = []
+    for n, engines, timeout in ((2000, ('local', 'dask', 'luigid'), 600.0), (20_000, ('dask', 'luigid'), 600.0)):
+        for engine in engines:
+            found.append(
+                Scenario(
+                    f'engine_{engine}_trivial{n}',
+                    'engines.py',
+                    ('--engine', engine, '--n', str(n)),
+                    f'{n:,} trivial tasks on 2 workers: '
+                    + {'local': 'our local executor', 'dask': 'Dask LocalCluster', 'luigid': 'luigid'}[engine],
+                    quick=False,
+                    ours_only=True,
+                    timeout=timeout,
+                )
+            )
+    return found
 
 
 def id_scheme_scenarios() -> list[Scenario]:

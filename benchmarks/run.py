@@ -287,7 +287,7 @@ def format_table(scenarios: list[Scenario], results: dict[str, dict[str, Any]]) 
             metric_names += [m for m in outcome.get('metrics', {}) if m not in metric_names]
         for metric in metric_names or ['seconds']:
             label = scenario.name if metric == 'seconds' else f'{scenario.name} {metric}'
-            unit = 'ms' if metric.startswith('ms_') else 's'
+            unit = 'ms' if metric.startswith('ms_') else 'MB' if metric.endswith('_mb') else 's'
             rows.append((label, *cells(outcomes, lambda o, m=metric: o['metrics'].get(m), unit)))
         if scenario.show_rss:
             rows.append((f'{scenario.name} peak RSS', *cells(outcomes, lambda o: o.get('peak_rss_mb'), 'MB')))
