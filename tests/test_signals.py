@@ -70,8 +70,16 @@ def assert_nothing_left(group: int, workspace: Path) -> None:
 @pytest.mark.parametrize('mode', ['build', 'luigi', 'run'])
 @pytest.mark.parametrize('signum', [signal.SIGTERM, signal.SIGKILL])
 def test_signal_to_the_main_process_leaves_no_worker_and_the_rebuild_completes(mode: str, signum: int, tmp_path: Path) -> None:
+    signal_mid_build_and_rebuild(mode, signum, tmp_path, hanging=3)
+
+
+def test_sigterm_to_a_serial_build_interrupts_its_task_cleans_up_and_exits_143(tmp_path: Path) -> None:
+    signal_mid_build_and_rebuild('serial', signal.SIGTERM, tmp_path, hanging=1)
+
+
+def signal_mid_build_and_rebuild(mode: str, signum: int, tmp_path: Path, hanging: int) -> None:
     process = start(mode, tmp_path, hang=True)
-    wait_for_hanging_tasks(process, tmp_path / 'markers', 3)
+    wait_for_hanging_tasks(process, tmp_path / 'markers', hanging)
     process.send_signal(signum)
     try:
         _, stderr = process.communicate(timeout=30)  # returns at EOF: no worker holds stdout or stderr open

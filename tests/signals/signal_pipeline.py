@@ -2,8 +2,8 @@
 
     python signal_pipeline.py MODE MARKER_DIRECTORY
 
-MODE is ``build`` (gokart.build with 3 forked workers), ``luigi`` (the same through luigi's worker)
-or ``run`` (gokart.run's command line with 3 workers). The workspace comes from the luigi config in
+MODE is ``build`` (gokart.build with 3 forked workers), ``serial`` (gokart.build in this process),
+``luigi`` (gokart.build through luigi's worker) or ``run`` (gokart.run's command line with 3 workers). The workspace comes from the luigi config in
 ``LUIGI_CONFIG_PATH``. With ``SIGNAL_TEST_HANG=1`` each Slow task writes ``{MARKER_DIRECTORY}/{i}``
 and then hangs while its output is being written (a temporary file is open), until it is killed.
 """
@@ -57,5 +57,6 @@ if __name__ == '__main__':
     mode, MARKERS = sys.argv[1], sys.argv[2]
     if mode == 'run':
         gokart.run(['Root', '--local-scheduler', '--workers=3', '--no-lock'])
-    value = gokart.build(Root(), workers=3, **({'executor': 'luigi'} if mode == 'luigi' else {}))
+    options = {'serial': {'workers': 1}, 'luigi': {'workers': 3, 'executor': 'luigi'}}.get(mode, {'workers': 3})
+    value = gokart.build(Root(), **options)
     assert value == 'value 0, value 1, value 2, value 3', value
