@@ -147,14 +147,13 @@ def _hashes_stably(item: Any) -> bool:
 
 def with_stable_sets(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """Parameter arguments with every set argument ordered (see ``stable_set``); the same objects when there is none."""
-    if any(type(v) in _SET_TYPES for v in kwargs.values()):
-        kwargs = {name: stable_set(value) for name, value in kwargs.items()}
-    if any(type(v) in _SET_TYPES for v in args):
-        args = tuple(stable_set(value) for value in args)
-    return args, kwargs
+    # Every task construction passes here: one C-level scan when no argument is a set.
+    if _SET_TYPES.isdisjoint(map(type, kwargs.values())) and (not args or _SET_TYPES.isdisjoint(map(type, args))):
+        return args, kwargs
+    return tuple(stable_set(value) for value in args), {name: stable_set(value) for name, value in kwargs.items()}
 
 
-_SET_TYPES = (set, frozenset)
+_SET_TYPES = frozenset((set, frozenset))
 
 
 def own_code(task_class: type) -> str:
