@@ -165,7 +165,9 @@ def build(
 
 
 def _run(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
-    executor = env_params.get('executor') or os.environ.get('GOKART_EXECUTOR', 'gokart')
+    # A Dask client or address alone asks for Dask too, rather than being ignored by the local executor.
+    implied = 'dask' if env_params.keys() & {'dask_client', 'dask_address'} else None
+    executor = env_params.get('executor') or implied or os.environ.get('GOKART_EXECUTOR', 'gokart')
     report_path = env_params.get('report')
     if executor == 'luigi' or set(env_params) - _EXECUTOR_OPTIONS:
         try:

@@ -90,7 +90,7 @@ def test_dag_on_a_local_workspace_runs_each_task_once_on_the_workers(
     runs = _runs(tmp_path)
     root = DaskRoot(runs=runs)
 
-    value = gokart.build(root, executor='dask', dask_client=client)
+    value = gokart.build(root, dask_client=client)  # a client alone selects Dask
 
     assert value == {'pairs': expected_pairs(), 'slow': None}
     assert run_counts(runs) == {name: 1 for name in task_names()}
