@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar('T')
 
 _overrides: dict[str, dict[str, Any]] = {}
 _version = 0
@@ -70,7 +72,7 @@ def s3_options() -> dict[str, Any]:
     """S3 options (s3fs names) from ``[S3Config]`` and the environment, as gokart 1.12 users set their credentials."""
     from gokart.s3_config import S3Config
 
-    config = S3Config()
+    config = _config_instance(S3Config)
     options: dict[str, Any] = {}
     key = os.environ.get(config.aws_access_key_id_name)
     secret = os.environ.get(config.aws_secret_access_key_name)
@@ -81,6 +83,28 @@ def s3_options() -> dict[str, Any]:
     if endpoint:
         options['endpoint_url'] = endpoint
     return options
+
+
+_config_instances: dict[type, tuple[Any, Any, Any]] = {}
+
+
+def _config_instance(config_class: type[T]) -> T:
+    """``config_class()``, reused while its config section is unchanged and no command line is being parsed.
+
+    Making a luigi ``Config`` resolves every parameter (~150 us); every remote read and write asks
+    for its options, so the instance is remembered with the section it was made from.
+    """
+    from luigi.cmdline_parser import CmdlineParser
+
+    from gokart.utils import config_section, luigi_config
+
+    state = (luigi_config(), config_section(config_class.__name__))
+    known = _config_instances.get(config_class)
+    if known is not None and known[0] is state[0] and known[1] == state[1] and CmdlineParser.get_instance() is None:
+        return known[2]  # type: ignore[no-any-return]
+    instance = config_class()
+    _config_instances[config_class] = (state[0], state[1], instance)
+    return instance
 
 
 def retry_options() -> dict[str, Any]:
@@ -108,7 +132,7 @@ def gcs_options() -> dict[str, Any]:
     """gcsfs options: the ``token`` from the variable ``[GCSConfig] gcs_credential_name`` names, when set."""
     from gokart.gcs_config import GCSConfig
 
-    token = GCSConfig().get_gcs_token()
+    token = _config_instance(GCSConfig).get_gcs_token()
     return {'token': token} if token is not None else {}
 
 
