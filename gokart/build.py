@@ -140,6 +140,8 @@ def build(
     threads with ``parallel='thread'`` (I/O-bound work). Any other luigi option runs the build through
     luigi's own scheduler and worker instead, as does ``executor='luigi'`` or the environment variable
     ``GOKART_EXECUTOR=luigi``; ``local_scheduler=False, scheduler_host=..., scheduler_port=...`` uses luigid.
+    ``executor='dask'`` with ``dask_client=Client(...)`` or ``dask_address='tcp://host:8786'`` (or
+    ``GOKART_EXECUTOR=dask`` and ``GOKART_DASK_ADDRESS``) runs it on Dask distributed (docs/distributed.md).
     Any failure raises ``GokartBuildError`` with every task's exception in ``raised_exceptions``.
     """
     if reset_register:
