@@ -169,7 +169,7 @@ class S3FileSystem(AbstractFileSystem):  # type: ignore[misc]
     def _call(self, what: str, path: str, request: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``request(*args, **kwargs)``; a connection still failing after every retry becomes ``StorageUnavailableError``."""
         from botocore.exceptions import ConnectionError as BotoConnectionError
-        from botocore.exceptions import HTTPClientError
+        from botocore.exceptions import HTTPClientError, NoCredentialsError
 
         try:
             return request(*args, **kwargs)
@@ -183,6 +183,12 @@ class S3FileSystem(AbstractFileSystem):  # type: ignore[misc]
                 'or allow more time with [gokart] storage_retries / storage_timeout.',
                 endpoint=self.endpoint,
                 path=f's3://{path}',
+            ) from error
+        except NoCredentialsError as error:
+            raise PermissionError(
+                f'No AWS credentials for {what} s3://{path}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY '
+                '(or the variables [S3Config] aws_access_key_id_name / aws_secret_access_key_name name), '
+                'AWS_PROFILE, or key and secret in [fsspec.s3].'
             ) from error
         except Exception as error:
             missing = missing_bucket_error(error, f's3://{path}', self.endpoint)

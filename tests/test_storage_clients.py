@@ -82,3 +82,16 @@ def test_gcsconfig_gives_luigis_gcs_client_without_credentials(monkeypatch: pyte
     # what thunderbolt uses to read gs:// workspaces
     assert client._path_to_bucket_and_key('gs://bucket/workspace/a.pkl') == ('bucket', 'workspace/a.pkl')
     assert callable(client.client.objects) and callable(client.listdir) and callable(client.download)
+
+
+def test_s3_without_credentials_says_where_to_set_them(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    from gokart.s3_filesystem import S3FileSystem
+
+    for name in ('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv('AWS_SHARED_CREDENTIALS_FILE', f'{tmp_path}/none')
+    monkeypatch.setenv('AWS_CONFIG_FILE', f'{tmp_path}/none')
+    monkeypatch.setenv('AWS_EC2_METADATA_DISABLED', 'true')
+    fs = S3FileSystem(endpoint_url='http://127.0.0.1:9', skip_instance_cache=True)
+    with pytest.raises(PermissionError, match=r'No AWS credentials for writing s3://bucket/x.bin: set AWS_ACCESS_KEY_ID'):
+        fs.pipe_file('bucket/x.bin', b'x')
