@@ -25,7 +25,7 @@ reference-venv: $(REF_VENV)/.installed
 $(REF_VENV)/.installed:
 	$(PYTHON) -m venv $(REF_VENV)
 	$(REF_VENV)/bin/pip install --quiet --upgrade pip
-	$(REF_VENV)/bin/pip install --quiet 'gokart==1.12.2' boto3
+	$(REF_VENV)/bin/pip install --quiet 'gokart==1.12.2' boto3 polars
 	touch $@
 
 # redis-server for the lock tests and chromium for the HTML report test, from Debian's packages.
