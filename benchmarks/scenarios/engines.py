@@ -4,9 +4,11 @@
 
 The DAG is FanOutRoot over N trivial leaves (N + 1 tasks), on a local workspace of its own.
 - local: ``gokart.build(root, workers=2)`` in this process.
-- dask: ``gokart.build(root, executor='dask', dask_address=...)`` against a LocalCluster of two
+- dask: ``gokart.build(root, executor='dask', dask_client=client)`` on a LocalCluster of two
   single-threaded worker processes, run by a helper process so that the scheduler's memory is its
-  own; ``scheduler_peak_mb`` is that process's peak RSS (scheduler and nannies).
+  own; ``scheduler_peak_mb`` is that process's peak RSS (scheduler and nannies), and
+  ``dask_alone_seconds`` the time of the same DAG shape of functions doing nothing on that cluster
+  (Dask's own share of the time).
 - luigid: a luigid on a loopback port and one ``gokart.run ... --workers 2`` process against it;
   the time is taken inside that process, around ``gokart.run`` (its imports excluded).
 Starting the cluster or luigid is not timed. ``ms_per_task`` is ``seconds / (N + 1)`` in ms.
@@ -23,6 +25,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from _common import Stopwatch, emit, main
 
@@ -82,9 +85,23 @@ def _build_here(engine: str, n: int) -> dict[str, float]:
             with stopwatch.measure('seconds'):
                 result = gokart.build(FanOutRoot(kind='leaf', n=n), executor='dask', dask_client=client)
             stopwatch.metrics['scheduler_peak_mb'] = client.run_on_scheduler(_peak_rss_mb)
+            with stopwatch.measure('dask_alone_seconds'):
+                _noop_graph(client, n)
     if result != n:
         raise AssertionError(f'root returned {result!r}, expected {n}')
     return stopwatch.metrics
+
+
+def _noop_graph(client: Any, n: int) -> None:
+    """Dask's own cost for the same DAG shape: n functions doing nothing under one more, on the same cluster."""
+    from distributed import wait
+
+    leaves = [client.submit(_nothing, i, key=f'noop-leaf-{i}') for i in range(n)]
+    wait(client.submit(_nothing, *leaves, key='noop-root'))
+
+
+def _nothing(*args: Any) -> None:
+    return None
 
 
 def _peak_rss_mb() -> float:
