@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from gokart import signing
 from gokart.errors import GokartError, describe_task
-from gokart.execution.dask_worker import TaskFailedOnWorker, config_snapshot, run_on_worker, task_payload
+from gokart.execution.dask_worker import TaskFailedOnWorker, config_snapshot, config_value, run_on_worker, task_payload
 from gokart.execution.local import BuildOutcome, ExecutionListener, _fewer_garbage_collections, _plan, _raise_on_cycle
 from gokart.execution.plan import Plan, TaskState
 
@@ -95,6 +95,7 @@ class _DaskRun:
         self.futures: dict[int, Future] = {}
         self.waiting_on: dict[int, int] = {}
         self.not_run: set[int] = set()  # errored only because a requirement failed
+        self.config: Future | None = None
 
     def run(self) -> None:
         order = self._submittable_in_order()
@@ -105,6 +106,8 @@ class _DaskRun:
             finally:
                 for future in self.futures.values():
                     future.release()
+                if self.config is not None:
+                    self.config.release()
         submitted = set(self.futures)
         done = submitted - set(self.outcome.failed) - self.not_run
         self.outcome.succeeded = [self.plan.tasks[i].task for i in sorted(done)]
@@ -139,7 +142,8 @@ class _DaskRun:
 
     def _submit(self, order: list[int]) -> None:
         nodes = self.plan.tasks
-        config = config_snapshot()
+        snapshot = config_snapshot()
+        config = self.config = self.client.submit(config_value, snapshot, key=f'gokart-config-{snapshot[0]}', pure=False)
         for index in order:
             task = nodes[index].task
             upstream = [self.futures[r] for r in nodes[index].requirements if r in self.futures]

@@ -40,6 +40,15 @@ def config_snapshot() -> tuple[str, bytes]:
     return hashlib.sha256(pickled).hexdigest(), pickled
 
 
+def config_value(snapshot: tuple[str, bytes]) -> tuple[str, bytes]:
+    """The Dask task holding a build's config once on the cluster: every task of the build takes it as an argument.
+
+    One task instead of a copy in every task's arguments keeps the scheduler's memory independent of
+    the config's size; its key holds the digest, so builds with one config share it.
+    """
+    return snapshot
+
+
 _applied_config: str | None = None
 
 
@@ -154,4 +163,4 @@ def _worker_address() -> str:
         return '(unknown)'
 
 
-__all__ = ['RECIPE', 'TaskFailedOnWorker', 'config_snapshot', 'run_on_worker', 'task_payload']
+__all__ = ['RECIPE', 'TaskFailedOnWorker', 'config_snapshot', 'config_value', 'run_on_worker', 'task_payload']
