@@ -23,7 +23,7 @@ def helper(x):
     return x * FACTOR
 
 
-class Source(gokart.TaskOnKart[int]):
+class ExplainSource(gokart.TaskOnKart[int]):
     n = luigi.IntParameter(default=1)
     offset = luigi.IntParameter(default=0)
 
@@ -31,12 +31,12 @@ class Source(gokart.TaskOnKart[int]):
         self.dump(helper(self.n) + self.offset)
 
 
-class Sink(gokart.TaskOnKart[int]):
+class ExplainSink(gokart.TaskOnKart[int]):
     n = luigi.IntParameter(default=1)
     scale = luigi.IntParameter(default=1)
 
     def requires(self):
-        return Source(n=self.n)
+        return ExplainSource(n=self.n)
 
     def run(self):
         self.dump(self.load() * self.scale)
@@ -55,7 +55,7 @@ def pipeline(tmp_path, monkeypatch):
     module = __import__(name)
     yield module
     sys.modules.pop(name, None)
-    # Unregister the classes, so that --Source-offset names one class in the next test, as in a real process.
+    # Unregister the classes, so that --ExplainSource-offset names one class in the next test, as in a real process.
     registry = luigi.task_register.Register._reg
     registry[:] = [cls for cls in registry if cls.__module__ != name]
 
@@ -67,15 +67,15 @@ def cli(capsys, *argv):
 
 def diagnoses(capsys, module, *params):
     """The root's line of ``gokart plan``, and the first line of ``gokart why``, for the same command line."""
-    spec = f'{module.__name__}:Sink'
+    spec = f'{module.__name__}:ExplainSink'
     _, plan_lines = cli(capsys, 'plan', spec, *params)
     status, why_lines = cli(capsys, 'why', spec, *params)
-    root_line = [line for line in plan_lines if ' Sink[' in line][0]
+    root_line = [line for line in plan_lines if ' ExplainSink[' in line][0]
     return root_line, why_lines, status
 
 
 def build(module, **params):
-    gokart.build(module.Sink(**params), reset_register=False)
+    gokart.build(module.ExplainSink(**params), reset_register=False)
     luigi.task_register.Register.clear_instance_cache()  # the commands run as in a new process
 
 
@@ -96,20 +96,20 @@ def setup_new_parameters(module):
 
 def setup_changed_upstream(module):
     build(module)
-    return ['--Source-offset', '5'], explain.UPSTREAM_CHANGED, 'Source[', "changed parameter (offset: '0' -> '5')"
+    return ['--ExplainSource-offset', '5'], explain.UPSTREAM_CHANGED, 'ExplainSource[', "changed parameter (offset: '0' -> '5')"
 
 
 def setup_deleted_output(module):
     build(module, n=1)
     build(module, n=2)  # a sibling run that differs in a parameter must not be blamed
-    os.remove(module.Sink(n=1).output().path())
+    os.remove(module.ExplainSink(n=1).output().path())
     return ['--n', '1'], explain.OUTPUT_DELETED, 'its run is recorded in log/: deleted?'
 
 
 def setup_deleted_output_and_upstream_output(module):
     build(module)
-    os.remove(module.Sink().output().path())
-    os.remove(module.Source().output().path())
+    os.remove(module.ExplainSink().output().path())
+    os.remove(module.ExplainSource().output().path())
     return [], explain.OUTPUT_DELETED, 'its run is recorded in log/: deleted?'
 
 
@@ -117,7 +117,7 @@ def setup_code_change(module):
     luigi.configuration.get_config().set('TaskOnKart', 'code_fingerprint_check', 'true')
     build(module)
     edit_constant(module)
-    return [], explain.UPSTREAM_CHANGED, 'Source[', f'changed code (code changed in {module.__name__}.FACTOR)'
+    return [], explain.UPSTREAM_CHANGED, 'ExplainSource[', f'changed code (code changed in {module.__name__}.FACTOR)'
 
 
 def setup_rerun(module):
@@ -156,26 +156,26 @@ def test_deleted_output_why_names_the_own_run_and_the_missing_file(pipeline, cap
     setup_deleted_output(pipeline)
     capsys.readouterr()
     _, why_lines, _ = diagnoses(capsys, pipeline, '--n', '1')
-    own_id = pipeline.Sink(n=1).make_unique_id()
+    own_id = pipeline.ExplainSink(n=1).make_unique_id()
     assert why_lines[1] == f'  its own run {own_id} is recorded in ./resources/log/; missing now:'
-    assert why_lines[2] == f'    {pipeline.Sink(n=1).output().path()}'
-    step = explain.why(pipeline.Sink(n=1))
+    assert why_lines[2] == f'    {pipeline.ExplainSink(n=1).output().path()}'
+    step = explain.why(pipeline.ExplainSink(n=1))
     assert step.own_run is not None and step.own_run.finished
 
 
 def test_deleted_upstream_output_keeps_the_task_cached_in_both(pipeline, capsys):
     build(pipeline)
-    os.remove(pipeline.Source().output().path())
-    status, lines = cli(capsys, 'plan', f'{pipeline.__name__}:Sink')
-    assert lines == [f'cached  Sink[{pipeline.Sink().make_unique_id()}]', '0 to run, 1 cached']
-    status, lines = cli(capsys, 'why', f'{pipeline.__name__}:Sink')
+    os.remove(pipeline.ExplainSource().output().path())
+    status, lines = cli(capsys, 'plan', f'{pipeline.__name__}:ExplainSink')
+    assert lines == [f'cached  ExplainSink[{pipeline.ExplainSink().make_unique_id()}]', '0 to run, 1 cached']
+    status, lines = cli(capsys, 'why', f'{pipeline.__name__}:ExplainSink')
     assert status == 0 and lines[0].endswith('its output exists; a build would load it.')
 
 
 def test_code_change_why_sees_the_cached_run_output_that_exists(pipeline, capsys):
     setup_code_change(pipeline)
     capsys.readouterr()
-    spec = f'{pipeline.__name__}:Source'
+    spec = f'{pipeline.__name__}:ExplainSource'
     _, plan_lines = cli(capsys, 'plan', spec)
     _, why_lines = cli(capsys, 'why', spec)
     explanation = plan_lines[0].split(': ', 1)[1]
@@ -186,7 +186,7 @@ def test_code_change_why_sees_the_cached_run_output_that_exists(pipeline, capsys
 
 def test_an_unfinished_run_is_not_called_deleted(pipeline, capsys):
     build(pipeline)
-    task = pipeline.Sink()
+    task = pipeline.ExplainSink()
     os.remove(task.output().path())
     os.remove(task._log_path('task_log'))  # as after a run that started and then failed
     step = explain.plan(task)[-1]
