@@ -21,7 +21,7 @@ import json
 import os
 import re
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +34,7 @@ ENVIRONMENT_VARIABLE = 'GOKART_ID_SCHEME'
 CONFIG_SECTION = 'gokart'
 CONFIG_OPTION = 'id_scheme'
 SCHEMES = (1, 2)
-CHECK_SALT = 'gokart-id-2:'
+CHECK_MODULUS = 251
 
 
 def current() -> int:
@@ -79,48 +79,32 @@ def use(scheme: int) -> Iterator[None]:
         luigi.task_register.Register.clear_instance_cache()
 
 
-def merkle_id(task: TaskOnKart[Any], requirements: list[Any], id_of: Callable[[Any], str | None]) -> str:
-    """The scheme-2 id of ``task``, given its flattened ``requirements`` and the id of each (``id_of``).
+def merkle_id(task: TaskOnKart[Any], upstream: list[Any]) -> str:
+    """The scheme-2 id of ``task`` (docs/ids.md, steps 4 to 7).
 
-    Also remembers the task under its id, so that ``TaskInstanceParameter.parse`` can find it.
+    ``upstream`` holds the ids of its significant gokart requirements and the luigi ``task_id`` of its
+    plain luigi requirements, in ``requires()`` order.
     """
-    from gokart.task import TaskOnKart
-
-    upstream: list[Any] = []
-    for requirement in requirements:
-        if isinstance(requirement, TaskOnKart):
-            if requirement.significant:
-                upstream.append(id_of(requirement))
-        else:  # a plain luigi task: luigi's own id of it
-            upstream.append(requirement.task_id)
-    payload: dict[str, Any] = {
-        'scheme': 2,
-        'family': _family_of(type(task)),
-        'params': task.to_str_params(only_significant=True),
-        'upstream': upstream,
-    }
+    cls = type(task)
+    family = _families.get(cls)
+    parts: list[Any] = [2, (family or _family_entry(cls))[0], task.to_str_params(only_significant=True), upstream]
     if task.serialized_task_definition_check:
         from gokart.identity import own_code
 
-        payload['code'] = own_code(type(task))
+        parts.append(('code', own_code(cls)))
     if getattr(task, 'code_fingerprint_check', False):
         from gokart.code_fingerprint import code_fingerprint
 
-        payload['code_fingerprint'] = code_fingerprint(type(task))
-    computed = merkle_hash(payload)
-    _constructed[computed] = task
-    return computed
-
-
-def merkle_hash(payload: dict[str, Any]) -> str:
-    """md5 of the canonical JSON of ``payload`` (sorted keys, no spaces, ASCII), with its last two digits a check."""
-    text = _CANONICAL_JSON.encode(payload)
-    return with_check(hashlib.md5(text.encode('ascii'), usedforsecurity=False).hexdigest()[:30])
+        parts.append(('code_fingerprint', code_fingerprint(cls)))
+    # The first 30 hex digits of the md5 of repr(parts) (UTF-8), as scheme 1 hashes, then the check
+    # digits of with_check, written out: this runs once for every task of every DAG.
+    body = hashlib.md5(str(parts).encode(), usedforsecurity=False).hexdigest()[:30]
+    return f'{body}{int(body, 16) % CHECK_MODULUS:02x}'
 
 
 def with_check(body: str) -> str:
-    """``body`` (30 hex digits) followed by the two check digits that mark a scheme-2 id."""
-    return body + hashlib.md5((CHECK_SALT + body).encode('ascii'), usedforsecurity=False).hexdigest()[:2]
+    """``body`` (30 hex digits) followed by the two check digits that mark a scheme-2 id: ``int(body, 16) % 251``."""
+    return f'{body}{int(body, 16) % CHECK_MODULUS:02x}'
 
 
 def is_scheme2_id(unique_id: str) -> bool:
@@ -129,9 +113,14 @@ def is_scheme2_id(unique_id: str) -> bool:
 
 
 def task_reference(task: TaskOnKart[Any]) -> str:
-    """How a ``TaskInstanceParameter`` serializes ``task`` under scheme 2: its family and id, O(1) in the DAG."""
+    """How a ``TaskInstanceParameter`` serializes ``task`` under scheme 2: its family and id, O(1) in the DAG.
+
+    The task is remembered under its id, so that ``TaskInstanceParameter.parse`` of this text finds it.
+    """
+    unique_id = task.make_unique_id()
+    _constructed[unique_id] = task
     # The text of json.dumps({'type': family, 'id': id}), built directly: this runs for every edge of the DAG.
-    return f'{{"type": {_family_json(type(task))}, "id": "{task.make_unique_id()}"}}'
+    return f'{{"type": {_family_json(type(task))}, "id": "{unique_id}"}}'
 
 
 def constructed_task(family: str, unique_id: str) -> TaskOnKart[Any]:
@@ -155,16 +144,11 @@ def describe(scheme: int) -> str:
 
 _override: int | None = None  # set by use()
 _read: int | None = None  # what the environment and config said, once read
-# Tasks whose scheme-2 id was computed, by id; weak, so the registry never keeps a DAG alive.
+# Tasks serialized by a task-instance parameter, by scheme-2 id; weak, so it never keeps a DAG alive.
 _constructed: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
 
 
-_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(',', ':'), ensure_ascii=True)
 _families: dict[type, tuple[str, str]] = {}
-
-
-def _family_of(cls: type) -> str:
-    return _family_entry(cls)[0]
 
 
 def _family_json(cls: type) -> str:

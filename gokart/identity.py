@@ -230,7 +230,16 @@ def _collect_requirements(task: Any) -> list[Any]:
 
 
 def _merkle_parts(task: Any, requirements: list[Any], pending: dict[int, str]) -> str:
-    return id_scheme.merkle_id(task, requirements, lambda requirement: _id_of(requirement, pending))
+    from gokart.task import TaskOnKart
+
+    upstream: list[Any] = []
+    for requirement in requirements:
+        if isinstance(requirement, TaskOnKart):
+            if requirement.significant:
+                upstream.append(_id_of(requirement, pending))
+        else:  # a plain luigi task enters as luigi's own id of it
+            upstream.append(requirement.task_id)
+    return id_scheme.merkle_id(task, upstream)
 
 
 def _hash_parts(task: Any, requirements: list[Any], pending: dict[int, str]) -> str:

@@ -109,8 +109,12 @@ def test_files_that_differ_under_both_names_are_left_alone():
 
 
 def test_signed_outputs_are_re_signed_under_their_new_names(monkeypatch):
+    from gokart import signing
+
     monkeypatch.setenv('GOKART_PICKLE_SIGNING_KEY', 'rekey-test-key')
     build_under(1)
+    with id_scheme.use(1), open(Root().output().path(), 'rb') as f:
+        assert signing.split_trailer(f)[1] is not None  # the output is signed, under its scheme-1 name
     rekey(Root(), to_scheme=2)
     assert build_under(2) == []
     with id_scheme.use(2):
