@@ -757,11 +757,13 @@ def _inject_task_on_kart_config(cls: type, kwargs: dict[str, Any]) -> None:
 def _skip_when_complete(task: TaskOnKart[Any], run: Callable[[], Any]) -> Callable[[], Any]:
     # The check is the task's complete() as it is now, at construction, as gokart 1.12 binds it:
     # tests that later replace task.complete on the instance (kannon's do) drive only their own loop.
-    complete = task.complete
+    # The class's function is kept rather than a bound method: no object more per task constructed.
+    own_complete = task.__dict__.get('complete')
+    class_complete = type(task).complete
 
     def run_unless_complete() -> Any:
         # The executor's run lock may have just found the task incomplete (see file_lock).
-        if not task.__dict__.get(INCOMPLETE_UNDER_LOCK) and complete():
+        if not task.__dict__.get(INCOMPLETE_UNDER_LOCK) and (own_complete() if own_complete is not None else class_complete(task)):
             logger.warning(f'{type(task).__name__} is skipped because it has already been completed.')
             return None
         result = run()
