@@ -128,6 +128,8 @@ def constructed_task(family: str, unique_id: str) -> TaskOnKart[Any]:
     from gokart.errors import TaskParameterError
 
     found = _constructed.get(unique_id)
+    if found is None:
+        found = _find_in_instance_cache(family, unique_id)
     if found is not None and found.get_task_family() == family:
         return found
     raise TaskParameterError(
@@ -135,6 +137,23 @@ def constructed_task(family: str, unique_id: str) -> TaskOnKart[Any]:
         '{"type": ..., "id": ...} names a task constructed in this process, and none has that id. '
         f'Pass the task by its parameters instead: {{"type": "{family}", "params": {{"name": "value", ...}}}}.'
     )
+
+
+def _find_in_instance_cache(family: str, unique_id: str) -> Any:
+    """A task of ``family`` with ``unique_id`` among those luigi keeps for reuse, when nothing serialized it yet."""
+    import luigi
+
+    cache = getattr(luigi.task_register.Register, '_Register__instance_cache', None) or {}
+    for task in list(cache.values()):
+        if task.get_task_family() == family and _id_if_task(task) == unique_id:
+            _constructed[unique_id] = task
+            return task
+    return None
+
+
+def _id_if_task(task: Any) -> str | None:
+    make_unique_id = getattr(task, 'make_unique_id', None)
+    return make_unique_id() if make_unique_id is not None else None
 
 
 def describe(scheme: int) -> str:

@@ -154,6 +154,12 @@ def test_task_instance_parameters_stay_small_and_parse_back_under_scheme2():
         assert gokart.ListTaskInstanceParameter().parse(listed.to_str_params()['tasks']) == (Params(n=1), Params(n=2))
 
 
+def test_parse_finds_a_constructed_task_that_nothing_serialized_yet():
+    with id_scheme.use(2):
+        task = Params(n=8)
+        assert gokart.TaskInstanceParameter().parse(reference('Params', task.make_unique_id())) is task
+
+
 def test_parse_of_an_unknown_scheme2_id_says_what_to_pass_instead():
     with id_scheme.use(2), pytest.raises(TaskParameterError) as raised:
         gokart.TaskInstanceParameter().parse(reference('Upstream', '0' * 32))
