@@ -99,7 +99,7 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
     )
     complete_check_at_run = ExplicitBoolParameter(default=True, description='Skip run() when the outputs already exist.', significant=False)
     should_lock_run = ExplicitBoolParameter(default=False, description='Hold a Redis lock for the whole run().', significant=False)
-    redis_run_once: bool = True
+    redis_run_once = True  # no annotation: with one, type checkers (dataclass_transform) would take it for a constructor argument
     """With redis_host and redis_port set, run() waits for the task's Redis run lock, so processes on all machines run it once."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
