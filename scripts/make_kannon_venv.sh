@@ -6,10 +6,11 @@
 # repository (editable), kannon 0.1.4 without its dependencies (it pins gokart) and kannon's own
 # dependency (the kubernetes client, which its tests only construct objects of).
 #
-# kannon's tests are not in its sdist or wheel; they are taken, in this order, from
-#   1. $KANNON_TESTS_DIR, a directory holding kannon's test files (test_*.py);
+# kannon's tests are not in its 0.1.4 sdist or wheel; they are taken, in this order, from
+#   1. $KANNON_TESTS_DIR, a directory holding kannon's test files (test/test_master.py and
+#      test/test_master_build.py of its repository at the release: 5 + 3 tests for 0.1.4);
 #   2. the kannon sdist, should a release ship them;
-#   3. a git clone of https://github.com/m3dev/kannon at the tag of the release.
+#   3. a git clone of https://github.com/m3dev/kannon at the tag of the release (needs github.com).
 # They are copied to <venv>/kannon-tests, where tests/compat/test_kannon.py runs them.
 #
 # Usage: scripts/make_kannon_venv.sh [VENV_DIR]          (default: <repo>/.venv-kannon)
@@ -51,7 +52,7 @@ if [[ -n "${KANNON_TESTS_DIR:-}" ]] && copy_tests_from "$KANNON_TESTS_DIR"; then
 elif "$venv/bin/python" -m pip download --quiet --no-binary :all: --no-deps "kannon==$kannon_version" -d "$work/sdist" \
     && tar -xzf "$work"/sdist/kannon-*.tar.gz -C "$work/sdist" && copy_tests_from "$work/sdist"; then
     echo "kannon tests: taken from the kannon $kannon_version sdist"
-elif { git clone --quiet --depth 1 --branch "v$kannon_version" https://github.com/m3dev/kannon "$work/git" 2>/dev/null \
+elif export GIT_TERMINAL_PROMPT=0 && { git clone --quiet --depth 1 --branch "v$kannon_version" https://github.com/m3dev/kannon "$work/git" 2>/dev/null \
     || git clone --quiet --depth 1 --branch "$kannon_version" https://github.com/m3dev/kannon "$work/git" 2>/dev/null; } \
     && copy_tests_from "$work/git"; then
     echo "kannon tests: taken from the kannon git repository at $kannon_version"
