@@ -11,7 +11,7 @@ its subclasses, so the next construction uses the new parameter. Construction it
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import luigi
 from luigi.task_register import Register
@@ -20,7 +20,7 @@ CLASS_TABLE_PREFIX = '_gokart_'
 """Per-class tables are class attributes whose names start with this, set with ``type.__setattr__``."""
 
 
-class TaskRegister(Register):
+class _TaskRegister(Register):
     """luigi's task register; assigning or deleting a parameter attribute of a task class forgets its tables."""
 
     def __setattr__(cls, name: str, value: Any) -> None:
@@ -37,6 +37,14 @@ class TaskRegister(Register):
         super().__delattr__(name)
         if isinstance(old, luigi.Parameter):
             forget_class_tables(cls)
+
+
+if TYPE_CHECKING:
+    # Type checkers see luigi's own metaclass: a metaclass of ours on TaskOnKart makes plain mypy stop
+    # applying luigi.Task's dataclass_transform, so user code calling MyTask(param=...) would not check.
+    TaskRegister = Register
+else:
+    TaskRegister = _TaskRegister
 
 
 def forget_class_tables(cls: type) -> None:
