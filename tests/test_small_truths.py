@@ -73,6 +73,22 @@ def test_an_unwritable_lock_directory_falls_back_to_process_locks_with_one_warni
     assert '.gokart-locks' in str(found[0].message)
 
 
+class Pair(gokart.TaskOnKart[str]):
+    def requires(self) -> Any:
+        return [Named(name=name, workspace_directory=self.workspace_directory) for name in ('left', 'right')]
+
+    def run(self) -> None:
+        self.dump(' '.join(self.load()))
+
+
+def test_with_forked_workers_an_unwritable_lock_directory_is_warned_about_once_by_the_build(tmp_path: Path) -> None:
+    (tmp_path / '.gokart-locks').write_text('not a directory')
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        assert gokart.build(Pair(workspace_directory=str(tmp_path)), workers=2, reset_register=False) == 'left right'
+    assert len([w for w in caught if issubclass(w.category, UnwritableLockDirectoryWarning)]) == 1
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason='root writes to read-only directories anyway')
 def test_a_read_only_cached_workspace_builds(tmp_path: Path) -> None:
     workspace = tmp_path / 'cache'

@@ -88,14 +88,7 @@ def _workspace_or_process_lock(directory: str, name: str) -> Iterator[None]:
         try:
             lock.__enter__()
         except OSError as e:
-            _unwritable_directories.add(directory)
-            warnings.warn(
-                f'gokart cannot create its lock files in {directory} ({e.strerror or e}): tasks of this workspace are locked '
-                'within this process only, so another process building them at the same time may run them too. '
-                'Make the directory writable to share locks between processes.',
-                UnwritableLockDirectoryWarning,
-                stacklevel=2,
-            )
+            _mark_unwritable(directory, e)
         else:
             try:
                 yield
@@ -104,6 +97,37 @@ def _workspace_or_process_lock(directory: str, name: str) -> Iterator[None]:
             return
     with _process_lock(name):
         yield
+
+
+def check_lock_directories(tasks: list[Any]) -> None:
+    """Find the workspaces of ``tasks`` whose lock directory is unwritable, warning once for each.
+
+    Called before workers are forked: they inherit the verdict, so a read-only workspace is warned
+    about once per build rather than once per worker.
+    """
+    workspaces = {getattr(task, 'workspace_directory', None) for task in tasks}
+    for workspace in workspaces:
+        if not isinstance(workspace, str) or not storage.is_local(workspace):
+            continue
+        directory = os.path.join(storage.local_path(workspace), LOCK_DIRECTORY)
+        if directory in _unwritable_directories:
+            continue
+        try:
+            storage.ensure_directory(directory)
+            os.close(os.open(os.path.join(directory, SHARED_LOCK_FILE), os.O_RDWR | os.O_CREAT | getattr(os, 'O_CLOEXEC', 0), 0o666))
+        except OSError as e:
+            _mark_unwritable(directory, e)
+
+
+def _mark_unwritable(directory: str, error: OSError) -> None:
+    _unwritable_directories.add(directory)
+    warnings.warn(
+        f'gokart cannot create its lock files in {directory} ({error.strerror or error}): tasks of this workspace are locked '
+        'within this process only, so another process building them at the same time may run them too. '
+        'Make the directory writable to share locks between processes.',
+        UnwritableLockDirectoryWarning,
+        stacklevel=3,
+    )
 
 
 class UnwritableLockDirectoryWarning(UserWarning):

@@ -27,7 +27,7 @@ import luigi
 from luigi.task import getpaths
 
 from gokart import signing
-from gokart.conflict_prevention_lock.file_lock import task_run_lock
+from gokart.conflict_prevention_lock.file_lock import check_lock_directories, task_run_lock
 from gokart.errors import DependencyCycleError, GokartError, describe_task, workspace_error
 from gokart.execution import termination
 from gokart.execution.completion_check import completed_before_run
@@ -134,7 +134,9 @@ def _plan_and_run(roots: list[Any], workers: int, parallel: str, listener: Execu
     elif parallel == 'thread':
         runner = _PoolRunner(ThreadPoolExecutor(max_workers=workers), workers, in_process=True)
     else:
-        _import_before_fork([plan.tasks[i].task for i in pending])
+        pending_tasks = [plan.tasks[i].task for i in pending]
+        _import_before_fork(pending_tasks)
+        check_lock_directories(pending_tasks)  # warned once here, not once per worker
         runner = _PoolRunner(_fork_pool(plan, workers), workers, in_process=False)
     try:
         _schedule(plan, outcome, runner, listener)
