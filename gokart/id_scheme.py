@@ -86,25 +86,28 @@ def merkle_id(task: TaskOnKart[Any], upstream: list[Any]) -> str:
     plain luigi requirements, in ``requires()`` order.
     """
     cls = type(task)
-    family = _families.get(cls)
-    parts: list[Any] = [2, (family or _family_entry(cls))[0], task.to_str_params(only_significant=True), upstream]
+    family = _families.get(cls) or _family_entry(cls)
+    parts: list[Any] = [2, family[0], task.to_str_params(only_significant=True), upstream]
     if task.serialized_task_definition_check:
         from gokart.identity import own_code
 
         parts.append(('code', own_code(cls)))
-    if getattr(task, 'code_fingerprint_check', False):
+    if task.code_fingerprint_check:
         from gokart.code_fingerprint import code_fingerprint
 
         parts.append(('code_fingerprint', code_fingerprint(cls)))
     # The first 30 hex digits of the md5 of repr(parts) (UTF-8), as scheme 1 hashes, then the check
     # digits of with_check, written out: this runs once for every task of every DAG.
     body = hashlib.md5(str(parts).encode(), usedforsecurity=False).hexdigest()[:30]
-    return f'{body}{int(body, 16) % CHECK_MODULUS:02x}'
+    return body + _CHECK_DIGITS[int(body, 16) % CHECK_MODULUS]
 
 
 def with_check(body: str) -> str:
     """``body`` (30 hex digits) followed by the two check digits that mark a scheme-2 id: ``int(body, 16) % 251``."""
-    return f'{body}{int(body, 16) % CHECK_MODULUS:02x}'
+    return body + _CHECK_DIGITS[int(body, 16) % CHECK_MODULUS]
+
+
+_CHECK_DIGITS = [f'{value:02x}' for value in range(CHECK_MODULUS)]
 
 
 def is_scheme2_id(unique_id: str) -> bool:

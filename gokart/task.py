@@ -201,9 +201,14 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
         key = (only_significant, only_public)
         found = cache.get(key)
         if found is None:
-            values = self.param_kwargs
-            shown = _class_setup(type(self)).shown_params(only_significant, only_public)
-            found = cache[key] = {name: param.serialize(values[name]) for name, param in shown}
+            setup = _class_setup(type(self))
+            if only_significant and setup.significant_all_public():
+                # luigi's task_id asks for the public ones, the unique id for all: the same dict here.
+                found = cache.get((True, not only_public))
+            if found is None:
+                values = self.param_kwargs
+                found = {name: param.serialize(values[name]) for name, param in setup.shown_params(only_significant, only_public)}
+            cache[key] = found
         return found  # type: ignore[no-any-return]
 
     def make_unique_id(self) -> str:
@@ -660,6 +665,14 @@ class _ClassSetup:
         # bookkeeping luigi and gokart keep on every task, none of which holds a task.
         self.never_tasks = frozenset(name for name, _ in TaskOnKart.get_params()) | _BOOKKEEPING_ATTRIBUTES
         self._shown: dict[tuple[bool, bool], list[tuple[str, luigi.Parameter]]] = {}
+        self._significant_all_public: bool | None = None
+
+    def significant_all_public(self) -> bool:
+        """Whether every significant parameter ``to_str_params`` shows is public, so both significant views are equal."""
+        same = self._significant_all_public
+        if same is None:
+            same = self._significant_all_public = self.shown_params(True, True) == self.shown_params(True, False)
+        return same
 
     def shown_params(self, only_significant: bool, only_public: bool) -> list[tuple[str, luigi.Parameter]]:
         """The parameters ``to_str_params`` serializes, by luigi's rules, in declaration order."""
