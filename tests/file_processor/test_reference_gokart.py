@@ -17,7 +17,6 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from compat_cases import CASES, GOKART_CANNOT_DUMP, assert_same, normalize  # noqa: E402
-
 from reference_python import reference_python  # noqa: E402
 
 from gokart.file_processor import make_file_processor  # noqa: E402
