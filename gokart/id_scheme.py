@@ -160,7 +160,7 @@ def _id_if_task(task: Any) -> str | None:
 
 
 def describe(scheme: int) -> str:
-    """One word for the report: ``1 (gokart 1.12)`` or ``2 (Merkle)``."""
+    """The scheme as gokart plan/why/report name it: ``1 (gokart 1.12)`` or ``2 (Merkle)``."""
     return '1 (gokart 1.12)' if scheme == 1 else '2 (Merkle)'
 
 
