@@ -57,6 +57,21 @@ def refresh() -> int:
     return _read
 
 
+def follow(scheme: Any) -> None:
+    """Make ``scheme`` (None: the default, 1) the one in force in this process, whatever its environment says.
+
+    For a process that works for another (a Dask worker for a client): outputs must be named as there.
+    Tasks luigi kept from before are dropped when the scheme changes, as their ids were another scheme's.
+    """
+    import luigi
+
+    global _read
+    checked = 1 if scheme in (None, '') else _checked(scheme, f'the id scheme {scheme!r} of the build')
+    if checked != current():
+        luigi.task_register.Register.clear_instance_cache()
+    _read = checked
+
+
 @contextlib.contextmanager
 def use(scheme: int) -> Iterator[None]:
     """Make ``scheme`` the one in force in this block (in every thread), whatever the environment and config say.

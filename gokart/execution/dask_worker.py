@@ -20,7 +20,7 @@ from typing import Any
 
 import luigi
 
-from gokart import signing
+from gokart import id_scheme, signing
 from gokart.errors import GokartError, describe_task
 from gokart.execution.local import run_task
 
@@ -36,6 +36,9 @@ def config_snapshot() -> tuple[str, bytes]:
     else:
         sections = {name: dict(config.items(name, raw=True)) for name in config.sections()}
     sections.get(signing.CONFIG_SECTION, {}).pop(signing.CONFIG_OPTION, None)
+    # The id scheme in force here, however it was chosen (environment, config, id_scheme.use): the
+    # workers must name outputs as the client does.
+    sections.setdefault(id_scheme.CONFIG_SECTION, {})[id_scheme.CONFIG_OPTION] = str(id_scheme.current())
     pickled = pickle.dumps(sections, protocol=pickle.HIGHEST_PROTOCOL)
     return hashlib.sha256(pickled).hexdigest(), pickled
 
@@ -72,6 +75,7 @@ def _apply_config(snapshot: tuple[str, bytes]) -> None:
             config.add_section(name)
             for option, value in items.items():
                 config.set(name, option, value)
+    id_scheme.follow(sections.get(id_scheme.CONFIG_SECTION, {}).get(id_scheme.CONFIG_OPTION))
     _applied_config = digest
 
 

@@ -246,3 +246,17 @@ class _RecordingListener:
     def finished(self, task: Any, succeeded: bool) -> None:
         assert succeeded
         self.ended.append(task.get_task_family())
+
+
+def test_workers_name_outputs_under_the_id_scheme_of_the_client(tmp_path: Path, workspace: str, client: object) -> None:
+    from gokart import id_scheme
+
+    runs = _runs(tmp_path)
+    with id_scheme.use(2):
+        root = DaskRoot(runs=runs)
+        gokart.build(root, dask_client=client)
+        records = [name.rsplit('_', 1)[1].split('.')[0] for name in os.listdir(Path(workspace, 'log', 'processing_time'))]
+        assert len(records) == len(task_names()) and all(id_scheme.is_scheme2_id(uid) for uid in records)
+        assert root.make_unique_id() in records
+        assert gokart.build(DaskRoot(runs=runs), dask_client=client) is not None
+    assert run_counts(runs) == {name: 1 for name in task_names()}
