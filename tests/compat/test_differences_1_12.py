@@ -20,30 +20,30 @@ def executor(request, monkeypatch):
 
 
 # ----- ExplicitBoolParameter without a default is required -------------------------------------
-class NeedsFlag(gokart.TaskOnKart):
+class CompatNeedsFlag(gokart.TaskOnKart):
     flag = gokart.ExplicitBoolParameter()
 
 
 def test_explicit_bool_parameter_without_default_is_required_by_the_constructor():
     with pytest.raises(MissingParameterException, match='flag'):
-        NeedsFlag()
-    assert NeedsFlag(flag=False).flag is False
-    assert NeedsFlag(flag=True).flag is True
+        CompatNeedsFlag()
+    assert CompatNeedsFlag(flag=False).flag is False
+    assert CompatNeedsFlag(flag=True).flag is True
 
 
 def test_explicit_bool_parameter_without_default_is_required_on_the_command_line():
     with pytest.raises(MissingParameterException, match='flag'):
-        with CmdlineParser.global_instance(['NeedsFlag']) as parser:
+        with CmdlineParser.global_instance(['CompatNeedsFlag']) as parser:
             parser.get_task_obj()
-    with CmdlineParser.global_instance(['NeedsFlag', '--flag', 'true']) as parser:
+    with CmdlineParser.global_instance(['CompatNeedsFlag', '--flag', 'true']) as parser:
         assert parser.get_task_obj().flag is True
 
 
 def test_explicit_bool_parameter_keeps_a_given_default():
-    class DefaultsTrue(gokart.TaskOnKart):
+    class CompatDefaultsTrue(gokart.TaskOnKart):
         flag = gokart.ExplicitBoolParameter(default=True)
 
-    assert DefaultsTrue().flag is True
+    assert CompatDefaultsTrue().flag is True
 
 
 # ----- task-instance parameters refuse a non-class expected type --------------------------------
@@ -56,15 +56,15 @@ def test_task_instance_parameters_refuse_an_expected_type_that_is_not_a_class(ex
 
 
 def test_task_instance_parameters_accept_a_class_or_none():
-    class Upstream(gokart.TaskOnKart):
+    class CompatUpstream(gokart.TaskOnKart):
         pass
 
-    assert gokart.TaskInstanceParameter(expected_type=Upstream).expected_type is Upstream
+    assert gokart.TaskInstanceParameter(expected_type=CompatUpstream).expected_type is CompatUpstream
     assert gokart.ListTaskInstanceParameter(expected_elements_type=None).expected_elements_type is gokart.TaskOnKart
 
 
 # ----- lock configuration errors are AssertionErrors, as gokart 1.12 raised ------------------------
-class Locked(gokart.TaskOnKart):
+class CompatLocked(gokart.TaskOnKart):
     def output(self):
         return self.make_target('locked.pkl')
 
@@ -78,71 +78,71 @@ class Locked(gokart.TaskOnKart):
 )
 def test_should_lock_run_without_redis_is_an_assertion_error_naming_the_setting(kwargs, named):
     with pytest.raises(AssertionError, match=named) as raised:
-        Locked(**kwargs)
+        CompatLocked(**kwargs)
     assert isinstance(raised.value, GokartError)
     assert isinstance(raised.value, LockConfigurationError)
-    assert 'Locked[' in str(raised.value)
+    assert 'CompatLocked[' in str(raised.value)
 
 
 def test_too_short_redis_timeout_is_an_assertion_error_from_output_and_make_target():
-    task = Locked(redis_host='localhost', redis_port=6379, redis_timeout=5)
+    task = CompatLocked(redis_host='localhost', redis_port=6379, redis_timeout=5)
     with pytest.raises(AssertionError, match='redis_timeout') as raised:
         task.output()
     assert isinstance(raised.value, GokartError)
     with pytest.raises(LockConfigurationError, match='redis_timeout'):
         task.make_target('other.pkl')
     with pytest.raises(LockConfigurationError, match='redis_timeout'):
-        Locked(should_lock_run=True, redis_host='localhost', redis_port=6379, redis_timeout=5)
+        CompatLocked(should_lock_run=True, redis_host='localhost', redis_port=6379, redis_timeout=5)
 
 
 # ----- a replaced parameter attribute applies to new instances --------------------------------------
 def test_replacing_a_parameter_after_first_use_applies_to_new_instances_and_subclasses():
-    class Base(gokart.TaskOnKart):
+    class CompatReplacedBase(gokart.TaskOnKart):
         size = luigi.IntParameter(default=1)
 
-    class Child(Base):
+    class CompatReplacedChild(CompatReplacedBase):
         pass
 
-    first_id = Base().make_unique_id()
-    assert (Base().size, Child().size) == (1, 1)
+    first_id = CompatReplacedBase().make_unique_id()
+    assert (CompatReplacedBase().size, CompatReplacedChild().size) == (1, 1)
 
-    Base.size = luigi.IntParameter(default=2)
-    assert (Base().size, Child().size) == (2, 2)
-    assert Base().make_unique_id() != first_id
+    CompatReplacedBase.size = luigi.IntParameter(default=2)
+    assert (CompatReplacedBase().size, CompatReplacedChild().size) == (2, 2)
+    assert CompatReplacedBase().make_unique_id() != first_id
 
-    Base.extra = luigi.Parameter(default='x')
-    assert Child().extra == 'x'
-    assert Base().to_str_params()['extra'] == 'x'
+    CompatReplacedBase.extra = luigi.Parameter(default='x')
+    assert CompatReplacedChild().extra == 'x'
+    assert CompatReplacedBase().to_str_params()['extra'] == 'x'
 
-    del Base.extra
-    assert 'extra' not in Base().param_kwargs
+    del CompatReplacedBase.extra
+    assert 'extra' not in CompatReplacedBase().param_kwargs
 
-    with mock.patch.object(Base, 'size', luigi.IntParameter(default=3)):
-        assert Child().size == 3
-    assert Child().size == 2
+    with mock.patch.object(CompatReplacedBase, 'size', luigi.IntParameter(default=3)):
+        assert CompatReplacedChild().size == 3
+    assert CompatReplacedChild().size == 2
 
-    Base.size = luigi.IntParameter()
+    CompatReplacedBase.size = luigi.IntParameter()
     with pytest.raises(MissingParameterException, match='size'):
-        Base()
+        CompatReplacedBase()
 
 
 # ----- [gokart_worker] task_completion_check_at_run, on both executors ----------------------------
 _ran: list[str] = []
 
 
-class WritesDownstreamOutput(gokart.TaskOnKart):
+class CompatWritesLateOutput(gokart.TaskOnKart):
     def run(self):
         # The downstream task's output appears after the DAG was planned.
-        Downstream(complete_check_at_run=False).output().dump('written upstream')
+        CompatLateOutput(complete_check_at_run=False).output().dump('written upstream')
         self.dump('upstream')
 
 
-class Downstream(gokart.TaskOnKart):
+class CompatLateOutput(gokart.TaskOnKart):
     def requires(self):
-        return WritesDownstreamOutput()
+        return CompatWritesLateOutput()
 
     def run(self):
-        _ran.append('Downstream')
+        _ran.append('CompatLateOutput')
         self.dump('downstream')
 
 
@@ -155,24 +155,24 @@ def _events_of(task_class: type) -> list[str]:
 
 def test_a_task_whose_output_appeared_after_planning_is_not_run_again(executor):
     _ran.clear()
-    assert gokart.build(Downstream(complete_check_at_run=False), reset_register=False) == 'written upstream'
+    assert gokart.build(CompatLateOutput(complete_check_at_run=False), reset_register=False) == 'written upstream'
     assert _ran == []
 
 
 def test_task_completion_check_at_run_false_runs_it_anyway(executor):
     _ran.clear()
     luigi.configuration.get_config().set('gokart_worker', 'task_completion_check_at_run', 'false')
-    assert gokart.build(Downstream(complete_check_at_run=False), reset_register=False) == 'downstream'
-    assert _ran == ['Downstream']
+    assert gokart.build(CompatLateOutput(complete_check_at_run=False), reset_register=False) == 'downstream'
+    assert _ran == ['CompatLateOutput']
 
 
 def test_a_skipped_task_still_fires_start_and_success():
-    class Watched(Downstream):
+    class CompatWatched(CompatLateOutput):
         pass
 
-    seen = _events_of(Watched)
+    seen = _events_of(CompatWatched)
     _ran.clear()
-    task = Watched(complete_check_at_run=False)
+    task = CompatWatched(complete_check_at_run=False)
     task.output().dump('already there')
     from gokart.execution.local import run_task
 
@@ -183,14 +183,14 @@ def test_a_skipped_task_still_fires_start_and_success():
 
 # ----- complete_check_at_run binds complete() at construction ------------------------------------
 def test_replacing_complete_on_an_instance_does_not_change_what_run_does():
-    class Counts(gokart.TaskOnKart):
+    class CompatCounts(gokart.TaskOnKart):
         def run(self):
-            _ran.append('Counts')
+            _ran.append('CompatCounts')
             self.dump(1)
 
     _ran.clear()
-    task = Counts()
+    task = CompatCounts()
     task.complete = mock.MagicMock(return_value=True)  # a test driving its own loop, as kannon's do
     task.run()
-    assert _ran == ['Counts']
+    assert _ran == ['CompatCounts']
     task.complete.assert_not_called()

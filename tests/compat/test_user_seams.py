@@ -34,7 +34,7 @@ def in_memory_outputs():
     MockFileSystem().clear()
 
 
-class Sales(gokart.TaskOnKart[pd.DataFrame]):
+class SeamSales(gokart.TaskOnKart[pd.DataFrame]):
     def output(self):
         return self.make_target('sales/raw.csv')
 
@@ -42,7 +42,7 @@ class Sales(gokart.TaskOnKart[pd.DataFrame]):
         self.dump(pd.DataFrame({'shop': ['a', 'b', 'a'], 'amount': [1, 2, 3]}))
 
 
-class Totals(gokart.TaskOnKart):
+class SeamTotals(gokart.TaskOnKart):
     sales = gokart.TaskInstanceParameter()
 
     def output(self):
@@ -59,7 +59,7 @@ class Totals(gokart.TaskOnKart):
         self.dump(f'model of {sorted(totals)}', 'model')
 
 
-class Report(gokart.TaskOnKart[str]):
+class SeamReport(gokart.TaskOnKart[str]):
     totals = gokart.TaskInstanceParameter()
 
     def run(self):
@@ -77,8 +77,10 @@ def _load_text(path: str) -> str:
         return f.read()
 
 
-def _report(workspace: str) -> Report:
-    return Report(totals=Totals(sales=Sales(workspace_directory=workspace), workspace_directory=workspace), workspace_directory=workspace)
+def _report(workspace: str) -> SeamReport:
+    return SeamReport(
+        totals=SeamTotals(sales=SeamSales(workspace_directory=workspace), workspace_directory=workspace), workspace_directory=workspace
+    )
 
 
 def test_mock_target_keeps_every_output_in_memory(in_memory_outputs, executor, tmp_path):
@@ -87,7 +89,14 @@ def test_mock_target_keeps_every_output_in_memory(in_memory_outputs, executor, t
 
     assert result == "{'a': 4, 'b': 2} / ['2 shops'] / model of ['a', 'b']"
     stored = in_memory_outputs.get_all_data()
-    for part in ('sales/raw_', 'sales/totals_', 'sales/note_', 'sales/model_', '/log/task_params/Report_', '/log/processing_time/Totals_'):
+    for part in (
+        'sales/raw_',
+        'sales/totals_',
+        'sales/note_',
+        'sales/model_',
+        '/log/task_params/SeamReport_',
+        '/log/processing_time/SeamTotals_',
+    ):
         assert any(part in path for path in stored), (part, sorted(stored))
     assert not os.path.exists(workspace), 'nothing may reach the disk under the workspace'
 
@@ -101,12 +110,12 @@ def test_mock_target_outputs_count_for_completion_and_can_be_cleared(in_memory_o
 
     in_memory_outputs.clear()
     assert not report.complete()
-    assert not Sales(workspace_directory=workspace).complete()
+    assert not SeamSales(workspace_directory=workspace).complete()
 
 
 def test_mock_target_outputs_rerun_and_read_back_like_files(in_memory_outputs, tmp_path):
     workspace = str(tmp_path / 'ws')
-    sales = Sales(workspace_directory=workspace)
+    sales = SeamSales(workspace_directory=workspace)
     gokart.build(sales, reset_register=False)
     path = sales.output().path()
     assert path in in_memory_outputs.get_all_data()
@@ -121,10 +130,10 @@ def test_mock_target_outputs_rerun_and_read_back_like_files(in_memory_outputs, t
 def test_outputs_go_back_to_disk_when_the_patch_ends(tmp_path):
     workspace = str(tmp_path / 'ws')
     with mock.patch('luigi.LocalTarget', new=lambda path, **kwargs: MockTarget(path, **kwargs)):
-        gokart.build(Sales(workspace_directory=workspace), reset_register=False)
-    assert not Sales(workspace_directory=workspace).complete()
-    gokart.build(Sales(workspace_directory=workspace), reset_register=False)
-    assert os.path.exists(Sales(workspace_directory=workspace).output().path())
+        gokart.build(SeamSales(workspace_directory=workspace), reset_register=False)
+    assert not SeamSales(workspace_directory=workspace).complete()
+    gokart.build(SeamSales(workspace_directory=workspace), reset_register=False)
+    assert os.path.exists(SeamSales(workspace_directory=workspace).output().path())
 
 
 # ----- Redis patched by gokart 1.12's module path ---------------------------------------------
@@ -181,7 +190,7 @@ def test_gokart_run_reports_to_the_patched_slack_client(monkeypatch, tmp_path):
         fake.WebClient.return_value.conversations_list.return_value = _channels()
         fake.WebClient.return_value.files_upload_v2.return_value = {'ok': True}
         with pytest.raises(SystemExit) as exited:
-            gokart.run(['SeamLocked', '--local-scheduler', '--workspace-directory', str(tmp_path)])
+            gokart.run(['SeamLocked', '--local-scheduler', '--no-lock', '--workspace-directory', str(tmp_path)])
     assert exited.value.code == 0
     fake.WebClient.assert_called_with(token='xoxb-run')
     assert fake.WebClient.return_value.files_upload_v2.call_args.kwargs['channel'] == 'C123'
