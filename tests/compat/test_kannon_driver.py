@@ -281,7 +281,8 @@ def test_complete_replaced_on_an_instance_is_what_kannon_and_gokart_build_call(w
 
     _master(cluster, tmp_path).build(root)
 
-    assert root.complete.called
+    # kannon's loop asked once; gokart.build's scheduling asked the same replacement again.
+    assert root.complete.call_count >= 2
     # The replacement changes neither the task's identity nor what its run() does.
     assert (root.make_unique_id(), root.output().path()) == (unique_id, output_path)
     assert [family for family, _ in RUNS].count('kannon_driver.KdReport') == 1
