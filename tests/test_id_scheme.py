@@ -176,14 +176,32 @@ def test_parameters_in_scheme1_or_dict_form_still_parse_under_scheme2():
         assert gokart.TaskInstanceParameter().parse('{"type": "Params", "params": {"n": "5"}}') == Params(n=5)
 
 
+class RunSource(gokart.TaskOnKart[int]):
+    task_namespace = 'test_id_scheme'
+    n = luigi.IntParameter(default=1)
+
+    def run(self):
+        self.dump(self.n)
+
+
+class RunHolder(gokart.TaskOnKart[int]):
+    task_namespace = 'test_id_scheme'  # a family no other test module registers, for luigi's command line
+    source = gokart.TaskInstanceParameter()
+
+    def run(self):
+        self.dump(self.load('source') + 1)
+
+
 def test_gokart_run_takes_a_root_whose_task_parameter_is_given_by_its_parameters():
     with id_scheme.use(2):
         with pytest.raises(SystemExit) as exited:
-            gokart.run(['Downstream', '--task', '{"type": "Upstream", "params": {}}', '--local-scheduler'])
+            gokart.run(
+                ['test_id_scheme.RunHolder', '--source', '{"type": "test_id_scheme.RunSource", "params": {"n": "4"}}', '--local-scheduler']
+            )
         assert exited.value.code == 0
-        built = Downstream(task=Upstream())
-        assert built.output().load() == 2
-        assert built.make_unique_id() == 'b6ce1a33519e0cdd19cec22f57b6333c'
+        built = RunHolder(source=RunSource(n=4))
+        assert built.output().load() == 5
+        assert id_scheme.is_scheme2_id(built.make_unique_id())
 
 
 def test_a_lattice_of_diamonds_gets_ids_without_growth():
