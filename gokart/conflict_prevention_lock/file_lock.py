@@ -18,6 +18,7 @@ killed build never leaves a task locked.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import struct
@@ -112,11 +113,17 @@ def check_lock_directories(tasks: list[Any]) -> None:
         directory = os.path.join(storage.local_path(workspace), LOCK_DIRECTORY)
         if directory in _unwritable_directories:
             continue
+        lock_file = os.path.join(directory, SHARED_LOCK_FILE)
         try:
-            storage.ensure_directory(directory)
-            os.close(os.open(os.path.join(directory, SHARED_LOCK_FILE), os.O_RDWR | os.O_CREAT | getattr(os, 'O_CLOEXEC', 0), 0o666))
+            # Through create_in_directory: a remembered directory that is gone (removed, or a relative
+            # workspace after a chdir) is made again rather than taken for an unwritable one.
+            storage.create_in_directory(lock_file, functools.partial(_touch, lock_file))
         except OSError as e:
             _mark_unwritable(directory, e)
+
+
+def _touch(path: str) -> None:
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_CLOEXEC', 0), 0o666))
 
 
 def _mark_unwritable(directory: str, error: OSError) -> None:
