@@ -15,14 +15,13 @@ import functools
 import hashlib
 import io
 import pickle
-import traceback
 from typing import Any
 
 import luigi
 
 from gokart import id_scheme, signing
 from gokart.errors import GokartError, describe_task
-from gokart.execution.local import run_task
+from gokart.execution.local import portable_exception, restore_exception, run_task
 
 RECIPE = 'docs/distributed.md#worker-environments'
 
@@ -127,12 +126,7 @@ class TaskFailedOnWorker(GokartError):
         return TaskFailedOnWorker, (self.payload, self.description)
 
     def original(self) -> BaseException:
-        if self.payload is not None:
-            try:
-                return pickle.loads(self.payload)  # type: ignore[no-any-return]
-            except Exception:
-                pass
-        return GokartError(self.description)
+        return restore_exception(self.payload, self.description)
 
 
 def run_on_worker(config: tuple[str, bytes], payload: tuple[str, str, bytes], *upstream: Any) -> None:
@@ -151,11 +145,7 @@ def run_on_worker(config: tuple[str, bytes], payload: tuple[str, str, bytes], *u
     try:
         run_task(task)
     except Exception as e:
-        try:
-            pickled: bytes | None = pickle.dumps(e)
-        except Exception:
-            pickled = None
-        raise TaskFailedOnWorker(pickled, f'{type(e).__name__}: {e}\n{traceback.format_exc()}') from None
+        raise TaskFailedOnWorker(*portable_exception(e)) from None
 
 
 def _worker_address() -> str:

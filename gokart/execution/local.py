@@ -393,12 +393,26 @@ class _ChildFailure:
     description: str
 
     def exception(self) -> BaseException:
-        if self.payload is not None:
-            try:
-                return pickle.loads(self.payload)  # type: ignore[no-any-return]
-            except Exception:
-                pass
-        return GokartError(self.description)
+        return restore_exception(self.payload, self.description)
+
+
+def portable_exception(error: BaseException) -> tuple[bytes | None, str]:
+    """``error`` made to cross a process boundary: its pickle where it pickles, and always a description with the traceback."""
+    try:
+        payload: bytes | None = pickle.dumps(error)
+    except Exception:
+        payload = None
+    return payload, f'{type(error).__name__}: {error}\n{traceback.format_exc()}'
+
+
+def restore_exception(payload: bytes | None, description: str) -> BaseException:
+    """The exception ``portable_exception`` carried over, or a GokartError with its description when it does not unpickle here."""
+    if payload is not None:
+        try:
+            return pickle.loads(payload)  # type: ignore[no-any-return]
+        except Exception:
+            pass
+    return GokartError(description)
 
 
 def _run_batch_in_child(indices: list[int]) -> list[_ChildFailure | None]:
@@ -413,9 +427,5 @@ def _run_indices(indices: list[int]) -> list[_ChildFailure | None]:
             run_task(_forked_plan.tasks[index].task)
             results.append(None)
         except Exception as e:
-            try:
-                payload: bytes | None = pickle.dumps(e)
-            except Exception:
-                payload = None
-            results.append(_ChildFailure(payload=payload, description=f'{type(e).__name__}: {e}\n{traceback.format_exc()}'))
+            results.append(_ChildFailure(*portable_exception(e)))
     return results
