@@ -192,11 +192,12 @@ def corrupt_input_message(task: Any, target: Any, error: BaseException) -> str:
 
 def _writer_of(task: Any, target: Any) -> Any:
     """The requirement of ``task`` (or ``task`` itself) that has ``target`` among its outputs, if any."""
+    from gokart import dag  # dag raises the errors defined here
     from gokart.utils import flatten
 
     path = target.path()
     try:
-        candidates = [task, *flatten(task.requires())]
+        candidates = [task, *dag.requirements(task)]
         for candidate in candidates:
             if any(getattr(t, 'path', lambda: None)() == path for t in flatten(candidate.output())):
                 return candidate

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from gokart import storage
+from gokart import dag, storage
 from gokart.utils import flatten
 
 RERUN = 'rerun flag'
@@ -396,7 +396,7 @@ def _load_record(path: str) -> dict[str, str]:
 
 
 def _requirements(task: Any) -> list[Any]:
-    return [r for r in flatten(task.requires()) if hasattr(r, 'output')]
+    return list(dag.requirements(task))
 
 
 def step_id(task: Any) -> str:

@@ -11,14 +11,13 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import luigi
 
-from gokart import id_scheme
-from gokart.errors import DependencyCycleError, RequiresError, bad_requirement_message
-from gokart.utils import flatten
+from gokart import dag, id_scheme
+from gokart.errors import DependencyCycleError
 
 if TYPE_CHECKING:
     from gokart.task import TaskOnKart
@@ -33,7 +32,7 @@ def unique_id(task: TaskOnKart[Any]) -> str:
     # Post-order walk with an explicit stack: a task is hashed once all of its significant
     # requirements have an id. `pending` holds ids computed in this call for tasks that do not cache.
     pending: dict[int, str] = {}
-    stack: list[tuple[TaskOnKart[Any], list[Any] | None]] = [(task, None)]
+    stack: list[tuple[TaskOnKart[Any], Sequence[Any] | None]] = [(task, None)]
     # Entries whose requirements were listed stay below their requirements until hashed, so they are
     # exactly the ancestors of the top entry: meeting one of them again means the DAG has a cycle.
     started: list[TaskOnKart[Any]] = []
@@ -43,7 +42,7 @@ def unique_id(task: TaskOnKart[Any]) -> str:
         if requirements is None:
             if current in started_set:
                 raise DependencyCycleError(_cycle_message(started[started.index(current) :] + [current]))
-            requirements = _requirements(current)
+            requirements = dag.requirements(current)
             stack[-1] = (current, requirements)
             started.append(current)
             started_set.add(current)
@@ -196,40 +195,7 @@ def _is_significant_kart(requirement: Any) -> bool:
     return isinstance(requirement, TaskOnKart) and bool(requirement.significant)
 
 
-def requirements_of(task: Any) -> list[Any]:
-    """The flattened, checked requirements of ``task``.
-
-    The id computation keeps the requirements it has just collected on the task; planning a build
-    takes them over once instead of calling ``requires()`` (and constructing every upstream task)
-    a second time.
-    """
-    known = task.__dict__.pop('_gokart_requirements', None)
-    return known if known is not None else _collect_requirements(task)
-
-
-def _requirements(task: Any) -> list[Any]:
-    requirements = _collect_requirements(task)
-    task.__dict__['_gokart_requirements'] = requirements
-    return requirements
-
-
-def _collect_requirements(task: Any) -> list[Any]:
-    try:
-        requirements = flatten(task.requires())
-    except RequiresError:
-        raise
-    except Exception as e:
-        raise RequiresError(
-            f'requires() of {type(task).__name__}({task.to_str_params(only_significant=True)}) raised {type(e).__name__}: {e}. '
-            'A task whose requires() fails has no unique id and cannot run: fix requires().'
-        ) from e
-    for requirement in requirements:
-        if not isinstance(requirement, luigi.Task):
-            raise RequiresError(bad_requirement_message(task, task.requires(), requirement))
-    return requirements
-
-
-def _merkle_parts(task: Any, requirements: list[Any], pending: dict[int, str]) -> str:
+def _merkle_parts(task: Any, requirements: Sequence[Any], pending: dict[int, str]) -> str:
     from gokart.task import TaskOnKart
 
     upstream: list[Any] = []
@@ -242,7 +208,7 @@ def _merkle_parts(task: Any, requirements: list[Any], pending: dict[int, str]) -
     return id_scheme.merkle_id(task, upstream)
 
 
-def _hash_parts(task: Any, requirements: list[Any], pending: dict[int, str]) -> str:
+def _hash_parts(task: Any, requirements: Sequence[Any], pending: dict[int, str]) -> str:
     from gokart.task import TaskOnKart
 
     parts: list[Any] = []

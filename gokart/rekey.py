@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from gokart import id_scheme, storage
+from gokart import dag, id_scheme, storage
 from gokart.errors import GokartError
 from gokart.utils import flatten
 
@@ -155,22 +155,13 @@ def _copied(value: Any, copies: dict[int, Any], kart: type) -> Any:
 
 def _describe_dag(root: Any, scheme: int) -> list[tuple[str, str, str, list[str]]]:
     """Each task of ``root``'s DAG under ``scheme``, in one fixed walk order: name, id, workspace and its file paths."""
-    from gokart.identity import requirements_of
     from gokart.task import TaskOnKart
 
     described: list[tuple[str, str, str, list[str]]] = []
     with id_scheme.use(scheme):
-        copy = rebuild(root)
-        seen: set[int] = set()
-        stack = [copy]
-        while stack:
-            task = stack.pop()
-            if id(task) in seen:
-                continue
-            seen.add(id(task))
+        for task in dag.walk([rebuild(root)]):
             if isinstance(task, TaskOnKart):
                 described.append((type(task).__name__, task.make_unique_id(), task.workspace_directory, list(_paths_of(task))))
-            stack.extend(reversed(requirements_of(task)))
     return described
 
 

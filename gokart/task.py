@@ -22,7 +22,7 @@ from luigi.cmdline_parser import CmdlineParser
 from luigi.parameter import ParameterVisibility, _no_value
 
 import gokart.target
-from gokart import errors, identity
+from gokart import dag, errors, identity
 from gokart.conflict_prevention_lock.file_lock import INCOMPLETE_UNDER_LOCK
 from gokart.conflict_prevention_lock.run_once import wrap_run_once
 from gokart.conflict_prevention_lock.task_lock import make_task_lock_params, make_task_lock_params_for_run
@@ -377,7 +377,7 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
                 is_completed = False
                 break
         if self.strict_check or self.modification_time_check:
-            requirements = flatten(self.requires())
+            requirements = dag.requirements(self)
             inputs = flatten(self.input())
             is_completed = is_completed and all(task.complete() for task in requirements) and all(i.exists() for i in inputs)
         if not self.modification_time_check or not is_completed or not self.input():
@@ -490,7 +490,7 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
                 raise errors.unknown_input_error(self, target, inputs)
             return inputs[target]
         if isinstance(target, TaskOnKart):
-            requirement_ids = {t.make_unique_id() for t in flatten(self.requires()) if isinstance(t, TaskOnKart)}
+            requirement_ids = {t.make_unique_id() for t in dag.requirements(self) if isinstance(t, TaskOnKart)}
             if target.make_unique_id() not in requirement_ids:
                 raise NotARequirementError(
                     f'{errors.describe_task(self)} cannot load {target!r}: it should be in requires method. '
@@ -704,7 +704,6 @@ _BOOKKEEPING_ATTRIBUTES = frozenset(
         'run',
         '_gokart_str_params',
         '_gokart_targets',
-        '_gokart_requirements',
         INCOMPLETE_UNDER_LOCK,
     }
 )

@@ -13,8 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from gokart import storage
-from gokart.utils import flatten
+from gokart import dag, storage
 
 _ID_IN_NAME = re.compile(r'_([0-9a-f]{32})(?=\.|$)')
 
@@ -75,20 +74,12 @@ def delete_garbage(garbage: list[Garbage]) -> None:
 def _reachable_ids(roots: list[Any]) -> tuple[set[str], set[str]]:
     ids: set[str] = set()
     workspaces: set[str] = set()
-    stack = list(roots)
-    while stack:
-        task = stack.pop()
-        make_unique_id = getattr(task, 'make_unique_id', None)
-        if make_unique_id is None:
-            continue
-        unique_id = make_unique_id()
-        if unique_id in ids:
-            continue
-        ids.add(unique_id)
+    # A plain luigi task (no unique id) has no files here, and neither is it followed.
+    for task in dag.walk(roots, key=lambda t: t.make_unique_id(), include=lambda t: hasattr(t, 'make_unique_id')):
+        ids.add(task.make_unique_id())
         workspace = getattr(task, 'workspace_directory', None)
         if isinstance(workspace, str):
             workspaces.add(workspace)
-        stack.extend(flatten(task.requires()))
     return ids, workspaces
 
 

@@ -6,7 +6,7 @@ import logging
 import os
 from typing import Any
 
-from gokart import storage
+from gokart import dag, storage
 from gokart.conflict_prevention_lock.file_lock import LOCK_DIRECTORY
 from gokart.utils import flatten
 
@@ -55,15 +55,8 @@ def unnecessary_outputs(task: Any) -> list[str]:
 
 def _output_paths_of_dag(root: Any) -> list[str]:
     paths: list[str] = []
-    seen: set[Any] = set()
-    stack = [root]
-    while stack:
-        task = stack.pop()
-        if task in seen:
-            continue
-        seen.add(task)
+    for task in dag.walk([root], key=lambda t: t):  # equal tasks (luigi's ==) are one task
         paths.extend(target.path() for target in flatten(task.output()))
-        stack.extend(flatten(task.requires()))
     return paths
 
 

@@ -16,10 +16,9 @@ from typing import Any
 
 import luigi
 
-from gokart import storage
+from gokart import dag, storage
 from gokart.errors import describe_task
 from gokart.execution.collisions import check_collisions
-from gokart.identity import requirements_of
 from gokart.target import TargetOnKart
 from gokart.utils import flatten
 
@@ -56,6 +55,12 @@ class Plan:
 
 
 def make_plan(roots: list[Any]) -> Plan:
+    """The plan of a build of ``roots``; the requirements of each task are collected once (``dag.planning``)."""
+    with dag.planning():
+        return _make_plan(roots)
+
+
+def _make_plan(roots: list[Any]) -> Plan:
     index: dict[Any, int] = {}
     planned: list[PlannedTask] = []
 
@@ -87,7 +92,7 @@ def make_plan(roots: list[Any]) -> Plan:
                 node.task.trigger_event(luigi.Event.DEPENDENCY_MISSING, node.task)
                 continue
             try:
-                requirements = requirements_of(node.task)
+                requirements = dag.requirements(node.task)
             except BaseException as e:
                 node.state, node.error = TaskState.BROKEN, e
                 continue

@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from gokart import storage
+from gokart import dag, storage
 from gokart.utils import flatten
 
 
@@ -161,7 +161,7 @@ def _make_node(task: Any, states: dict[str, tuple[NodeState, str | None]] | None
     outputs = [_output_of(target) for target in flatten(task.output())]
     error: str | None = None
     try:
-        requirements = [r for r in flatten(task.requires()) if hasattr(r, 'output')]
+        requirements = list(dag.requirements(task))
     except Exception as e:
         requirements, error = [], _describe(e)
     exists = bool(outputs) and all(o.size is not None for o in outputs)

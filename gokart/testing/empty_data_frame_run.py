@@ -13,8 +13,8 @@ from unittest import mock
 
 from luigi.cmdline_parser import CmdlineParser
 
+from gokart import dag
 from gokart.task import TaskOnKart
-from gokart.utils import flatten
 
 logger = logging.getLogger(__name__)
 
@@ -79,20 +79,13 @@ def strip_test_run_arguments(cmdline_args: list[str]) -> list[str]:
 
 def collect_tasks(root: Any) -> list[Any]:
     """Every gokart task of the tree under ``root``, root first, depth first, each task once."""
-    found: list[Any] = []
-    seen: set[str] = set()
-    stack = [root]
-    while stack:
-        task = stack.pop()
-        if not isinstance(task, TaskOnKart):
-            continue
-        key = f'{task.get_task_family()}_{task.make_unique_id()}'
-        if key in seen:
-            continue
-        seen.add(key)
-        found.append(task)
-        stack.extend(reversed(flatten(task.requires())))
-    return found
+    return list(
+        dag.walk(
+            [root],
+            key=lambda task: f'{task.get_task_family()}_{task.make_unique_id()}',
+            include=lambda task: isinstance(task, TaskOnKart),
+        )
+    )
 
 
 def namespace_of(task: Any) -> str:

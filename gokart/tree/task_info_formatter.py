@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from gokart import dag
 from gokart.task import TaskOnKart
 from gokart.utils import flatten, map_flattenable_items
 
@@ -73,7 +74,7 @@ def make_task_info_tree(
             results.append(info)
             continue
         stack.append((current, info, len(results)))
-        children = [c for c in flatten(current.requires()) if type(c).__name__ not in ignored]
+        children = [c for c in dag.requirements(current) if type(c).__name__ not in ignored]
         stack.extend((child, None, 0) for child in reversed(children))
     return results[0]
 
