@@ -15,7 +15,7 @@ import luigi
 from luigi import rpc, scheduler
 from luigi.execution_summary import LuigiRunResult, LuigiStatusCode
 
-from gokart import worker
+from gokart import run_records, worker
 from gokart.errors import GokartBuildError, HasLockedTaskException, TaskLockException, build_failure_message, describe_task
 from gokart.execution import execute
 from gokart.execution.termination import terminate_on_sigterm
@@ -273,16 +273,18 @@ def process_task_info(task: TaskOnKart[Any], task_dump_config: TaskDumpConfig = 
         return
     from gokart.tree.task_info import dump_task_info_table, make_task_info_as_table, make_task_info_as_tree_str
 
-    directory = os.path.join(task.workspace_directory, 'log', 'task_info')
+    workspace, name = task.workspace_directory, type(task).__name__
     if mode == TaskDumpMode.TREE and output_type == TaskDumpOutputType.PRINT:
         _log_through_stderr(make_task_info_as_tree_str(task))
     elif mode == TaskDumpMode.TABLE and output_type == TaskDumpOutputType.PRINT:
         _log_through_stderr(make_task_info_as_table(task).to_csv(index=False, sep='\t'))
     elif mode == TaskDumpMode.TREE and output_type == TaskDumpOutputType.DUMP:
         # gokart 1.12 named this file with a bare TaskOnKart's id; the root task's own id is used here.
-        _write_text(os.path.join(directory, f'{type(task).__name__}_{task.make_unique_id()}.txt'), make_task_info_as_tree_str(task))
+        _write_text(
+            run_records.path_in(workspace, run_records.TASK_INFO, name, task.make_unique_id(), 'txt'), make_task_info_as_tree_str(task)
+        )
     elif mode == TaskDumpMode.TABLE and output_type == TaskDumpOutputType.DUMP:
-        dump_task_info_table(task, os.path.join(directory, f'{type(task).__name__}.pkl'))
+        dump_task_info_table(task, run_records.path_in(workspace, run_records.TASK_INFO, name, None))
     else:
         raise ValueError(f'Unsupported TaskDumpConfig: {task_dump_config}')
 

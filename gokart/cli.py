@@ -285,6 +285,7 @@ def _plan(arguments: argparse.Namespace, roots: list[Any]) -> int:
 
 
 def _why(arguments: argparse.Namespace, roots: list[Any]) -> int:
+    from gokart import run_records
     from gokart.explain import why
 
     task = roots[0]
@@ -295,12 +296,12 @@ def _why(arguments: argparse.Namespace, roots: list[Any]) -> int:
         return 0
     print(f'{head}: a build would run it: {step.explanation()}')
     if step.own_run is not None:
-        print(f'  its own run {step.own_run.unique_id} is recorded in {task.workspace_directory}log/; missing now:')
+        print(f'  its own run {step.own_run.unique_id} is recorded in {run_records.log_directory(task.workspace_directory)}/; missing now:')
         for path in step.own_run.output_paths:
             print(f'    {path}')
     if not step.runs:
         if step.own_run is None:
-            print(f'  no run of {step.name} is recorded in {task.workspace_directory}log/task_params/.')
+            print(f'  no run of {step.name} is recorded in {run_records.directory(task.workspace_directory, run_records.TASK_PARAMS)}/.')
         return 1
     print(f'Other recorded runs of {step.name}, nearest first:')
     for run in step.runs[: arguments.limit]:

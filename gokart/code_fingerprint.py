@@ -43,7 +43,10 @@ from typing import Any
 
 import luigi
 
-CODE_FINGERPRINT_LOG = 'code_fingerprint'
+from gokart import run_records, storage
+from gokart.target import make_target
+
+CODE_FINGERPRINT_LOG = run_records.CODE_FINGERPRINT
 
 _NOT_FIRST_PARTY_PACKAGES = frozenset({'gokart', 'luigi', 'builtins', '__future__'})
 _SKIPPED_CLASS_ATTRIBUTES = frozenset({'__module__', '__qualname__', '__doc__', '__dict__', '__weakref__', '__annotations__'})
@@ -76,21 +79,16 @@ def changed_code(before: dict[str, str], after: dict[str, str]) -> list[str]:
 
 def code_fingerprint_record_path(task: Any, unique_id: str | None = None) -> str:
     """Where the parts of ``task`` (or of the run with ``unique_id``) are recorded: ``{ws}/log/code_fingerprint/{Class}_{id}.pkl``."""
-    uid = unique_id if unique_id is not None else task.make_unique_id()
-    return os.path.join(task.workspace_directory, 'log', CODE_FINGERPRINT_LOG, f'{type(task).__name__}_{uid}.pkl')
+    return run_records.path(run_records.CODE_FINGERPRINT, task, unique_id=unique_id)
 
 
 def dump_code_fingerprint_parts(task: Any) -> None:
     """Record the task's code parts next to its other ``log/`` records, for ``gokart why`` to compare later."""
-    target = task.make_target(f'log/{CODE_FINGERPRINT_LOG}/{type(task).__name__}.pkl')
-    target.dump(code_fingerprint_parts(type(task)))
+    run_records.target(run_records.CODE_FINGERPRINT, task).dump(code_fingerprint_parts(type(task)))
 
 
 def load_code_fingerprint_parts(task: Any, unique_id: str | None = None) -> dict[str, str] | None:
     """The parts recorded for the run of ``task``'s class with ``unique_id`` (default: the task's own id), or None."""
-    from gokart import storage
-    from gokart.target import make_target
-
     path = code_fingerprint_record_path(task, unique_id)
     if not storage.exists(path):
         return None

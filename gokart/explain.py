@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import bz2
 import json
-import os
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from gokart import dag, storage
+from gokart import dag, run_records, storage
 from gokart.utils import flatten
 
 RERUN = 'rerun flag'
@@ -31,8 +29,6 @@ MISSING_EXTERNAL = 'missing external data'
 CHANGED_CODE = 'changed code'
 OUTPUT_DELETED = 'output missing'
 UNFINISHED_RUN = 'unfinished run'
-
-_RECORD_NAME = re.compile(r'^(?P<name>.+)_(?P<uid>[0-9a-f]{32})\.pkl$')
 
 
 @dataclass
@@ -146,7 +142,7 @@ class Explainer:
     """Finds and compares cached runs; keeps the listing of each records directory for the whole explanation."""
 
     def __init__(self) -> None:
-        self._records: dict[str, dict[str, list[str]]] = {}
+        self._records: dict[str, dict[str, list[tuple[str, str]]]] = {}
         self._steps: dict[str, Step] = {}
 
     def step(self, task: Any) -> Step:
@@ -262,20 +258,9 @@ class Explainer:
         )
 
     def _records_of(self, workspace: str, name: str) -> list[tuple[str, str]]:
-        if workspace not in self._records:
-            directory = os.path.join(workspace, 'log', 'task_params')
-            by_name: dict[str, list[str]] = {}
-            try:
-                files = storage.list_files(directory) if storage.exists(directory) or not storage.is_local(directory) else []
-            except Exception:
-                files = []
-            for path in files:
-                match = _RECORD_NAME.match(os.path.basename(path))
-                if match:
-                    by_name.setdefault(match['name'], []).append(path)
-            self._records[workspace] = by_name
-        found = self._records[workspace].get(name, [])
-        return [(_RECORD_NAME.match(os.path.basename(p))['uid'], p) for p in sorted(found)]  # type: ignore[index]
+        if workspace not in self._records:  # one listing per workspace for the whole explanation
+            self._records[workspace] = run_records.runs_in(workspace)
+        return self._records[workspace].get(name, [])
 
 
 def _code_differences(task: Any, cached_unique_id: str) -> list[Difference]:
@@ -365,8 +350,7 @@ def _rebuild(task: Any, params: dict[str, str]) -> Any:
 
 def _task_log_paths(params_record: str) -> list[str] | None:
     """The output paths in the ``task_log`` record of the run whose ``task_params`` record is given; None without one."""
-    directory, name = os.path.split(params_record)
-    task_log = os.path.join(os.path.dirname(directory), 'task_log', name)
+    task_log = run_records.sibling(params_record, run_records.TASK_LOG)
     try:
         if not _exists(task_log):
             return None

@@ -19,18 +19,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from gokart import dag, id_scheme, storage
+from gokart import dag, id_scheme, run_records, storage
 from gokart.errors import GokartError
 from gokart.utils import flatten
 
-RECORD_KINDS = (
-    ('task_log', 'pkl'),
-    ('task_params', 'pkl'),
-    ('random_seed', 'pkl'),
-    ('processing_time', 'pkl'),
-    ('module_versions', 'txt'),
-    ('code_fingerprint', 'pkl'),
-)
+RECORD_KINDS = run_records.RUN_RECORDS
 
 MOVED, COPIED, IN_PLACE, NOT_BUILT, SAME_NAME, CONFLICT = 'moved', 'copied', 'in place', 'not built', 'same name', 'conflict'
 
@@ -172,7 +165,7 @@ def _paths_of(task: Any) -> Iterable[str]:
             yield path
     if task.should_dump_supplementary_log_files:
         for kind, extension in RECORD_KINDS:
-            yield task._log_path(kind, extension)
+            yield run_records.path(kind, task, extension)
 
 
 def _carry_out(moves: list[FileMove], dry_run: bool, copy: bool) -> None:

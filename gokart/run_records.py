@@ -1,6 +1,10 @@
-"""The ``log/`` records of each run, written by luigi event handlers on TaskOnKart.
+"""The ``log/`` records of each run: the one place that knows where they live, and their writers.
 
-START writes the task parameters and module versions and fixes the random seed; PROCESSING_TIME
+Layout: ``{workspace}/log/{kind}/{TaskClass}_{unique_id}.{extension}``. Every other module asks
+``path``, ``read``, ``write``, ``runs_of`` and ``params_of`` here instead of spelling a path, so a
+lineage index or a remote metadata store can take over the records in this one module.
+
+The records are written by luigi event handlers on TaskOnKart: START writes the task parameters and module versions and fixes the random seed; PROCESSING_TIME
 writes the seconds spent in ``run()``; SUCCESS writes ``task_log`` with the output paths. The seed
 is set last, right before ``run()``, so that nothing drawn while writing the records shifts the
 random stream the task sees (a gokart 1.12 defect this fixes).
@@ -10,18 +14,119 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+import re
 import sys
 from collections.abc import Iterable
 from typing import Any
 
 import luigi
 
-from gokart.target import write_small_file
+from gokart import storage
+from gokart.target import insert_unique_id, make_target, write_small_file
 from gokart.utils import flatten
 
 logger = logging.getLogger(__name__)
 
 _module_versions_cache: tuple[int, str] | None = None
+
+LOG_DIRECTORY = 'log'
+TASK_PARAMS, TASK_LOG, PROCESSING_TIME, RANDOM_SEED, MODULE_VERSIONS = (
+    'task_params',
+    'task_log',
+    'processing_time',
+    'random_seed',
+    'module_versions',
+)
+CODE_FINGERPRINT, TASK_INFO = 'code_fingerprint', 'task_info'
+# The records one run of a task leaves, with their extensions.
+RUN_RECORDS = (
+    (TASK_LOG, 'pkl'),
+    (TASK_PARAMS, 'pkl'),
+    (RANDOM_SEED, 'pkl'),
+    (PROCESSING_TIME, 'pkl'),
+    (MODULE_VERSIONS, 'txt'),
+    (CODE_FINGERPRINT, 'pkl'),
+)
+# Every kind of record under log/, the task_info dumps of gokart.build included.
+KINDS = (PROCESSING_TIME, TASK_INFO, TASK_LOG, MODULE_VERSIONS, RANDOM_SEED, TASK_PARAMS, CODE_FINGERPRINT)
+_RECORD_NAME = re.compile(r'^(?P<name>.+)_(?P<uid>[0-9a-f]{32})\.pkl$')
+
+
+# ----- where records live --------------------------------------------------------------------
+def log_directory(workspace: str) -> str:
+    """The directory of every record of ``workspace``."""
+    return os.path.join(workspace, LOG_DIRECTORY)
+
+
+def directory(workspace: str, kind: str) -> str:
+    """The directory of the records of one kind."""
+    return os.path.join(workspace, LOG_DIRECTORY, kind)
+
+
+def relative_path(kind: str, class_name: str, extension: str = 'pkl') -> str:
+    """A record's path inside the workspace before the unique id is inserted (as ``make_target`` takes it)."""
+    return f'{LOG_DIRECTORY}/{kind}/{class_name}.{extension}'
+
+
+def path_in(workspace: str, kind: str, class_name: str, unique_id: str | None, extension: str = 'pkl') -> str:
+    """The record of ``kind`` of the run of ``class_name`` with ``unique_id`` (no id: the bare name) in ``workspace``."""
+    return insert_unique_id(os.path.join(workspace, relative_path(kind, class_name, extension)), unique_id)
+
+
+def path(kind: str, task: Any, extension: str = 'pkl', unique_id: str | None = None) -> str:
+    """The record of ``kind`` of ``task``'s run (or of its class's run with ``unique_id``), without building a target."""
+    return path_in(task.workspace_directory, kind, type(task).__name__, unique_id or task.make_unique_id(), extension)
+
+
+def sibling(record: str, kind: str, extension: str = 'pkl') -> str:
+    """The record of ``kind`` of the same run as the record at ``record``."""
+    kind_directory, name = os.path.split(record)
+    return os.path.join(os.path.dirname(kind_directory), kind, os.path.splitext(name)[0] + '.' + extension)
+
+
+# ----- reading and writing -------------------------------------------------------------------
+def target(kind: str, task: Any, extension: str = 'pkl') -> Any:
+    """The record of ``kind`` of ``task`` as the task's own target (its file processor and storage options)."""
+    return task.make_target(relative_path(kind, type(task).__name__, extension))
+
+
+def write(kind: str, task: Any, obj: Any, extension: str = 'pkl') -> None:
+    """Write one record of ``task``'s run in one atomic call."""
+    # Five records per run make them a large share of a small task's cost: skip building targets
+    # (task.dump's checks are for outputs anyway).
+    write_small_file(path(kind, task, extension), obj, task.workspace_directory)
+
+
+def read(kind: str, task: Any, default: Any, extension: str = 'pkl') -> Any:
+    """The record of ``kind`` of ``task``'s run, or ``default`` when the run left none."""
+    found = target(kind, task, extension)
+    return found.load() if found.exists() else default
+
+
+def runs_in(workspace: str) -> dict[str, list[tuple[str, str]]]:
+    """Every recorded run of ``workspace`` (one listing of its ``task_params`` records): class name -> [(unique id, record)], sorted."""
+    records = directory(workspace, TASK_PARAMS)
+    try:
+        files = storage.list_files(records) if storage.exists(records) or not storage.is_local(records) else []
+    except Exception:
+        files = []
+    runs: dict[str, list[tuple[str, str]]] = {}
+    for record in sorted(files):
+        match = _RECORD_NAME.match(os.path.basename(record))
+        if match:
+            runs.setdefault(match['name'], []).append((match['uid'], record))
+    return runs
+
+
+def runs_of(workspace: str, class_name: str) -> list[tuple[str, str]]:
+    """The recorded runs of ``class_name`` in ``workspace``: (unique id, its ``task_params`` record), sorted."""
+    return runs_in(workspace).get(class_name, [])
+
+
+def params_of(workspace: str, class_name: str, unique_id: str) -> Any:
+    """The parameters recorded by the run of ``class_name`` with ``unique_id`` in ``workspace``."""
+    return make_target(path_in(workspace, TASK_PARAMS, class_name, unique_id)).load()
 
 
 def register(task_class: Any) -> None:
@@ -34,8 +139,8 @@ def register(task_class: Any) -> None:
 
 def on_start(task: Any) -> None:
     if task.should_dump_supplementary_log_files:
-        _write_record(task, 'task_params', task.to_str_params(only_significant=True))
-        _write_record(task, 'module_versions', module_versions(), 'txt')
+        write(TASK_PARAMS, task, task.to_str_params(only_significant=True))
+        write(MODULE_VERSIONS, task, module_versions(), 'txt')
         if getattr(task, 'code_fingerprint_check', False):
             from gokart.code_fingerprint import dump_code_fingerprint_parts
 
@@ -43,7 +148,7 @@ def on_start(task: Any) -> None:
     seed = random_seed_of(task)
     methods = resolve_seed_methods(task.fix_random_seed_methods)
     if task.should_dump_supplementary_log_files:
-        _write_record(task, 'random_seed', {'seed': seed, 'seed_methods': methods})
+        write(RANDOM_SEED, task, {'seed': seed, 'seed_methods': methods})
     # Last, so that nothing done above (writing records) can move the streams the task draws from.
     for method_name in methods:
         _seed_methods[method_name](seed)
@@ -51,23 +156,17 @@ def on_start(task: Any) -> None:
 
 def on_processing_time(task: Any, processing_time: float) -> None:
     if task.should_dump_supplementary_log_files:
-        _write_record(task, 'processing_time', processing_time)
+        write(PROCESSING_TIME, task, processing_time)
 
 
 def on_success(task: Any) -> None:
     task.task_log['file_path'] = [target.path() for target in flatten(task.output())]
     if task.should_dump_supplementary_log_files:
-        _write_record(task, 'task_log', task.task_log)
+        write(TASK_LOG, task, task.task_log)
 
 
 def on_failure(task: Any, exception: BaseException) -> None:
     logger.info(f'FAILURE:\n    task name={type(task).__name__}\n    unique id={task.make_unique_id()}')
-
-
-def _write_record(task: Any, kind: str, obj: Any, extension: str = 'pkl') -> None:
-    # Five records per run make them a large share of a small task's cost: skip building targets
-    # and write each file in one atomic call (task.dump's checks are for outputs anyway).
-    write_small_file(task._log_path(kind, extension), obj, task.workspace_directory)
 
 
 def random_seed_of(task: Any) -> int:

@@ -530,33 +530,21 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
     def get_task_log(self) -> dict[str, Any]:
         if self.task_log:
             return self.task_log
-        target = self._log_target('task_log')
-        if target.exists():
-            return target.load()  # type: ignore[no-any-return]
-        return {}
+        return run_records.read(run_records.TASK_LOG, self, {})  # type: ignore[no-any-return]
 
     def get_processing_time(self) -> float | str:
-        target = self._log_target('processing_time')
-        if target.exists():
-            return target.load()  # type: ignore[no-any-return]
-        return 'unknown'
+        return run_records.read(run_records.PROCESSING_TIME, self, 'unknown')  # type: ignore[no-any-return]
 
     def get_task_params(self) -> dict[str, str]:
-        target = self._log_target('task_params')
-        if target.exists():
-            return target.load()  # type: ignore[no-any-return]
-        return {}
+        return run_records.read(run_records.TASK_PARAMS, self, {})  # type: ignore[no-any-return]
 
     def _log_target(self, kind: str, extension: str = 'pkl') -> TargetOnKart:
-        return self.make_target(self._log_relative_path(kind, extension))
+        """The ``log/`` record of ``kind`` of this task's run (see ``run_records``)."""
+        return run_records.target(kind, self, extension)  # type: ignore[no-any-return]
 
     def _log_path(self, kind: str, extension: str = 'pkl') -> str:
         """The path of ``_log_target(kind, extension)``, without building the target."""
-        path = os.path.join(self.workspace_directory, self._log_relative_path(kind, extension))
-        return gokart.target.insert_unique_id(path, self.make_unique_id())
-
-    def _log_relative_path(self, kind: str, extension: str) -> str:
-        return f'log/{kind}/{type(self).__name__}.{extension}'
+        return run_records.path(kind, self, extension)
 
     def get_info(self, only_significant: bool = False) -> dict[str, str]:
         params = self.get_params()
@@ -586,7 +574,7 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
     @classmethod
     def restore(cls, unique_id: str) -> Any:
         """Rebuild a task from the task_params record its run left in the (default) workspace."""
-        params = TaskOnKart().make_target(f'log/task_params/{cls.__name__}_{unique_id}.pkl', use_unique_id=False).load()
+        params = run_records.params_of(TaskOnKart().workspace_directory, cls.__name__, unique_id)
         return cls.from_str_params(params)
 
     # ----- presentation ---------------------------------------------------------------------

@@ -6,7 +6,7 @@ import logging
 import os
 from typing import Any
 
-from gokart import dag, storage
+from gokart import dag, run_records, storage
 from gokart.conflict_prevention_lock.file_lock import LOCK_DIRECTORY
 from gokart.utils import flatten
 
@@ -41,7 +41,7 @@ def unnecessary_outputs(task: Any) -> list[str]:
     """
     workspace = task.workspace_directory
     needed = {_normalized(path) for path in _output_paths_of_dag(task)}
-    log_directory = _normalized(os.path.join(workspace, 'log'))
+    log_directory = _normalized(run_records.log_directory(workspace))
     return [
         path
         for path in storage.list_files(workspace)
