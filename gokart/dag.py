@@ -10,6 +10,7 @@ The memo belongs to the build, not to the tasks, and is dropped when planning en
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -22,24 +23,28 @@ from gokart.utils import flatten
 # id(task) -> (task, its requirements) while a build is planned; the task is held so its id stays its own.
 _memo: dict[int, tuple[Any, list[Any]]] | None = None
 _depth = 0
+_scope_lock = threading.Lock()  # builds planned in several threads at once share one memo
 
 
 @contextmanager
 def planning() -> Iterator[None]:
     """Collect the requirements of each task at most once until the outermost ``planning()`` ends.
 
-    Nested scopes (a task that builds another DAG while the outer one is planned) share the outer memo.
+    Nested or concurrent scopes (a task that builds another DAG, builds in several threads) share one memo:
+    the same task object has the same requirements in each.
     """
     global _memo, _depth
-    if _depth == 0:
-        _memo = {}
-    _depth += 1
+    with _scope_lock:
+        if _depth == 0:
+            _memo = {}
+        _depth += 1
     try:
         yield
     finally:
-        _depth -= 1
-        if _depth == 0:
-            _memo = None
+        with _scope_lock:
+            _depth -= 1
+            if _depth == 0:
+                _memo = None
 
 
 def requirements(task: Any) -> Sequence[Any]:
