@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from gokart import signing
 from gokart.errors import GokartError, describe_task
 from gokart.execution.dask_worker import TaskFailedOnWorker, config_snapshot, config_value, run_on_worker, task_payload
-from gokart.execution.local import BuildOutcome, ExecutionListener, _fewer_garbage_collections, _plan, _raise_on_cycle
+from gokart.execution.local import BuildOutcome, ExecutionListener, fewer_garbage_collections, plan_roots, raise_on_cycle
 from gokart.execution.plan import Plan, TaskState
 
 if TYPE_CHECKING:
@@ -42,8 +42,8 @@ def execute_on_dask(
         client, own_client = connect(address)
     try:
         _announce_dashboard(client)
-        with _fewer_garbage_collections(), signing.key_pinned():
-            plan = _plan(roots)
+        with fewer_garbage_collections(), signing.key_pinned():
+            plan = plan_roots(roots)
             if listener is not None:
                 listener.planned(plan)
             outcome = BuildOutcome(plan=plan)
@@ -114,7 +114,7 @@ class _DaskRun:
         self.outcome.not_run = [
             i for i, n in enumerate(self.plan.tasks) if n.state is TaskState.PENDING and i not in done and i not in self.outcome.failed
         ]
-        _raise_on_cycle(self.plan, self.outcome)
+        raise_on_cycle(self.plan, self.outcome)
 
     def _submittable_in_order(self) -> list[int]:
         """Pending tasks whose requirements are complete or submittable, requirements first (Kahn's order).

@@ -97,17 +97,17 @@ class BuildOutcome:
 
 def execute(roots: list[Any], workers: int = 1, parallel: str = 'process', listener: ExecutionListener | None = None) -> BuildOutcome:
     """Plan the DAG under ``roots`` and run what is not complete, on ``workers`` processes or threads."""
-    with _fewer_garbage_collections(), signing.key_pinned():
+    with fewer_garbage_collections(), signing.key_pinned():
         return _plan_and_run(roots, workers, parallel, listener)
 
 
 @contextmanager
-def _fewer_garbage_collections() -> Iterator[None]:
+def fewer_garbage_collections() -> Iterator[None]:
     """Keep Python's cyclic GC from rescanning the whole DAG over and over during a build.
 
     A big DAG is hundreds of thousands of long-lived objects; each full collection walks all of them,
     which made builds of deep chains quadratic. Planning allocates little but those long-lived tasks,
-    so it runs without automatic collection (see ``_plan``); the planned tasks are then frozen
+    so it runs without automatic collection (see ``plan_roots``); the planned tasks are then frozen
     (excluded from collection), and collections while tasks run are triggered less often. All of
     this is undone when the build ends.
     """
@@ -121,7 +121,7 @@ def _fewer_garbage_collections() -> Iterator[None]:
 
 
 def _plan_and_run(roots: list[Any], workers: int, parallel: str, listener: ExecutionListener | None) -> BuildOutcome:
-    plan = _plan(roots)
+    plan = plan_roots(roots)
     gc.freeze()
     if listener is not None:
         listener.planned(plan)
@@ -147,7 +147,8 @@ def _plan_and_run(roots: list[Any], workers: int, parallel: str, listener: Execu
     return outcome
 
 
-def _plan(roots: list[Any]) -> Plan:
+def plan_roots(roots: list[Any]) -> Plan:
+    """The plan of the DAG below ``roots``, made with the cyclic GC off; every executor plans through it."""
     # Collections during planning find next to no garbage but walk every task made so far: with
     # 100,000 tasks they cost about a seventh of the plan.
     collecting = gc.isenabled()
@@ -254,10 +255,10 @@ def _schedule(plan: Plan, outcome: BuildOutcome, runner: _Runner, listener: Exec
                     complete_one(index, error)
 
     outcome.not_run = [i for i, node in enumerate(nodes) if node.state is TaskState.PENDING and i not in finished]
-    _raise_on_cycle(plan, outcome)
+    raise_on_cycle(plan, outcome)
 
 
-def _raise_on_cycle(plan: Plan, outcome: BuildOutcome) -> None:
+def raise_on_cycle(plan: Plan, outcome: BuildOutcome) -> None:
     """Tasks left pending with no failed, broken or missing requirement below them can only be waiting on each other."""
     if not outcome.not_run:
         return
