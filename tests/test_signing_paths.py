@@ -12,8 +12,8 @@ import sys
 import zipfile
 
 import luigi
-import pandas as pd
 import pytest
+from signed_zip_tasks import Frame, Model, PickleTrap
 
 import gokart
 from gokart import signing
@@ -64,46 +64,6 @@ class Numbers(gokart.TaskOnKart[list]):
 
     def run(self) -> None:
         self.dump(list(range(self.n)))
-
-
-def _save(obj, path):
-    with open(path, 'wb') as f:
-        pickle.dump(obj, f)
-
-
-def _load(path):
-    with open(path, 'rb') as f:
-        return pickle.load(f)
-
-
-class Model(gokart.TaskOnKart[dict]):
-    task_namespace = 'test_signing_paths'
-
-    def output(self):
-        return self.make_model_target('model/model.zip', save_function=_save, load_function=_load)
-
-    def run(self) -> None:
-        self.dump({'weights': [0.5, 0.25]})
-
-
-class Frame(gokart.TaskOnKart[pd.DataFrame]):
-    task_namespace = 'test_signing_paths'
-
-    def output(self):
-        return self.make_large_data_frame_target('frame/frame.zip', max_byte=64)
-
-    def run(self) -> None:
-        self.dump(pd.DataFrame({'a': range(40)}))
-
-
-class _Trap:
-    """Unpickling this creates a file: evidence that code from the workspace ran."""
-
-    def __init__(self, marker: str) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (self.marker, 'w'))
 
 
 @pytest.fixture(autouse=True)
@@ -174,7 +134,7 @@ def test_every_pickle_inside_a_model_or_frame_zip_is_covered(task, member, tmp_p
     with zipfile.ZipFile(path) as original:
         members = {name: original.read(name) for name in original.namelist()}
     assert member in members
-    members[member] = pickle.dumps(_Trap(marker))
+    members[member] = pickle.dumps(PickleTrap(marker))
     with zipfile.ZipFile(path, 'w') as forged:
         for name, data in members.items():
             forged.writestr(name, data)

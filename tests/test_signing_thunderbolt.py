@@ -14,6 +14,7 @@ import zipfile
 
 import pandas as pd
 import pytest
+from signed_zip_tasks import Frame, Model, PickleTrap
 
 import gokart
 import gokart.zip_client_util  # thunderbolt reaches it as an attribute of gokart
@@ -21,44 +22,6 @@ from gokart import signing
 from gokart.errors import UnsignedOutputError
 
 thunderbolt = pytest.importorskip('thunderbolt')
-
-
-def _save(obj, path):
-    with open(path, 'wb') as f:
-        pickle.dump(obj, f)
-
-
-def _load(path):
-    with open(path, 'rb') as f:
-        return pickle.load(f)
-
-
-class Model(gokart.TaskOnKart[dict]):
-    task_namespace = 'test_signing_thunderbolt'
-
-    def output(self):
-        return self.make_model_target('model/model.zip', save_function=_save, load_function=_load)
-
-    def run(self) -> None:
-        self.dump({'weights': [0.5, 0.25]})
-
-
-class Frame(gokart.TaskOnKart[pd.DataFrame]):
-    task_namespace = 'test_signing_thunderbolt'
-
-    def output(self):
-        return self.make_large_data_frame_target('frame/frame.zip', max_byte=64)
-
-    def run(self) -> None:
-        self.dump(pd.DataFrame({'a': range(40)}))
-
-
-class _Trap:
-    def __init__(self, marker: str) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (self.marker, 'w'))
 
 
 def _build_and_read_with_thunderbolt() -> tuple[dict, pd.DataFrame]:
@@ -102,7 +65,7 @@ def test_thunderbolt_with_the_key_refuses_a_model_zip_with_a_planted_pickle(monk
     marker = str(tmp_path / 'code-ran')
     with zipfile.ZipFile(path, 'w') as forged:
         forged.writestr('model.pkl', pickle.dumps({'weights': []}))
-        forged.writestr('load_function.pkl', pickle.dumps(_Trap(marker)))
+        forged.writestr('load_function.pkl', pickle.dumps(PickleTrap(marker)))
     with open(path, 'ab') as f:
         f.write(signing.trailer(trailer.name, trailer.digest))
     reader = thunderbolt.Thunderbolt('./resources', use_tqdm=False, use_cache=False)

@@ -6,8 +6,8 @@ thunderbolt lists tasks from ``log/task_log`` and ``log/task_params``, loads out
 ``load_function`` on ``model.pkl``. Each test builds in the per-test working directory that
 conftest provides (thunderbolt resolves ``./resources`` paths and its ``./tmp`` against it).
 
-The ``build_signing`` fixture is the seam for signed builds: a parameter that sets a signing key
-adds the signed case to every test here (tests/test_signing_thunderbolt.py covers signing itself).
+The ``build_signing`` fixture runs every test here on an unsigned and on a signed build
+(tests/test_signing_thunderbolt.py covers what signing refuses).
 """
 
 from __future__ import annotations
@@ -73,10 +73,13 @@ class Report(gokart.TaskOnKart[Any]):
         self.dump(pd.DataFrame({'weight': model['weights']}), 'table')
 
 
-@pytest.fixture(params=['unsigned'])
+@pytest.fixture(params=['unsigned', 'signed'])
 def build_signing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """How the build is signed; ``'unsigned'`` builds without a key."""
-    monkeypatch.delenv(signing.ENVIRONMENT_VARIABLE, raising=False)
+    """How the build is signed: ``'unsigned'`` builds without a key, ``'signed'`` with one (thunderbolt reads in the same process)."""
+    if request.param == 'signed':
+        monkeypatch.setenv(signing.ENVIRONMENT_VARIABLE, 'the key of the team')
+    else:
+        monkeypatch.delenv(signing.ENVIRONMENT_VARIABLE, raising=False)
     return str(request.param)
 
 
