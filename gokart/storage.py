@@ -14,6 +14,7 @@ Options for each protocol (credentials, endpoints) come from ``gokart.storage_op
 from __future__ import annotations
 
 import datetime
+import functools
 import itertools
 import os
 import shutil
@@ -22,8 +23,6 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any, TypeVar
-
-import luigi
 
 from gokart import local_target_seam
 from gokart.errors import MissingStorageLibraryError, StorageUnavailableError
@@ -40,8 +39,6 @@ _SCAN_LOCAL_DIRECTORY_FROM = 256
 T = TypeVar('T')
 
 _S3_PROTOCOLS = frozenset({'s3', 's3a'})
-
-_LUIGI_LOCAL_TARGET = luigi.LocalTarget  # local I/O goes through any replacement of it (see gokart.local_target_seam)
 
 _known_directories: set[str] = set()
 _known_existence = threading.local()
@@ -141,8 +138,9 @@ def exists(path: str) -> bool:
         except KeyError:
             pass
     if is_local(path):
-        if luigi.LocalTarget is not _LUIGI_LOCAL_TARGET:
-            return local_target_seam.exists(luigi.LocalTarget, local_path(path))
+        replaced = _replaced_local_target()
+        if replaced is not None:
+            return local_target_seam.exists(replaced, local_path(path))
         return os.path.exists(local_path(path))
     fs, fs_path = filesystem(path)
     return bool(fs.exists(fs_path))
@@ -360,11 +358,7 @@ def download(path: str, local_file: str) -> None:
 def copy(source: str, destination: str) -> None:
     """Copy a file to ``destination`` (same or another store); the copy appears whole or not at all."""
     _forget_existence(destination)
-    if is_local(destination):
-        directory = os.path.dirname(local_path(destination))
-        if directory:
-            os.makedirs(directory, exist_ok=True)
-    with open_read(source) as reader, atomic_write(destination) as writer:
+    with open_read(source) as reader, atomic_write(destination) as writer:  # atomic_write makes the directory
         shutil.copyfileobj(reader, writer, _UPLOAD_CHUNK_BYTES)
 
 
@@ -378,10 +372,7 @@ def move(source: str, destination: str) -> None:
     _forget_existence(destination)
     if is_local(source) and is_local(destination):
         target = local_path(destination)
-        directory = os.path.dirname(target)
-        if directory:
-            os.makedirs(directory, exist_ok=True)
-        os.replace(local_path(source), target)
+        create_in_directory(target, functools.partial(os.replace, local_path(source), target))
         return
     copy(source, destination)
     remove(source)
