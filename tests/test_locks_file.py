@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -177,3 +178,33 @@ def test_a_task_found_incomplete_under_its_lock_is_not_checked_again_by_run(tmp_
     _CountsCompletionChecks.checks = []
     task.run()  # outside the executor, run() still checks and skips the complete task
     assert len(_CountsCompletionChecks.checks) == 1
+
+
+class _Pair(gokart.TaskOnKart[int]):
+    task_namespace = 'test_locks_file_chdir'
+    n = luigi.IntParameter()
+
+    def run(self) -> None:
+        self.dump(self.n)
+
+
+class _PairRoot(gokart.TaskOnKart[int]):
+    task_namespace = 'test_locks_file_chdir'
+
+    def requires(self):
+        return [_Pair(n=1), _Pair(n=2)]
+
+    def run(self) -> None:
+        self.dump(sum(self.load()))
+
+
+def test_a_relative_workspace_in_a_new_directory_is_not_taken_for_an_unwritable_one(tmp_path: Path, monkeypatch) -> None:
+    # A notebook that changes directory between builds: './resources/.gokart-locks' was made in the
+    # first directory, and must be made again in the second rather than reported unwritable.
+    for name in ('first', 'second'):
+        (tmp_path / name).mkdir()
+        monkeypatch.chdir(tmp_path / name)
+        with warnings.catch_warnings():
+            warnings.simplefilter('error', file_lock.UnwritableLockDirectoryWarning)
+            assert gokart.build(_PairRoot(), workers=2) == 3
+        assert (tmp_path / name / 'resources' / LOCK_DIRECTORY).is_dir()
