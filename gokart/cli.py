@@ -4,7 +4,7 @@
     gokart report [-o report.html] MODULE:TASK [--param value ...]
     gokart plan   MODULE:TASK [--param value ...]
     gokart why    [--limit N] MODULE:TASK [--param value ...]
-    gokart gc     [--yes] [--force] MODULE:TASK [--param value ...] [+ MODULE:TASK2 ...]
+    gokart gc     [--yes] [--force] [--older-than 7d] MODULE:TASK [--param value ...] [+ MODULE:TASK2 ...]
     gokart rekey  --to {1,2} [--dry-run] [--copy] MODULE:TASK [--param value ...]
 
 A task is named ``package.module:Class`` or ``package.module.Class`` (a bare registered class name also
@@ -316,27 +316,43 @@ def _why(arguments: argparse.Namespace, roots: list[Any]) -> int:
 
 
 def _gc(arguments: argparse.Namespace, roots: list[Any]) -> int:
-    from gokart.workspace_gc import delete_garbage, survey
+    from gokart.errors import MissingBucketError, StorageUnavailableError
+    from gokart.human_units import human_size, parse_duration
+    from gokart.workspace_gc import WorkspaceAccessError, delete_garbage, survey
 
-    found = survey(roots)
-    garbage = found.garbage
-    for item in garbage:
-        print(f'{item.size:>12,d}  {item.path}')
-    total = sum(g.size for g in garbage)
-    if not garbage:
-        print('nothing to collect')
-    elif not found.kept and not arguments.force:
-        where = ', '.join(found.workspaces)
-        print(
-            f'no file of the given DAG exists in {where}: are these the parameters and the directory it was built with? '
-            f'Nothing {"deleted" if arguments.yes else "would be deleted"}; pass --force to treat all {len(garbage)} files as garbage.'
-        )
+    try:
+        older_than = parse_duration(arguments.older_than) if arguments.older_than is not None else None
+    except ValueError as e:
+        raise UsageError(f'--older-than: {e}')
+    try:
+        found = survey(roots, older_than=older_than)
+        garbage = found.garbage
+        kept_young = f' ({found.young} younger than {arguments.older_than or "the in-flight threshold"} kept)' if found.young else ''
+        width = max((len(item.kind) for item in garbage), default=0)
+        for item in garbage:
+            print(f'{human_size(item.size):>10}  {item.kind:<{width}}  {item.path}')
+        total = human_size(sum(g.size for g in garbage))
+        uploads = sum(1 for g in garbage if g.upload_id is not None)
+        files = len(garbage) - uploads
+        if not garbage:
+            print(f'nothing to collect{kept_young}')
+        elif found.unreachable and not found.kept and not arguments.force:
+            where = ', '.join(found.workspaces)
+            print(
+                f'no file of the given DAG exists in {where}: are these the parameters and the directory it was built with? '
+                f'Nothing {"deleted" if arguments.yes else "would be deleted"}; pass --force to treat all {found.unreachable} files as garbage.'
+            )
+            return 1
+        elif arguments.yes:
+            delete_garbage(garbage)
+            aborted = f', aborted {uploads} incomplete uploads' if uploads else ''
+            print(f'deleted {files} files{aborted}, {total} in all{kept_young}')
+        else:
+            what = f'{files} files' + (f' and {uploads} incomplete uploads' if uploads else '')
+            print(f'{what}, {total} in all, would be deleted{kept_young}; run again with --yes to delete them')
+    except (WorkspaceAccessError, MissingBucketError, StorageUnavailableError) as e:
+        print(f'gokart gc: {e}', file=sys.stderr)
         return 1
-    elif arguments.yes:
-        delete_garbage(garbage)
-        print(f'deleted {len(garbage)} files, {total:,d} bytes')
-    else:
-        print(f'{len(garbage)} files, {total:,d} bytes not reachable from the given tasks; run again with --yes to delete them')
     return 0
 
 
@@ -385,7 +401,9 @@ def _version() -> str:
 
 GC_HELP = (
     'List the workspace files that no task of the given DAGs produces or reads (files whose name carries a unique id '
-    'that none of those tasks has), and delete them with --yes. Several pipelines can share a workspace: join their '
+    'that none of those tasks has), with their log/ records, and the leftovers of interrupted work: temporary files '
+    '(.gokart-tmp), expired run-lock leases (.gokart-leases/) and, on S3, incomplete multipart uploads; delete them '
+    'with --yes. Works on local, s3:// and gs:// workspaces alike. Several pipelines can share a workspace: join their '
     'roots with "+" so that every DAG you want to keep is counted, e.g. gokart gc pipe:Train + pipe:Report --yes. '
     'When no file of the given DAGs exists in the workspace (wrong parameters or directory), gc deletes nothing unless --force.'
 )
@@ -422,10 +440,15 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         'gc',
         help='workspace files no given task reaches (dry run unless --yes)',
         description=GC_HELP,
-        usage='gokart gc [--yes] [--force] MODULE:TASK [--param value ...] [+ MODULE:TASK2 [--param value ...] ...]',
+        usage='gokart gc [--yes] [--force] [--older-than DURATION] MODULE:TASK [--param value ...] [+ MODULE:TASK2 [--param value ...] ...]',
     )
     gc.add_argument('--yes', action='store_true', help='delete them')
     gc.add_argument('--force', action='store_true', help='delete even when no file of the given DAGs exists in the workspace')
+    gc.add_argument(
+        '--older-than',
+        metavar='DURATION',
+        help='keep anything changed more recently than this, e.g. 7d, 12h, 30m (default: keep temporaries and uploads younger than 1h)',
+    )
     rekey = commands.add_parser(
         'rekey',
         help='rename the outputs and log/ records of a DAG to its ids under another id scheme',

@@ -100,7 +100,55 @@ class Step:
 
 
 def plan(root: Any) -> list[Step]:
-    """What a build of ``root`` would do, requirements first. As in a build, nothing under a cached task is looked at."""
+    """What a build of ``root`` would do, requirements first. As in a build, nothing under a cached task is looked at.
+
+    Whether outputs exist is found level by level first, with one listing per output directory where
+    that is cheaper (``storage.exists_many``), as a build plans: on an object store a plan of
+    thousands of cached tasks costs a few listing requests, not one request per task.
+    """
+    with dag.planning(), storage.known_existence(_existence_by_level(root)):
+        return _plan(root)
+
+
+def _existence_by_level(root: Any) -> storage.ExistenceAnswers:
+    """Whether each output of the tasks ``plan`` will diagnose exists, asked one breadth-first level at a time."""
+    answers = storage.ExistenceAnswers()
+    level, seen = [root], {_key(root)}
+    with storage.known_existence(answers):
+        while level:
+            found = storage.exists_many(_kart_output_paths(level))
+            answers.update(found)
+            answers.unavailable.update(found.unavailable)
+            following = []
+            for task in level:
+                try:
+                    if not getattr(task, 'rerun', False) and outputs_exist(task):
+                        continue
+                    requirements = _requirements(task)
+                except Exception:
+                    continue  # the diagnosis raises the same error where it belongs
+                for requirement in requirements:
+                    key = _key(requirement)
+                    if key not in seen:
+                        seen.add(key)
+                        following.append(requirement)
+            level = following
+    return answers
+
+
+def _kart_output_paths(tasks: list[Any]) -> list[str]:
+    from gokart.target import TargetOnKart
+
+    paths: list[str] = []
+    for task in tasks:
+        try:
+            paths.extend(target.path() for target in flatten(task.output()) if isinstance(target, TargetOnKart))
+        except Exception:
+            continue
+    return paths
+
+
+def _plan(root: Any) -> list[Step]:
     explainer = Explainer()
     steps: list[Step] = []
     seen: set[str] = set()

@@ -302,13 +302,86 @@ class S3FileSystem(AbstractFileSystem):  # type: ignore[misc]
                 entries.append({'name': f'{bucket}/{item["Prefix"].rstrip("/")}', 'size': 0, 'type': 'directory'})
         return entries if detail else [entry['name'] for entry in entries]
 
-    def find(self, path: str, maxdepth: int | None = None, withdirs: bool = False, detail: bool = False, **kwargs: Any) -> Any:
-        """Every object below ``path``, recursively (``path`` itself when it is an object)."""
+    def ls_pages(self, path: str) -> Iterator[tuple[list[str], bool]]:
+        """``ls`` one page (one request) at a time: the names of each page, and whether more pages follow.
+
+        A caller that only needs some names can stop early (``gokart.storage.exists_many``).
+        """
         bucket = self.split_path(self._strip_protocol(path))[0]
-        found = [f'{bucket}/{item["Key"]}' for page in self._list(path, delimiter=None) for item in page.get('Contents', ())]
-        if not found and self._head(path) is not None:
-            found = [self._strip_protocol(path)]
-        return {name: {'name': name, 'type': 'file'} for name in found} if detail else found
+        for page in self._list(path, delimiter='/'):
+            names = [f'{bucket}/{item["Key"]}'.rstrip('/') for item in page.get('Contents', ())]
+            names += [f'{bucket}/{item["Prefix"]}'.rstrip('/') for item in page.get('CommonPrefixes', ())]
+            yield names, bool(page.get('IsTruncated'))
+
+    def find(self, path: str, maxdepth: int | None = None, withdirs: bool = False, detail: bool = False, **kwargs: Any) -> Any:
+        """Every object below ``path``, recursively (``path`` itself when it is an object).
+
+        With ``detail``, each name maps to its ``size`` and ``LastModified`` (an aware datetime), from
+        the listing itself: no request per object.
+        """
+        bucket = self.split_path(self._strip_protocol(path))[0]
+        items = [(f'{bucket}/{item["Key"]}', item) for page in self._list(path, delimiter=None) for item in page.get('Contents', ())]
+        if not items:
+            head = self._head(path)
+            if head is not None:
+                items = [(self._strip_protocol(path), {'Size': head.get('ContentLength', 0), 'LastModified': head.get('LastModified')})]
+        if not detail:
+            return [name for name, _ in items]
+        return {
+            name: {
+                'name': name,
+                'type': 'file',
+                'size': int(item.get('Size', 0)),
+                'LastModified': _parse_timestamp(item['LastModified']) if item.get('LastModified') else None,
+            }
+            for name, item in items
+        }
+
+    # -- multipart uploads --------------------------------------------------------------------------
+
+    def incomplete_uploads(self, path: str) -> list[dict[str, Any]]:
+        """Multipart uploads started below ``path`` and neither completed nor aborted, oldest first.
+
+        Each is ``{'name', 'upload_id', 'initiated' (aware datetime), 'size' (bytes of its parts so far)}``.
+        Their parts are stored (and billed) until the upload is aborted, yet no listing of objects shows them.
+        """
+        bucket, key = self.split_path(self._strip_protocol(path))
+        prefix = f'{key}/' if key else ''
+        uploads: list[dict[str, Any]] = []
+        request: dict[str, Any] = {'Bucket': bucket, 'Prefix': prefix}
+        while True:
+            page = self._call('listing the multipart uploads of', f'{bucket}/{prefix}', self.client.list_multipart_uploads, **request)
+            for upload in page.get('Uploads', ()):
+                name = f'{bucket}/{upload["Key"]}'
+                uploads.append(
+                    {
+                        'name': name,
+                        'upload_id': upload['UploadId'],
+                        'initiated': _parse_timestamp(upload['Initiated']),
+                        'size': self._uploaded_bytes(bucket, upload['Key'], upload['UploadId']),
+                    }
+                )
+            if not page.get('IsTruncated'):
+                break
+            request['KeyMarker'], request['UploadIdMarker'] = page.get('NextKeyMarker'), page.get('NextUploadIdMarker')
+        return sorted(uploads, key=lambda u: u['initiated'])
+
+    def _uploaded_bytes(self, bucket: str, key: str, upload_id: str) -> int:
+        total = 0
+        request: dict[str, Any] = {'Bucket': bucket, 'Key': key, 'UploadId': upload_id}
+        while True:
+            page = self._call('listing the parts of', f'{bucket}/{key}', self.client.list_parts, **request)
+            total += sum(int(part.get('Size', 0)) for part in page.get('Parts', ()))
+            if not page.get('IsTruncated'):
+                return total
+            request['PartNumberMarker'] = page.get('NextPartNumberMarker')
+
+    def abort_upload(self, path: str, upload_id: str) -> None:
+        """Abort the multipart upload ``upload_id`` to ``path``: its parts are deleted, no object appears."""
+        bucket, key = self.split_path(self._strip_protocol(path))
+        self._call(
+            'aborting an upload to', f'{bucket}/{key}', self.client.abort_multipart_upload, Bucket=bucket, Key=key, UploadId=upload_id
+        )
 
     # -- reading and writing objects ----------------------------------------------------------------
 
@@ -369,17 +442,30 @@ class S3FileSystem(AbstractFileSystem):  # type: ignore[misc]
         )
 
     def rm(self, path: Any, recursive: bool = False, maxdepth: int | None = None) -> None:
-        """Delete the object at ``path`` and, with ``recursive``, every object below it."""
-        paths = path if isinstance(path, list) else [path]
-        for one in paths:
+        """Delete the object at ``path`` (or each of a list of paths) and, with ``recursive``, every object below it.
+
+        Keys are deleted 1,000 to a request, so removing many objects costs few requests.
+        """
+        keys_by_bucket: dict[str, list[str]] = {}
+        for one in path if isinstance(path, list) else [path]:
             one = self._strip_protocol(one)
             bucket, key = self.split_path(one)
-            keys = [key] if key else []
+            keys = keys_by_bucket.setdefault(bucket, [])
+            if key:
+                keys.append(key)
             if recursive:
                 keys += [name.split('/', 1)[1] for name in self.find(one) if name.split('/', 1)[1] != key]
+        for bucket, keys in keys_by_bucket.items():
+            keys = list(dict.fromkeys(keys))
             for start in range(0, len(keys), _DELETE_BATCH):
                 batch = [{'Key': k} for k in keys[start : start + _DELETE_BATCH]]
-                self._call('deleting', one, self.client.delete_objects, Bucket=bucket, Delete={'Objects': batch, 'Quiet': True})
+                self._call(
+                    'deleting',
+                    f'{bucket}/{batch[0]["Key"]}',
+                    self.client.delete_objects,
+                    Bucket=bucket,
+                    Delete={'Objects': batch, 'Quiet': True},
+                )
 
     def rm_file(self, path: str) -> None:
         self.rm(path)
