@@ -16,7 +16,8 @@ from luigi import rpc, scheduler
 from luigi.execution_summary import LuigiRunResult, LuigiStatusCode
 
 from gokart import run_records, worker
-from gokart.errors import GokartBuildError, HasLockedTaskException, TaskLockException, build_failure_message, describe_task
+from gokart.error_messages import build_failure_message, describe_task
+from gokart.errors import GokartBuildError, HasLockedTaskException, TaskLockException
 from gokart.execution import execute
 from gokart.execution.termination import terminate_on_sigterm
 from gokart.target import TargetOnKart

@@ -43,10 +43,7 @@ from typing import Any
 
 import luigi
 
-from gokart import run_records, storage
-from gokart.target import make_target
-
-CODE_FINGERPRINT_LOG = run_records.CODE_FINGERPRINT
+from gokart import task_protocol
 
 _NOT_FIRST_PARTY_PACKAGES = frozenset({'gokart', 'luigi', 'builtins', '__future__'})
 _SKIPPED_CLASS_ATTRIBUTES = frozenset({'__module__', '__qualname__', '__doc__', '__dict__', '__weakref__', '__annotations__'})
@@ -77,23 +74,20 @@ def changed_code(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return sorted(name for name in set(before) | set(after) if before.get(name) != after.get(name))
 
 
-def code_fingerprint_record_path(task: Any, unique_id: str | None = None) -> str:
-    """Where the parts of ``task`` (or of the run with ``unique_id``) are recorded: ``{ws}/log/code_fingerprint/{Class}_{id}.pkl``."""
-    return run_records.path(run_records.CODE_FINGERPRINT, task, unique_id=unique_id)
+def own_code(task_class: type) -> str:
+    """Source of the methods a task class defines beyond TaskOnKart's, sorted and joined (``serialized_task_definition_check``)."""
+    return ''.join(sorted(code_of(task_class) - code_of(task_protocol.kart_base())))
 
 
-def dump_code_fingerprint_parts(task: Any) -> None:
-    """Record the task's code parts next to its other ``log/`` records, for ``gokart why`` to compare later."""
-    run_records.target(run_records.CODE_FINGERPRINT, task).dump(code_fingerprint_parts(type(task)))
-
-
-def load_code_fingerprint_parts(task: Any, unique_id: str | None = None) -> dict[str, str] | None:
-    """The parts recorded for the run of ``task``'s class with ``unique_id`` (default: the task's own id), or None."""
-    path = code_fingerprint_record_path(task, unique_id)
-    if not storage.exists(path):
-        return None
-    loaded = make_target(path).load()
-    return dict(loaded) if isinstance(loaded, dict) else None
+def code_of(cls: type) -> set[str]:
+    """The source of every method of ``cls``, inherited ones included; methods without source are left out."""
+    codes = set()
+    for _, member in inspect.getmembers(cls, predicate=lambda m: inspect.isfunction(m) or inspect.ismethod(m)):
+        try:
+            codes.add(inspect.getsource(member))
+        except (OSError, TypeError):  # built-in or dynamically created methods have no source
+            continue
+    return codes
 
 
 class _Walker:
@@ -347,7 +341,6 @@ __all__ = [
     'changed_code',
     'code_fingerprint',
     'code_fingerprint_parts',
-    'code_fingerprint_record_path',
-    'dump_code_fingerprint_parts',
-    'load_code_fingerprint_parts',
+    'code_of',
+    'own_code',
 ]

@@ -17,7 +17,9 @@ from typing import Any
 
 import luigi
 
-from gokart.errors import RequiresError, bad_requirement_message
+from gokart.error_messages import bad_requirement_message
+from gokart.errors import RequiresError
+from gokart.task_protocol import KartTask
 from gokart.utils import flatten
 
 # id(task) -> (task, its requirements) while a build is planned; the task is held so its id stays its own.
@@ -107,4 +109,19 @@ def walk(
         stack.extend(reversed(requirements(task)))
 
 
-__all__ = ['planning', 'requirements', 'walk']
+def writer_of(task: KartTask, target: Any) -> Any:
+    """The task among ``task`` and its requirements that has ``target`` among its outputs, or None.
+
+    For error messages ("written by ..."): it never raises, whatever ``requires()`` or ``output()`` do.
+    """
+    try:
+        path = target.path()
+        for candidate in [task, *requirements(task)]:
+            if any(getattr(t, 'path', lambda: None)() == path for t in flatten(candidate.output())):
+                return candidate
+    except Exception:  # naming the writer is a courtesy: never fail the error message over it
+        return None
+    return None
+
+
+__all__ = ['planning', 'requirements', 'walk', 'writer_of']

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gokart import dag, run_records, storage
+from gokart.code_fingerprint import changed_code, code_fingerprint_parts
+from gokart.target import TargetOnKart, make_target
 from gokart.utils import flatten
 
 RERUN = 'rerun flag'
@@ -137,8 +139,6 @@ def _existence_by_level(root: Any) -> storage.ExistenceAnswers:
 
 
 def _kart_output_paths(tasks: list[Any]) -> list[str]:
-    from gokart.target import TargetOnKart
-
     paths: list[str] = []
     for task in tasks:
         try:
@@ -315,10 +315,8 @@ def _code_differences(task: Any, cached_unique_id: str) -> list[Difference]:
     """``code changed in X`` for each function whose fingerprint differs from the cached run's record."""
     if not getattr(task, 'code_fingerprint_check', False):
         return []
-    from gokart.code_fingerprint import changed_code, code_fingerprint_parts, load_code_fingerprint_parts
-
     try:
-        before = load_code_fingerprint_parts(task, unique_id=cached_unique_id)
+        before = run_records.load_code_fingerprint_parts(task, unique_id=cached_unique_id)
     except Exception:
         return []
     if before is None:
@@ -402,8 +400,6 @@ def _task_log_paths(params_record: str) -> list[str] | None:
     try:
         if not _exists(task_log):
             return None
-        from gokart.target import make_target
-
         loaded = make_target(task_log).load()
     except Exception:
         return None
@@ -419,8 +415,6 @@ def _exists(path: str) -> bool:
 
 
 def _load_record(path: str) -> dict[str, str]:
-    from gokart.target import make_target
-
     loaded = make_target(path).load()
     if not isinstance(loaded, dict):
         raise ValueError(f'{path} does not hold a parameter dict')

@@ -1,9 +1,5 @@
-"""``GCSZipClient``: a zip archive on GCS, through gcsfs (see ``gokart.zip_client``)."""
+"""gokart 1.12's home of ``GCSZipClient`` (a zip archive on GCS, through gcsfs); the class lives in ``gokart.zip_client``."""
 
-from gokart.zip_client import StorageZipClient, ZipClient
+from gokart.zip_client import GCSZipClient, ZipClient
 
 __all__ = ['GCSZipClient', 'ZipClient']
-
-
-class GCSZipClient(StorageZipClient):
-    """A zip client for ``gs://`` archives; credentials from ``[GCSConfig]`` as in ``gokart.storage_options``."""

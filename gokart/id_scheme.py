@@ -23,12 +23,15 @@ import re
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from gokart.utils import luigi_config
+import luigi
 
-if TYPE_CHECKING:
-    from gokart.task import TaskOnKart
+from gokart import storage
+from gokart.code_fingerprint import code_fingerprint, own_code
+from gokart.config_lookup import luigi_config
+from gokart.errors import GokartError, TaskParameterError
+from gokart.task_protocol import KartTask
 
 ENVIRONMENT_VARIABLE = 'GOKART_ID_SCHEME'
 CONFIG_SECTION = 'gokart'
@@ -63,8 +66,6 @@ def follow(scheme: Any) -> None:
     For a process that works for another (a Dask worker for a client): outputs must be named as there.
     Tasks luigi kept from before are dropped when the scheme changes, as their ids were another scheme's.
     """
-    import luigi
-
     global _read
     checked = 1 if scheme in (None, '') else _checked(scheme, f'the id scheme {scheme!r} of the build')
     if checked != current():
@@ -80,8 +81,6 @@ def use(scheme: int) -> Iterator[None]:
     parameters, so luigi's instance cache is cleared on entry and exit: tasks constructed inside
     are the block's own.
     """
-    import luigi
-
     global _override
     checked = _checked(scheme, f'gokart.id_scheme.use({scheme!r})')
     previous = _override
@@ -94,7 +93,7 @@ def use(scheme: int) -> Iterator[None]:
         luigi.task_register.Register.clear_instance_cache()
 
 
-def merkle_id(task: TaskOnKart[Any], upstream: list[Any]) -> str:
+def merkle_id(task: KartTask, upstream: list[Any]) -> str:
     """The scheme-2 id of ``task`` (docs/ids.md, steps 4 to 7).
 
     ``upstream`` holds the ids of its significant gokart requirements and the luigi ``task_id`` of its
@@ -104,12 +103,8 @@ def merkle_id(task: TaskOnKart[Any], upstream: list[Any]) -> str:
     family = _families.get(cls) or _family_entry(cls)
     parts: list[Any] = [2, family[0], task.to_str_params(only_significant=True), upstream]
     if task.serialized_task_definition_check:
-        from gokart.identity import own_code
-
         parts.append(('code', own_code(cls)))
     if task.code_fingerprint_check:
-        from gokart.code_fingerprint import code_fingerprint
-
         parts.append(('code_fingerprint', code_fingerprint(cls)))
     # The first 30 hex digits of the md5 of repr(parts) (UTF-8), as scheme 1 hashes, then the check
     # digits of with_check, written out: this runs once for every task of every DAG.
@@ -130,7 +125,7 @@ def is_scheme2_id(unique_id: str) -> bool:
     return len(unique_id) == 32 and with_check(unique_id[:30]) == unique_id
 
 
-def task_reference(task: TaskOnKart[Any]) -> str:
+def task_reference(task: KartTask) -> str:
     """How a ``TaskInstanceParameter`` serializes ``task`` under scheme 2: its family and id, O(1) in the DAG.
 
     The task is remembered under its id, so that ``TaskInstanceParameter.parse`` of this text finds it.
@@ -141,10 +136,8 @@ def task_reference(task: TaskOnKart[Any]) -> str:
     return f'{{"type": {_family_json(type(task))}, "id": "{unique_id}"}}'
 
 
-def constructed_task(family: str, unique_id: str) -> TaskOnKart[Any]:
+def constructed_task(family: str, unique_id: str) -> KartTask:
     """The live task of ``family`` whose scheme-2 id is ``unique_id``; a clear error when this process has none."""
-    from gokart.errors import TaskParameterError
-
     found = _constructed.get(unique_id)
     if found is None:
         found = _find_in_instance_cache(family, unique_id)
@@ -159,8 +152,6 @@ def constructed_task(family: str, unique_id: str) -> TaskOnKart[Any]:
 
 def _find_in_instance_cache(family: str, unique_id: str) -> Any:
     """A task of ``family`` with ``unique_id`` among those luigi keeps for reuse, when nothing serialized it yet."""
-    import luigi
-
     cache = getattr(luigi.task_register.Register, '_Register__instance_cache', None) or {}
     for task in list(cache.values()):
         if task.get_task_family() == family and _id_if_task(task) == unique_id:
@@ -219,8 +210,6 @@ def _checked(value: Any, where: str) -> int:
     except ValueError:
         scheme = 0
     if scheme not in SCHEMES:
-        from gokart.errors import GokartError
-
         raise GokartError(f'{where} is not an id scheme: use 1 (gokart 1.12 ids, the default) or 2 (Merkle ids).')
     return scheme
 
@@ -261,8 +250,6 @@ class WorkspaceCensus:
 
 def workspace_census(workspace: str) -> WorkspaceCensus:
     """Count the recorded runs of ``workspace`` by the scheme of their id (one listing of ``log/task_params/``)."""
-    from gokart import storage
-
     directory = os.path.join(workspace, 'log', 'task_params')
     try:
         names = [os.path.basename(p) for p in storage.list_files(directory)]

@@ -9,21 +9,19 @@ each task with ``id_scheme.merkle_id`` instead.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import luigi
 
 from gokart import dag, id_scheme
+from gokart.code_fingerprint import code_fingerprint, own_code
 from gokart.errors import DependencyCycleError
-
-if TYPE_CHECKING:
-    from gokart.task import TaskOnKart
+from gokart.task_protocol import KartTask, is_kart
 
 
-def unique_id(task: TaskOnKart[Any]) -> str:
+def unique_id(task: KartTask) -> str:
     """The unique id of ``task``, computing (and caching, where allowed) the ids of its upstream tasks first."""
     known = _known_id(task)
     if known is not None:
@@ -32,11 +30,11 @@ def unique_id(task: TaskOnKart[Any]) -> str:
     # Post-order walk with an explicit stack: a task is hashed once all of its significant
     # requirements have an id. `pending` holds ids computed in this call for tasks that do not cache.
     pending: dict[int, str] = {}
-    stack: list[tuple[TaskOnKart[Any], Sequence[Any] | None]] = [(task, None)]
+    stack: list[tuple[KartTask, Sequence[Any] | None]] = [(task, None)]
     # Entries whose requirements were listed stay below their requirements until hashed, so they are
     # exactly the ancestors of the top entry: meeting one of them again means the DAG has a cycle.
-    started: list[TaskOnKart[Any]] = []
-    started_set: set[TaskOnKart[Any]] = set()
+    started: list[KartTask] = []
+    started_set: set[KartTask] = set()
     while stack:
         current, requirements = stack[-1]
         if requirements is None:
@@ -155,23 +153,6 @@ def with_stable_sets(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tup
 _SET_TYPES = frozenset((set, frozenset))
 
 
-def own_code(task_class: type) -> str:
-    """Source of the methods a task class defines beyond TaskOnKart's, sorted and joined."""
-    from gokart.task import TaskOnKart
-
-    return ''.join(sorted(_code_of(task_class) - _code_of(TaskOnKart)))
-
-
-def _code_of(cls: type) -> set[str]:
-    codes = set()
-    for _, member in inspect.getmembers(cls, predicate=lambda m: inspect.isfunction(m) or inspect.ismethod(m)):
-        try:
-            codes.add(inspect.getsource(member))
-        except (OSError, TypeError):  # built-in or dynamically created methods have no source
-            continue
-    return codes
-
-
 def _cycle_message(cycle: list[Any]) -> str:
     # No unique id exists inside a cycle, so tasks are named by class and parameters.
     path = ' -> '.join(f'{type(t).__name__}({t.to_str_params(only_significant=True)})' for t in cycle)
@@ -190,17 +171,13 @@ def _id_of(task: Any, pending: dict[int, str]) -> str | None:
 
 
 def _is_significant_kart(requirement: Any) -> bool:
-    from gokart.task import TaskOnKart
-
-    return isinstance(requirement, TaskOnKart) and bool(requirement.significant)
+    return is_kart(requirement) and bool(requirement.significant)
 
 
-def _merkle_parts(task: Any, requirements: Sequence[Any], pending: dict[int, str]) -> str:
-    from gokart.task import TaskOnKart
-
+def _merkle_parts(task: KartTask, requirements: Sequence[Any], pending: dict[int, str]) -> str:
     upstream: list[Any] = []
     for requirement in requirements:
-        if isinstance(requirement, TaskOnKart):
+        if is_kart(requirement):
             if requirement.significant:
                 upstream.append(_id_of(requirement, pending))
         else:  # a plain luigi task enters as luigi's own id of it
@@ -208,12 +185,10 @@ def _merkle_parts(task: Any, requirements: Sequence[Any], pending: dict[int, str
     return id_scheme.merkle_id(task, upstream)
 
 
-def _hash_parts(task: Any, requirements: Sequence[Any], pending: dict[int, str]) -> str:
-    from gokart.task import TaskOnKart
-
+def _hash_parts(task: KartTask, requirements: Sequence[Any], pending: dict[int, str]) -> str:
     parts: list[Any] = []
     for requirement in requirements:
-        if isinstance(requirement, TaskOnKart):
+        if is_kart(requirement):
             if requirement.significant:
                 parts.append(_id_of(requirement, pending))
         else:
@@ -223,7 +198,5 @@ def _hash_parts(task: Any, requirements: Sequence[Any], pending: dict[int, str])
     if task.serialized_task_definition_check:
         parts.append(own_code(type(task)))
     if getattr(task, 'code_fingerprint_check', False):  # opt-in, so ids stay gokart 1.12's by default
-        from gokart.code_fingerprint import code_fingerprint
-
         parts.append(code_fingerprint(type(task)))
     return hash_parts(parts)

@@ -9,10 +9,13 @@ system allows failed with a bare ``OSError`` on a hidden temporary file. Both ar
 from __future__ import annotations
 
 import os
+import posixpath
+import warnings
 from typing import Any
 
 from gokart import storage
-from gokart.errors import GokartError, describe_task
+from gokart.error_messages import describe_task
+from gokart.errors import GokartError
 from gokart.target import insert_unique_id
 
 # NAME_MAX of Linux, macOS and Windows file systems (bytes on Linux). A path shorter than this cannot
@@ -46,4 +49,43 @@ def check_output_path(task: Any, path: str, unique_id: str | None = None) -> Non
             )
 
 
-__all__ = ['OutputPathError', 'check_output_path', 'MAX_NAME_BYTES']
+class OutsideWorkspaceWarning(UserWarning):
+    """A task's output path leaves its workspace."""
+
+
+_warned_outside: set[tuple[str, str]] = set()
+
+
+def warn_if_outside_workspace(task: Any, relative_path: str, workspace: str) -> None:
+    """Warn once when ``make_target(relative_path)`` of ``task`` resolves outside ``workspace`` (``..`` or an absolute path).
+
+    gokart 1.12 allows it and some pipelines write to shared paths on purpose, so it stays allowed;
+    but such an output is shared by every workspace, and workspace cleaning never sees it.
+    """
+    if _inside(relative_path, workspace):
+        return
+    resolved = os.path.join(workspace, relative_path)
+    key = (type(task).__name__, relative_path)
+    if key in _warned_outside:
+        return
+    _warned_outside.add(key)
+    warnings.warn(
+        f'{describe_task(task)} writes {relative_path}, which resolves to {resolved}, outside its workspace {workspace}. '
+        'Every workspace shares that file and workspace cleaning never sees it; use a path inside the workspace unless that is the point.',
+        OutsideWorkspaceWarning,
+        stacklevel=4,
+    )
+
+
+def _inside(relative_path: str, workspace: str) -> bool:
+    if not os.path.isabs(relative_path) and '..' not in relative_path.replace('\\', '/').split('/'):
+        return True  # the common case, decided without normalizing anything
+    if '://' in workspace:
+        workspace = workspace.split('://', 1)[1]
+        joined, root = posixpath.normpath(posixpath.join(workspace, relative_path)), posixpath.normpath(workspace)
+        return joined == root or joined.startswith(root.rstrip('/') + '/')
+    joined, root = os.path.normpath(os.path.join(workspace, relative_path)), os.path.normpath(workspace)
+    return joined == root or joined.startswith(root.rstrip(os.sep) + os.sep)
+
+
+__all__ = ['OutputPathError', 'OutsideWorkspaceWarning', 'check_output_path', 'warn_if_outside_workspace', 'MAX_NAME_BYTES']

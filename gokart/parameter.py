@@ -14,7 +14,7 @@ from luigi import task_register
 from luigi.parameter import ConfigPath, ParameterVisibility, _no_value
 from typing_extensions import TypeVar as TypeVarWithDefault
 
-from gokart import id_scheme
+from gokart import id_scheme, task_protocol
 from gokart.errors import TaskInstanceTypeError, TaskParameterTypeError
 
 if TYPE_CHECKING:
@@ -36,12 +36,6 @@ def _checked_type(parameter: str, argument: str, value: Any) -> Any:
     )
 
 
-def _kart_base() -> type:
-    from gokart.task import TaskOnKart
-
-    return TaskOnKart
-
-
 class TaskInstanceParameter(luigi.Parameter[TASK_ON_KART_TYPE]):
     """A parameter whose value is a task instance; the task becomes a requirement under the default ``requires()``.
 
@@ -56,7 +50,7 @@ class TaskInstanceParameter(luigi.Parameter[TASK_ON_KART_TYPE]):
 
     @property
     def expected_type(self) -> type:
-        return self._expected_type if self._expected_type is not None else _kart_base()
+        return self._expected_type if self._expected_type is not None else task_protocol.kart_base()
 
     @staticmethod
     def _recursive(param_dict: dict[str, Any]) -> Any:
@@ -109,7 +103,7 @@ class ListTaskInstanceParameter(luigi.Parameter[list[TASK_ON_KART_TYPE]]):
 
     @property
     def expected_elements_type(self) -> type:
-        return self._expected_elements_type if self._expected_elements_type is not None else _kart_base()
+        return self._expected_elements_type if self._expected_elements_type is not None else task_protocol.kart_base()
 
     def parse(self, s: Any) -> Any:
         if isinstance(s, str):

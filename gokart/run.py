@@ -102,9 +102,9 @@ def _handle_delete_unnecessary_output_files(cmdline_args: list[str]) -> bool:
 def _handle_test_run(cmdline_args: list[str]) -> None:
     if not any(arg.startswith('--test-run-pandas') for arg in cmdline_args):
         return
-    from gokart.testing.check_if_run_with_empty_data_frame import try_to_run_test_for_empty_data_frame
+    from gokart.testing.empty_data_frame_run import try_test_run  # only when asked for: it imports the test helpers
 
-    try_to_run_test_for_empty_data_frame(cmdline_args)
+    try_test_run(cmdline_args, run_workflow=run)
 
 
 def _start_slack_notifier() -> Any:

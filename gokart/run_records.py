@@ -23,6 +23,7 @@ from typing import Any
 import luigi
 
 from gokart import storage
+from gokart.code_fingerprint import code_fingerprint_parts
 from gokart.target import insert_unique_id, make_target, write_small_file
 from gokart.utils import flatten
 
@@ -129,6 +130,25 @@ def params_of(workspace: str, class_name: str, unique_id: str) -> Any:
     return make_target(path_in(workspace, TASK_PARAMS, class_name, unique_id)).load()
 
 
+def code_fingerprint_record_path(task: Any, unique_id: str | None = None) -> str:
+    """Where the code parts of ``task`` (or of the run with ``unique_id``) are recorded: ``{ws}/log/code_fingerprint/{Class}_{id}.pkl``."""
+    return path(CODE_FINGERPRINT, task, unique_id=unique_id)
+
+
+def dump_code_fingerprint_parts(task: Any) -> None:
+    """Record the task's code parts next to its other ``log/`` records, for ``gokart why`` to compare later."""
+    target(CODE_FINGERPRINT, task).dump(code_fingerprint_parts(type(task)))
+
+
+def load_code_fingerprint_parts(task: Any, unique_id: str | None = None) -> dict[str, str] | None:
+    """The parts recorded for the run of ``task``'s class with ``unique_id`` (default: the task's own id), or None."""
+    record = code_fingerprint_record_path(task, unique_id)
+    if not storage.exists(record):
+        return None
+    loaded = make_target(record).load()
+    return dict(loaded) if isinstance(loaded, dict) else None
+
+
 def register(task_class: Any) -> None:
     """Attach the record writers to ``task_class`` (once; luigi keeps handlers in a set)."""
     task_class.event_handler(luigi.Event.START)(on_start)
@@ -142,8 +162,6 @@ def on_start(task: Any) -> None:
         write(TASK_PARAMS, task, task.to_str_params(only_significant=True))
         write(MODULE_VERSIONS, task, module_versions(), 'txt')
         if getattr(task, 'code_fingerprint_check', False):
-            from gokart.code_fingerprint import dump_code_fingerprint_parts
-
             dump_code_fingerprint_parts(task)
     seed = random_seed_of(task)
     methods = resolve_seed_methods(task.fix_random_seed_methods)

@@ -30,7 +30,8 @@ from typing import IO, Any, TypeVar
 
 from fsspec import AbstractFileSystem
 
-from gokart.errors import StorageUnavailableError, missing_bucket_error
+from gokart.error_messages import missing_bucket_error
+from gokart.errors import StorageUnavailableError
 
 logger = logging.getLogger(__name__)
 

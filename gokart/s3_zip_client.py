@@ -1,9 +1,5 @@
-"""``S3ZipClient``: a zip archive on S3, through s3fs (see ``gokart.zip_client``)."""
+"""gokart 1.12's home of ``S3ZipClient`` (a zip archive on S3, through s3fs); the class lives in ``gokart.zip_client``."""
 
-from gokart.zip_client import StorageZipClient, ZipClient
+from gokart.zip_client import S3ZipClient, ZipClient
 
 __all__ = ['S3ZipClient', 'ZipClient']
-
-
-class S3ZipClient(StorageZipClient):
-    """A zip client for ``s3://`` archives; credentials and endpoint as in ``gokart.storage_options``."""

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any, NamedTuple
 
+from gokart.config_lookup import config_section
 from gokart.errors import UnsignedOutputError
 from gokart.file_processor.pickling import LzmaPickleFileProcessor, PickleFileProcessor
 
@@ -276,8 +277,6 @@ def _refusal(path: str, reason: str) -> str:
 
 
 def _config_value() -> str | None:
-    from gokart.utils import config_section
-
     value = (config_section(CONFIG_SECTION) or {}).get(CONFIG_OPTION)
     return str(value) if value else None
 

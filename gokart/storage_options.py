@@ -23,6 +23,8 @@ import json
 import os
 from typing import Any, TypeVar
 
+from gokart.config_lookup import config_section, luigi_config
+
 T = TypeVar('T')
 
 _overrides: dict[str, dict[str, Any]] = {}
@@ -96,8 +98,6 @@ def _config_instance(config_class: type[T]) -> T:
     """
     from luigi.cmdline_parser import CmdlineParser
 
-    from gokart.utils import config_section, luigi_config
-
     state = (luigi_config(), config_section(config_class.__name__))
     known = _config_instances.get(config_class)
     if known is not None and known[0] is state[0] and known[1] == state[1] and CmdlineParser.get_instance() is None:
@@ -109,8 +109,6 @@ def _config_instance(config_class: type[T]) -> T:
 
 def retry_options() -> dict[str, Any]:
     """``storage_timeout`` (seconds per connect or read) and ``storage_retries`` from the ``[gokart]`` section, when set."""
-    from gokart.utils import config_section
-
     section = config_section('gokart') or {}
     options: dict[str, Any] = {}
     for name, kind in (('storage_timeout', float), ('storage_retries', int)):

@@ -11,18 +11,16 @@ from __future__ import annotations
 import logging
 import os
 import random
-import threading
 import types
 import warnings
 from collections.abc import Callable, Generator, Iterable
 from typing import Any, Generic, TypeVar, overload
 
 import luigi
-from luigi.cmdline_parser import CmdlineParser
-from luigi.parameter import ParameterVisibility, _no_value
+from luigi.parameter import ParameterVisibility
 
 import gokart.target
-from gokart import dag, errors, identity
+from gokart import code_fingerprint, construction, dag, error_messages, errors, identity, main_module, run_records, task_protocol
 from gokart.conflict_prevention_lock.file_lock import INCOMPLETE_UNDER_LOCK
 from gokart.conflict_prevention_lock.run_once import wrap_run_once
 from gokart.conflict_prevention_lock.task_lock import make_task_lock_params, make_task_lock_params_for_run
@@ -31,14 +29,14 @@ from gokart.errors import CorruptOutputError, EmptyDumpError, NotARequirementErr
 from gokart.file_processor import FileProcessor as FileProcessor  # re-exported, as in gokart 1.12
 from gokart.file_processor import make_file_processor
 from gokart.modification_time import newest_input_time
-from gokart.output_path import check_output_path
+from gokart.output_path import check_output_path, warn_if_outside_workspace
 from gokart.pandas_type_config import PandasTypeConfigMap as PandasTypeConfigMap  # re-exported, as in gokart 1.12
 from gokart.parameter import ExplicitBoolParameter, ListTaskInstanceParameter, TaskInstanceParameter
 from gokart.required_task_output import RequiredTaskOutput
 from gokart.target import TargetOnKart
 from gokart.task_class import TaskRegister
 from gokart.task_complete_check import task_complete_check_wrapper as task_complete_check_wrapper  # re-exported, as in gokart 1.12
-from gokart.utils import config_section, flatten, get_dataframe_type_from_task, map_flattenable_items
+from gokart.utils import flatten, get_dataframe_type_from_task, map_flattenable_items
 
 logger = logging.getLogger(__name__)
 
@@ -103,10 +101,10 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
     """With redis_host and redis_port set, run() waits for the task's Redis run lock, so processes on all machines run it once."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        _inject_task_on_kart_config(type(self), kwargs)
+        construction.inject_task_on_kart_config(type(self), kwargs)
         self.task_log: dict[str, Any] = {}
         self.task_unique_id: str | None = None
-        self._set_parameters(args, kwargs)
+        construction.set_parameters(self, args, kwargs)
         self._rerun_state = bool(self.rerun)
         self._lock_at_dump = True
         if self.complete_check_at_run:
@@ -115,7 +113,7 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
             if self.redis_host is None or self.redis_port is None:
                 missing = [name for name in ('redis_host', 'redis_port') if getattr(self, name) is None]
                 raise errors.LockConfigurationError(
-                    f'{errors.describe_task(self)}: should_lock_run=True needs redis_host and redis_port, '
+                    f'{error_messages.describe_task(self)}: should_lock_run=True needs redis_host and redis_port, '
                     f'but {" and ".join(missing)} {"is" if len(missing) == 1 else "are"} not set. '
                     'Set both (as parameters or in the [TaskOnKart] config section), or leave should_lock_run False.'
                 )
@@ -123,34 +121,6 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
             self.run = wrap_run_with_lock(self.run, self._named_lock_errors(make_task_lock_params_for_run, self))  # type: ignore[method-assign]
         elif self.redis_run_once and self.redis_host is not None and self.redis_port is not None:
             self.run = wrap_run_once(self, self.run)  # type: ignore[method-assign]
-
-    def _set_parameters(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        """What ``luigi.Task.__init__`` does, without resolving the parameters a second time.
-
-        luigi's metaclass resolves the parameter values (for its instance cache) just before
-        ``__init__``, which then resolves them again; a big DAG constructs many thousands of tasks,
-        so the values the metaclass got for these very arguments are taken over. The attributes set
-        are luigi's own (a test compares them with ``luigi.Task.__init__``).
-        """
-        cls = type(self)
-        values = _take_resolution(cls, args, kwargs)
-        if values is None:
-            values = self.get_param_values(self.get_params(), args, kwargs)
-            _last_resolution.value = None  # used here; no later construction may take it over
-        setup = _class_setup(cls)
-        if setup.plain_setters:
-            self.__dict__.update(values)  # what each parameter's __set__ would do
-        else:
-            for name, value in values:
-                setattr(self, name, value)
-        self.param_kwargs = dict(values)
-        for name, param in setup.type_warnings:
-            param._warn_on_wrong_param_type(name, self.param_kwargs[name])
-        self.task_id = identity.luigi_task_id(self.get_task_family(), self.to_str_params(only_significant=True, only_public=True))
-        self._Task__hash = hash(self.task_id)
-        self.set_tracking_url = None
-        self.set_status_message = None
-        self.set_progress_percentage = None
 
     # ----- identity -------------------------------------------------------------------------
     @classmethod
@@ -166,10 +136,10 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
     def get_param_values(cls, params: Any, args: Any, kwargs: Any) -> list[tuple[str, Any]]:
         try:
             values = cls._resolve_param_values(params, *identity.with_stable_sets(args, kwargs))
-            _last_resolution.value = (cls, args, kwargs, values)
+            construction.remember_resolution(cls, args, kwargs, values)
             return values
         except (luigi.parameter.MissingParameterException, ValueError, TypeError) as e:
-            clearer = errors.parameter_error(cls, params, kwargs, e)
+            clearer = error_messages.parameter_error(cls, params, kwargs, e)
             if clearer is e:
                 raise
             raise clearer from e
@@ -177,21 +147,13 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
             unknown = [name for name in kwargs if name not in dict(params)]
             if not unknown or isinstance(e, errors.UnknownParameterError):
                 raise
-            raise errors.unknown_parameter_error(cls, params, unknown[0]) from e
+            raise error_messages.unknown_parameter_error(cls, params, unknown[0]) from e
 
     @classmethod
     def _resolve_param_values(cls, params: Any, args: Any, kwargs: Any) -> list[tuple[str, Any]]:
-        # luigi looks every default up in the command line and the config, two lookups per parameter
-        # per construction (about 1 ms a task). When no command line is being parsed and the config has
-        # no section for this task, every default is the parameter's own: use them directly.
-        defaults = None if args else _plain_defaults(cls, params)
-        if defaults is None or not (defaults.required <= kwargs.keys() <= defaults.position.keys()):
+        values = construction.values_from_defaults(cls, params, args, kwargs)
+        if values is None:
             return super().get_param_values(params, args, kwargs)  # type: ignore[no-any-return]
-        values = defaults.values.copy()
-        for name, given in kwargs.items():
-            position = defaults.position[name]
-            value = params[position][1].normalize(given)
-            values[position] = (name, _list_to_tuple(value))
         return values
 
     def to_str_params(self, only_significant: bool = False, only_public: bool = False) -> dict[str, str]:
@@ -201,7 +163,7 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
         key = (only_significant, only_public)
         found = cache.get(key)
         if found is None:
-            setup = _class_setup(type(self))
+            setup = construction.class_setup(type(self))
             if only_significant and setup.significant_all_public():
                 # luigi's task_id asks for the public ones, the unique id for all: the same dict here.
                 found = cache.get((True, not only_public))
@@ -218,11 +180,11 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
         return identity.unique_id(self)
 
     def get_own_code(self) -> str:
-        return identity.own_code(type(self))
+        return code_fingerprint.own_code(type(self))
 
     @staticmethod
     def get_code(target_class: type) -> set[str]:
-        return identity._code_of(target_class)
+        return code_fingerprint.code_of(target_class)
 
     # ----- dependencies and outputs ---------------------------------------------------------
     def requires(self) -> Any:
@@ -234,7 +196,7 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
         # This runs over every attribute of every task of a DAG: decide by type, once per type,
         # rather than with an isinstance per value (TaskOnKart's metaclass makes those slow).
         found = {}
-        never_tasks = _class_setup(type(self)).never_tasks
+        never_tasks = construction.class_setup(type(self)).never_tasks
         for key, value in vars(self).items():
             if key in never_tasks:
                 continue
@@ -275,8 +237,6 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
             else os.path.join(self.__module__.replace('.', '/'), f'{type(self).__name__}.pkl')
         )
         if relative_file_path is not None and (relative_file_path.startswith(('/', '\\')) or '..' in relative_file_path):
-            from gokart.execution.collisions import warn_if_outside_workspace
-
             warn_if_outside_workspace(self, relative_file_path, self.workspace_directory)
         file_path = os.path.join(self.workspace_directory, formatted_relative_file_path)
         unique_id = self.make_unique_id() if use_unique_id else None
@@ -289,7 +249,7 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
                     dataframe_type=_dataframe_type_of(type(self)),  # type: ignore[arg-type]
                 )
             except UnsupportedFormatError as e:
-                raise UnsupportedFormatError(f'{errors.describe_task(self)} cannot have the output {file_path}: {e}') from e
+                raise UnsupportedFormatError(f'{error_messages.describe_task(self)} cannot have the output {file_path}: {e}') from e
         task_lock_params = self._lock_params(file_path, unique_id)
         return gokart.target.make_target(
             file_path=file_path,
@@ -319,7 +279,7 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
         try:
             return make(*args, **kwargs)
         except errors.LockConfigurationError as e:
-            raise errors.LockConfigurationError(f'{errors.describe_task(self)}: {e}') from e
+            raise errors.LockConfigurationError(f'{error_messages.describe_task(self)}: {e}') from e
 
     def make_large_data_frame_target(
         self, relative_file_path: str | None = None, use_unique_id: bool = True, max_byte: int = 2**26
@@ -437,7 +397,7 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
         missing = required - set(data.columns)
         if missing:
             raise AssertionError(
-                f'{errors.describe_task(self)}: load_data_frame needs the columns {sorted(missing)}, '
+                f'{error_messages.describe_task(self)}: load_data_frame needs the columns {sorted(missing)}, '
                 f'which the loaded data lacks (it has {list(data.columns)}).'
             )
         if drop_columns:
@@ -451,7 +411,7 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
         self.__dict__['_gokart_dumped'] = True  # run() wrote something (see _check_dumped)
         check_pandas_types(obj, task_namespace=self.task_namespace)
         if self.fail_on_empty_dump and _is_empty_pandas_frame(obj):
-            raise EmptyDumpError(f'{errors.describe_task(self)} dumped an empty DataFrame and fail_on_empty_dump is set.')
+            raise EmptyDumpError(f'{error_messages.describe_task(self)} dumped an empty DataFrame and fail_on_empty_dump is set.')
         output_target = self._get_output_target(target)
         required_task_outputs = self._required_task_outputs() if output_target.path().startswith('gs://') else None
         try:
@@ -463,7 +423,7 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
                 required_task_outputs=required_task_outputs,
             )
         except Exception as e:
-            clearer = errors.dump_error(self, output_target.path(), obj, e)
+            clearer = error_messages.dump_error(self, output_target.path(), obj, e)
             if clearer is e:
                 raise
             raise clearer from e
@@ -472,9 +432,9 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
         try:
             return target.load()
         except OutputNotFoundError as e:
-            raise OutputNotFoundError(f'{errors.describe_task(self)} cannot load its input: {e}') from e
+            raise OutputNotFoundError(f'{error_messages.describe_task(self)} cannot load its input: {e}') from e
         except CorruptOutputError as e:
-            raise type(e)(errors.corrupt_input_message(self, target, e)) from e
+            raise type(e)(error_messages.corrupt_input_message(self, target, e, dag.writer_of(self, target))) from e
 
     def _get_input_targets(self, target: Any) -> Any:
         if target is None:
@@ -483,17 +443,17 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
             inputs = self.input()
             if not isinstance(inputs, dict):
                 raise AssertionError(
-                    f'{errors.describe_task(self)}: load({target!r}) needs requires() to return a dict of tasks, '
+                    f'{error_messages.describe_task(self)}: load({target!r}) needs requires() to return a dict of tasks, '
                     f'but its input is a {type(inputs).__name__}; call load() without a name.'
                 )
             if target not in inputs:
-                raise errors.unknown_input_error(self, target, inputs)
+                raise error_messages.unknown_input_error(self, target, inputs)
             return inputs[target]
         if isinstance(target, TaskOnKart):
             requirement_ids = {t.make_unique_id() for t in dag.requirements(self) if isinstance(t, TaskOnKart)}
             if target.make_unique_id() not in requirement_ids:
                 raise NotARequirementError(
-                    f'{errors.describe_task(self)} cannot load {target!r}: it should be in requires method. '
+                    f'{error_messages.describe_task(self)} cannot load {target!r}: it should be in requires method. '
                     'Return it from requires() (or hold it in a TaskInstanceParameter) to load it.'
                 )
             return target.output()
@@ -608,152 +568,6 @@ def _value_text(param: luigi.Parameter, value: Any) -> str:
     return str(param.serialize(value))
 
 
-_MISSING = object()
-
-
-class _LastResolution(threading.local):
-    value: tuple[type, tuple[Any, ...], dict[str, Any], list[tuple[str, Any]]] | None = None
-
-
-_last_resolution = _LastResolution()
-
-
-def _take_resolution(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[tuple[str, Any]] | None:
-    """The values ``get_param_values`` last resolved in this thread, if for ``cls`` and these very arguments.
-
-    Arguments match when they are the same objects (luigi hands ``__init__`` the ones its metaclass
-    resolved); anything else, such as a subclass ``__init__`` changing kwargs, resolves again.
-    """
-    last = _last_resolution.value
-    _last_resolution.value = None
-    if last is None or last[0] is not cls:
-        return None
-    _, last_args, last_kwargs, values = last
-    if len(last_args) != len(args) or any(a is not b for a, b in zip(last_args, args, strict=True)):
-        return None
-    if len(last_kwargs) != len(kwargs) or any(kwargs.get(k, _MISSING) is not v for k, v in last_kwargs.items()):
-        return None
-    return values
-
-
-class _ClassSetup:
-    """Per task class: how to set parameter values and which of them luigi type-checks with a warning."""
-
-    def __init__(self, cls: Any) -> None:
-        params = cls.get_params()
-        self.plain_setters = all(type(param).__set__ in _PLAIN_SETTERS for _, param in params)
-        # luigi's base check only warns for plain luigi.Parameter; subclasses that keep it never warn.
-        self.type_warnings = [
-            (name, param)
-            for name, param in params
-            if type(param) is luigi.Parameter or type(param)._warn_on_wrong_param_type is not luigi.Parameter._warn_on_wrong_param_type
-        ]
-        self._params = params
-        # Attributes make_task_instance_dictionary need not look at: gokart's own parameters and the
-        # bookkeeping luigi and gokart keep on every task, none of which holds a task.
-        self.never_tasks = frozenset(name for name, _ in TaskOnKart.get_params()) | _BOOKKEEPING_ATTRIBUTES
-        self._shown: dict[tuple[bool, bool], list[tuple[str, luigi.Parameter]]] = {}
-        self._significant_all_public: bool | None = None
-
-    def significant_all_public(self) -> bool:
-        """Whether every significant parameter ``to_str_params`` shows is public, so both significant views are equal."""
-        same = self._significant_all_public
-        if same is None:
-            same = self._significant_all_public = self.shown_params(True, True) == self.shown_params(True, False)
-        return same
-
-    def shown_params(self, only_significant: bool, only_public: bool) -> list[tuple[str, luigi.Parameter]]:
-        """The parameters ``to_str_params`` serializes, by luigi's rules, in declaration order."""
-        key = (only_significant, only_public)
-        shown = self._shown.get(key)
-        if shown is None:
-            shown = self._shown[key] = [
-                (name, param)
-                for name, param in self._params
-                if (param.significant or not only_significant)
-                and (param.visibility == ParameterVisibility.PUBLIC or not only_public)
-                and param.visibility != ParameterVisibility.PRIVATE
-            ]
-        return shown
-
-
-_BOOKKEEPING_ATTRIBUTES = frozenset(
-    {
-        'task_log',
-        'task_unique_id',
-        'param_kwargs',
-        'task_id',
-        '_Task__hash',
-        'set_tracking_url',
-        'set_status_message',
-        'set_progress_percentage',
-        '_rerun_state',
-        '_lock_at_dump',
-        'run',
-        '_gokart_str_params',
-        '_gokart_targets',
-        INCOMPLETE_UNDER_LOCK,
-    }
-)
-_PLAIN_SETTERS = (luigi.Parameter.__set__, luigi.parameter.OptionalParameterMixin.__set__)
-
-
-def _class_setup(cls: Any) -> _ClassSetup:
-    setup = cls.__dict__.get('_gokart_setup')
-    if setup is None:
-        setup = _ClassSetup(cls)
-        type.__setattr__(cls, '_gokart_setup', setup)
-    return setup  # type: ignore[no-any-return]
-
-
-class _Defaults:
-    """The normalized default of each parameter of a class, in declaration order."""
-
-    def __init__(self, params: list[tuple[str, luigi.Parameter]]) -> None:
-        self.params = params
-        # A parameter without a default keeps _MISSING here and must be given as a keyword.
-        self.values = [
-            (name, _MISSING if param._default is _no_value else _list_to_tuple(param.normalize(param._default))) for name, param in params
-        ]
-        self.position = {name: i for i, (name, _) in enumerate(params)}
-        self.required = {name for name, value in self.values if value is _MISSING}
-
-
-def _list_to_tuple(value: Any) -> Any:
-    # luigi stores list and set values as tuples, so that tasks stay hashable.
-    if isinstance(value, set):
-        return tuple(identity.stable_set(value))  # a fixed order, so the id is the same in every process
-    return tuple(value) if isinstance(value, list) else value
-
-
-def _plain_defaults(cls: Any, params: list[tuple[str, luigi.Parameter]]) -> _Defaults | None:
-    """Normalized defaults of ``cls``'s parameters, or None when the command line or config may override them."""
-    if CmdlineParser.get_instance() is not None:
-        return None
-    if config_section(cls.get_task_family()) is not None:
-        return None
-    cached = cls.__dict__.get('_gokart_defaults')
-    if cached is None or cached.params is not params:
-        if any(param._config_path for _, param in params):  # a deprecated config alias: let luigi resolve it
-            return None
-        cached = _Defaults(params)
-        type.__setattr__(cls, '_gokart_defaults', cached)
-    return cached  # type: ignore[no-any-return]
-
-
-def _inject_task_on_kart_config(cls: type, kwargs: dict[str, Any]) -> None:
-    """Fill kwargs from the ``[TaskOnKart]`` config section (gokart 1.12 precedence, SPEC 3.2)."""
-    section = config_section('TaskOnKart')
-    if section is None:
-        return
-    for key, value in section.items():
-        if key in kwargs:
-            continue
-        param = getattr(TaskOnKart, key, None) if hasattr(TaskOnKart, key) else cls.__dict__.get(key)
-        if isinstance(param, luigi.Parameter):
-            kwargs[key] = param.parse(value)
-
-
 def _skip_when_complete(task: TaskOnKart[Any], run: Callable[[], Any]) -> Callable[[], Any]:
     # The check is the task's complete() as it is now, at construction, as gokart 1.12 binds it:
     # tests that later replace task.complete on the instance (kannon's do) drive only their own loop.
@@ -789,7 +603,7 @@ def _check_dumped(task: TaskOnKart[Any]) -> None:
         return
     missing = [str(target.path()) for target in flatten(task.output()) if not target.exists()]
     if missing:
-        raise errors.nothing_dumped_error(task, missing)
+        raise error_messages.nothing_dumped_error(task, missing)
 
 
 _REAL_DUMP = TaskOnKart.dump
@@ -824,7 +638,6 @@ def _is_empty_pandas_frame(obj: Any) -> bool:
     return isinstance(obj, pd.DataFrame) and obj.empty
 
 
-from gokart import main_module, run_records  # noqa: E402  (register event handlers on TaskOnKart)
-
+task_protocol.declare_base(TaskOnKart)
 run_records.register(TaskOnKart)
 main_module.register(TaskOnKart)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import typing
 from collections.abc import Callable, Iterable
 from io import BytesIO
 from typing import Any, Protocol, TypeVar, Union
 
 import luigi
+
+from gokart import id_scheme, task_protocol
+from gokart.config_lookup import config_section as config_section  # re-exported: code written before config_lookup imports it here
+from gokart.config_lookup import luigi_config as luigi_config  # re-exported, likewise
 
 T = TypeVar('T')
 K = TypeVar('K')
@@ -34,38 +37,7 @@ def add_config(file_path: str) -> None:
     """Add a luigi config file (.cfg/.ini or .toml); a missing file is an ``AssertionError``."""
     # TOML files are read when luigi's parser is 'toml' (LUIGI_CONFIG_PARSER=toml), as in luigi itself.
     assert luigi.configuration.add_config_path(file_path), f'config file {file_path} does not exist.'
-    from gokart import id_scheme
-
     id_scheme.refresh()  # the file may set [gokart] id_scheme
-
-
-_config_of_choice: tuple[str | None, Any] | None = None
-
-
-def luigi_config() -> Any:
-    """What ``luigi.configuration.get_config()`` returns, without its lookups on every call.
-
-    Parameters consult the config on every task construction; the parser is looked up again only
-    when ``LUIGI_CONFIG_PARSER`` changes or luigi drops its singleton.
-    """
-    global _config_of_choice
-    choice = os.environ.get('LUIGI_CONFIG_PARSER')
-    known = _config_of_choice
-    if known is None or known[0] != choice or type(known[1])._instance is not known[1]:
-        known = _config_of_choice = (choice, luigi.configuration.get_config())
-    return known[1]
-
-
-def config_section(section: str) -> dict[str, str] | None:
-    """The items of a section of luigi's config, or None when it has none; for the cfg and TOML parsers alike."""
-    config = luigi_config()
-    data = getattr(config, 'data', None)
-    if isinstance(data, dict):  # luigi's TOML parser keeps its values here
-        found = data.get(section)
-        return {k: str(v) for k, v in found.items()} if isinstance(found, dict) else None
-    if not config.has_section(section):
-        return None
-    return dict(config.items(section))
 
 
 def flatten(targets: Any) -> list[Any]:
@@ -157,8 +129,7 @@ def get_dataframe_type_from_task(task: Any) -> str:
 
 def _resolve_task_type_argument(cls: type) -> Any:
     """Find X in ``TaskOnKart[X]`` along the MRO, following TypeVars through generic intermediate classes."""
-    from gokart.task import TaskOnKart
-
+    task_on_kart = task_protocol.kart_base()
     bindings: dict[Any, Any] = {}
     for klass in cls.__mro__:
         for base in getattr(klass, '__orig_bases__', ()):
@@ -166,7 +137,7 @@ def _resolve_task_type_argument(cls: type) -> Any:
             if origin is None:
                 continue
             args = [bindings.get(a, a) if isinstance(a, TypeVar) else a for a in typing.get_args(base)]
-            if origin is TaskOnKart:
+            if origin is task_on_kart:
                 value = args[0] if args else None
                 return None if isinstance(value, TypeVar) else value
             parameters = getattr(origin, '__parameters__', ())

@@ -79,6 +79,21 @@ class LocalZipClient(StorageZipClient):
     """A zip client for a local archive."""
 
 
+class S3ZipClient(StorageZipClient):
+    """A zip client for ``s3://`` archives; credentials and endpoint as in ``gokart.storage_options``.
+
+    Defined here with the other clients, so ``make_zip_client`` needs no import of gokart 1.12's
+    ``gokart.s3_zip_client``, which re-exports it.
+    """
+
+
+class GCSZipClient(StorageZipClient):
+    """A zip client for ``gs://`` archives; credentials from ``[GCSConfig]`` as in ``gokart.storage_options``.
+
+    Re-exported by gokart 1.12's ``gokart.gcs_zip_client``.
+    """
+
+
 def _unpack_checked(local_archive: str, file_path: str, directory: str) -> None:
     """Extract an archive while pickle signing is on; a signed archive must check out and vouches for its pickles.
 
@@ -100,12 +115,8 @@ def _unpack_checked(local_archive: str, file_path: str, directory: str) -> None:
 def make_zip_client(file_path: str, temporary_directory: str) -> ZipClient:
     """The zip client for ``file_path``: S3, GCS or local; any other fsspec URL works through storage too."""
     if file_path.startswith('s3://'):
-        from gokart.s3_zip_client import S3ZipClient
-
         return S3ZipClient(file_path, temporary_directory)
     if file_path.startswith('gs://'):
-        from gokart.gcs_zip_client import GCSZipClient
-
         return GCSZipClient(file_path, temporary_directory)
     if storage.is_local(file_path):
         return LocalZipClient(file_path, temporary_directory)

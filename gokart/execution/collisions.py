@@ -14,13 +14,16 @@ per output.
 from __future__ import annotations
 
 import logging
-import os
-import posixpath
 import warnings
 from collections.abc import Iterable
 from typing import Any
 
-from gokart.errors import GokartError, describe_task
+from gokart.error_messages import describe_task
+from gokart.errors import GokartError
+from gokart.output_path import OutsideWorkspaceWarning as OutsideWorkspaceWarning  # re-exported: its earlier home
+from gokart.output_path import warn_if_outside_workspace as warn_if_outside_workspace  # re-exported, likewise
+from gokart.target import TargetOnKart
+from gokart.task_protocol import is_kart_class
 from gokart.utils import flatten
 
 logger = logging.getLogger(__name__)
@@ -39,9 +42,6 @@ _warned_log_collisions: set[tuple[str, str, str]] = set()
 
 def check_collisions(tasks: Iterable[Any]) -> None:
     """Raise ``OutputCollisionError`` if two of ``tasks`` have an output path in common; warn about shared log records."""
-    from gokart.target import TargetOnKart
-    from gokart.task import TaskOnKart
-
     writer_of: dict[str, Any] = {}
     class_of_record: dict[tuple[str, str], type] = {}
     # isinstance against an ABC (luigi's task metaclass, TargetOnKart) is slow: ask once per class.
@@ -51,7 +51,7 @@ def check_collisions(tasks: Iterable[Any]) -> None:
         cls = type(task)
         is_kart = task_classes.get(cls)
         if is_kart is None:
-            is_kart = task_classes[cls] = issubclass(cls, TaskOnKart)
+            is_kart = task_classes[cls] = is_kart_class(cls)
         if not is_kart:
             continue
         try:
@@ -72,45 +72,6 @@ def check_collisions(tasks: Iterable[Any]) -> None:
         seen = class_of_record.setdefault((cls.__name__, unique_id), cls)
         if seen is not cls and task.should_dump_supplementary_log_files:
             _warn_log_collision(seen, cls, unique_id)
-
-
-class OutsideWorkspaceWarning(UserWarning):
-    """A task's output path leaves its workspace."""
-
-
-_warned_outside: set[tuple[str, str]] = set()
-
-
-def warn_if_outside_workspace(task: Any, relative_path: str, workspace: str) -> None:
-    """Warn once when ``make_target(relative_path)`` of ``task`` resolves outside ``workspace`` (``..`` or an absolute path).
-
-    gokart 1.12 allows it and some pipelines write to shared paths on purpose, so it stays allowed;
-    but such an output is shared by every workspace, and workspace cleaning never sees it.
-    """
-    if _inside(relative_path, workspace):
-        return
-    resolved = os.path.join(workspace, relative_path)
-    key = (type(task).__name__, relative_path)
-    if key in _warned_outside:
-        return
-    _warned_outside.add(key)
-    warnings.warn(
-        f'{describe_task(task)} writes {relative_path}, which resolves to {resolved}, outside its workspace {workspace}. '
-        'Every workspace shares that file and workspace cleaning never sees it; use a path inside the workspace unless that is the point.',
-        OutsideWorkspaceWarning,
-        stacklevel=4,
-    )
-
-
-def _inside(relative_path: str, workspace: str) -> bool:
-    if not os.path.isabs(relative_path) and '..' not in relative_path.replace('\\', '/').split('/'):
-        return True  # the common case, decided without normalizing anything
-    if '://' in workspace:
-        workspace = workspace.split('://', 1)[1]
-        joined, root = posixpath.normpath(posixpath.join(workspace, relative_path)), posixpath.normpath(workspace)
-        return joined == root or joined.startswith(root.rstrip('/') + '/')
-    joined, root = os.path.normpath(os.path.join(workspace, relative_path)), os.path.normpath(workspace)
-    return joined == root or joined.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def _collision_message(first: Any, second: Any, path: str) -> str:

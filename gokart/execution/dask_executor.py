@@ -18,7 +18,8 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from gokart import signing
-from gokart.errors import GokartError, describe_task
+from gokart.error_messages import describe_task
+from gokart.errors import GokartError
 from gokart.execution.dask_worker import TaskFailedOnWorker, config_snapshot, config_value, run_on_worker, task_payload
 from gokart.execution.local import BuildOutcome, ExecutionListener, fewer_garbage_collections, plan_roots, raise_on_cycle
 from gokart.execution.plan import Plan, TaskState

@@ -20,7 +20,8 @@ from typing import Any
 import luigi
 
 from gokart import id_scheme, signing
-from gokart.errors import GokartError, describe_task
+from gokart.error_messages import describe_task
+from gokart.errors import GokartError
 from gokart.execution.local import portable_exception, restore_exception, run_task
 
 RECIPE = 'docs/distributed.md#worker-environments'

@@ -28,7 +28,8 @@ from luigi.task import getpaths
 
 from gokart import signing
 from gokart.conflict_prevention_lock.file_lock import check_lock_directories, task_run_lock
-from gokart.errors import DependencyCycleError, GokartError, describe_task, workspace_error
+from gokart.error_messages import describe_task, workspace_error
+from gokart.errors import DependencyCycleError, GokartError
 from gokart.execution import termination
 from gokart.execution.completion_check import completed_before_run
 from gokart.execution.plan import Plan, TaskState, make_plan

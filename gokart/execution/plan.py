@@ -17,7 +17,7 @@ from typing import Any
 import luigi
 
 from gokart import dag, storage
-from gokart.errors import describe_task
+from gokart.error_messages import describe_task
 from gokart.execution.collisions import check_collisions
 from gokart.target import TargetOnKart
 from gokart.utils import flatten

@@ -1,36 +1,30 @@
-"""``--test-run-pandas``: run every task of a workflow once more with dumps turned off, and report each."""
+"""``--test-run-pandas``: run every task of a workflow once more with dumps turned off, and report each.
+
+gokart 1.12's home of ``test_run`` and ``try_to_run_test_for_empty_data_frame``; the work is done in
+``gokart.testing.empty_data_frame_run``, with ``gokart.run`` running the workflow.
+"""
 
 from __future__ import annotations
 
-import logging
-import sys
-from typing import Any
-
-import luigi
 from luigi.cmdline_parser import CmdlineParser
 
-from gokart.task import TaskOnKart
+from gokart.run import run
+from gokart.testing import empty_data_frame_run
+from gokart.testing.empty_data_frame_run import test_run
 from gokart.utils import flatten
 
-__all__ = ['CmdlineParser', 'flatten', 'test_run', 'try_to_run_test_for_empty_data_frame']
-
-logger = logging.getLogger(__name__)
-
-
-class test_run(TaskOnKart[Any]):  # noqa: N801 - the name is the command-line prefix --test-run-*
-    """Holder of ``--test-run-pandas`` and ``--test-run-namespace``."""
-
-    __test__ = False  # not a pytest test class
-    pandas: bool = luigi.BoolParameter()  # type: ignore[assignment]
-    namespace: str | None = luigi.OptionalParameter(default=None, description='namespace of tasks to test')  # type: ignore[assignment]
+__all__ = ['CmdlineParser', 'flatten', 'run_test', 'test_run', 'try_to_run_test_for_empty_data_frame']
 
 
 def try_to_run_test_for_empty_data_frame(cmdline_args: list[str]) -> None:
     """With ``--test-run-pandas``: run the workflow, then each task's run() with dump disabled; exit 0 or 1."""
-    from gokart.testing.empty_data_frame_run import run_test
+    empty_data_frame_run.try_test_run(cmdline_args, run_workflow=run)
 
-    with CmdlineParser.global_instance(cmdline_args):
-        settings = test_run()
-    if not settings.pandas:
-        return
-    sys.exit(run_test(cmdline_args, settings.namespace))
+
+def run_test(cmdline_args: list[str], namespace: str | None = None) -> int:
+    """Run the workflow of ``cmdline_args`` (``--test-run-*`` removed) with ``gokart.run``, then each task's ``run()`` with dump disabled.
+
+    Only tasks whose ``task_namespace`` equals ``namespace`` are re-run when it is given; returns 1
+    when any task raised, else 0 (see ``gokart.testing.empty_data_frame_run.run_test``).
+    """
+    return empty_data_frame_run.run_test(cmdline_args, namespace, run_workflow=run)

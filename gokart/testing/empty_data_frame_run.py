@@ -7,10 +7,13 @@ left behind, without touching the outputs; the log lists each task as OK or NG.
 from __future__ import annotations
 
 import logging
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from unittest import mock
 
+import luigi
 from luigi.cmdline_parser import CmdlineParser
 
 from gokart import dag
@@ -44,14 +47,35 @@ class TestRunResult:
         return text
 
 
-def run_test(cmdline_args: list[str], namespace: str | None = None) -> int:
+class test_run(TaskOnKart[Any]):  # noqa: N801 - the name is the command-line prefix --test-run-*
+    """Holder of ``--test-run-pandas`` and ``--test-run-namespace``."""
+
+    __test__ = False  # not a pytest test class
+    pandas: bool = luigi.BoolParameter()  # type: ignore[assignment]
+    namespace: str | None = luigi.OptionalParameter(default=None, description='namespace of tasks to test')  # type: ignore[assignment]
+
+
+def try_test_run(cmdline_args: list[str], *, run_workflow: Callable[[list[str]], Any]) -> None:
+    """With ``--test-run-pandas`` in ``cmdline_args``: ``run_test``, then exit 0 or 1; without it, nothing.
+
+    ``run_workflow`` is ``gokart.run``, passed in by its callers (``gokart.run`` itself among them).
+    """
+    with CmdlineParser.global_instance(cmdline_args):
+        settings = test_run()
+    if not settings.pandas:
+        return
+    sys.exit(run_test(cmdline_args, settings.namespace, run_workflow=run_workflow))
+
+
+def run_test(cmdline_args: list[str], namespace: str | None = None, *, run_workflow: Callable[[list[str]], Any]) -> int:
     """Run the workflow of ``cmdline_args`` (``--test-run-*`` removed), then each task's ``run()`` with dump disabled.
 
     Only tasks whose ``task_namespace`` equals ``namespace`` are re-run when it is given. Logs
     ``gokart test results:`` and one line per task, and returns 1 when any task raised, else 0.
+    The workflow runs through ``run_workflow`` (``gokart.run``).
     """
     workflow_args = strip_test_run_arguments(cmdline_args)
-    exit_code = _run_workflow(workflow_args)
+    exit_code = _exit_code(run_workflow, workflow_args)
     assert exit_code == 0, f'the workflow did not succeed before the test run (exit code {exit_code}).'
     with CmdlineParser.global_instance(workflow_args) as parser:
         root = parser.get_task_obj()
@@ -110,11 +134,9 @@ def _report(text: str) -> None:
         logger.setLevel(previous_level)
 
 
-def _run_workflow(workflow_args: list[str]) -> int:
-    from gokart.run import run
-
+def _exit_code(run_workflow: Callable[[list[str]], Any], workflow_args: list[str]) -> int:
     try:
-        run(workflow_args)
+        run_workflow(workflow_args)
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     return 0
@@ -134,4 +156,4 @@ def _dump_nothing(self: Any, obj: Any, target: Any = None, custom_labels: Any = 
     """Stands in for ``TaskOnKart.dump`` during the test run: outputs stay as the workflow left them."""
 
 
-__all__ = ['TestRunResult', 'collect_tasks', 'namespace_of', 'run_test', 'strip_test_run_arguments']
+__all__ = ['TestRunResult', 'collect_tasks', 'namespace_of', 'run_test', 'strip_test_run_arguments', 'test_run', 'try_test_run']

@@ -1,0 +1,224 @@
+"""Constructing a task: luigi's parameter resolution, without the work luigi repeats for every task.
+
+luigi resolves a task's parameter values twice per construction (its metaclass, for the instance
+cache, then ``Task.__init__``), scans the class for its parameters each time, and looks every default
+up in the command line and the config. A big DAG constructs many thousands of tasks, so
+``TaskOnKart`` hands the work to this module: the values the metaclass resolved are taken over by
+``__init__`` (``remember_resolution``/``take_resolution``), each class's parameter tables are built
+once (``class_setup``, ``plain_defaults``; ``gokart.task_class`` drops them when a parameter
+attribute changes), and the attributes luigi's ``__init__`` sets are set here (``set_parameters``;
+a test compares them with ``luigi.Task.__init__``).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import luigi
+from luigi.cmdline_parser import CmdlineParser
+from luigi.parameter import ParameterVisibility, _no_value
+
+from gokart import identity, task_protocol
+from gokart.config_lookup import config_section
+
+
+def set_parameters(task: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """What ``luigi.Task.__init__`` does, without resolving the parameters a second time.
+
+    luigi's metaclass resolves the parameter values (for its instance cache) just before
+    ``__init__``, which then resolves them again; the values the metaclass got for these very
+    arguments are taken over. The attributes set are luigi's own.
+    """
+    cls = type(task)
+    values = take_resolution(cls, args, kwargs)
+    if values is None:
+        values = task.get_param_values(task.get_params(), args, kwargs)
+        _last_resolution.value = None  # used here; no later construction may take it over
+    setup = class_setup(cls)
+    if setup.plain_setters:
+        task.__dict__.update(values)  # what each parameter's __set__ would do
+    else:
+        for name, value in values:
+            setattr(task, name, value)
+    task.param_kwargs = dict(values)
+    for name, param in setup.type_warnings:
+        param._warn_on_wrong_param_type(name, task.param_kwargs[name])
+    task.task_id = identity.luigi_task_id(task.get_task_family(), task.to_str_params(only_significant=True, only_public=True))
+    task._Task__hash = hash(task.task_id)
+    task.set_tracking_url = None
+    task.set_status_message = None
+    task.set_progress_percentage = None
+
+
+def remember_resolution(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any], values: list[tuple[str, Any]]) -> None:
+    """Keep what ``get_param_values`` resolved for ``cls`` and these arguments, for the ``__init__`` that follows."""
+    _last_resolution.value = (cls, args, kwargs, values)
+
+
+def values_from_defaults(cls: Any, params: Any, args: Any, kwargs: Any) -> list[tuple[str, Any]] | None:
+    """The parameter values of ``cls`` for ``kwargs`` from its own defaults, or None when luigi must resolve them.
+
+    luigi looks every default up in the command line and the config, two lookups per parameter per
+    construction (about 1 ms a task). When no command line is being parsed and the config has no
+    section for this task, every default is the parameter's own: use them directly.
+    """
+    defaults = None if args else plain_defaults(cls, params)
+    if defaults is None or not (defaults.required <= kwargs.keys() <= defaults.position.keys()):
+        return None
+    values = defaults.values.copy()
+    for name, given in kwargs.items():
+        position = defaults.position[name]
+        value = params[position][1].normalize(given)
+        values[position] = (name, list_to_tuple(value))
+    return values
+
+
+_MISSING = object()
+
+
+class _LastResolution(threading.local):
+    value: tuple[type, tuple[Any, ...], dict[str, Any], list[tuple[str, Any]]] | None = None
+
+
+_last_resolution = _LastResolution()
+
+
+def take_resolution(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[tuple[str, Any]] | None:
+    """The values ``get_param_values`` last resolved in this thread, if for ``cls`` and these very arguments.
+
+    Arguments match when they are the same objects (luigi hands ``__init__`` the ones its metaclass
+    resolved); anything else, such as a subclass ``__init__`` changing kwargs, resolves again.
+    """
+    last = _last_resolution.value
+    _last_resolution.value = None
+    if last is None or last[0] is not cls:
+        return None
+    _, last_args, last_kwargs, values = last
+    if len(last_args) != len(args) or any(a is not b for a, b in zip(last_args, args, strict=True)):
+        return None
+    if len(last_kwargs) != len(kwargs) or any(kwargs.get(k, _MISSING) is not v for k, v in last_kwargs.items()):
+        return None
+    return values
+
+
+class ClassSetup:
+    """Per task class: how to set parameter values and which of them luigi type-checks with a warning."""
+
+    def __init__(self, cls: Any) -> None:
+        params = cls.get_params()
+        self.plain_setters = all(type(param).__set__ in _PLAIN_SETTERS for _, param in params)
+        # luigi's base check only warns for plain luigi.Parameter; subclasses that keep it never warn.
+        self.type_warnings = [
+            (name, param)
+            for name, param in params
+            if type(param) is luigi.Parameter or type(param)._warn_on_wrong_param_type is not luigi.Parameter._warn_on_wrong_param_type
+        ]
+        self._params = params
+        # Attributes make_task_instance_dictionary need not look at: gokart's own parameters and the
+        # bookkeeping luigi and gokart keep on every task, none of which holds a task.
+        self.never_tasks = frozenset(name for name, _ in _kart_base().get_params()) | _BOOKKEEPING_ATTRIBUTES
+        self._shown: dict[tuple[bool, bool], list[tuple[str, luigi.Parameter]]] = {}
+        self._significant_all_public: bool | None = None
+
+    def significant_all_public(self) -> bool:
+        """Whether every significant parameter ``to_str_params`` shows is public, so both significant views are equal."""
+        same = self._significant_all_public
+        if same is None:
+            same = self._significant_all_public = self.shown_params(True, True) == self.shown_params(True, False)
+        return same
+
+    def shown_params(self, only_significant: bool, only_public: bool) -> list[tuple[str, luigi.Parameter]]:
+        """The parameters ``to_str_params`` serializes, by luigi's rules, in declaration order."""
+        key = (only_significant, only_public)
+        shown = self._shown.get(key)
+        if shown is None:
+            shown = self._shown[key] = [
+                (name, param)
+                for name, param in self._params
+                if (param.significant or not only_significant)
+                and (param.visibility == ParameterVisibility.PUBLIC or not only_public)
+                and param.visibility != ParameterVisibility.PRIVATE
+            ]
+        return shown
+
+
+_BOOKKEEPING_ATTRIBUTES = frozenset(
+    {
+        'task_log',
+        'task_unique_id',
+        'param_kwargs',
+        'task_id',
+        '_Task__hash',
+        'set_tracking_url',
+        'set_status_message',
+        'set_progress_percentage',
+        '_rerun_state',
+        '_lock_at_dump',
+        'run',
+        '_gokart_str_params',
+        '_gokart_targets',
+    }
+)
+_PLAIN_SETTERS = (luigi.Parameter.__set__, luigi.parameter.OptionalParameterMixin.__set__)
+
+
+def class_setup(cls: Any) -> ClassSetup:
+    setup = cls.__dict__.get('_gokart_setup')
+    if setup is None:
+        setup = ClassSetup(cls)
+        type.__setattr__(cls, '_gokart_setup', setup)
+    return setup  # type: ignore[no-any-return]
+
+
+class _Defaults:
+    """The normalized default of each parameter of a class, in declaration order."""
+
+    def __init__(self, params: list[tuple[str, luigi.Parameter]]) -> None:
+        self.params = params
+        # A parameter without a default keeps _MISSING here and must be given as a keyword.
+        self.values = [
+            (name, _MISSING if param._default is _no_value else list_to_tuple(param.normalize(param._default))) for name, param in params
+        ]
+        self.position = {name: i for i, (name, _) in enumerate(params)}
+        self.required = {name for name, value in self.values if value is _MISSING}
+
+
+def list_to_tuple(value: Any) -> Any:
+    # luigi stores list and set values as tuples, so that tasks stay hashable.
+    if isinstance(value, set):
+        return tuple(identity.stable_set(value))  # a fixed order, so the id is the same in every process
+    return tuple(value) if isinstance(value, list) else value
+
+
+def plain_defaults(cls: Any, params: list[tuple[str, luigi.Parameter]]) -> _Defaults | None:
+    """Normalized defaults of ``cls``'s parameters, or None when the command line or config may override them."""
+    if CmdlineParser.get_instance() is not None:
+        return None
+    if config_section(cls.get_task_family()) is not None:
+        return None
+    cached = cls.__dict__.get('_gokart_defaults')
+    if cached is None or cached.params is not params:
+        if any(param._config_path for _, param in params):  # a deprecated config alias: let luigi resolve it
+            return None
+        cached = _Defaults(params)
+        type.__setattr__(cls, '_gokart_defaults', cached)
+    return cached  # type: ignore[no-any-return]
+
+
+def inject_task_on_kart_config(cls: type, kwargs: dict[str, Any]) -> None:
+    """Fill kwargs from the ``[TaskOnKart]`` config section (gokart 1.12 precedence, SPEC 3.2)."""
+    section = config_section('TaskOnKart')
+    if section is None:
+        return
+    for key, value in section.items():
+        if key in kwargs:
+            continue
+        base = _kart_base()
+        param = getattr(base, key, None) if hasattr(base, key) else cls.__dict__.get(key)
+        if isinstance(param, luigi.Parameter):
+            kwargs[key] = param.parse(value)
+
+
+def _kart_base() -> Any:
+    return task_protocol.kart_base()

@@ -1,0 +1,218 @@
+"""The messages of gokart's errors: each names the task (with its unique id), the parameter or the path, and the fix.
+
+``gokart.errors`` holds the exception classes and nothing else; the code that raises one asks here
+for its text, or for the clearer error to raise instead of a library's. Everything here is pure
+text building from what the caller passes: it imports no other module of gokart than the
+hierarchy, so any module may use it.
+"""
+
+from __future__ import annotations
+
+import errno
+import pickle
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from luigi.parameter import MissingParameterException
+
+from gokart.errors import (
+    GokartError,
+    MissingBucketError,
+    MissingParameterError,
+    NothingDumpedError,
+    TaskInstanceTypeError,
+    TaskParameterError,
+    TaskParameterTypeError,
+    UnknownInputError,
+    UnknownParameterError,
+    UnwritableObjectError,
+    WorkspaceError,
+)
+from gokart.task_protocol import KartTask
+
+_WORKSPACE_ERRNOS = {
+    errno.ENOSPC: 'no space is left on the device: free space or point workspace_directory elsewhere',
+    errno.EDQUOT: 'the disk quota is exceeded: free space or point workspace_directory elsewhere',
+    errno.EACCES: 'permission is denied: make the workspace writable by this user or point workspace_directory elsewhere',
+    errno.EPERM: 'the operation is not permitted: make the workspace writable by this user or point workspace_directory elsewhere',
+    errno.EROFS: 'the file system is read-only: point workspace_directory at a writable location',
+}
+
+# What a format raises for an object it cannot hold: pandas and the pickle layer raise TypeError
+# and ValueError, the C pickler AttributeError ("Can't pickle local object") and PicklingError.
+_UNWRITABLE = (TypeError, ValueError, AttributeError, pickle.PicklingError)
+
+
+def dump_error(task: KartTask, path: str, obj: Any, error: BaseException) -> BaseException:
+    """The error to raise for ``error`` from dumping ``obj`` to ``path``: ``error`` itself when it is already clear.
+
+    Full disks and denied permissions become ``WorkspaceError``; an object the format cannot hold
+    becomes ``UnwritableObjectError``; both name the task, its unique id and the path.
+    """
+    if isinstance(error, GokartError):
+        return error
+    if isinstance(error, OSError):
+        return workspace_error(task, error, path)
+    if isinstance(error, _UNWRITABLE):
+        return UnwritableObjectError(
+            f'{describe_task(task)} cannot write a {type(obj).__module__}.{type(obj).__qualname__} to {path}: '
+            f'{type(error).__name__}: {str(error).rstrip(". ")}. Dump an object this format holds, '
+            'or choose another file extension (.pkl holds any picklable object).'
+        )
+    return error
+
+
+def workspace_error(task: Any, error: OSError, path: str | None = None) -> OSError:
+    """``WorkspaceError`` naming the task and path for a full disk or a denied write; other errors unchanged."""
+    reason = _WORKSPACE_ERRNOS.get(error.errno or 0)
+    if reason is None or isinstance(error, GokartError):
+        return error
+    where = path or error.filename or 'its workspace'
+    return WorkspaceError(error.errno, f'{describe_task(task)} cannot write {where}: {reason} ({error.strerror or error}).')
+
+
+def corrupt_input_message(task: KartTask, target: Any, error: BaseException, writer: Any = None) -> str:
+    """Message of a ``CorruptOutputError`` raised while ``task`` loads ``target``: who loads, who wrote it (``writer``), the fix."""
+    written_by = f', written by {describe_task(writer)},' if writer is not None and writer is not task else ''
+    return f'{describe_task(task)} cannot load {target.path()}{written_by} because it is unreadable: {error}'
+
+
+def parameter_error(task_class: Any, params: Sequence[tuple[str, Any]], kwargs: Mapping[str, Any], error: BaseException) -> BaseException:
+    """A clearer error for ``error`` raised while resolving the parameters of ``task_class``, or ``error`` itself.
+
+    No unique id exists before every parameter has a value, so the message names the class and the parameter.
+    """
+    name = task_class.__name__
+    if isinstance(error, MissingParameterException) and not isinstance(error, MissingParameterError):
+        found = re.search(r"requires the '([^']+)' parameter", str(error))
+        return MissingParameterError(missing_parameter_message(task_class, found.group(1)) if found else f'{name}: {error}')
+    if isinstance(error, TaskInstanceTypeError) or (isinstance(error, (ValueError, TypeError)) and not isinstance(error, GokartError)):
+        culprit = _parameter_refusing(dict(params), kwargs)
+        if culprit is None or str(error).startswith(f'{name}:'):
+            return error
+        parameter, value = culprit
+        text = f'{name}: the parameter {parameter!r} cannot take {value!r} (a {type(value).__name__}): {error}'
+        if isinstance(error, TaskInstanceTypeError):
+            return TaskInstanceTypeError(text)
+        return TaskParameterTypeError(text) if isinstance(error, TypeError) else TaskParameterError(text)
+    return error
+
+
+def _parameter_refusing(params: Mapping[str, Any], kwargs: Mapping[str, Any]) -> tuple[str, Any] | None:
+    """The first keyword argument whose parameter refuses its value."""
+    for parameter, value in kwargs.items():
+        if parameter not in params:
+            continue
+        try:
+            params[parameter].normalize(value)
+        except Exception:
+            return parameter, value
+    return None
+
+
+def missing_parameter_message(task_class: type, parameter: str) -> str:
+    """How to give a value to a required parameter, for ``MissingParameterError``."""
+    name = task_class.__name__
+    family = getattr(task_class, 'get_task_family', lambda: name)()
+    return (
+        f'{name}: the parameter {parameter!r} has no default and no value was given. '
+        f'Pass it as {name}({parameter}=...), on the command line as --{family}-{parameter.replace("_", "-")} '
+        f'(or --{parameter.replace("_", "-")} for the root task), '
+        f'or as "{parameter} = ..." in the [{family}] section of a luigi config file.'
+    )
+
+
+def build_failure_message(summary: str, exceptions: Mapping[str, BaseException]) -> str:
+    """``summary`` followed by every failed task's exception, one block each, so no failure hides behind another."""
+    if not exceptions:
+        return summary
+    lines = [summary.rstrip('\n'), '', f'{len(exceptions)} task(s) raised:']
+    for name, exception in exceptions.items():
+        lines.append(f'  - {name}: {type(exception).__name__}: {exception}')
+    return '\n'.join(lines) + '\n'
+
+
+def describe_task(task: Any) -> str:
+    """``Name[unique_id]`` of a task for error messages, tolerant of half-built tasks."""
+    name = type(task).__name__
+    try:
+        return f'{name}[{task.make_unique_id()}]'
+    except Exception:  # an error message must never fail because the task is broken
+        return name
+
+
+def did_you_mean(name: str, candidates: Sequence[str]) -> str:
+    """`` Did you mean 'x'?`` for the candidates closest to ``name``, or an empty string."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
+    if not close:
+        return ''
+    return ' Did you mean ' + ' or '.join(repr(c) for c in close) + '?'
+
+
+def nothing_dumped_error(task: KartTask, missing: Sequence[str]) -> NothingDumpedError:
+    return NothingDumpedError(
+        f'{describe_task(task)} finished run() without writing its output {", ".join(missing)}: did you call self.dump()? '
+        'Every task must write its output in run(), or a downstream task has nothing to load.'
+    )
+
+
+def unknown_input_error(task: KartTask, key: Any, inputs: Mapping[str, Any]) -> UnknownInputError:
+    names = ', '.join(repr(k) for k in inputs) or '(none)'
+    return UnknownInputError(
+        f'{describe_task(task)} has no input named {key!r}: the inputs its requires() returns are {names}.'
+        f'{did_you_mean(str(key), [str(k) for k in inputs])}'
+    )
+
+
+def unknown_parameter_error(task_class: Any, params: Sequence[tuple[str, Any]], name: str) -> UnknownParameterError:
+    known = [n for n, _ in params]
+    significant = ', '.join(n for n, p in params if getattr(p, 'significant', True)) or '(none)'
+    return UnknownParameterError(
+        f'{task_class.__name__} has no parameter {name!r}.{did_you_mean(name, known)} Its significant parameters: {significant}.'
+    )
+
+
+def bad_requirement_message(task: Any, requirements: Any, bad: Any) -> str:
+    """What ``requires()`` of ``task`` returned wrong (``bad``), where in its result (the dict key or position), and the fix."""
+    where = _position_of(requirements, bad)
+    at = f' under {where}' if where else ''
+    name = type(task).__name__
+    if isinstance(bad, type):
+        return f'requires() of {name} returned the class {bad.__name__}{at}, not a task: return an instance, {bad.__name__}(...), instead.'
+    if isinstance(bad, str):
+        return f'requires() of {name} returned the string {bad!r}{at}, not a task: return a task instance, e.g. {bad}(...), instead.'
+    return f'requires() of {name} must return luigi tasks, but it returned {type(bad)}{at}.'
+
+
+def _position_of(structure: Any, item: Any, path: str = '') -> str:
+    """``the key 'b'`` or ``position [0]['x']`` of ``item`` inside nested dicts, lists and tuples; '' when at the top."""
+    stack: list[tuple[Any, list[Any]]] = [(structure, [])]
+    while stack:
+        current, keys = stack.pop()
+        if current is item and keys:
+            if len(keys) == 1 and isinstance(keys[0], str):
+                return f'the key {keys[0]!r}'
+            return 'position ' + ''.join(f'[{k!r}]' for k in keys)
+        if isinstance(current, dict):
+            stack.extend((value, [*keys, key]) for key, value in current.items())
+        elif isinstance(current, (list, tuple)):
+            stack.extend((value, [*keys, index]) for index, value in enumerate(current))
+    return ''
+
+
+def missing_bucket_error(error: BaseException, path: str, endpoint: str) -> MissingBucketError | None:
+    """``MissingBucketError`` for an S3 client error that says the bucket of ``path`` does not exist, else None."""
+    response = getattr(error, 'response', None)
+    code = response.get('Error', {}).get('Code') if isinstance(response, dict) else None
+    if code != 'NoSuchBucket':
+        return None
+    bucket = path.split('://', 1)[-1].split('/', 1)[0]
+    path = path.rstrip('/')
+    return MissingBucketError(
+        f'The S3 bucket {bucket!r} does not exist at {endpoint}, so the workspace path {path} cannot be read or written. '
+        f'Check the bucket name in workspace_directory, the endpoint and region ([S3Config] endpoint_url, AWS_ENDPOINT_URL, '
+        f'AWS_DEFAULT_REGION), that these credentials can see the bucket, and create it if it is new (aws s3 mb s3://{bucket}).'
+    )
