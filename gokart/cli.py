@@ -327,7 +327,13 @@ def _gc(arguments: argparse.Namespace, roots: list[Any]) -> int:
     try:
         found = survey(roots, older_than=older_than)
         garbage = found.garbage
-        kept_young = f' ({found.young} younger than {arguments.older_than or "the in-flight threshold"} kept)' if found.young else ''
+        kept_young = ''
+        if found.young:
+            kept_young = (
+                f' ({found.young} younger than {arguments.older_than} kept)'
+                if arguments.older_than
+                else f' ({found.young} recent temporaries, leases or uploads kept: work in progress may own them)'
+            )
         width = max((len(item.kind) for item in garbage), default=0)
         for item in garbage:
             print(f'{human_size(item.size):>10}  {item.kind:<{width}}  {item.path}')

@@ -203,3 +203,32 @@ def test_version_help_and_python_dash_m(capsys):
     assert 'join their roots with "+"' in ' '.join(capsys.readouterr().out.split())
     done = subprocess.run([sys.executable, '-m', 'gokart', 'plan'], capture_output=True, text=True)
     assert done.returncode == 2 and 'gokart plan: name a task' in done.stderr
+
+
+def test_gc_older_than_keeps_recent_garbage_and_a_bad_duration_is_a_usage_error(pipeline, capsys):
+    status, out, _ = run_cli(capsys, 'gc', '--older-than', '7d', '--yes', 'cli_pipeline:Load', '+', 'cli_pipeline:Report')
+    assert status == 0 and out.startswith('nothing to collect (') and 'younger than 7d kept' in out
+    assert pipeline.Train().output().exists()
+    status, _, err = run_cli(capsys, 'gc', '--older-than', 'a week', 'cli_pipeline:Report')
+    assert status == 2 and "--older-than: 'a week' is not a duration" in err and '7d, 12h' in err
+
+
+def test_gc_collects_temporaries_of_interrupted_writes_once_they_are_an_hour_old(pipeline, capsys, tmp_path):
+    import os
+    import time
+
+    directory = tmp_path / 'resources' / 'cli_pipeline'
+    old, fresh = directory / '.Load_x.pkl.41-0.gokart-tmp', directory / '.Load_y.pkl.42-0.gokart-tmp'
+    old.write_bytes(b'x' * 2048)
+    fresh.write_bytes(b'y')
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    status, out, _ = run_cli(capsys, 'gc', '--yes', 'cli_pipeline:Train', '+', 'cli_pipeline:Report')
+    assert status == 0
+    assert out.splitlines()[0].split() == ['2.0', 'KiB', 'temporary', './resources/cli_pipeline/.Load_x.pkl.41-0.gokart-tmp']
+    assert (
+        out.splitlines()[1]
+        == 'deleted 1 files, 2.0 KiB in all (1 recent temporaries, leases or uploads kept: work in progress may own them)'
+    )
+    assert not old.exists() and fresh.exists()
+    assert pipeline.Train().output().exists() and pipeline.Report().output().exists()
