@@ -18,6 +18,7 @@ recursive listing (paginated, sizes and times included), and deletions go in bat
 from __future__ import annotations
 
 import datetime
+import importlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -32,8 +33,10 @@ LEASE_DIRECTORY = '.gokart-leases'
 TEMPORARY_MARK = '.gokart-tmp'
 # Temporaries and uploads younger than this may belong to a write in progress: kept unless --older-than says otherwise.
 IN_FLIGHT_AGE = datetime.timedelta(hours=1)
-# A holder rewrites its lease well within the lease time; one unchanged this long is expired whatever --older-than says.
+# A holder rewrites its lease three times per lease time; one unchanged for ten lease times, and at least this
+# long, is expired whatever --older-than says (a margin for the store's clock and this machine's to disagree).
 LEASE_EXPIRED_AFTER = datetime.timedelta(minutes=10)
+_DEFAULT_LEASE_SECONDS = 60.0
 
 UNREACHABLE_OUTPUT, UNREACHABLE_RECORD = 'output', 'log record'
 TEMPORARY, STALE_LEASE, INCOMPLETE_UPLOAD = 'temporary', 'stale lease', 'incomplete upload'
@@ -79,7 +82,7 @@ def survey(roots: list[Any], older_than: datetime.timedelta | None = None, now: 
     """The garbage of the roots' workspaces and the count of files that the roots' DAGs do reach.
 
     With ``older_than``, anything changed more recently than that is kept; temporaries and uploads are
-    kept for ``IN_FLIGHT_AGE`` when it is not given, and leases for at least ``LEASE_EXPIRED_AFTER``.
+    kept for ``IN_FLIGHT_AGE`` when it is not given, and leases for at least ``lease_expired_after()``.
     """
     now = now or datetime.datetime.now(datetime.timezone.utc)
     reachable, workspaces = _reachable_ids(roots)
@@ -155,12 +158,22 @@ def _old_enough(kind: str, modified: datetime.datetime | None, now: datetime.dat
     if kind in (TEMPORARY, INCOMPLETE_UPLOAD) and threshold is None:
         threshold = IN_FLIGHT_AGE
     if kind == STALE_LEASE:
-        threshold = max(threshold or LEASE_EXPIRED_AFTER, LEASE_EXPIRED_AFTER)
+        threshold = max(threshold or datetime.timedelta(0), lease_expired_after())
     if threshold is None:
         return True
     if modified is None:
         return False  # the store does not say how old it is: keep it rather than guess
     return now - modified >= threshold
+
+
+def lease_expired_after() -> datetime.timedelta:
+    """How long a lease object must have stayed unchanged for gc to delete it: ten lease times, at least ``LEASE_EXPIRED_AFTER``."""
+    try:  # the lease time of the run locks ([gokart] run_lock_lease_seconds), where that module is present
+        settings = importlib.import_module('gokart.run_locks.settings')
+        seconds = float(settings.read().lease_seconds)
+    except Exception:
+        seconds = _DEFAULT_LEASE_SECONDS
+    return max(LEASE_EXPIRED_AFTER, datetime.timedelta(seconds=10 * seconds))
 
 
 def _incomplete_uploads(workspace: str) -> list[Garbage]:
