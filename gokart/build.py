@@ -15,7 +15,7 @@ import luigi
 from luigi import rpc, scheduler
 from luigi.execution_summary import LuigiRunResult, LuigiStatusCode
 
-from gokart import run_records, worker
+from gokart import run_records, storage, worker
 from gokart.error_messages import build_failure_message, describe_task
 from gokart.errors import GokartBuildError, HasLockedTaskException, TaskLockException
 from gokart.execution import execute
@@ -291,8 +291,6 @@ def process_task_info(task: TaskOnKart[Any], task_dump_config: TaskDumpConfig = 
 
 
 def _write_text(path: str, text: str) -> None:
-    from gokart import storage
-
     with storage.atomic_write(path) as f:
         f.write(text.encode())
 

@@ -21,6 +21,7 @@ from typing import Any
 from gokart import dag, run_records, storage
 from gokart.code_fingerprint import changed_code, code_fingerprint_parts
 from gokart.target import TargetOnKart, make_target
+from gokart.task_protocol import KartTask
 from gokart.utils import flatten
 
 RERUN = 'rerun flag'
@@ -171,7 +172,7 @@ def _plan(root: Any) -> list[Step]:
     return steps
 
 
-def why(task: Any) -> Step:
+def why(task: KartTask) -> Step:
     """The diagnosis of ``task`` that ``plan`` gives it, with every recorded run of its class (``Step.runs``) nearest first."""
     explainer = Explainer()
     step = explainer.step(task)
@@ -311,7 +312,7 @@ class Explainer:
         return self._records[workspace].get(name, [])
 
 
-def _code_differences(task: Any, cached_unique_id: str) -> list[Difference]:
+def _code_differences(task: KartTask, cached_unique_id: str) -> list[Difference]:
     """``code changed in X`` for each function whose fingerprint differs from the cached run's record."""
     if not getattr(task, 'code_fingerprint_check', False):
         return []

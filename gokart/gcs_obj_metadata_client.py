@@ -12,6 +12,7 @@ from typing import Any
 
 from gokart.gcs_config import GCSConfig
 from gokart.required_task_output import RequiredTaskOutput
+from gokart.storage import filesystem
 from gokart.utils import FlattenableItems, map_flattenable_items
 
 __all__ = ['GCSConfig', 'GCSObjectMetadataClient', 'RequiredTaskOutput', 'merge_task_state_labels', 'task_state_labels']
@@ -35,8 +36,6 @@ class GCSObjectMetadataClient:
         """Merge the task's labels into the metadata of the object at ``path``; log records are left alone."""
         if not path.startswith('gs://') or _LOG_PATH.search(path):
             return
-        from gokart.storage import filesystem
-
         fs, fs_path = filesystem(path)
         existing = dict(fs.info(fs_path).get('metadata') or {})
         updated = merge_task_state_labels(existing, task_params, custom_labels, required_task_outputs)

@@ -19,8 +19,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from gokart import dag, id_scheme, run_records, storage
+from gokart import dag, id_scheme, run_records, signing, storage
 from gokart.errors import GokartError
+from gokart.task import TaskOnKart
 from gokart.utils import flatten
 
 RECORD_KINDS = run_records.RUN_RECORDS
@@ -107,8 +108,6 @@ def rebuild(task: Any) -> Any:
     Tasks returned by ``requires()`` are constructed by ``requires()`` itself. Iterative, so a chain
     of task-instance parameters of any depth is copied without recursion.
     """
-    from gokart.task import TaskOnKart
-
     copies: dict[int, Any] = {}
     stack: list[Any] = [task]
     while stack:
@@ -127,8 +126,6 @@ def rebuild(task: Any) -> Any:
 
 
 def _held_tasks(task: Any) -> list[Any]:
-    from gokart.task import TaskOnKart
-
     found = []
     for value in task.param_kwargs.values():
         if isinstance(value, TaskOnKart):
@@ -148,8 +145,6 @@ def _copied(value: Any, copies: dict[int, Any], kart: type) -> Any:
 
 def _describe_dag(root: Any, scheme: int) -> list[tuple[str, str, str, list[str]]]:
     """Each task of ``root``'s DAG under ``scheme``, in one fixed walk order: name, id, workspace and its file paths."""
-    from gokart.task import TaskOnKart
-
     described: list[tuple[str, str, str, list[str]]] = []
     with id_scheme.use(scheme):
         for task in dag.walk([rebuild(root)]):
@@ -169,9 +164,7 @@ def _paths_of(task: Any) -> Iterable[str]:
 
 
 def _carry_out(moves: list[FileMove], dry_run: bool, copy: bool) -> None:
-    from gokart.signing import signing_key
-
-    key = signing_key()
+    key = signing.signing_key()
     present = storage.exists_many([p for m in moves for p in (m.source, m.destination) if m.source != m.destination])
     done: set[str] = set()  # sources already handled (a file two tasks share)
     for move in moves:
@@ -208,8 +201,6 @@ def _sign_under_new_name(move: FileMove, key: bytes) -> None:
     A signature binds the file's path (with its id), so a renamed signed file would be refused on
     load. Files without a signature, or already signed under the new name, are left as they are.
     """
-    from gokart import signing
-
     if not move.destination.endswith((*signing.COVERED_EXTENSIONS, '.zip')):
         return
     with storage.open_read(move.destination) as f:

@@ -28,6 +28,7 @@ from typing import IO, Any, TypeVar
 from gokart import local_target_seam
 from gokart.errors import MissingStorageLibraryError, StorageUnavailableError
 from gokart.local_target_seam import replacement as _replaced_local_target
+from gokart.storage_options import storage_options_for
 
 # Remote writes stay in memory up to this size, then spill to a local temporary file.
 _SPOOL_IN_MEMORY_BYTES = 32 * 1024 * 1024
@@ -113,8 +114,6 @@ def filesystem_for_protocol(protocol: str) -> Any:
     fsspec keeps one instance per distinct set of options, so this is cheap to call per path, and a
     change of credentials or endpoint (config, environment, ``set_storage_options``) takes effect.
     """
-    from gokart.storage_options import storage_options_for
-
     if protocol in _S3_PROTOCOLS:  # boto3's synchronous client, which moto's in-process mock intercepts
         from gokart.s3_filesystem import S3FileSystem
 

@@ -31,6 +31,7 @@ from gokart.file_processor import make_file_processor
 from gokart.modification_time import newest_input_time
 from gokart.output_path import check_output_path, warn_if_outside_workspace
 from gokart.pandas_type_config import PandasTypeConfigMap as PandasTypeConfigMap  # re-exported, as in gokart 1.12
+from gokart.pandas_type_config import check_pandas_types
 from gokart.parameter import ExplicitBoolParameter, ListTaskInstanceParameter, TaskInstanceParameter
 from gokart.required_task_output import RequiredTaskOutput
 from gokart.target import TargetOnKart
@@ -406,8 +407,6 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
 
     def dump(self, obj: T, target: None | str | TargetOnKart = None, custom_labels: dict[str, Any] | None = None) -> None:
         """Write ``obj`` to this task's output (or the named output of a dict ``output()``), atomically."""
-        from gokart.pandas_type_config import check_pandas_types
-
         self.__dict__['_gokart_dumped'] = True  # run() wrote something (see _check_dumped)
         check_pandas_types(obj, task_namespace=self.task_namespace)
         if self.fail_on_empty_dump and _is_empty_pandas_frame(obj):

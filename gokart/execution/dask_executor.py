@@ -23,6 +23,7 @@ from gokart.errors import GokartError
 from gokart.execution.dask_worker import TaskFailedOnWorker, config_snapshot, config_value, run_on_worker, task_payload
 from gokart.execution.local import BuildOutcome, ExecutionListener, fewer_garbage_collections, plan_roots, raise_on_cycle
 from gokart.execution.plan import Plan, TaskState
+from gokart.task_protocol import KartTask
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -80,7 +81,7 @@ def connect(address: str | None = None) -> tuple[Client, bool]:
     return current, False
 
 
-def dask_key(task: Any) -> str:
+def dask_key(task: KartTask) -> str:
     """The Dask key of a task, ``{family}-{unique_id}``: equal for the same task in every client."""
     return f'{task.get_task_family()}-{task.make_unique_id()}'
 

@@ -23,6 +23,7 @@ from gokart import id_scheme, signing
 from gokart.error_messages import describe_task
 from gokart.errors import GokartError
 from gokart.execution.local import portable_exception, restore_exception, run_task
+from gokart.task_protocol import KartTask
 
 RECIPE = 'docs/distributed.md#worker-environments'
 
@@ -102,7 +103,7 @@ def _rebuild_task(task_class: type, param_kwargs: dict[str, Any]) -> Any:
     return task_class(**param_kwargs)
 
 
-def task_payload(task: Any) -> tuple[str, str, bytes]:
+def task_payload(task: KartTask) -> tuple[str, str, bytes]:
     """(module of the task's class, description, pickled task) for ``run_on_worker``."""
     buffer = io.BytesIO()
     try:

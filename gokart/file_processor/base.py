@@ -8,6 +8,8 @@ from typing import IO, Any, Literal, get_args
 
 import luigi.format
 
+from gokart.utils import load_dill_with_pandas_backward_compatibility as load_dill_with_pandas_backward_compatibility  # as in 1.12
+
 DataFrameType = Literal['pandas', 'polars', 'polars-lazy']
 """Which DataFrame library a tabular processor reads into and accepts for writing."""
 
@@ -78,10 +80,6 @@ def __getattr__(name: str) -> Any:
     Resolved on access so that ``from gokart.file_processor.base import PickleFileProcessor`` keeps working
     without an import cycle.
     """
-    if name == 'load_dill_with_pandas_backward_compatibility':
-        from gokart.utils import load_dill_with_pandas_backward_compatibility
-
-        return load_dill_with_pandas_backward_compatibility
     if name in _LATER_HOMES:
         module = importlib.import_module(f'{__package__}.{_LATER_HOMES[name]}')
         return getattr(module, name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from gokart import storage
+from gokart import id_scheme, storage
 from gokart.report.graph import DagGraph, NodeState, TaskNode, collect_graph
 from gokart.report.html import render_html
 
@@ -36,8 +36,6 @@ def write_report(task: Any, path: str, outcome: Any = None) -> str:
 
 def _scheme_text(task: Any) -> str:
     """The id scheme in force, and the workspace's when its recorded runs say otherwise (docs/ids.md)."""
-    from gokart import id_scheme
-
     in_force = id_scheme.current()
     held = id_scheme.workspace_census(task.workspace_directory).verdict()
     text = f'id scheme {in_force}'

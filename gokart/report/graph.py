@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gokart import dag, storage
+from gokart.execution.plan import TaskState
 from gokart.utils import flatten
 
 
@@ -142,8 +143,6 @@ def assign_layers(graph: DagGraph) -> None:
 def _states_from_outcome(outcome: Any) -> dict[str, tuple[NodeState, str | None]] | None:
     if outcome is None:
         return None
-    from gokart.execution.plan import TaskState
-
     states: dict[str, tuple[NodeState, str | None]] = {}
     for node in outcome.plan.tasks:
         if node.state is TaskState.COMPLETE:
