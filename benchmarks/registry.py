@@ -102,9 +102,54 @@ def all_scenarios() -> list[Scenario]:
             timeout=600.0,
         )
     )
+    scenarios += s3_latency_scenarios()
     scenarios += engine_scenarios()
     scenarios += id_scheme_scenarios()
     return scenarios
+
+
+def s3_latency_scenarios() -> list[Scenario]:
+    """S3 through `latency_proxy.py` (20 ms a request, like a real bucket): warm plans and workspace leases."""
+    return [
+        Scenario(
+            's3_plan_warm_2000',
+            's3_plan_warm.py',
+            ('--n', '2000'),
+            'warm build of 2,000 cached leaves on S3 behind a 20 ms-per-request proxy (only a new root runs); requests counted',
+            quick=False,
+            timeout=600.0,
+        ),
+        # gokart 1.12.2 checks each task with its own requests (about 70 ms a task here at 2,000):
+        # 20,000 would take over 20 minutes, so only ours runs at this size.
+        Scenario(
+            's3_plan_warm_20000',
+            's3_plan_warm.py',
+            ('--n', '20000'),
+            's3_plan_warm_2000 with 20,000 leaves (ours only: gokart 1.12.2 would need over 20 minutes)',
+            quick=False,
+            ours_only=True,
+            timeout=900.0,
+        ),
+        # Workspace leases are ours (gokart 1.12.2 has no lock without Redis): `s3_leases.py`.
+        Scenario(
+            's3_leases_overhead_500',
+            's3_leases.py',
+            ('--kind', 'overhead', '--n', '500'),
+            'cold build of 500 leaves on S3 behind the proxy, run_lock=none vs workspace: lease overhead and extra requests per task',
+            quick=False,
+            ours_only=True,
+            timeout=900.0,
+        ),
+        Scenario(
+            's3_leases_3x500',
+            's3_leases.py',
+            ('--kind', 'processes', '--n', '500', '--processes', '3'),
+            '3 processes building the same 500 leaves on S3 with workspace leases, vs 1 process: duplicate runs and wall time',
+            quick=False,
+            ours_only=True,
+            timeout=900.0,
+        ),
+    ]
 
 
 def engine_scenarios() -> list[Scenario]:

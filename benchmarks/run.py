@@ -154,8 +154,13 @@ def select(scenarios: list[Scenario], quick: bool, only: list[str]) -> list[Scen
 
 
 def implementation_env(pythonpath: str) -> dict[str, str]:
-    """The environment of a scenario process: ours sees the repository, the reference does not."""
+    """The environment of a scenario process: ours sees the repository, the reference does not.
+
+    Both sides start moto's S3 server (`scenarios/_s3.py`) with this interpreter, which has moto
+    (the project's test extra) where the reference venv may not; `GOKART_BENCH_MOTO_PYTHON` overrides.
+    """
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    env.setdefault('GOKART_BENCH_MOTO_PYTHON', sys.executable)
     if pythonpath:
         env['PYTHONPATH'] = pythonpath
     return env
@@ -271,7 +276,7 @@ def last_json_line(stdout: str) -> dict[str, Any] | None:
 def short(outcome: dict[str, Any]) -> str:
     if outcome['status'] != 'ok':
         return f'{outcome["status"]}: {outcome.get("error", "")} {outcome.get("message", "")}'.rstrip()
-    metrics = ', '.join(f'{name}={value:.3f}s' for name, value in outcome['metrics'].items())
+    metrics = ', '.join(f'{name}={format_value(value, unit_of(name))}' for name, value in outcome['metrics'].items())
     return f'{metrics}  peak RSS {outcome["peak_rss_mb"]:.0f} MB'
 
 
@@ -287,7 +292,7 @@ def format_table(scenarios: list[Scenario], results: dict[str, dict[str, Any]]) 
             metric_names += [m for m in outcome.get('metrics', {}) if m not in metric_names]
         for metric in metric_names or ['seconds']:
             label = scenario.name if metric == 'seconds' else f'{scenario.name} {metric}'
-            unit = 'ms' if metric.startswith('ms_') else 'MB' if metric.endswith('_mb') else 's'
+            unit = unit_of(metric)
             rows.append((label, *cells(outcomes, lambda o, m=metric: o['metrics'].get(m), unit)))
         if scenario.show_rss:
             rows.append((f'{scenario.name} peak RSS', *cells(outcomes, lambda o: o.get('peak_rss_mb'), 'MB')))
@@ -298,6 +303,19 @@ def format_table(scenarios: list[Scenario], results: dict[str, dict[str, Any]]) 
     return '\n'.join(lines)
 
 
+def unit_of(metric: str) -> str:
+    """A metric's unit from its name: `ms_*` milliseconds, `*_mb` MiB, `n_*` a count (no unit), else seconds."""
+    return 'ms' if metric.startswith('ms_') else 'MB' if metric.endswith('_mb') else '' if metric.startswith('n_') else 's'
+
+
+def format_value(value: float, unit: str) -> str:
+    if unit == 'MB':
+        return f'{value:.0f} MB'
+    if not unit:
+        return f'{value:.0f}' if float(value).is_integer() else f'{value:.3f}'
+    return f'{value:.3f} {unit}'
+
+
 def cells(outcomes: dict[str, dict[str, Any]], value_of: Any, unit: str) -> tuple[str, str, str]:
     values: dict[str, float | None] = {}
     texts: list[str] = []
@@ -306,7 +324,7 @@ def cells(outcomes: dict[str, dict[str, Any]], value_of: Any, unit: str) -> tupl
         value = value_of(outcome) if outcome['status'] == 'ok' else None
         values[impl] = value
         if value is not None:
-            texts.append(f'{value:.0f} MB' if unit == 'MB' else f'{value:.3f} {unit}')
+            texts.append(format_value(value, unit))
         elif outcome['status'] == 'ok':
             texts.append('-')
         else:

@@ -1,9 +1,11 @@
-"""What the S3 scenarios share: moto's server in its own process, and a user's S3 configuration.
+"""What the S3 scenarios share: moto's server in its own process, the latency proxy, and a user's S3 configuration.
 
 moto runs with `GOKART_BENCH_MOTO_PYTHON` (default: this interpreter) in a separate process, so
 the server's CPU time is not counted against the build. The workspace comes from a luigi config
 file (`[TaskOnKart] workspace_directory`), the credentials and endpoint from the environment
 (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_ENDPOINT_URL`), as a user would set them.
+`slow_endpoint` puts `benchmarks/latency_proxy.py` (in a process of its own) in front of the
+server, so every request pays a bucket's round trip and is counted.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from latency_proxy import DEFAULT_DELAY_SECONDS, ProxyProcess  # noqa: E402
 
 SERVER = (
     'from moto.server import ThreadedMotoServer; import sys, time; '
@@ -63,10 +68,33 @@ def moto_bucket() -> Iterator[tuple[str, str]]:
         server.wait()
 
 
-def configure(endpoint: str, bucket: str) -> None:
-    """Point gokart at `s3://bucket/workspace` through a luigi config file and the environment."""
+def configure(endpoint: str, bucket: str, run_lock: str | None = None, config_path: str = 'luigi.cfg') -> None:
+    """Point gokart at `s3://bucket/workspace` through a luigi config file and the environment.
+
+    `run_lock` sets `[gokart] run_lock` (ours; gokart 1.12.2 does not read it).
+    """
     os.environ.update(CREDENTIALS)
     os.environ['AWS_ENDPOINT_URL'] = endpoint
-    with open('luigi.cfg', 'w') as f:
+    with open(config_path, 'w') as f:
         f.write(f'[TaskOnKart]\nworkspace_directory=s3://{bucket}/workspace\n')
-    os.environ['LUIGI_CONFIG_PATH'] = os.path.abspath('luigi.cfg')
+        if run_lock is not None:
+            f.write(f'[gokart]\nrun_lock={run_lock}\n')
+    os.environ['LUIGI_CONFIG_PATH'] = os.path.abspath(config_path)
+
+
+def create_bucket(endpoint: str, bucket: str) -> None:
+    import boto3
+
+    os.environ.update(CREDENTIALS)
+    boto3.client('s3', endpoint_url=endpoint).create_bucket(Bucket=bucket)
+
+
+@contextmanager
+def slow_endpoint(endpoint: str, delay: float = DEFAULT_DELAY_SECONDS) -> Iterator[tuple[str, ProxyProcess]]:
+    """The latency proxy in front of `endpoint`; yields (the proxy's endpoint, the proxy for its counts)."""
+    host, port = endpoint.removeprefix('http://').rsplit(':', 1)
+    proxy = ProxyProcess(host, int(port), delay)
+    try:
+        yield f'http://127.0.0.1:{proxy.port}', proxy
+    finally:
+        proxy.stop()

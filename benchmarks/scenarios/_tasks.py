@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import luigi
@@ -106,3 +107,38 @@ class FanOutRoot(gokart.TaskOnKart[int]):
 
     def run(self) -> None:
         self.dump(self.n)
+
+
+class RecordedLeaf(gokart.TaskOnKart[int]):
+    """A trivial task that appends `<i> <pid>` to the file named by `$GOKART_BENCH_RUN_LOG` each time it runs.
+
+    Appends of one short line are atomic, so processes building the same DAG can share the file
+    and a duplicate run shows as a repeated `i`.
+    """
+
+    i = luigi.IntParameter()
+
+    def run(self) -> None:
+        record_run(str(self.i))
+        self.dump(self.i)
+
+
+class RecordedRoot(gokart.TaskOnKart[int]):
+    """Requires `n` recorded leaves; records its own run as `root`."""
+
+    n = luigi.IntParameter()
+    tag = luigi.Parameter(default='')
+
+    def requires(self):
+        return [RecordedLeaf(i=i) for i in range(self.n)]
+
+    def run(self) -> None:
+        record_run('root')
+        self.dump(self.n)
+
+
+def record_run(name: str) -> None:
+    path = os.environ.get('GOKART_BENCH_RUN_LOG')
+    if path:
+        with open(path, 'a') as f:
+            f.write(f'{name} {os.getpid()}\n')
