@@ -9,7 +9,8 @@ temporary working directory:
   created on first use with `pip install gokart==1.12.2` (and the same pandas, pyarrow, numpy
   and luigi versions as ours, so only gokart differs), or `--ref-python`.
 A run that raises, crashes or passes its time limit is recorded as such; the suite goes on.
-Results are printed as a table and written to `benchmarks/results.json`. Nothing is asserted:
+Results are printed as a table and written to `benchmarks/results.json`, with the machine's load
+average at the start, after each run and at the end (a shared machine moves every figure). Nothing is asserted:
 this reports, it does not judge.
 """
 
@@ -77,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     ours_env = implementation_env(args.ours_pythonpath)
     interpreters = {'ours': args.ours_python, 'gokart': None}
     environment: dict[str, Any] = {'machine': platform.platform(), 'cpus': os.cpu_count(), 'quick': args.quick}
+    # The machine may be shared: its load (1, 5 and 15-minute averages) is part of every figure.
+    environment['load_average_at_start'] = os.getloadavg()
     if 'ours' in implementations:
         environment['ours'] = probe(args.ours_python, ours_env)
         print(f'ours:   {args.ours_python}  {describe(environment["ours"])}')
@@ -97,15 +100,18 @@ def main(argv: list[str] | None = None) -> int:
                 python = interpreters[impl]
                 assert python is not None
                 outcome = run_scenario(scenario, python, env, args.timeout_scale, args.work_root)
+                outcome['load_average_after'] = os.getloadavg()
                 results[scenario.name][impl] = outcome
                 print(f'  {scenario.name:28} {impl:7} {short(outcome)}', flush=True)
     except KeyboardInterrupt:
         print('interrupted: reporting what finished', file=sys.stderr)
     total = time.perf_counter() - started
+    environment['load_average_at_end'] = os.getloadavg()
     remove_workspaces()
     print()
     print(format_table(scenarios, results))
-    print(f'\n{len(results)} scenarios in {total:.0f} s')
+    load = ' -> '.join(' '.join(f'{x:.1f}' for x in environment[k]) for k in ('load_average_at_start', 'load_average_at_end'))
+    print(f'\n{len(results)} scenarios in {total:.0f} s; load average (1, 5, 15 min) {load}')
     write_json(args.output, {'environment': environment, 'total_seconds': total, 'results': results})
     print(f'results written to {os.path.relpath(args.output)}')
     return 0
