@@ -42,6 +42,14 @@ class LockConfigurationError(GokartError, AssertionError):
     """
 
 
+class RunLockConfigurationError(GokartError, ValueError):
+    """``[gokart] run_lock`` (or ``GOKART_RUN_LOCK``) names no backend, or one that cannot lock a task's workspace."""
+
+
+class RunLockLostError(GokartError):
+    """The run lock (a workspace lease) of a running task was taken over by another process: its outputs are not written."""
+
+
 class PandasTypeError(GokartError):
     """A dumped DataFrame column holds values of a type its ``PandasTypeConfig`` forbids."""
 

@@ -21,7 +21,6 @@ from luigi.parameter import ParameterVisibility
 
 import gokart.target
 from gokart import code_fingerprint, construction, dag, error_messages, errors, identity, main_module, run_records, task_protocol
-from gokart.conflict_prevention_lock.file_lock import INCOMPLETE_UNDER_LOCK
 from gokart.conflict_prevention_lock.run_once import wrap_run_once
 from gokart.conflict_prevention_lock.task_lock import make_task_lock_params, make_task_lock_params_for_run
 from gokart.conflict_prevention_lock.task_lock_wrappers import wrap_run_with_lock
@@ -34,6 +33,7 @@ from gokart.pandas_type_config import PandasTypeConfigMap as PandasTypeConfigMap
 from gokart.pandas_type_config import check_pandas_types
 from gokart.parameter import ExplicitBoolParameter, ListTaskInstanceParameter, TaskInstanceParameter
 from gokart.required_task_output import RequiredTaskOutput
+from gokart.run_locks.ownership import check_run_lock_held, checked_by_executor
 from gokart.target import TargetOnKart
 from gokart.task_class import TaskRegister
 from gokart.task_complete_check import task_complete_check_wrapper as task_complete_check_wrapper  # re-exported, as in gokart 1.12
@@ -412,6 +412,7 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
         if self.fail_on_empty_dump and _is_empty_pandas_frame(obj):
             raise EmptyDumpError(f'{error_messages.describe_task(self)} dumped an empty DataFrame and fail_on_empty_dump is set.')
         output_target = self._get_output_target(target)
+        check_run_lock_held(self)  # a lease taken over by another process: leave the output to it
         required_task_outputs = self._required_task_outputs() if output_target.path().startswith('gs://') else None
         try:
             output_target.dump(
@@ -575,8 +576,8 @@ def _skip_when_complete(task: TaskOnKart[Any], run: Callable[[], Any]) -> Callab
     class_complete = type(task).complete
 
     def run_unless_complete() -> Any:
-        # The executor's run lock may have just found the task incomplete (see file_lock).
-        if not task.__dict__.get(INCOMPLETE_UNDER_LOCK) and (own_complete() if own_complete is not None else class_complete(task)):
+        # The executor checks completion itself, under the task's run lock (see execution.completion_check).
+        if not checked_by_executor(task) and (own_complete() if own_complete is not None else class_complete(task)):
             logger.warning(f'{type(task).__name__} is skipped because it has already been completed.')
             return None
         result = run()

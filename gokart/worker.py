@@ -6,6 +6,7 @@ luigi's ``[worker]`` section; this keeps that contract on top of luigi's own wor
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections.abc import Callable
@@ -17,6 +18,8 @@ from luigi.worker import TaskProcess
 from gokart.execution import termination
 from gokart.execution.completion_check import completed_before_run
 from gokart.parameter import ExplicitBoolParameter
+from gokart.run_locks.ownership import run_by_executor
+from gokart.run_locks.selection import lock_for, refresh_settings
 
 
 class gokart_worker(luigi.worker.worker):  # noqa: N801 - the class name is the config section name
@@ -43,13 +46,14 @@ class Worker(luigi.worker.Worker):
             # luigi's own set-up (worker id, wait interval, shutdown handler, ...) follows config too.
             kwargs = {**{name: getattr(config, name) for name, _ in luigi.worker.worker.get_params()}, **kwargs}
         super().__init__(scheduler=scheduler, worker_id=worker_id, worker_processes=worker_processes, assistant=assistant, **kwargs)
+        refresh_settings()  # [gokart] run_lock as the config says now, for the tasks this worker runs
         self._config = config if config is not None else gokart_worker(**kwargs)
 
     def _create_task_process(self, task: Any) -> Any:
         """luigi's task process; a forked one exits when the build process dies or is terminated (see ``termination``)."""
         process = super()._create_task_process(task)
-        if getattr(self._config, 'task_completion_check_at_run', True):
-            process._run_get_new_deps = functools.partial(_run_unless_complete, process._run_get_new_deps, task)
+        check = bool(getattr(self._config, 'task_completion_check_at_run', True))
+        process._run_get_new_deps = functools.partial(_run_unless_complete, process._run_get_new_deps, task, check)
         if process.use_multiprocessing:
             process.run = functools.partial(_run_guarded_task_process, process.run, os.getpid())
         return process
@@ -69,11 +73,17 @@ class Worker(luigi.worker.Worker):
         return bool(waits_for_others and get_work_response.n_pending_tasks == 0 and get_work_response.running_tasks)
 
 
-def _run_unless_complete(run_get_new_deps: Callable[[], Any], task: Any) -> Any:
-    # luigi's task process fires START before and SUCCESS after this, as gokart 1.12's worker does for a skipped task.
-    if completed_before_run(task, enabled=True):
-        return None
-    return run_get_new_deps()
+def _run_unless_complete(run_get_new_deps: Callable[[], Any], task: Any, check: bool) -> Any:
+    """The task's run under its run lock, after the completion check (see ``execution.completion_check``).
+
+    luigi's task process fires START before and SUCCESS after this, as gokart 1.12's worker does for a skipped task.
+    """
+    lock = lock_for(task)
+    with lock.held() if lock is not None else contextlib.nullcontext():
+        if completed_before_run(task, enabled=check):
+            return None
+        with run_by_executor(task, lock):
+            return run_get_new_deps()
 
 
 def _run_guarded_task_process(run: Callable[[], None], parent_pid: int) -> None:

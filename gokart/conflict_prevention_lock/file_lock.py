@@ -1,11 +1,11 @@
 """File locks that keep processes on one machine from running the same task at once, without Redis.
 
 Several processes building overlapping DAGs on one local workspace would otherwise each see an
-upstream task as incomplete and run it. The executor runs each task inside ``task_run_lock(task)``;
-the first process runs the task, the others wait, then find its output complete and skip it.
-Outputs are written atomically (see ``gokart.storage``), so readers never see a partial file even
-without a lock. Remote workspaces are shared between machines, where a file lock cannot help: use
-Redis locks (``redis_host``/``redis_port``, ``should_lock_run``) there.
+upstream task as incomplete and run it. The executor runs each task of a local workspace inside
+this lock (``gokart.run_locks.file``); the first process runs the task, the others wait, then find
+its output complete and skip it. Outputs are written atomically (see ``gokart.storage``), so readers
+never see a partial file even without a lock. Remote workspaces are shared between machines, where a
+file lock cannot help: they get workspace leases or Redis locks (see ``gokart.run_locks``).
 
 On Linux every task of a workspace is locked in one file, ``{workspace}/.gokart-locks/tasks.lock``:
 a task holds a one-byte range of it, at an offset derived from its class and unique id, with an
@@ -38,8 +38,6 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 LOCK_DIRECTORY = '.gokart-locks'
-INCOMPLETE_UNDER_LOCK = '_gokart_incomplete_under_lock'
-"""Set on a task (in its ``__dict__``) while it runs under its run lock after being found incomplete there."""
 SHARED_LOCK_FILE = 'tasks.lock'
 
 # The byte-range locks need Linux's open-file-description locks, which (unlike POSIX record locks)
@@ -51,34 +49,28 @@ _FLOCK_STRUCT = struct.Struct('hhqqi4x')
 
 @contextmanager
 def task_run_lock(task: Any) -> Iterator[bool]:
-    """Hold the run lock of ``task`` for the block; yields True when it must still run.
+    """Hold the file run lock of ``task`` for the block; yields True when it must still run.
 
     It yields False when, once the lock was taken, the task turned out complete (another process ran
     it meanwhile) and ``complete_check_at_run`` allows skipping it. Tasks on remote workspaces and
-    plain luigi tasks are not locked and always yield True.
+    plain luigi tasks are not locked and always yield True. The executor goes through
+    ``gokart.run_locks`` instead, which picks this lock for local workspaces.
     """
-    directory = _lock_directory(task)
+    directory = lock_directory(task)
     if directory is None:
         yield True
         return
-    name = f'{type(task).__name__}_{task.make_unique_id()}'
-    with _workspace_or_process_lock(directory, name):
-        complete = _complete_under_lock(task)
-        if complete:
-            yield False
-            return
-        # Found incomplete while holding the lock, which is held until run() ends: the run() wrapper
-        # of complete_check_at_run need not ask again.
-        if complete is False:
-            task.__dict__[INCOMPLETE_UNDER_LOCK] = True
-        try:
-            yield True
-        finally:
-            task.__dict__.pop(INCOMPLETE_UNDER_LOCK, None)
+    with named_lock(directory, lock_name(task)):
+        yield not _complete_under_lock(task)
+
+
+def lock_name(task: Any) -> str:
+    """``{ClassName}_{unique_id}``: the name of a task's run lock in every backend."""
+    return f'{type(task).__name__}_{task.make_unique_id()}'
 
 
 @contextmanager
-def _workspace_or_process_lock(directory: str, name: str) -> Iterator[None]:
+def named_lock(directory: str, name: str) -> Iterator[None]:
     """The lock of ``name`` in ``directory``; a lock of this process only when the directory cannot hold lock files.
 
     A read-only workspace (a cache mounted read-only, a directory of another user) must still build
@@ -154,7 +146,8 @@ def _process_lock(name: str) -> threading.RLock:
         return lock
 
 
-def _lock_directory(task: Any) -> str | None:
+def lock_directory(task: Any) -> str | None:
+    """``{workspace}/.gokart-locks`` of a task on a local workspace; None for other tasks and while LocalTarget is replaced."""
     workspace = getattr(task, 'workspace_directory', None)
     if not isinstance(workspace, str) or not storage.is_local(workspace) or not callable(getattr(task, 'make_unique_id', None)):
         return None

@@ -8,6 +8,10 @@ lock (the key ``should_lock_run`` uses, ``{ClassName}_{unique_id}-run``), then c
 under it, so a process that waited skips the task another process has just finished, as the local
 file locks do on one machine. Set ``redis_run_once = False`` on a task class to let processes run it
 at once, as 1.12 did.
+
+gokart's executor takes this same lock itself before its completion check (``gokart.run_locks``,
+backend ``redis``), and calls ``run()`` marked as checked; this wrapper then steps aside. It waits
+for the lock when ``run()`` is called any other way.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from gokart.conflict_prevention_lock.file_lock import INCOMPLETE_UNDER_LOCK
+from gokart.run_locks.ownership import checked_by_executor
 
 R = TypeVar('R')
 
@@ -26,14 +30,13 @@ def wrap_run_once(task: Any, run: Callable[[], R]) -> Callable[[], R]:
 
     @functools.wraps(run)
     def run_once() -> R:
+        if checked_by_executor(task):  # the executor holds the task's run lock already (gokart.run_locks)
+            return run()
         from gokart.conflict_prevention_lock.redis_lock import held_lock
         from gokart.conflict_prevention_lock.task_lock import make_task_lock_params_for_run
 
         params = make_task_lock_params_for_run(task)._replace(raise_task_lock_exception_on_collision=False)
         with held_lock(params, blocking=True):
-            # A local run lock may have found the task incomplete before this one was held, while
-            # another machine was running it: completion must be checked again under this lock.
-            task.__dict__.pop(INCOMPLETE_UNDER_LOCK, None)
             return run()
 
     return run_once

@@ -27,12 +27,15 @@ import luigi
 from luigi.task import getpaths
 
 from gokart import signing
-from gokart.conflict_prevention_lock.file_lock import check_lock_directories, task_run_lock
+from gokart.conflict_prevention_lock.file_lock import check_lock_directories
 from gokart.error_messages import describe_task, workspace_error
 from gokart.errors import DependencyCycleError, GokartError
 from gokart.execution import termination
-from gokart.execution.completion_check import completed_before_run
+from gokart.execution.completion_check import complete_under_lock, completed_before_run
 from gokart.execution.plan import Plan, TaskState, make_plan
+from gokart.run_locks.base import RunLock
+from gokart.run_locks.ownership import run_by_executor
+from gokart.run_locks.selection import lock_for, refresh_settings
 from gokart.utils import flatten
 
 logger = logging.getLogger('gokart.build')
@@ -152,6 +155,7 @@ def plan_roots(roots: list[Any]) -> Plan:
     """The plan of the DAG below ``roots``, made with the cyclic GC off; every executor plans through it."""
     # Collections during planning find next to no garbage but walk every task made so far: with
     # 100,000 tasks they cost about a seventh of the plan.
+    refresh_settings()  # [gokart] run_lock as the config says now, read once for the whole build
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -164,13 +168,21 @@ def plan_roots(roots: list[Any]) -> Plan:
 def run_task(task: Any) -> None:
     """Run one task as luigi's worker does, firing its events; re-raise its exception after FAILURE.
 
-    On a local workspace the task runs under its file lock, so processes building overlapping DAGs
-    run it once: a process that waited for the lock skips the task, without events, if it is complete.
+    The task runs under its run lock (``gokart.run_locks``: file locks on a local workspace, leases
+    on S3/GCS, Redis when configured), so processes building overlapping DAGs run it once: a process
+    that waited for the lock finds the task complete and skips it, without events. The completion
+    check before ``run()`` is made here, under the lock (see ``completion_check``).
     """
     try:
-        with task_run_lock(task) as must_run:
-            if must_run:
-                _run_task_with_events(task)
+        lock = lock_for(task)
+        if lock is None:
+            _run_task_with_events(task, None, checked=False)
+            return
+        with lock.held():
+            complete = complete_under_lock(task)
+            if complete:
+                return
+            _run_task_with_events(task, lock, checked=complete is False)
     except OSError as e:  # e.g. the lock directory cannot be created: say which task and workspace
         clearer = workspace_error(task, e)
         if clearer is e:
@@ -178,14 +190,16 @@ def run_task(task: Any) -> None:
         raise clearer from e
 
 
-def _run_task_with_events(task: Any) -> None:
+def _run_task_with_events(task: Any, lock: RunLock | None, checked: bool) -> None:
     try:
         task.trigger_event(luigi.Event.START, task)
         started = time.time()
         # Skipped as gokart 1.12's worker skips it: its events fire, run() is not called.
-        result = None if completed_before_run(task) else task.run()
-        if isinstance(result, types.GeneratorType):
-            _follow_dynamic_requirements(task, result)
+        if checked or not completed_before_run(task):
+            with run_by_executor(task, lock):
+                result = task.run()
+                if isinstance(result, types.GeneratorType):
+                    _follow_dynamic_requirements(task, result)
         task.trigger_event(luigi.Event.PROCESSING_TIME, task, time.time() - started)
         task.trigger_event(luigi.Event.SUCCESS, task)
     except Exception as e:

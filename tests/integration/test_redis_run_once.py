@@ -6,6 +6,7 @@ run lock as "another machine" would and watch what a build does meanwhile.
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -29,8 +30,20 @@ class Twice(Once):
     redis_run_once = False
 
 
+class _SignalsWaiting(logging.Handler):
+    """Sets ``event`` when the executor says it waits for a task's run lock."""
+
+    def __init__(self, event: threading.Event) -> None:
+        super().__init__(logging.INFO)
+        self.event = event
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if 'waiting for the run lock' in record.getMessage():
+            self.event.set()
+
+
 def build_while_another_machine_holds_the_run_lock(task: Once, finish_elsewhere: bool) -> tuple[threading.Thread, Any]:
-    """Hold the task's run lock, start a build in a thread and wait until it is about to call run()."""
+    """Hold the task's run lock, start a build in a thread and wait until it waits for the lock or starts the task."""
     other_machine = set_task_lock(make_task_lock_params_for_run(task)._replace(raise_task_lock_exception_on_collision=False))
     starting = threading.Event()
 
@@ -38,10 +51,18 @@ def build_while_another_machine_holds_the_run_lock(task: Once, finish_elsewhere:
     def _started(started: Any) -> None:
         starting.set()
 
-    thread = threading.Thread(target=gokart.build, args=(task,), kwargs={'reset_register': False})
+    run_locks_logger = logging.getLogger('gokart.run_locks')
+    handler, level = _SignalsWaiting(starting), run_locks_logger.level
+    run_locks_logger.addHandler(handler)
+    run_locks_logger.setLevel(logging.INFO)
+    thread = threading.Thread(target=gokart.build, args=(task,), kwargs={'reset_register': False, 'log_level': logging.INFO})
     thread.start()
-    starting.wait(60)
-    Once.remove_event_handler(luigi.Event.START, _started)
+    try:
+        assert starting.wait(60)
+    finally:
+        Once.remove_event_handler(luigi.Event.START, _started)
+        run_locks_logger.removeHandler(handler)
+        run_locks_logger.setLevel(level)
     if finish_elsewhere:
         task.output().dump('made by the other machine')
     return thread, other_machine
