@@ -1,11 +1,12 @@
 """A pipeline that several processes build at once in the concurrency tests.
 
-    python concurrent_pipeline.py ROOT_INDEX COUNTER_DIRECTORY
+    python concurrent_pipeline.py ROOT_INDEX COUNTER_DIRECTORY [CLOCK_OFFSET_SECONDS]
 
 Root(k) needs Mid(k) .. Mid(k+3), and Mid(j) needs Base(j) and Base(j+1), so the DAGs of different
 roots overlap. Every run() appends one line to ``{COUNTER_DIRECTORY}/{task}.runs`` (O_APPEND, so
 lines from different processes never mix) and sleeps a little to widen the window for collisions.
 The workspace and any Redis settings come from the luigi config file in ``LUIGI_CONFIG_PATH``.
+With a clock offset, ``time.time`` of the process is that far off, as on a machine with a wrong clock.
 """
 
 from __future__ import annotations
@@ -67,8 +68,15 @@ def expected_root_value(k: int) -> int:
     return sum(j + (j + 1) for j in range(k, k + 4))
 
 
+def set_clock_off_by(seconds: float) -> None:
+    true_time = time.time
+    time.time = lambda: true_time() + seconds
+
+
 if __name__ == '__main__':
     COUNTER_DIRECTORY = sys.argv[2]
+    if len(sys.argv) > 3:
+        set_clock_off_by(float(sys.argv[3]))
     k = int(sys.argv[1])
     value = gokart.build(Root(k=k), task_lock_exception_max_tries=30)
     assert value == expected_root_value(k), value

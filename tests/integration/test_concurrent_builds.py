@@ -6,6 +6,8 @@
   ``gokart.build`` retries later, when the task is complete and is skipped.
 - The same with only ``redis_host``/``redis_port`` set: a process waits for the run lock of a task
   another process runs, then skips it (``redis_run_once``, the default).
+- S3 workspace and no other server: workspace leases (``[gokart] run_lock = auto`` picks them for
+  s3://), also with the processes' clocks an hour apart.
 """
 
 from __future__ import annotations
@@ -23,8 +25,13 @@ ROOTS = range(4)
 TASKS = [f'Root_{k}' for k in ROOTS] + [f'Mid_{j}' for j in range(7)] + [f'Base_{j}' for j in range(8)]
 
 
-def build_concurrently(tmp_path: Path, config: str, extra_environment: dict[str, str]) -> dict[str, list[str]]:
-    """Start one process per root at the same time; return, per task, the pids that ran it."""
+def build_concurrently(
+    tmp_path: Path, config: str, extra_environment: dict[str, str], clock_offsets: tuple[float, ...] = ()
+) -> dict[str, list[str]]:
+    """Start one process per root at the same time; return, per task, the pids that ran it.
+
+    ``clock_offsets[k]`` puts the clock of the k-th process that many seconds off.
+    """
     config_path = tmp_path / 'luigi.cfg'
     config_path.write_text(config)
     counters = tmp_path / 'counters'
@@ -32,7 +39,7 @@ def build_concurrently(tmp_path: Path, config: str, extra_environment: dict[str,
     environment = {**os.environ, **extra_environment, 'LUIGI_CONFIG_PATH': str(config_path), 'PYTHONPATH': os.pathsep.join(sys.path)}
     processes = [
         subprocess.Popen(
-            [sys.executable, str(HERE / 'concurrent_pipeline.py'), str(k), str(counters)],
+            [sys.executable, str(HERE / 'concurrent_pipeline.py'), str(k), str(counters), *[str(o) for o in clock_offsets[k : k + 1]]],
             env=environment,
             cwd=tmp_path,
             stderr=subprocess.PIPE,
@@ -86,4 +93,26 @@ def test_s3_workspace_with_redis_runs_each_task_once_by_default(
     host, port = redis_address
     config = f'[TaskOnKart]\nworkspace_directory={workspace}\nredis_host={host}\nredis_port={port}\n'
     runs = build_concurrently(tmp_path, config, {**FAKE_AWS_ENVIRONMENT, 'AWS_ENDPOINT_URL': s3_endpoint})
+    assert_each_task_ran_once_and_loads(runs, workspace)
+
+
+@pytest.mark.integration
+def test_s3_workspace_with_workspace_leases_and_no_other_server(tmp_path: Path, s3_bucket: str, s3_endpoint: str) -> None:
+    workspace = f's3://{s3_bucket}/shared'
+    config = f'[TaskOnKart]\nworkspace_directory={workspace}\n[gokart]\nrun_lock=auto\nrun_lock_lease_seconds=5\n'
+    runs = build_concurrently(tmp_path, config, {**FAKE_AWS_ENVIRONMENT, 'AWS_ENDPOINT_URL': s3_endpoint})
+    assert_each_task_ran_once_and_loads(runs, workspace)
+
+
+@pytest.mark.integration
+def test_workspace_leases_hold_when_the_clocks_of_the_processes_disagree(tmp_path: Path, s3_bucket: str, s3_endpoint: str) -> None:
+    workspace = f's3://{s3_bucket}/skewed'
+    config = f'[TaskOnKart]\nworkspace_directory={workspace}\n'
+    environment = {
+        **FAKE_AWS_ENVIRONMENT,
+        'AWS_ENDPOINT_URL': s3_endpoint,
+        'GOKART_RUN_LOCK': 'workspace',
+        'GOKART_RUN_LOCK_LEASE_SECONDS': '3',
+    }
+    runs = build_concurrently(tmp_path, config, environment, clock_offsets=(3600.0, -3600.0, 0.0, 7200.0))
     assert_each_task_ran_once_and_loads(runs, workspace)
