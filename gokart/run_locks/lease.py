@@ -110,6 +110,7 @@ class WorkspaceLease(RunLock):
         seen_since = 0.0
         delay = _FIRST_POLL_SECONDS
         announced = False
+        vanished = 0
         while True:
             started = time.monotonic()
             version = self.store.create(self.path, self._body())
@@ -117,8 +118,12 @@ class WorkspaceLease(RunLock):
                 self._took(version, started)
                 return True
             current = self.store.version(self.path)
-            if current is None:
-                continue  # released between the two requests: try to create it again at once
+            if current is None:  # released between the two requests: try to create it again, at once the first time
+                vanished += 1
+                if vanished > 1:
+                    time.sleep(_FIRST_POLL_SECONDS)
+                continue
+            vanished = 0
             now = time.monotonic()
             if current != seen:
                 seen, seen_since = current, now

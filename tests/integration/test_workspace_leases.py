@@ -150,9 +150,11 @@ class _Step(gokart.TaskOnKart[int]):
         self.dump(self.i)
 
 
-def test_a_build_on_s3_holds_leases_and_leaves_none_behind(workspace: str) -> None:
+@pytest.mark.parametrize('executor', ['gokart', 'luigi'])
+def test_a_build_on_s3_holds_leases_and_leaves_none_behind(workspace: str, executor: str) -> None:
     _holders_seen.clear()
-    assert [gokart.build(_Step(i=i, workspace_directory=workspace), reset_register=False) for i in range(3)] == [0, 1, 2]
+    built = [gokart.build(_Step(i=i, workspace_directory=workspace), reset_register=False, executor=executor) for i in range(3)]
+    assert built == [0, 1, 2]
     assert len(_holders_seen) == 3 and all(_holders_seen)  # each ran holding its lease
     fs = storage.filesystem_for_protocol('s3')
     assert not fs.exists(f'{workspace}/{LEASE_DIRECTORY}')
