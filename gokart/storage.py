@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 
 from gokart import local_target_seam
-from gokart.errors import MissingStorageLibraryError, StorageUnavailableError
+from gokart.errors import MissingBucketError, MissingStorageLibraryError, StorageUnavailableError
 from gokart.local_target_seam import replacement as _replaced_local_target
 from gokart.storage_options import storage_options_for
 
@@ -392,7 +392,9 @@ def list_entries(directory: str) -> list[FileEntry]:
     protocol = protocol_of(directory)
     try:
         listed = fs.find(fs_path, detail=True)
-    except FileNotFoundError:
+    except MissingBucketError:
+        raise
+    except FileNotFoundError:  # a missing prefix, for file systems that say so
         return []
     return [
         FileEntry(path=url_of(protocol, name), size=int(info.get('size') or 0), modified=_listed_time(info))

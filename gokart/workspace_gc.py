@@ -26,6 +26,7 @@ from typing import Any
 
 from gokart import dag, run_records, storage
 from gokart.conflict_prevention_lock.file_lock import LOCK_DIRECTORY
+from gokart.errors import MissingBucketError
 
 _ID_IN_NAME = re.compile(r'_([0-9a-f]{32})(?=\.|$)')
 
@@ -92,7 +93,7 @@ def survey(roots: list[Any], older_than: datetime.timedelta | None = None, now: 
     for workspace in sorted(workspaces):
         if storage.is_local(workspace) and not os.path.isdir(storage.local_path(workspace)):
             continue
-        for entry in _guarded(workspace, 'list', storage.list_entries, workspace):
+        for entry in _guarded(workspace, 'list', _listing, workspace):
             if entry.path in seen:  # a workspace inside another one
                 continue
             seen.add(entry.path)
@@ -164,6 +165,20 @@ def _old_enough(kind: str, modified: datetime.datetime | None, now: datetime.dat
     if modified is None:
         return False  # the store does not say how old it is: keep it rather than guess
     return now - modified >= threshold
+
+
+def _listing(workspace: str) -> list[storage.FileEntry]:
+    """The files of ``workspace``; an empty listing of a bucket that does not exist is an error, not a clean workspace."""
+    entries = storage.list_entries(workspace)
+    if not entries and not storage.is_local(workspace):
+        fs, fs_path = storage.filesystem(workspace)
+        bucket = fs_path.strip('/').split('/', 1)[0]
+        if bucket and not fs.exists(bucket):
+            raise MissingBucketError(
+                f'The bucket {bucket!r} of the workspace {workspace} does not exist (or these credentials cannot see it): '
+                'check workspace_directory, the endpoint and the credentials.'
+            )
+    return entries
 
 
 def lease_expired_after() -> datetime.timedelta:

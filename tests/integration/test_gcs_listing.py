@@ -92,3 +92,10 @@ def test_gc_on_gcs_lists_sizes_and_times_and_deletes_in_batches(gcs_workspace, c
     left = storage.list_files(gcs_workspace)
     assert len(left) == 1000 and temporary not in left and leaf_path(gcs_workspace, PAST_ONE_PAGE - 1) not in left
     assert workspace_gc.survey([ListedRoot(width=1000, workspace_directory=gcs_workspace)]).garbage == []
+
+
+def test_gc_of_a_missing_gcs_bucket_is_an_error_naming_it(gcs_bucket, capsys):
+    workspace = f'gs://{gcs_bucket}-gone/ws/'
+    assert main(['gc', 'listing_pipeline:ListedRoot', '--workspace-directory', workspace]) == 1
+    err = capsys.readouterr().err
+    assert f"bucket '{gcs_bucket}-gone' of the workspace {workspace} does not exist" in err
