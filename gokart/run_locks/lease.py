@@ -76,8 +76,8 @@ def lease_path(workspace: str, name: str) -> str:
 class WorkspaceLease(RunLock):
     def __init__(self, store: LeaseStore, path: str, name: str, task: Any, lease_seconds: float, best_effort: bool = False) -> None:
         super().__init__(name, task)
+        # best_effort: when the store refuses leases (no conditional writes, no permission), warn once and run unlocked.
         self.best_effort = best_effort
-        """When the store refuses leases (no conditional writes, no permission), warn once and run unlocked instead of failing."""
         self._unlocked = False
         self.store = store
         self.path = path
