@@ -26,6 +26,7 @@ import os
 import subprocess
 import sys
 import time
+from typing import Any
 
 from _common import emit, main
 from _s3 import ProxyProcess, configure, create_bucket, moto_bucket, slow_endpoint
@@ -60,14 +61,17 @@ def finish(process: subprocess.Popen[str]) -> float:
     return float(json.loads(stdout.strip().splitlines()[-1])['build_seconds'])
 
 
-def runs_in(run_log: str) -> collections.Counter[str]:
+def runs_in(run_log: str) -> tuple[collections.Counter[str], list[int]]:
+    """Runs per task name, and the number of task bodies each process ran (largest first)."""
     if not os.path.exists(run_log):
-        return collections.Counter()
+        return collections.Counter(), []
     with open(run_log) as f:
-        return collections.Counter(line.split()[0] for line in f if line.strip())
+        records = [line.split() for line in f if line.strip()]
+    by_process = collections.Counter(pid for _, pid in records)
+    return collections.Counter(name for name, _ in records), sorted(by_process.values(), reverse=True)
 
 
-def measure(n: int, endpoint: str, proxy: ProxyProcess, bucket: str, run_lock: str, processes: int) -> dict[str, float]:
+def measure(n: int, endpoint: str, proxy: ProxyProcess, bucket: str, run_lock: str, processes: int) -> dict[str, Any]:
     """Builds the DAG into `bucket` from `processes` processes at once; wall time, build times, requests, runs."""
     run_log = os.path.abspath(f'runs-{bucket}.log')
     create_bucket(endpoint, bucket)
@@ -79,7 +83,7 @@ def measure(n: int, endpoint: str, proxy: ProxyProcess, bucket: str, run_lock: s
     builds = [finish(child) for child in children]
     wall = time.perf_counter() - started
     requests = proxy.stats()['requests']
-    runs = runs_in(run_log)
+    runs, by_process = runs_in(run_log)
     if set(runs) != {str(i) for i in range(n)} | {'root'}:
         raise AssertionError(f'{n + 1 - len(runs)} of the {n + 1} tasks never ran in bucket {bucket}')
     return {
@@ -88,6 +92,7 @@ def measure(n: int, endpoint: str, proxy: ProxyProcess, bucket: str, run_lock: s
         'requests': requests,
         'runs': sum(runs.values()),
         'duplicates': sum(runs.values()) - len(runs),
+        'runs_by_process': by_process,
     }
 
 
