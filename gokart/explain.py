@@ -274,15 +274,20 @@ class Explainer:
             return []
         own_id = step_id(task)
         current = dict(task.to_str_params(only_significant=True))
+        records = [(unique_id, path) for unique_id, path in self._records_of(workspace, type(task).__name__) if unique_id != own_id]
         runs = []
-        for unique_id, path in self._records_of(workspace, type(task).__name__):
-            if unique_id == own_id:
-                continue
-            try:
-                params = _load_record(path)
-            except Exception:
-                continue
-            runs.append(self._compare(task, current, unique_id, params, path))
+        # Whether each run finished (its task_log record exists), then whether its outputs exist: on an
+        # object store one listing per directory for all runs at once, not a request per run and output.
+        with storage.known_existence(storage.exists_many(run_records.sibling(path, run_records.TASK_LOG) for _, path in records)):
+            for unique_id, path in records:
+                try:
+                    params = _load_record(path)
+                except Exception:
+                    continue
+                runs.append(self._compare(task, current, unique_id, params, path))
+        with storage.known_existence(storage.exists_many(p for run in runs for p in run.output_paths)):
+            for run in runs:
+                run.output_exists = bool(run.output_paths) and all(_exists(p) for p in run.output_paths)
         runs.sort(key=lambda r: (not r.output_exists, len(r.differences)))
         return runs
 
@@ -301,9 +306,9 @@ class Explainer:
                 paths = None
         if candidate is not None and not differences:
             differences = _requirement_differences(task, candidate)
-        exists = bool(paths) and all(_exists(p) for p in paths or [])
+        # output_exists is set by cached_runs, which asks about the outputs of all runs at once.
         return CachedRun(
-            unique_id=unique_id, params=params, output_paths=paths or [], output_exists=exists, differences=differences, finished=finished
+            unique_id=unique_id, params=params, output_paths=paths or [], output_exists=False, differences=differences, finished=finished
         )
 
     def _records_of(self, workspace: str, name: str) -> list[tuple[str, str]]:

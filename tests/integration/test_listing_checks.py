@@ -151,3 +151,17 @@ def test_gokart_plan_of_many_cached_tasks_costs_a_few_requests(warm_workspace, c
         status = main(['plan', 'listing_pipeline:ListedRoot', '--width', str(BIG), '--workspace-directory', warm_workspace])
     assert status == 0 and capsys.readouterr().out.splitlines()[-1] == f'1 to run, {BIG} cached'
     assert requests['HeadObject'] <= 5 and sum(requests.values()) <= 12, requests  # the root, its records, the id census
+
+
+def test_gokart_why_compares_recorded_runs_without_a_request_per_run(s3_bucket, capsys):
+    import gokart
+
+    workspace = f's3://{s3_bucket}/why/'
+    gokart.build(ListedRoot(width=8, workspace_directory=workspace), reset_register=False)
+    with counted_s3_requests() as requests:
+        status = main(['why', '--limit', '8', 'listing_pipeline:ListedLeaf', '--number', '100', '--workspace-directory', workspace])
+    out = capsys.readouterr().out
+    assert status == 1 and "parameter number: '0' -> '100'" in out and out.count('(output exists)') == 8
+    # Eight recorded runs: their parameters are read (GetObject each), whether they finished and whether
+    # their outputs exist come from listings.
+    assert requests['HeadObject'] <= 3, requests
