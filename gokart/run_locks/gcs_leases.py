@@ -3,7 +3,8 @@
 A lease's version is its object generation. Creating sends ``ifGenerationMatch=0`` (only if
 absent), renewing and taking over send the generation last seen, deleting sends ours; GCS answers
 412 when the condition fails, which gcsfs raises as ``FileExistsError``. Uses the gcsfs file system
-gokart's GCS storage uses, so its credentials and project apply.
+gokart's GCS storage uses, so its credentials and project apply. The lease is uploaded as
+``application/octet-stream`` (a plain media upload; the JSON it holds is read back as bytes).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class GcsLeaseStore:
                 uploadType='media',
                 name=key,
                 ifGenerationMatch=generation,
-                headers={'Content-Type': 'application/json'},
+                headers={'Content-Type': 'application/octet-stream'},
                 data=body,
                 json_out=True,
             )
