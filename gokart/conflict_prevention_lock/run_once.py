@@ -20,6 +20,8 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from gokart.conflict_prevention_lock.redis_lock import held_lock
+from gokart.conflict_prevention_lock.task_lock import make_task_lock_params_for_run
 from gokart.run_locks.ownership import checked_by_executor
 
 R = TypeVar('R')
@@ -32,9 +34,6 @@ def wrap_run_once(task: Any, run: Callable[[], R]) -> Callable[[], R]:
     def run_once() -> R:
         if checked_by_executor(task):  # the executor holds the task's run lock already (gokart.run_locks)
             return run()
-        from gokart.conflict_prevention_lock.redis_lock import held_lock
-        from gokart.conflict_prevention_lock.task_lock import make_task_lock_params_for_run
-
         params = make_task_lock_params_for_run(task)._replace(raise_task_lock_exception_on_collision=False)
         with held_lock(params, blocking=True):
             return run()

@@ -10,6 +10,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from gokart.conflict_prevention_lock.redis_lock import held_lock
 from gokart.conflict_prevention_lock.task_lock import TaskLockParams, set_lock_scheduler, set_task_lock
 
 __all__ = [
@@ -30,7 +31,6 @@ def wrap_dump_with_lock(
     """Dump under the lock, skipping the dump when another worker already wrote the output."""
     if not task_lock_params.should_task_lock:
         return func
-    from gokart.conflict_prevention_lock.redis_lock import held_lock
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> R | None:
@@ -46,7 +46,6 @@ def wrap_load_with_lock(func: Callable[..., R], task_lock_params: TaskLockParams
     """Wait out any writer holding the lock, then load without holding it (readers never queue behind each other)."""
     if not task_lock_params.should_task_lock:
         return func
-    from gokart.conflict_prevention_lock.redis_lock import held_lock
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> R:
@@ -60,7 +59,6 @@ def wrap_load_with_lock(func: Callable[..., R], task_lock_params: TaskLockParams
 def wrap_remove_with_lock(func: Callable[..., R], task_lock_params: TaskLockParams) -> Callable[..., R]:
     if not task_lock_params.should_task_lock:
         return func
-    from gokart.conflict_prevention_lock.redis_lock import held_lock
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> R:
@@ -74,7 +72,6 @@ def wrap_run_with_lock(run_func: Callable[..., R], task_lock_params: TaskLockPar
     """Hold the run lock for the whole run; a collision raises ``TaskLockException`` at once."""
     if not task_lock_params.should_task_lock:
         return run_func
-    from gokart.conflict_prevention_lock.redis_lock import held_lock
 
     @functools.wraps(run_func)
     def wrapper(*args: Any, **kwargs: Any) -> R:

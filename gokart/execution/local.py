@@ -36,6 +36,7 @@ from gokart.execution.plan import Plan, TaskState, make_plan
 from gokart.run_locks.base import RunLock
 from gokart.run_locks.ownership import run_by_executor
 from gokart.run_locks.selection import lock_for, refresh_settings
+from gokart.run_records import resolve_seed_methods
 from gokart.utils import flatten
 
 logger = logging.getLogger('gokart.build')
@@ -388,8 +389,6 @@ def _fork_pool(plan: Plan, workers: int) -> ProcessPoolExecutor:
 
 def _import_before_fork(tasks: list[Any]) -> None:
     """Import the seeding modules (numpy, ...) once here rather than once in every forked worker."""
-    from gokart.run_records import resolve_seed_methods
-
     methods = {method for task in tasks for method in getattr(task, 'fix_random_seed_methods', ())}
     resolve_seed_methods(sorted(methods))
 

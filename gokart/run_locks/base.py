@@ -15,6 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from gokart.error_messages import describe_task
+from gokart.errors import RunLockLostError
+
 logger = logging.getLogger('gokart.run_locks')
 
 
@@ -33,8 +36,6 @@ class RunLock(ABC):
         """The task, for messages (worked out only when a message needs it)."""
         if self.task is None:
             return self.name
-        from gokart.error_messages import describe_task
-
         return describe_task(self.task)
 
     @abstractmethod
@@ -82,8 +83,6 @@ class _Renewer:
         self._thread.join()
 
     def _renew_until_stopped(self) -> None:
-        from gokart.errors import RunLockLostError
-
         interval = self._lock.renew_every or 1.0
         while not self._stop.wait(interval):
             try:

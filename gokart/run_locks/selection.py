@@ -26,6 +26,8 @@ from gokart.errors import RunLockConfigurationError
 from gokart.run_locks import settings
 from gokart.run_locks.base import RunLock
 from gokart.run_locks.file import FileRunLock
+from gokart.run_locks.lease import WorkspaceLease, lease_path
+from gokart.run_locks.redis import RedisRunLock
 
 logger = logging.getLogger('gokart.run_locks')
 
@@ -60,8 +62,6 @@ def lock_for(task: Any) -> RunLock | None:
     if mode == 'redis':
         if getattr(task, 'redis_host', None) is None or getattr(task, 'redis_port', None) is None:
             raise _mismatch(task, 'redis', 'it has no redis_host and redis_port')
-        from gokart.run_locks.redis import RedisRunLock
-
         return RedisRunLock.of(task, lock_name(task))
     return None
 
@@ -92,8 +92,6 @@ _warned_protocols: set[str] = set()
 
 
 def _workspace_lease(task: Any, workspace: str, lease_seconds: float, best_effort: bool) -> RunLock:
-    from gokart.run_locks.lease import WorkspaceLease, lease_path
-
     protocol = storage.protocol_of(workspace)
     if protocol not in LEASE_PROTOCOLS:
         raise _mismatch(task, 'workspace', f'workspace leases need s3:// or gs://, and its workspace is {workspace}')
@@ -104,6 +102,7 @@ def _workspace_lease(task: Any, workspace: str, lease_seconds: float, best_effor
 
 def _lease_store(protocol: str) -> Any:
     fs = storage.filesystem_for_protocol(protocol)
+    # The store modules load boto3 or gcsfs: imported only once a lease is wanted on such a workspace.
     if protocol in ('s3', 's3a'):
         from gokart.run_locks.s3_leases import S3LeaseStore
 
