@@ -38,7 +38,9 @@ CACHE_DIR = os.path.join(BENCH_DIR, '.cache')
 REF_VERSION = '1.12.2'
 # Packages pinned in the reference venv to the versions ours runs with, so the comparison is
 # between the two gokarts and not between two pandas or pyarrow releases.
-SHARED_PACKAGES = ('luigi', 'pandas', 'pyarrow', 'numpy', 'dill')
+# boto3 too: the S3 scenarios run gokart 1.12.2 on S3, which it reaches through boto3 (not a
+# dependency of gokart itself).
+SHARED_PACKAGES = ('luigi', 'pandas', 'pyarrow', 'numpy', 'dill', 'boto3')
 IMPLEMENTATIONS = ('ours', 'gokart')
 
 sys.path.insert(0, BENCH_DIR)
@@ -192,8 +194,10 @@ def ensure_ref_venv(ours: dict[str, Any]) -> str:
     """Returns the reference interpreter, creating `benchmarks/.cache/ref-venv` if needed."""
     venv = os.path.join(CACHE_DIR, 'ref-venv')
     python = os.path.join(venv, 'bin', 'python')
-    if os.path.exists(python) and probe(python, implementation_env('')).get('gokart') == REF_VERSION:
-        return python
+    if os.path.exists(python):
+        found = probe(python, implementation_env(''))
+        if found.get('gokart') == REF_VERSION and all(found.get(name) == ours[name] for name in SHARED_PACKAGES if ours.get(name)):
+            return python
     print(f'creating {os.path.relpath(venv)} with gokart=={REF_VERSION} (once; takes a minute or two)', flush=True)
     subprocess.run([sys.executable, '-m', 'venv', '--clear', venv], check=True)
     pip = [python, '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check']
