@@ -84,6 +84,10 @@ class BuildProgress:
         with self._lock:
             self._running[id(task)] = type(task).__name__
 
+    def put_aside(self, task: Any) -> None:
+        with self._lock:
+            self._running.pop(id(task), None)
+
     def finished(self, task: Any, succeeded: bool) -> None:
         with self._lock:
             self._running.pop(id(task), None)

@@ -4,6 +4,11 @@ Each task runs as luigi's worker runs it: START, ``run()`` (following dynamic re
 generator ``run()`` yields), PROCESSING_TIME, SUCCESS, or FAILURE with the exception, so user event
 handlers behave the same. A failed task stops only the tasks that depend on it; independent
 branches go on, and every exception is reported.
+
+A task whose run lock another process holds (a concurrent build of an overlapping DAG) is put
+aside, not waited for: the worker runs other ready tasks first, and waits for a put-aside task
+only when it has nothing else to do. By then the other process has usually finished it, and this
+one skips it after one completion check.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, Thr
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Final, Literal, Protocol
 
 import luigi
 from luigi.task import getpaths
@@ -41,6 +46,12 @@ from gokart.utils import flatten
 
 logger = logging.getLogger('gokart.build')
 
+HELD_ELSEWHERE: Final = 'held elsewhere'
+"""What running a task gives when another process holds its run lock and this one did not wait."""
+
+TaskResult = BaseException | None | Literal['held elsewhere']
+"""The outcome of running one task: None for success (or skipped as complete), its exception, or ``HELD_ELSEWHERE``."""
+
 
 class ExecutionListener(Protocol):
     """Receives progress of a build (the progress display implements it)."""
@@ -50,6 +61,9 @@ class ExecutionListener(Protocol):
     def started(self, task: Any) -> None: ...
 
     def finished(self, task: Any, succeeded: bool) -> None: ...
+
+    def put_aside(self, task: Any) -> None:
+        """Another process holds ``task``'s run lock: it is no longer running here, and will be started again later."""
 
 
 @dataclass
@@ -166,24 +180,28 @@ def plan_roots(roots: list[Any]) -> Plan:
             gc.enable()
 
 
-def run_task(task: Any) -> None:
+def run_task(task: Any, wait_for_lock: bool = True) -> bool:
     """Run one task as luigi's worker does, firing its events; re-raise its exception after FAILURE.
 
     The task runs under its run lock (``gokart.run_locks``: file locks on a local workspace, leases
     on S3/GCS, Redis when configured), so processes building overlapping DAGs run it once: a process
     that waited for the lock finds the task complete and skips it, without events. The completion
-    check before ``run()`` is made here, under the lock (see ``completion_check``).
+    check before ``run()`` is made here, under the lock (see ``completion_check``). Without
+    ``wait_for_lock``, a lock held by another process returns False at once, the task not run.
     """
     try:
         lock = lock_for(task)
         if lock is None:
             _run_task_with_events(task, None, checked=False)
-            return
-        with lock.held():
+            return True
+        with lock.held(blocking=wait_for_lock) as taken:
+            if not taken:
+                return False
             complete = complete_under_lock(task)
             if complete:
-                return
+                return True
             _run_task_with_events(task, lock, checked=complete is False)
+            return True
     except OSError as e:  # e.g. the lock directory cannot be created: say which task and workspace
         clearer = workspace_error(task, e)
         if clearer is e:
@@ -230,7 +248,7 @@ class _Runner(Protocol):
 
     def batch_size(self, ready: int) -> int: ...
 
-    def submit(self, batch: list[int], tasks: list[Any]) -> Future[Any]: ...
+    def submit(self, batch: list[int], tasks: list[Any], put_aside_before: bool) -> Future[Any]: ...
 
     def close(self, interrupt: bool = False) -> None: ...
 
@@ -239,6 +257,7 @@ def _schedule(plan: Plan, outcome: BuildOutcome, runner: _Runner, listener: Exec
     nodes = plan.tasks
     waiting_on = [sum(1 for r in node.requirements if nodes[r].state is not TaskState.COMPLETE) for node in nodes]
     ready = deque(i for i, node in enumerate(nodes) if node.state is TaskState.PENDING and waiting_on[i] == 0)
+    put_aside: deque[int] = deque()  # ready, but another process held the run lock when last tried
     running: dict[Future[Any], list[int]] = {}
     finished: set[int] = set()
 
@@ -256,19 +275,26 @@ def _schedule(plan: Plan, outcome: BuildOutcome, runner: _Runner, listener: Exec
             if waiting_on[dependent] == 0 and nodes[dependent].state is TaskState.PENDING:
                 ready.append(dependent)
 
-    while ready or running:
-        while ready and len(running) < runner.capacity:
-            batch = [ready.pop() for _ in range(runner.batch_size(len(ready)))]
+    while ready or running or put_aside:
+        while (ready or put_aside) and len(running) < runner.capacity:
+            # A task put aside is waited for only when nothing else is ready, one per free worker.
+            retrying = not ready
+            batch = [put_aside.popleft()] if retrying else [ready.pop() for _ in range(runner.batch_size(len(ready)))]
             if listener is not None:
                 for index in batch:
                     listener.started(nodes[index].task)
-            running[runner.submit(batch, [nodes[i].task for i in batch])] = batch
+            running[runner.submit(batch, [nodes[i].task for i in batch], retrying)] = batch
         if running:
             done, _ = wait(list(running), return_when=FIRST_COMPLETED)
             for future in done:
                 batch = running.pop(future)
-                for index, error in zip(batch, _errors_of(future, [nodes[i].task for i in batch]), strict=True):
-                    complete_one(index, error)
+                for index, result in zip(batch, _results_of(future, [nodes[i].task for i in batch]), strict=True):
+                    if result == HELD_ELSEWHERE:
+                        put_aside.append(index)
+                        if listener is not None:
+                            listener.put_aside(nodes[index].task)
+                    else:
+                        complete_one(index, result)
 
     outcome.not_run = [i for i, node in enumerate(nodes) if node.state is TaskState.PENDING and i not in finished]
     raise_on_cycle(plan, outcome)
@@ -293,8 +319,8 @@ def raise_on_cycle(plan: Plan, outcome: BuildOutcome) -> None:
         raise DependencyCycleError(f'the requirements of these tasks form a cycle, so none of them can run: {names}')
 
 
-def _errors_of(future: Future[Any], tasks: list[Any]) -> list[BaseException | None]:
-    """The outcome of each task of a batch: None for success, else its exception."""
+def _results_of(future: Future[Any], tasks: list[Any]) -> list[TaskResult]:
+    """The outcome of each task of a batch: None for success, its exception, or ``HELD_ELSEWHERE``."""
     try:
         results = future.result()
     except BrokenProcessPool as e:
@@ -304,15 +330,35 @@ def _errors_of(future: Future[Any], tasks: list[Any]) -> list[BaseException | No
     return [r.exception() if isinstance(r, _ChildFailure) else r for r in results]
 
 
-def _run_batch(tasks: list[Any]) -> list[BaseException | None]:
-    errors: list[BaseException | None] = []
+def _run_batch(tasks: list[Any], put_aside_before: bool) -> list[TaskResult]:
+    results: list[TaskResult] = []
     for task in tasks:
         try:
-            run_task(task)
-            errors.append(None)
+            results.append(_run_one(task, put_aside_before))
         except Exception as e:
-            errors.append(e)
-    return errors
+            results.append(e)
+    return results
+
+
+def _run_one(task: Any, put_aside_before: bool) -> None | Literal['held elsewhere']:
+    """Run ``task`` unless another process holds its run lock; a task put aside before is waited for.
+
+    A task put aside was most likely finished meanwhile by the process that held it: one completion
+    check without the lock (a request on S3/GCS) spares the three of taking, checking and freeing it.
+    """
+    if put_aside_before:
+        if getattr(task, 'complete_check_at_run', True) and _complete_or_unknown(task):
+            return None
+        run_task(task)
+        return None
+    return None if run_task(task, wait_for_lock=False) else HELD_ELSEWHERE
+
+
+def _complete_or_unknown(task: Any) -> bool:
+    try:
+        return bool(task.complete())
+    except Exception:  # left to the check under the lock, which reports it between START and FAILURE
+        return False
 
 
 class _SerialRunner:
@@ -321,9 +367,9 @@ class _SerialRunner:
     def batch_size(self, ready: int) -> int:
         return 1
 
-    def submit(self, batch: list[int], tasks: list[Any]) -> Future[Any]:
+    def submit(self, batch: list[int], tasks: list[Any], put_aside_before: bool) -> Future[Any]:
         future: Future[Any] = Future()
-        future.set_result(_run_batch(tasks))
+        future.set_result(_run_batch(tasks, put_aside_before))
         return future
 
     def close(self, interrupt: bool = False) -> None:
@@ -343,10 +389,10 @@ class _PoolRunner:
             return 1
         return max(1, min(32, ready // (4 * self.capacity)))
 
-    def submit(self, batch: list[int], tasks: list[Any]) -> Future[Any]:
+    def submit(self, batch: list[int], tasks: list[Any], put_aside_before: bool) -> Future[Any]:
         if self._in_process:
-            return self._pool.submit(_run_batch, tasks)  # type: ignore[no-any-return]
-        return self._pool.submit(_run_batch_in_child, batch)  # type: ignore[no-any-return]
+            return self._pool.submit(_run_batch, tasks, put_aside_before)  # type: ignore[no-any-return]
+        return self._pool.submit(_run_batch_in_child, batch, put_aside_before)  # type: ignore[no-any-return]
 
     def close(self, interrupt: bool = False) -> None:
         """Wait for the running tasks; with ``interrupt``, stop the worker processes first (threads cannot be stopped)."""
@@ -430,17 +476,16 @@ def restore_exception(payload: bytes | None, description: str) -> BaseException:
     return GokartError(description)
 
 
-def _run_batch_in_child(indices: list[int]) -> list[_ChildFailure | None]:
-    return termination.run_guarded(_run_indices, indices)
+def _run_batch_in_child(indices: list[int], put_aside_before: bool) -> list[_ChildFailure | str | None]:
+    return termination.run_guarded(_run_indices, indices, put_aside_before)
 
 
-def _run_indices(indices: list[int]) -> list[_ChildFailure | None]:
+def _run_indices(indices: list[int], put_aside_before: bool) -> list[_ChildFailure | str | None]:
     assert _forked_plan is not None
-    results: list[_ChildFailure | None] = []
+    results: list[_ChildFailure | str | None] = []
     for index in indices:
         try:
-            run_task(_forked_plan.tasks[index].task)
-            results.append(None)
+            results.append(_run_one(_forked_plan.tasks[index].task, put_aside_before))
         except Exception as e:
             results.append(_ChildFailure(*portable_exception(e)))
     return results

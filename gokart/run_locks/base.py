@@ -57,12 +57,18 @@ class RunLock(ABC):
         """Raise ``RunLockLostError`` when this process no longer holds the lock (called before outputs are written)."""
 
     @contextmanager
-    def held(self) -> Iterator[RunLock]:
-        """Hold the lock for the block (waiting for it), renewed in the background when it can expire."""
-        self.acquire(blocking=True)
+    def held(self, blocking: bool = True) -> Iterator[bool]:
+        """Hold the lock for the block, renewed in the background when it can expire; the block gets True.
+
+        With ``blocking``, wait for it. Without, the block gets False and nothing is held when another
+        process has the lock (backends that always wait, like file locks, still wait).
+        """
+        if not self.acquire(blocking=blocking):
+            yield False
+            return
         renewer = _Renewer(self) if self.renew_every else None
         try:
-            yield self
+            yield True
         finally:
             if renewer is not None:
                 renewer.stop()
