@@ -109,8 +109,8 @@ def runs_in(workspace: str) -> dict[str, list[tuple[str, str]]]:
     """Every recorded run of ``workspace`` (one listing of its ``task_params`` records): class name -> [(unique id, record)], sorted."""
     records = directory(workspace, TASK_PARAMS)
     try:
-        files = storage.list_files(records) if storage.exists(records) or not storage.is_local(records) else []
-    except Exception:
+        files = storage.list_files(records)  # a missing local directory lists as empty; no HEAD first on S3/GCS
+    except Exception:  # a missing bucket or an unreadable workspace: no recorded runs to explain with
         files = []
     runs: dict[str, list[tuple[str, str]]] = {}
     for record in sorted(files):

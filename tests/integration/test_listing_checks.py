@@ -164,4 +164,4 @@ def test_gokart_why_compares_recorded_runs_without_a_request_per_run(s3_bucket, 
     assert status == 1 and "parameter number: '0' -> '100'" in out and out.count('(output exists)') == 8
     # Eight recorded runs: their parameters are read (GetObject each), whether they finished and whether
     # their outputs exist come from listings.
-    assert requests['HeadObject'] <= 3, requests
+    assert requests['HeadObject'] <= 2, requests
