@@ -370,9 +370,9 @@ def _why_and_scheme(arguments: argparse.Namespace, roots: list[Any]) -> int:
 
 def _print_scheme_line(task: Any) -> None:
     """Which id scheme is in force and which one the task's workspace holds, once scheme 2 is in either (see docs/ids.md)."""
-    from gokart import id_scheme
+    from gokart import id_scheme, run_records
 
-    census = id_scheme.workspace_census(task.workspace_directory)
+    census = run_records.scheme_census(task.workspace_directory)
     if id_scheme.current() != 1 or census.verdict() not in ('1', 'empty'):
         print(census.describe(id_scheme.current()))
 

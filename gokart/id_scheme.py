@@ -19,7 +19,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +26,6 @@ from typing import Any
 
 import luigi
 
-from gokart import storage
 from gokart.code_fingerprint import code_fingerprint, own_code
 from gokart.config_lookup import luigi_config
 from gokart.errors import GokartError, TaskParameterError
@@ -246,25 +244,3 @@ class WorkspaceCensus:
         if int(verdict) != in_force:
             text += f': move them with `gokart rekey --to {in_force} MODULE:TASK`, or set {ENVIRONMENT_VARIABLE}={verdict}'
         return text
-
-
-def workspace_census(workspace: str) -> WorkspaceCensus:
-    """Count the recorded runs of ``workspace`` by the scheme of their id (one listing of ``log/task_params/``)."""
-    directory = os.path.join(workspace, 'log', 'task_params')
-    try:
-        names = [os.path.basename(p) for p in storage.list_files(directory)]
-    except (FileNotFoundError, NotADirectoryError):
-        names = []
-    scheme1 = scheme2 = 0
-    for name in names:
-        found = _RECORD_ID.search(name)
-        if found is None:
-            continue
-        if is_scheme2_id(found.group(1)):
-            scheme2 += 1
-        else:
-            scheme1 += 1
-    return WorkspaceCensus(workspace, scheme1, scheme2)
-
-
-_RECORD_ID = re.compile(r'_([0-9a-f]{32})\.pkl$')

@@ -22,7 +22,7 @@ from typing import Any
 
 import luigi
 
-from gokart import storage
+from gokart import id_scheme, storage
 from gokart.code_fingerprint import code_fingerprint_parts
 from gokart.target import insert_unique_id, make_target, write_small_file
 from gokart.utils import flatten
@@ -118,6 +118,18 @@ def runs_in(workspace: str) -> dict[str, list[tuple[str, str]]]:
         if match:
             runs.setdefault(match['name'], []).append((match['uid'], record))
     return runs
+
+
+def scheme_census(workspace: str) -> id_scheme.WorkspaceCensus:
+    """How many runs recorded in ``workspace`` carry ids of each scheme (one listing, as ``runs_in``)."""
+    scheme2 = scheme1 = 0
+    for runs in runs_in(workspace).values():
+        for unique_id, _ in runs:
+            if id_scheme.is_scheme2_id(unique_id):
+                scheme2 += 1
+            else:
+                scheme1 += 1
+    return id_scheme.WorkspaceCensus(workspace, scheme1, scheme2)
 
 
 def runs_of(workspace: str, class_name: str) -> list[tuple[str, str]]:

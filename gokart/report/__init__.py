@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from gokart import id_scheme, storage
+from gokart import id_scheme, run_records, storage
 from gokart.report.graph import DagGraph, NodeState, TaskNode, collect_graph
 from gokart.report.html import render_html
 
@@ -37,7 +37,7 @@ def write_report(task: Any, path: str, outcome: Any = None) -> str:
 def _scheme_text(task: Any) -> str:
     """The id scheme in force, and the workspace's when its recorded runs say otherwise (docs/ids.md)."""
     in_force = id_scheme.current()
-    held = id_scheme.workspace_census(task.workspace_directory).verdict()
+    held = run_records.scheme_census(task.workspace_directory).verdict()
     text = f'id scheme {in_force}'
     if held == 'mixed':
         return text + ' (the workspace holds runs of both schemes)'
