@@ -18,7 +18,10 @@ import pytest
 
 import gokart
 from gokart.conflict_prevention_lock import file_lock
-from gokart.conflict_prevention_lock.file_lock import LOCK_DIRECTORY, task_run_lock
+from gokart.conflict_prevention_lock.file_lock import LOCK_DIRECTORY
+from gokart.execution.completion_check import complete_under_lock
+from gokart.run_locks.file import FileRunLock
+from gokart.run_locks.selection import lock_for
 from gokart.workspace_management import delete_local_unnecessary_outputs
 
 
@@ -38,6 +41,15 @@ def lock_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     return str(request.param)
 
 
+@contextmanager
+def task_run_lock(task: Step) -> Iterator[bool]:
+    """What the executor does around a task on a local workspace: hold its file run lock; True when it must still run."""
+    lock = lock_for(task)
+    assert isinstance(lock, FileRunLock)
+    with lock.held():
+        yield not complete_under_lock(task)
+
+
 def _lock_files(workspace: Path) -> list[str]:
     directory = workspace / LOCK_DIRECTORY
     return sorted(os.listdir(directory)) if directory.exists() else []
@@ -50,8 +62,7 @@ def test_a_build_leaves_one_lock_file_however_many_tasks_ran(tmp_path: Path, loc
         assert _lock_files(tmp_path) == [file_lock.SHARED_LOCK_FILE]
     else:
         assert len(_lock_files(tmp_path)) == 5
-    with task_run_lock(Step(i=0, workspace_directory='s3://bucket/ws')) as must_run:
-        assert must_run  # remote workspaces are not file-locked
+    assert not isinstance(lock_for(Step(i=0, workspace_directory='s3://bucket/ws')), FileRunLock)  # remote workspaces are not file-locked
 
 
 def test_run_lock_says_whether_the_task_still_has_to_run(tmp_path: Path) -> None:

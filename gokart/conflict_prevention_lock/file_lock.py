@@ -47,23 +47,6 @@ _USE_SHARED_FILE = sys.platform.startswith('linux') and hasattr(fcntl, 'F_OFD_SE
 _FLOCK_STRUCT = struct.Struct('hhqqi4x')
 
 
-@contextmanager
-def task_run_lock(task: Any) -> Iterator[bool]:
-    """Hold the file run lock of ``task`` for the block; yields True when it must still run.
-
-    It yields False when, once the lock was taken, the task turned out complete (another process ran
-    it meanwhile) and ``complete_check_at_run`` allows skipping it. Tasks on remote workspaces and
-    plain luigi tasks are not locked and always yield True. The executor goes through
-    ``gokart.run_locks`` instead, which picks this lock for local workspaces.
-    """
-    directory = lock_directory(task)
-    if directory is None:
-        yield True
-        return
-    with named_lock(directory, lock_name(task)):
-        yield not _complete_under_lock(task)
-
-
 def lock_name(task: Any) -> str:
     """``{ClassName}_{unique_id}``: the name of a task's run lock in every backend."""
     return f'{type(task).__name__}_{task.make_unique_id()}'
@@ -233,14 +216,3 @@ def _lock_file(path: str) -> Iterator[None]:
     storage.ensure_directory(os.path.dirname(path))
     with FileLock(path):
         yield
-
-
-def _complete_under_lock(task: Any) -> bool | None:
-    """Whether the task is complete now; None when not checked (``complete_check_at_run=False``) or the check failed."""
-    if not getattr(task, 'complete_check_at_run', True):
-        return None
-    try:
-        return bool(task.complete())
-    except Exception:
-        # Let run() report the problem with its usual events.
-        return None
