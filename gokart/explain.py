@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bz2
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -187,11 +188,28 @@ def outputs_exist(task: Any) -> bool:
     return bool(outputs) and all(t.exists() for t in outputs)
 
 
+@dataclass
+class _RecordedRun:
+    """What one recorded run left: its parameters and the output paths of its ``task_log`` (None: unfinished)."""
+
+    unique_id: str
+    record: str
+    params: dict[str, str]
+    task_log_paths: list[str] | None
+
+
 class Explainer:
-    """Finds and compares cached runs; keeps the listing of each records directory for the whole explanation."""
+    """Finds and compares cached runs.
+
+    Keeps, for the whole explanation, the listing of each records directory, the records of each class
+    read once, and which of their outputs exist: a plan in which many tasks of one class must run
+    compares each with the same recorded runs, and reads none of them twice.
+    """
 
     def __init__(self) -> None:
         self._records: dict[str, dict[str, list[tuple[str, str]]]] = {}
+        self._recorded_runs: dict[tuple[str, str], list[_RecordedRun]] = {}
+        self._existence: dict[str, bool] = {}
         self._steps: dict[str, Step] = {}
 
     def step(self, task: Any) -> Step:
@@ -274,41 +292,64 @@ class Explainer:
             return []
         own_id = step_id(task)
         current = dict(task.to_str_params(only_significant=True))
-        records = [(unique_id, path) for unique_id, path in self._records_of(workspace, type(task).__name__) if unique_id != own_id]
-        runs = []
-        # Whether each run finished (its task_log record exists), then whether its outputs exist: on an
-        # object store one listing per directory for all runs at once, not a request per run and output.
-        with storage.known_existence(storage.exists_many(run_records.sibling(path, run_records.TASK_LOG) for _, path in records)):
-            for unique_id, path in records:
-                try:
-                    params = _load_record(path)
-                except Exception:
-                    continue
-                runs.append(self._compare(task, current, unique_id, params, path))
-        with storage.known_existence(storage.exists_many(p for run in runs for p in run.output_paths)):
-            for run in runs:
-                run.output_exists = bool(run.output_paths) and all(_exists(p) for p in run.output_paths)
+        recorded_runs = self._recorded_runs_of(workspace, type(task).__name__)
+        runs = [self._compare(task, current, recorded) for recorded in recorded_runs if recorded.unique_id != own_id]
+        self._learn_existence(p for run in runs for p in run.output_paths)
+        for run in runs:
+            run.output_exists = bool(run.output_paths) and all(self._existence[p] for p in run.output_paths)
         runs.sort(key=lambda r: (not r.output_exists, len(r.differences)))
         return runs
 
-    def _compare(self, task: Any, current: dict[str, str], unique_id: str, params: dict[str, str], record: str) -> CachedRun:
-        differences = _parameter_differences(current, params)
-        candidate = _rebuild(task, params)
+    def _recorded_runs_of(self, workspace: str, name: str) -> list[_RecordedRun]:
+        """The recorded runs of class ``name``, each record read once per explanation."""
+        key = (workspace, name)
+        if key not in self._recorded_runs:
+            records = self._records_of(workspace, name)
+            # Whether each run finished (its task_log record exists): on an object store one listing per
+            # directory for all runs at once, not a request per run.
+            recorded = []
+            with storage.known_existence(storage.exists_many(run_records.sibling(path, run_records.TASK_LOG) for _, path in records)):
+                for unique_id, path in records:
+                    try:
+                        params = _load_record(path)
+                    except Exception:
+                        continue
+                    recorded.append(_RecordedRun(unique_id, path, params, _task_log_paths(path)))
+            self._recorded_runs[key] = recorded
+        return self._recorded_runs[key]
+
+    def _learn_existence(self, paths: Iterable[str]) -> None:
+        """Find out which of ``paths`` exist, asking the store only about those not known yet (one listing per directory)."""
+        unknown = [p for p in dict.fromkeys(paths) if p not in self._existence]
+        if not unknown:
+            return
+        with storage.known_existence(storage.exists_many(unknown)):
+            for path in unknown:
+                self._existence[path] = _exists(path)
+
+    def _compare(self, task: Any, current: dict[str, str], recorded: _RecordedRun) -> CachedRun:
+        differences = _parameter_differences(current, recorded.params)
         # The output paths the run wrote, from its task_log record; else the rebuilt task's, under the
-        # recorded id (with today's code the rebuilt task may have another id than the run had).
-        paths = _task_log_paths(record)
-        finished = paths is not None
+        # recorded id (with today's code the rebuilt task may have another id than the run had). The
+        # task is rebuilt from the record only when needed: a task per pair is the costly part.
+        paths = recorded.task_log_paths
+        candidate = _rebuild(task, recorded.params) if paths is None or not differences else None
         if paths is None and candidate is not None:
             try:
                 rebuilt_id = step_id(candidate)
-                paths = [str(t.path()).replace(rebuilt_id, unique_id) for t in flatten(candidate.output())]
+                paths = [str(t.path()).replace(rebuilt_id, recorded.unique_id) for t in flatten(candidate.output())]
             except Exception:
                 paths = None
         if candidate is not None and not differences:
             differences = _requirement_differences(task, candidate)
         # output_exists is set by cached_runs, which asks about the outputs of all runs at once.
         return CachedRun(
-            unique_id=unique_id, params=params, output_paths=paths or [], output_exists=False, differences=differences, finished=finished
+            unique_id=recorded.unique_id,
+            params=recorded.params,
+            output_paths=paths or [],
+            output_exists=False,
+            differences=differences,
+            finished=recorded.task_log_paths is not None,
         )
 
     def _records_of(self, workspace: str, name: str) -> list[tuple[str, str]]:

@@ -165,3 +165,17 @@ def test_gokart_why_compares_recorded_runs_without_a_request_per_run(s3_bucket, 
     # Eight recorded runs: their parameters are read (GetObject each), whether they finished and whether
     # their outputs exist come from listings.
     assert requests['HeadObject'] <= 2, requests
+
+
+def test_gokart_plan_reads_each_recorded_run_once_however_many_tasks_of_its_class_must_run(s3_bucket, capsys):
+    import gokart
+
+    workspace = f's3://{s3_bucket}/many/'
+    gokart.build(ListedRoot(width=8, workspace_directory=workspace), reset_register=False)  # records 8 runs of ListedLeaf
+    with counted_s3_requests() as requests:
+        status = main(['plan', 'listing_pipeline:ListedRoot', '--width', '28', '--workspace-directory', workspace])
+    assert status == 0 and capsys.readouterr().out.splitlines()[-1] == '21 to run, 8 cached'
+    # 20 new leaves, each compared with the 8 recorded runs: the records (parameters and task_log) are read
+    # once for the plan, not once per leaf (which would be 320 reads), and their existence listed once.
+    assert requests['GetObject'] <= 2 * 8 + 6, requests
+    assert sum(requests.values()) <= 50, requests
