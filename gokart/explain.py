@@ -193,7 +193,6 @@ class _RecordedRun:
     """What one recorded run left: its parameters and the output paths of its ``task_log`` (None: unfinished)."""
 
     unique_id: str
-    record: str
     params: dict[str, str]
     task_log_paths: list[str] | None
 
@@ -314,7 +313,7 @@ class Explainer:
                         params = _load_record(path)
                     except Exception:
                         continue
-                    recorded.append(_RecordedRun(unique_id, path, params, _task_log_paths(path)))
+                    recorded.append(_RecordedRun(unique_id, params, _task_log_paths(path)))
             self._recorded_runs[key] = recorded
         return self._recorded_runs[key]
 
