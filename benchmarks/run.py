@@ -196,7 +196,9 @@ def ensure_ref_venv(ours: dict[str, Any]) -> str:
     python = os.path.join(venv, 'bin', 'python')
     if os.path.exists(python):
         found = probe(python, implementation_env(''))
-        if found.get('gokart') == REF_VERSION and all(found.get(name) == ours[name] for name in SHARED_PACKAGES if ours.get(name)):
+        # Every shared package present (an older cache lacks boto3); the versions are shown, not required,
+        # as the fallback install below may have had to take others.
+        if found.get('gokart') == REF_VERSION and all(found.get(name) for name in SHARED_PACKAGES if ours.get(name)):
             return python
     print(f'creating {os.path.relpath(venv)} with gokart=={REF_VERSION} (once; takes a minute or two)', flush=True)
     subprocess.run([sys.executable, '-m', 'venv', '--clear', venv], check=True)
