@@ -68,6 +68,31 @@ _IGNORED_OPTIONS = frozenset(
 _warned_options: set[str] = set()
 
 
+SMALL_PUT_BYTES = 1024 * 1024
+"""Bodies up to this size are sent with their headers, without waiting for ``100 Continue``."""
+
+
+def _send_small_puts_without_expect(model: Any, params: dict[str, Any], **kwargs: Any) -> None:
+    """Drop ``Expect: 100-continue`` from PutObject requests with a small body.
+
+    botocore asks for it on every upload, so each PUT waits a round trip for the server's go-ahead
+    before sending its body: on a bucket 20 ms away, 40 ms for a record of a few hundred bytes, and
+    a task on S3 writes six small objects (its output, five ``log/`` records) plus its lease. The
+    header only saves sending a large body that the server would refuse; a small one is cheaper to
+    send. (The header is not signed, so removing it leaves the signature valid.)
+    """
+    if model.name != 'PutObject' or 'Expect' not in params.get('headers', {}):
+        return
+    from botocore.utils import determine_content_length  # botocore is the s3 extra's; loaded by now
+
+    try:
+        size = determine_content_length(params.get('body'))
+    except Exception:
+        return
+    if size is not None and size <= SMALL_PUT_BYTES:
+        del params['headers']['Expect']
+
+
 class S3FileSystem(AbstractFileSystem):  # type: ignore[misc]
     """``s3://`` paths through one lazily created, cached boto3 client per set of options."""
 
@@ -150,7 +175,10 @@ class S3FileSystem(AbstractFileSystem):  # type: ignore[misc]
         # Timestamps stay text: parsing the LastModified of every key of a 1,000-key listing costs more
         # than the request; ``modified`` parses the one it needs.
         session._session.get_component('response_parser_factory').set_parser_defaults(timestamp_parser=str)
-        return session.client('s3', config=Config(**config), **self._client_options)
+        client = session.client('s3', config=Config(**config), **self._client_options)
+        # After botocore's own handler of the same event, which adds the header.
+        client.meta.events.register_last('before-call.s3', _send_small_puts_without_expect)
+        return client
 
     @property
     def endpoint(self) -> str:

@@ -72,6 +72,32 @@ def test_gokart_dump_and_load_on_s3_work_through_the_proxy(s3_endpoint: str, s3_
         assert proxy.stats()['methods'].get('PUT', 0) >= 1
 
 
+def test_small_puts_to_s3_take_one_round_trip_and_large_ones_wait_for_the_go_ahead(
+    s3_endpoint: str, s3_bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A turn is a round trip: botocore's ``Expect: 100-continue`` would make every PUT two."""
+    import gokart
+    from gokart import storage
+
+    class SmallOnS3(gokart.TaskOnKart[int]):
+        workspace_directory = f's3://{s3_bucket}/round-trips'
+
+        def run(self) -> None:
+            self.dump(1)
+
+    with latency_proxy.running_proxy(*endpoint_address(s3_endpoint), delay=0.0) as proxy:
+        monkeypatch.setenv('AWS_ENDPOINT_URL', f'http://127.0.0.1:{proxy.port}')
+        storage.write_bytes(f's3://{s3_bucket}/warm-up', b'')  # the connection is open before counting
+        proxy.reset()
+        assert gokart.build(SmallOnS3()) == 1  # its output, five log/ records and its lease: all small
+        stats = proxy.stats()
+        assert stats['methods'].get('PUT', 0) >= 7 and stats['turns'] == stats['requests'], stats
+        proxy.reset()
+        storage.write_bytes(f's3://{s3_bucket}/large.bin', b'x' * (2 * 1024 * 1024))
+        stats = proxy.stats()
+        assert stats['methods'] == {'PUT': 1} and stats['turns'] == 2, stats
+
+
 class _Hello(http.server.BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'  # keep-alive: several requests on one connection
 
