@@ -29,7 +29,8 @@ def test_a_build_runs_other_tasks_while_another_process_holds_one(
     signals = tmp_path / 'signals'
     signals.mkdir()
     config = tmp_path / 'luigi.cfg'
-    config.write_text(f'[TaskOnKart]\nworkspace_directory={workspace}\n[gokart]\nrun_lock=workspace\nrun_lock_lease_seconds=3\n')
+    # A lease long enough that a renewal made late on a loaded machine is not taken for a dead holder.
+    config.write_text(f'[TaskOnKart]\nworkspace_directory={workspace}\n[gokart]\nrun_lock=workspace\nrun_lock_lease_seconds=10\n')
     environment = {**os.environ, **FAKE_AWS_ENVIRONMENT, 'AWS_ENDPOINT_URL': s3_endpoint, 'LUIGI_CONFIG_PATH': str(config)}
     environment['PYTHONPATH'] = os.pathsep.join(sys.path)
     holder = subprocess.Popen([sys.executable, str(HERE / 'held_task_pipeline.py'), str(signals)], env=environment, cwd=tmp_path)
@@ -43,7 +44,7 @@ def test_a_build_runs_other_tasks_while_another_process_holds_one(
         import held_task_pipeline
 
         monkeypatch.setenv('GOKART_RUN_LOCK', 'workspace')
-        monkeypatch.setenv('GOKART_RUN_LOCK_LEASE_SECONDS', '3')
+        monkeypatch.setenv('GOKART_RUN_LOCK_LEASE_SECONDS', '10')
         refresh_settings()
         around = held_task_pipeline.Around(workspace_directory=workspace, signal_directory=str(signals), slow_first=slow_first)
         loaded = gokart.build(around, reset_register=False, workers=workers)
