@@ -24,7 +24,7 @@ import luigi
 
 from gokart import id_scheme, storage
 from gokart.code_fingerprint import code_fingerprint_parts
-from gokart.target import insert_unique_id, make_target, write_small_file
+from gokart.target import insert_unique_id, make_target, write_small_file, write_small_files
 from gokart.utils import flatten
 
 logger = logging.getLogger(__name__)
@@ -99,6 +99,11 @@ def write(kind: str, task: Any, obj: Any, extension: str = 'pkl') -> None:
     write_small_file(path(kind, task, extension), obj, task.workspace_directory)
 
 
+def write_together(task: Any, records: list[tuple[str, Any, str]]) -> None:
+    """Write several records of ``task``'s run, (kind, object, extension) each; at once on S3/GCS."""
+    write_small_files([(path(kind, task, extension), obj) for kind, obj, extension in records], task.workspace_directory)
+
+
 def read(kind: str, task: Any, default: Any, extension: str = 'pkl') -> Any:
     """The record of ``kind`` of ``task``'s run, or ``default`` when the run left none."""
     found = target(kind, task, extension)
@@ -170,15 +175,17 @@ def register(task_class: Any) -> None:
 
 
 def on_start(task: Any) -> None:
-    if task.should_dump_supplementary_log_files:
-        write(TASK_PARAMS, task, task.to_str_params(only_significant=True))
-        write(MODULE_VERSIONS, task, module_versions(), 'txt')
-        if getattr(task, 'code_fingerprint_check', False):
-            dump_code_fingerprint_parts(task)
     seed = random_seed_of(task)
     methods = resolve_seed_methods(task.fix_random_seed_methods)
     if task.should_dump_supplementary_log_files:
-        write(RANDOM_SEED, task, {'seed': seed, 'seed_methods': methods})
+        records = [
+            (TASK_PARAMS, task.to_str_params(only_significant=True), 'pkl'),
+            (MODULE_VERSIONS, module_versions(), 'txt'),
+            (RANDOM_SEED, {'seed': seed, 'seed_methods': methods}, 'pkl'),
+        ]
+        write_together(task, records)
+        if getattr(task, 'code_fingerprint_check', False):
+            dump_code_fingerprint_parts(task)
     # Last, so that nothing done above (writing records) can move the streams the task draws from.
     for method_name in methods:
         _seed_methods[method_name](seed)

@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any, TypeVar
@@ -305,6 +306,29 @@ def write_bytes(path: str, data: bytes | memoryview) -> None:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
+
+
+def write_many(files: Iterable[tuple[str, bytes | memoryview]]) -> None:
+    """Publish several small files, each as ``write_bytes`` does; those on remote stores at once.
+
+    On S3 or GCS each write is a round trip: a task's run records, written together, then cost one
+    round trip instead of one each. Every write is waited for; the first error is raised after.
+    """
+    files = list(files)
+    remote = [f for f in files if not is_local(f[0])]
+    if len(remote) < 2:
+        for path, data in files:
+            write_bytes(path, data)
+        return
+    # A pool per call: a few threads cost far less than a round trip, and a pool kept across calls
+    # would not survive the fork of a worker process.
+    with ThreadPoolExecutor(max_workers=len(remote), thread_name_prefix='gokart-write') as pool:
+        pending = [pool.submit(write_bytes, path, data) for path, data in remote]
+        for path, data in files:
+            if is_local(path):
+                write_bytes(path, data)
+    for future in pending:
+        future.result()
 
 
 def remove(path: str) -> None:

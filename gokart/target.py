@@ -287,11 +287,21 @@ def write_small_file(path: str, obj: Any, workspace_directory: str | None = None
     calls instead of the stream machinery of a target. No lock is taken: the file is whole or absent
     either way, and no completion check reads it.
     """
+    storage.write_bytes(path, small_file_bytes(path, obj, workspace_directory))
+
+
+def write_small_files(files: list[tuple[str, Any]], workspace_directory: str | None = None) -> None:
+    """``write_small_file`` for several (path, object) pairs, written at once on remote stores (``storage.write_many``)."""
+    storage.write_many((path, small_file_bytes(path, obj, workspace_directory)) for path, obj in files)
+
+
+def small_file_bytes(path: str, obj: Any, workspace_directory: str | None = None) -> memoryview:
+    """The bytes of ``obj`` as ``path``'s extension stores it, signed when signing covers that format."""
     processor = make_file_processor(path)
     buffer = io.BytesIO()
     with signing.signed(buffer, path, signing.covers(processor), workspace_directory) as out:
         write_with_processor(processor, obj, out)
-    storage.write_bytes(path, buffer.getbuffer())
+    return buffer.getbuffer()
 
 
 def read_with_processor(processor: FileProcessor, stream: IO[bytes], path: str) -> Any:

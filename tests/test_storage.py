@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import fsspec
 import luigi
 import pytest
+from fsspec.implementations.memory import MemoryFileSystem
 
 from gokart import storage
 from gokart.gcs_config import GCSConfig, parse_gcs_credential
@@ -135,3 +139,47 @@ def test_gcs_credential_is_a_path_or_json_text(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv('GCS_CREDENTIAL', json.dumps(info))
     assert GCSConfig().get_gcs_token() == info
     assert storage_options_for('gs')['token'] == info
+
+
+class _RendezvousFileSystem(MemoryFileSystem):
+    """An in-memory store whose writes each wait until ``PARTIES`` writes are in progress at once."""
+
+    protocol = ('rendezvous',)
+    PARTIES = 3
+    meeting: threading.Barrier | None = None
+
+    @classmethod
+    def _strip_protocol(cls, path: str) -> str:
+        return MemoryFileSystem._strip_protocol(path.removeprefix('rendezvous://'))
+
+    def pipe_file(self, path: str, value: bytes, *args: object, **kwargs: object) -> None:
+        if 'refused' in path:
+            raise PermissionError(f'{path}: refused by the store')
+        assert self.meeting is not None
+        self.meeting.wait(timeout=10)  # raises BrokenBarrierError if the writes came one after another
+        super().pipe_file(path, value, *args, **kwargs)
+
+
+@pytest.fixture
+def rendezvous_store() -> Iterator[str]:
+    fsspec.register_implementation('rendezvous', _RendezvousFileSystem, clobber=True)
+    _RendezvousFileSystem.meeting = threading.Barrier(_RendezvousFileSystem.PARTIES)
+    yield f'rendezvous://many-{uuid.uuid4().hex}'
+    _RendezvousFileSystem.meeting = None
+
+
+def test_write_many_writes_remote_files_at_once(rendezvous_store: str, tmp_path: Path) -> None:
+    files = [(f'{rendezvous_store}/record-{i}.pkl', f'record {i}'.encode()) for i in range(3)]
+    storage.write_many([*files, (str(tmp_path / 'local.txt'), b'local')])  # a local file among them is written too
+    for path, data in files:
+        with storage.open_read(path) as f:
+            assert f.read() == data
+    assert (tmp_path / 'local.txt').read_bytes() == b'local'
+
+
+def test_write_many_finishes_every_write_then_raises_the_first_error(rendezvous_store: str) -> None:
+    _RendezvousFileSystem.meeting = threading.Barrier(2)
+    with pytest.raises(PermissionError, match='refused by the store'):
+        storage.write_many([(f'{rendezvous_store}/refused.pkl', b'no'), *[(f'{rendezvous_store}/ok-{i}.pkl', b'yes') for i in range(2)]])
+    assert all(storage.exists(f'{rendezvous_store}/ok-{i}.pkl') for i in range(2))
+    assert not storage.exists(f'{rendezvous_store}/refused.pkl')
