@@ -19,7 +19,7 @@ import pytest
 import gokart
 from gokart.conflict_prevention_lock import file_lock
 from gokart.conflict_prevention_lock.file_lock import LOCK_DIRECTORY
-from gokart.execution.completion_check import complete_under_lock
+from gokart.execution.completion_check import complete_if_checked
 from gokart.run_locks.file import FileRunLock
 from gokart.run_locks.selection import lock_for
 from gokart.workspace_management import delete_local_unnecessary_outputs
@@ -47,7 +47,7 @@ def task_run_lock(task: Step) -> Iterator[bool]:
     lock = lock_for(task)
     assert isinstance(lock, FileRunLock)
     with lock.held():
-        yield not complete_under_lock(task)
+        yield not complete_if_checked(task)
 
 
 def _lock_files(workspace: Path) -> list[str]:

@@ -54,7 +54,7 @@ def completed_before_run(task: Any, enabled: bool | None = None) -> bool:
     return True
 
 
-def complete_under_lock(task: Any) -> bool | None:
+def complete_if_checked(task: Any) -> bool | None:
     """Whether a task with ``complete_check_at_run`` is complete now; None when it does not ask, or the check failed.
 
     A failed check is left to ``completed_before_run``, which raises it again between the task's

@@ -36,7 +36,7 @@ from gokart.conflict_prevention_lock.file_lock import check_lock_directories
 from gokart.error_messages import describe_task, workspace_error
 from gokart.errors import DependencyCycleError, GokartError
 from gokart.execution import termination
-from gokart.execution.completion_check import complete_under_lock, completed_before_run
+from gokart.execution.completion_check import complete_if_checked, completed_before_run
 from gokart.execution.plan import Plan, TaskState, make_plan
 from gokart.run_locks.base import RunLock
 from gokart.run_locks.ownership import run_by_executor
@@ -197,7 +197,7 @@ def run_task(task: Any, wait_for_lock: bool = True) -> bool:
         with lock.held(blocking=wait_for_lock) as taken:
             if not taken:
                 return False
-            complete = complete_under_lock(task)
+            complete = complete_if_checked(task)
             if complete:
                 return True
             _run_task_with_events(task, lock, checked=complete is False)
@@ -347,18 +347,11 @@ def _run_one(task: Any, put_aside_before: bool) -> None | Literal['held elsewher
     check without the lock (a request on S3/GCS) spares the three of taking, checking and freeing it.
     """
     if put_aside_before:
-        if getattr(task, 'complete_check_at_run', True) and _complete_or_unknown(task):
+        if complete_if_checked(task):
             return None
         run_task(task)
         return None
     return None if run_task(task, wait_for_lock=False) else HELD_ELSEWHERE
-
-
-def _complete_or_unknown(task: Any) -> bool:
-    try:
-        return bool(task.complete())
-    except Exception:  # left to the check under the lock, which reports it between START and FAILURE
-        return False
 
 
 class _SerialRunner:
