@@ -571,7 +571,10 @@ if hasattr(os, 'register_at_fork'):
 _TEMPORARY_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_CLOEXEC', 0)
 
 
-_LONGEST_TEMPORARY_STEM = 200  # of 255 bytes: room for '.', the pid, a counter and '.gokart-tmp'
+TEMPORARY_SUFFIX = '.gokart-tmp'
+"""The end of the name of a local write in progress (``.{name}.{pid}-{n}.gokart-tmp``), renamed into place when whole."""
+
+_LONGEST_TEMPORARY_STEM = 200  # of 255 bytes: room for '.', the pid, a counter and TEMPORARY_SUFFIX
 
 
 def _create_temporary_beside(path: str) -> tuple[int, str]:
@@ -580,7 +583,7 @@ def _create_temporary_beside(path: str) -> tuple[int, str]:
     if len(name.encode()) > _LONGEST_TEMPORARY_STEM:  # keep the temporary name within NAME_MAX when the output's name is
         name = name.encode()[:_LONGEST_TEMPORARY_STEM].decode(errors='ignore')
     while True:
-        temporary = os.path.join(directory, f'.{name}.{_process_tag}-{next(_temporary_counter)}.gokart-tmp')
+        temporary = os.path.join(directory, f'.{name}.{_process_tag}-{next(_temporary_counter)}{TEMPORARY_SUFFIX}')
         try:
             return os.open(temporary, _TEMPORARY_FLAGS, 0o666), temporary
         except FileExistsError:  # left behind by a killed process whose pid was reused

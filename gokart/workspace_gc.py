@@ -18,26 +18,24 @@ recursive listing (paginated, sizes and times included), and deletions go in bat
 from __future__ import annotations
 
 import datetime
-import importlib
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from gokart import dag, run_records, storage
 from gokart.conflict_prevention_lock.file_lock import LOCK_DIRECTORY
-from gokart.errors import MissingBucketError
+from gokart.errors import MissingBucketError, RunLockConfigurationError
+from gokart.run_locks import settings as run_lock_settings
+from gokart.run_locks.lease import LEASE_DIRECTORY
 
 _ID_IN_NAME = re.compile(r'_([0-9a-f]{32})(?=\.|$)')
 
-LEASE_DIRECTORY = '.gokart-leases'
-TEMPORARY_MARK = '.gokart-tmp'
 # Temporaries and uploads younger than this may belong to a write in progress: kept unless --older-than says otherwise.
 IN_FLIGHT_AGE = datetime.timedelta(hours=1)
 # A holder rewrites its lease three times per lease time; one unchanged for ten lease times, and at least this
 # long, is expired whatever --older-than says (a margin for the store's clock and this machine's to disagree).
 LEASE_EXPIRED_AFTER = datetime.timedelta(minutes=10)
-_DEFAULT_LEASE_SECONDS = 60.0
 
 UNREACHABLE_OUTPUT, UNREACHABLE_RECORD = 'output', 'log record'
 TEMPORARY, STALE_LEASE, INCOMPLETE_UPLOAD = 'temporary', 'stale lease', 'incomplete upload'
@@ -67,7 +65,11 @@ class Survey:
     kept: int
     workspaces: list[str]
     young: int = 0
-    unreachable: int = field(default=0)  # how many of ``garbage`` are unreachable outputs and records
+
+    @property
+    def unreachable(self) -> int:
+        """How many of ``garbage`` are unreachable outputs and records."""
+        return sum(1 for g in self.garbage if g.kind in (UNREACHABLE_OUTPUT, UNREACHABLE_RECORD))
 
 
 class WorkspaceAccessError(PermissionError):
@@ -113,7 +115,6 @@ def survey(roots: list[Any], older_than: datetime.timedelta | None = None, now: 
             else:
                 result.young += 1
     result.garbage = sorted(found.values(), key=lambda g: (g.path, g.upload_id or ''))
-    result.unreachable = sum(1 for g in result.garbage if g.kind in (UNREACHABLE_OUTPUT, UNREACHABLE_RECORD))
     return result
 
 
@@ -136,7 +137,7 @@ def _kind(workspace: str, path: str, reachable: set[str]) -> str | None:
         return None  # local run locks: held through the open file, never garbage
     if parts[0] == LEASE_DIRECTORY:
         return STALE_LEASE
-    if any(part.endswith(TEMPORARY_MARK) or part.startswith(TEMPORARY_MARK) for part in parts):
+    if any(part.endswith(storage.TEMPORARY_SUFFIX) or part.startswith(storage.TEMPORARY_SUFFIX) for part in parts):
         return TEMPORARY
     match = _ID_IN_NAME.search(parts[-1])
     if match is None:
@@ -183,11 +184,10 @@ def _listing(workspace: str) -> list[storage.FileEntry]:
 
 def lease_expired_after() -> datetime.timedelta:
     """How long a lease object must have stayed unchanged for gc to delete it: ten lease times, at least ``LEASE_EXPIRED_AFTER``."""
-    try:  # the lease time of the run locks ([gokart] run_lock_lease_seconds), where that module is present
-        settings = importlib.import_module('gokart.run_locks.settings')
-        seconds = float(settings.read().lease_seconds)
-    except Exception:
-        seconds = _DEFAULT_LEASE_SECONDS
+    try:  # the lease time of the run locks ([gokart] run_lock_lease_seconds)
+        seconds = run_lock_settings.read().lease_seconds
+    except RunLockConfigurationError:  # a bad setting is the build's to report; gc assumes the default
+        seconds = run_lock_settings.DEFAULT_LEASE_SECONDS
     return max(LEASE_EXPIRED_AFTER, datetime.timedelta(seconds=10 * seconds))
 
 

@@ -48,7 +48,7 @@ def unnecessary_outputs(task: Any) -> list[str]:
         if _normalized(path) not in needed
         and not _normalized(path).startswith(log_directory + '/')
         and '.' in os.path.basename(path)
-        and not path.endswith('.gokart-tmp')
+        and not path.endswith(storage.TEMPORARY_SUFFIX)
         and f'/{LOCK_DIRECTORY}/' not in path.replace(os.sep, '/')
     ]
 
