@@ -21,7 +21,8 @@ from typing import Any
 
 from gokart import dag, run_records, storage
 from gokart.code_fingerprint import changed_code, code_fingerprint_parts
-from gokart.target import TargetOnKart, make_target
+from gokart.execution.plan import output_paths
+from gokart.target import make_target
 from gokart.task_protocol import KartTask
 from gokart.utils import flatten
 
@@ -120,7 +121,7 @@ def _existence_by_level(root: Any) -> storage.ExistenceAnswers:
     level, seen = [root], {_key(root)}
     with storage.known_existence(answers):
         while level:
-            found = storage.exists_many(_kart_output_paths(level))
+            found = storage.exists_many(output_paths(level))
             answers.update(found)
             answers.unavailable.update(found.unavailable)
             following = []
@@ -138,16 +139,6 @@ def _existence_by_level(root: Any) -> storage.ExistenceAnswers:
                         following.append(requirement)
             level = following
     return answers
-
-
-def _kart_output_paths(tasks: list[Any]) -> list[str]:
-    paths: list[str] = []
-    for task in tasks:
-        try:
-            paths.extend(target.path() for target in flatten(task.output()) if isinstance(target, TargetOnKart))
-        except Exception:
-            continue
-    return paths
 
 
 def _plan(root: Any) -> list[Step]:

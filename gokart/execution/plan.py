@@ -110,7 +110,7 @@ def _check_completion(tasks: list[Any]) -> list[tuple[bool, BaseException | None
     if len(tasks) == 1:
         return [_safe_complete(tasks[0])]
     # One listing per output directory answers most existence checks of a wide level.
-    known = storage.exists_many(_output_paths(tasks))
+    known = storage.exists_many(output_paths(tasks))
 
     def check(task: Any) -> tuple[bool, BaseException | None]:
         with storage.known_existence(known):
@@ -124,7 +124,8 @@ def _check_completion(tasks: list[Any]) -> list[tuple[bool, BaseException | None
         return [_safe_complete(t) for t in tasks]
 
 
-def _output_paths(tasks: list[Any]) -> list[str]:
+def output_paths(tasks: list[Any]) -> list[str]:
+    """The paths of the gokart outputs of ``tasks``, for one ``storage.exists_many``; a task whose ``output()`` raises is skipped."""
     paths: list[str] = []
     for task in tasks:
         try:
