@@ -17,6 +17,7 @@ from gokart import (  # noqa: F401
     zip_client_util,
 )
 from gokart.build import WorkerSchedulerFactory, build
+from gokart.commands.report import report
 from gokart.info import make_tree_info, tree_info
 from gokart.pandas_type_config import PandasTypeConfig
 from gokart.parameter import (
@@ -26,7 +27,6 @@ from gokart.parameter import (
     TaskInstanceParameter,
     ZonedDateSecondParameter,
 )
-from gokart.report import report
 from gokart.run import run
 from gokart.task import TaskOnKart
 from gokart.testing import test_run

@@ -2,7 +2,7 @@
 
 import sys
 
-from gokart.cli import main
+from gokart.commands.cli import main
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -15,11 +15,13 @@ import luigi
 from luigi import rpc, scheduler
 from luigi.execution_summary import LuigiRunResult, LuigiStatusCode
 
-from gokart import run_records, storage, worker
-from gokart.error_messages import build_failure_message, describe_task
+from gokart import worker
+from gokart.core.error_messages import build_failure_message, describe_task
 from gokart.errors import GokartBuildError, HasLockedTaskException, TaskLockException
 from gokart.execution import execute
 from gokart.execution.termination import terminate_on_sigterm
+from gokart.records import run_records
+from gokart.storage import filesystem as storage
 from gokart.target import TargetOnKart
 from gokart.task import TaskOnKart
 
@@ -179,7 +181,7 @@ def _run(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
             if report_path:
                 _write_report(task, str(report_path), None)
         return
-    from gokart.progress import progress_listener
+    from gokart.execution.progress import progress_listener
 
     with progress_listener(env_params.get('progress')) as listener:
         if executor == 'dask':
@@ -237,7 +239,7 @@ def _run_with_luigi(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
 
 
 def _write_report(task: TaskOnKart[Any], path: str, outcome: Any) -> None:
-    from gokart.report import write_report
+    from gokart.commands.report import write_report
 
     write_report(task, path, outcome=outcome)
 

@@ -4,7 +4,7 @@ Names that gokart 1.12 users catch (``GokartBuildError``, ``HasLockedTaskExcepti
 ``PandasTypeError``, ``EmptyDumpError``, ``TaskLockException``) keep their bases so existing
 ``except`` clauses keep working; new errors derive from :class:`GokartError` and, where gokart used
 to raise a builtin (``AssertionError``, ``FileNotFoundError``, ``TypeError``), from that builtin too.
-The messages that name the task, the path and the fix are built in ``gokart.error_messages``.
+The messages that name the task, the path and the fix are built in ``gokart.core.error_messages``.
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ class WorkspaceError(GokartError, OSError):
     """The workspace cannot be written: no space left, permission denied, read-only file system."""
 
 
-# ----- mistakes a newcomer makes (their messages, naming the mistake and the fix: gokart.error_messages) -----
+# ----- mistakes a newcomer makes (their messages, naming the mistake and the fix: gokart.core.error_messages) -----
 
 
 class NothingDumpedError(GokartError, RuntimeError):

@@ -2,7 +2,7 @@
 
 The variable holds either the path of a service-account JSON file or the JSON text itself; when it
 is unset or empty, the application default credentials apply. gokart's own ``gs://`` I/O goes
-through gcsfs (``gokart.storage_options``); ``get_gcs_client()`` gives tools built on gokart 1.12
+through gcsfs (``gokart.storage.options``); ``get_gcs_client()`` gives tools built on gokart 1.12
 (thunderbolt reads ``gs://`` workspaces with it) the luigi ``GCSClient`` they expect.
 """
 

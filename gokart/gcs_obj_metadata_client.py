@@ -12,7 +12,7 @@ from typing import Any
 
 from gokart.gcs_config import GCSConfig
 from gokart.required_task_output import RequiredTaskOutput
-from gokart.storage import filesystem
+from gokart.storage.filesystem import filesystem
 from gokart.utils import FlattenableItems, map_flattenable_items
 
 __all__ = ['GCSConfig', 'GCSObjectMetadataClient', 'RequiredTaskOutput', 'merge_task_state_labels', 'task_state_labels']

@@ -1,4 +1,4 @@
-"""``ObjectStorage``: gokart 1.12's static helpers for remote paths, kept working on ``gokart.storage``."""
+"""``ObjectStorage``: gokart 1.12's static helpers for remote paths, kept working on ``gokart.storage.filesystem``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import luigi
 import luigi.format
 from luigi.format import Format
 
-from gokart import storage
+from gokart.storage import filesystem as storage
 from gokart.zip_client import ZipClient, make_zip_client
 
 __all__ = ['Format', 'ObjectStorage', 'RemoteFileTarget', 'ZipClient', 'object_storage_path_prefix']

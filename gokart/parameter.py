@@ -14,8 +14,9 @@ from luigi import task_register
 from luigi.parameter import ConfigPath, ParameterVisibility, _no_value
 from typing_extensions import TypeVar as TypeVarWithDefault
 
-from gokart import id_scheme, task_protocol
+from gokart.core import task_protocol
 from gokart.errors import TaskInstanceTypeError, TaskParameterTypeError
+from gokart.ids import id_scheme
 
 if TYPE_CHECKING:
     from gokart.task import TaskOnKart
@@ -41,7 +42,7 @@ class TaskInstanceParameter(luigi.Parameter[TASK_ON_KART_TYPE]):
 
     Serialized as ``{"type": family, "params": hex(bz2(json(significant params)))}`` so that the owner's unique id
     is the one gokart 1.12 computes; under id scheme 2 as ``{"type": family, "id": unique id}`` (see
-    ``gokart.id_scheme``). ``parse`` reads both, the second by finding the task constructed with that id.
+    ``gokart.ids.id_scheme``). ``parse`` reads both, the second by finding the task constructed with that id.
     """
 
     def __init__(self, expected_type: type | None = None, *args: Any, bypass_expected_type_check: bool = False, **kwargs: Any) -> None:

@@ -14,9 +14,9 @@ from luigi.cmdline_parser import CmdlineParser
 
 from gokart.build import WorkerSchedulerFactory
 from gokart.execution.dask_command import pop_executor_options, run_on_dask_and_exit
+from gokart.execution.run_arguments import check_command_line
 from gokart.execution.termination import terminate_on_sigterm
 from gokart.object_storage import ObjectStorage
-from gokart.run_arguments import check_command_line
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ def _send_slack(notifier: Any, cmdline_args: list[str]) -> None:
 def _run_and_exit(cmdline_args: list[str]) -> None:
     with CmdlineParser.global_instance(cmdline_args):
         retcodes = luigi.retcodes.retcode()
-    from gokart.progress import luigi_progress
+    from gokart.execution.progress import luigi_progress
 
     try:
         with luigi_progress():

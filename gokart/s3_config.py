@@ -2,7 +2,7 @@
 
 gokart 1.12 users keep their keys in environment variables and tell gokart the variables' names;
 the same section works here. gokart's own ``s3://`` I/O reads these options through
-``gokart.storage_options``; ``get_s3_client()`` gives tools built on gokart 1.12 (thunderbolt, user
+``gokart.storage.options``; ``get_s3_client()`` gives tools built on gokart 1.12 (thunderbolt, user
 code) the luigi ``S3Client`` they expect.
 """
 

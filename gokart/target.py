@@ -1,6 +1,6 @@
 """Targets: where one output lives, how it is read and written, and its lock.
 
-A target joins a location (a local path or any fsspec URL, see ``gokart.storage``), a file
+A target joins a location (a local path or any fsspec URL, see ``gokart.storage.filesystem``), a file
 processor (``gokart.file_processor``, chosen by extension) and the Redis lock parameters of the
 cache entry. Every write is atomic: a crash mid-dump never leaves an output that counts as complete.
 """
@@ -18,7 +18,6 @@ from typing import IO, Any
 
 import luigi
 
-from gokart import signing, storage
 from gokart.conflict_prevention_lock.task_lock import TaskLockParams, make_task_lock_params
 from gokart.conflict_prevention_lock.task_lock_wrappers import wrap_dump_with_lock, wrap_load_with_lock, wrap_remove_with_lock
 from gokart.errors import CorruptOutputError, OutputNotFoundError
@@ -26,6 +25,8 @@ from gokart.file_processor import FileProcessor, make_file_processor
 from gokart.gcs_obj_metadata_client import GCSObjectMetadataClient
 from gokart.object_storage import ObjectStorage
 from gokart.required_task_output import RequiredTaskOutput
+from gokart.storage import filesystem as storage
+from gokart.storage import signing
 from gokart.zip_client_util import make_zip_client
 
 NO_LOCK = make_task_lock_params(file_path='', unique_id=None)
@@ -244,7 +245,7 @@ def make_target(
     """A single-file target at ``file_path`` with ``_{unique_id}`` inserted before the extension.
 
     ``workspace_directory`` (given by tasks) is where ``file_path`` lies: a signed output's signature
-    binds its path relative to it. Without it, the whole path is bound (see ``gokart.signing``).
+    binds its path relative to it. Without it, the whole path is bound (see ``gokart.storage.signing``).
     """
     _task_lock_params = (
         task_lock_params if task_lock_params is not None else make_task_lock_params(file_path=file_path, unique_id=unique_id)

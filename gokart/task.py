@@ -1,9 +1,9 @@
 """TaskOnKart: the base class of every gokart task.
 
 A task is a pure description (class + parameter values). From it we derive its unique id
-(``gokart.identity``), where its outputs live (``gokart.target``) and whether it is done
+(``gokart.ids.identity``), where its outputs live (``gokart.target``) and whether it is done
 (``complete``). This module holds the built-in parameters and the user-facing methods; the
-work is delegated to the modules named above and to the run records in ``gokart.run_records``.
+work is delegated to the modules named above and to the run records in ``gokart.records.run_records``.
 """
 
 from __future__ import annotations
@@ -20,22 +20,25 @@ import luigi
 from luigi.parameter import ParameterVisibility
 
 import gokart.target
-from gokart import code_fingerprint, construction, dag, error_messages, errors, identity, main_module, run_records, task_protocol
+from gokart import errors
 from gokart.conflict_prevention_lock.run_once import wrap_run_once
 from gokart.conflict_prevention_lock.task_lock import make_task_lock_params, make_task_lock_params_for_run
 from gokart.conflict_prevention_lock.task_lock_wrappers import wrap_run_with_lock
+from gokart.core import dag, error_messages, task_protocol
 from gokart.errors import CorruptOutputError, EmptyDumpError, NotARequirementError, OutputNotFoundError, UnsupportedFormatError
 from gokart.file_processor import FileProcessor as FileProcessor  # re-exported, as in gokart 1.12
 from gokart.file_processor import make_file_processor
-from gokart.modification_time import newest_input_time
-from gokart.output_path import check_output_path, warn_if_outside_workspace
+from gokart.ids import code_fingerprint, construction, identity
+from gokart.ids.task_class import TaskRegister
 from gokart.pandas_type_config import PandasTypeConfigMap as PandasTypeConfigMap  # re-exported, as in gokart 1.12
 from gokart.pandas_type_config import check_pandas_types
 from gokart.parameter import ExplicitBoolParameter, ListTaskInstanceParameter, TaskInstanceParameter
+from gokart.records import main_module, run_records
+from gokart.records.modification_time import newest_input_time
 from gokart.required_task_output import RequiredTaskOutput
 from gokart.run_locks.ownership import check_run_lock_held, checked_by_executor
+from gokart.storage.output_path import check_output_path, warn_if_outside_workspace
 from gokart.target import TargetOnKart
-from gokart.task_class import TaskRegister
 from gokart.task_complete_check import task_complete_check_wrapper as task_complete_check_wrapper  # re-exported, as in gokart 1.12
 from gokart.utils import flatten, get_dataframe_type_from_task, map_flattenable_items
 

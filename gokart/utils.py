@@ -9,9 +9,10 @@ from typing import Any, Protocol, TypeVar, Union
 
 import luigi
 
-from gokart import id_scheme, task_protocol
-from gokart.config_lookup import config_section as config_section  # re-exported: code written before config_lookup imports it here
-from gokart.config_lookup import luigi_config as luigi_config  # re-exported, likewise
+from gokart.core import task_protocol
+from gokart.core.config_lookup import config_section as config_section  # re-exported: code written before config_lookup imports it here
+from gokart.core.config_lookup import luigi_config as luigi_config  # re-exported, likewise
+from gokart.ids import id_scheme
 
 T = TypeVar('T')
 K = TypeVar('K')

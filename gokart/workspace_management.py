@@ -6,8 +6,10 @@ import logging
 import os
 from typing import Any
 
-from gokart import dag, run_records, storage
 from gokart.conflict_prevention_lock.file_lock import LOCK_DIRECTORY
+from gokart.core import dag
+from gokart.records import run_records
+from gokart.storage import filesystem as storage
 from gokart.utils import flatten
 
 logger = logging.getLogger(__name__)

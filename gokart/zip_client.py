@@ -2,7 +2,7 @@
 
 ``file_path`` may be local or any fsspec URL: the archive is built in ``{temporary_directory}.zip``
 next to the scratch directory and uploaded, or downloaded there and unpacked. With pickle signing
-on, a signed archive is checked before it is unpacked (see ``gokart.signing``).
+on, a signed archive is checked before it is unpacked (see ``gokart.storage.signing``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import shutil
 import zipfile
 from abc import abstractmethod
 
-from gokart import signing, storage
+from gokart.storage import filesystem as storage
+from gokart.storage import signing
 
 
 class ZipClient:
@@ -36,7 +37,7 @@ class ZipClient:
 
 
 class StorageZipClient(ZipClient):
-    """A zip client for any location ``gokart.storage`` reaches; the archive is written atomically."""
+    """A zip client for any location ``gokart.storage.filesystem`` reaches; the archive is written atomically."""
 
     def __init__(self, file_path: str, temporary_directory: str) -> None:
         self._file_path = file_path
@@ -80,7 +81,7 @@ class LocalZipClient(StorageZipClient):
 
 
 class S3ZipClient(StorageZipClient):
-    """A zip client for ``s3://`` archives; credentials and endpoint as in ``gokart.storage_options``.
+    """A zip client for ``s3://`` archives; credentials and endpoint as in ``gokart.storage.options``.
 
     Defined here with the other clients, so ``make_zip_client`` needs no import of gokart 1.12's
     ``gokart.s3_zip_client``, which re-exports it.
@@ -88,7 +89,7 @@ class S3ZipClient(StorageZipClient):
 
 
 class GCSZipClient(StorageZipClient):
-    """A zip client for ``gs://`` archives; credentials from ``[GCSConfig]`` as in ``gokart.storage_options``.
+    """A zip client for ``gs://`` archives; credentials from ``[GCSConfig]`` as in ``gokart.storage.options``.
 
     Re-exported by gokart 1.12's ``gokart.gcs_zip_client``.
     """

@@ -4,8 +4,8 @@ import textwrap
 
 import pytest
 
-from gokart import explain
-from gokart.cli import main, make_task
+from gokart.commands import explain
+from gokart.commands.cli import main, make_task
 
 PIPELINE = """
 import luigi

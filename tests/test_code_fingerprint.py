@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import gokart
-from gokart.code_fingerprint import changed_code, code_fingerprint, code_fingerprint_parts
-from gokart.run_records import code_fingerprint_record_path, dump_code_fingerprint_parts, load_code_fingerprint_parts
+from gokart.ids.code_fingerprint import changed_code, code_fingerprint, code_fingerprint_parts
+from gokart.records.run_records import code_fingerprint_record_path, dump_code_fingerprint_parts, load_code_fingerprint_parts
 
 HELPERS = '''
 """Helpers of the pipeline."""

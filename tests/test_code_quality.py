@@ -44,21 +44,21 @@ def _sources():
 
 
 def test_only_dag_follows_requires():
-    """Every walk of the DAG goes through gokart.dag, so each sees the same checked requirements (issue 15)."""
+    """Every walk of the DAG goes through gokart.core.dag, so each sees the same checked requirements (issue 15)."""
     pattern = re.compile(r'flatten\([^\n]*\.requires\(\)')
     found = [
         f'{name}:{number}'
         for name, path in _sources()
-        if name != 'gokart/dag.py'
+        if name != 'gokart/core/dag.py'
         for number, line in enumerate(open(path, encoding='utf-8'), start=1)
         if pattern.search(line)
     ]
-    assert found == [], f'use gokart.dag.requirements / gokart.dag.walk instead of flatten(task.requires()) at {found}'
+    assert found == [], f'use gokart.core.dag.requirements / gokart.core.dag.walk instead of flatten(task.requires()) at {found}'
 
 
 # Modules still spelling a log/ path of their own: the id scheme census (being reworked with the id
 # scheme) and the GCS metadata client's pattern of records it leaves unlabelled.
-_RECORD_PATH_EXCEPTIONS = {'gokart/run_records.py', 'gokart/id_scheme.py', 'gokart/gcs_obj_metadata_client.py'}
+_RECORD_PATH_EXCEPTIONS = {'gokart/records/run_records.py', 'gokart/ids/id_scheme.py', 'gokart/gcs_obj_metadata_client.py'}
 
 
 def test_only_run_records_spells_a_record_path():
@@ -85,7 +85,7 @@ def test_only_run_records_spells_a_record_path():
                 and component.search(node.value)
             ):
                 found.append(f'{name}:{node.lineno} {node.value!r}')
-    assert found == [], f'ask gokart.run_records for record paths: {found}'
+    assert found == [], f'ask gokart.records.run_records for record paths: {found}'
 
 
 # ----- the import graph of gokart/ has no cycle (issue 15) ------------------------------------------

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gokart
-from gokart import identity
 from gokart.execution.local import execute
+from gokart.ids import identity
 
 
 class Leaf(gokart.TaskOnKart[int]):

@@ -1,4 +1,4 @@
-"""gokart.dag: the one place that follows requires(): checked requirements and a walk over the DAG."""
+"""gokart.core.dag: the one place that follows requires(): checked requirements and a walk over the DAG."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import luigi
 import pytest
 
 import gokart
-from gokart import dag
+from gokart.core import dag
 from gokart.errors import RequiresError
 from gokart.execution import make_plan
 

@@ -9,8 +9,8 @@ import luigi
 import pytest
 
 import gokart
-from gokart import explain
-from gokart.cli import main
+from gokart.commands import explain
+from gokart.commands.cli import main
 
 PIPELINE = """
 import luigi

@@ -14,8 +14,8 @@ import pytest
 from mypkg.tasks import Downstream, Insig, Many, Mixed, Params, Upstream, WithDeps
 
 import gokart
-from gokart import id_scheme
 from gokart.errors import GokartError, TaskParameterError
+from gokart.ids import id_scheme
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +27,7 @@ def scheme_read_afresh():
 
 
 def documented_id(family: str, params: dict, upstream: list, *extra: tuple) -> str:
-    """docs/ids.md steps 4 to 7, written out independently of gokart.id_scheme."""
+    """docs/ids.md steps 4 to 7, written out independently of gokart.ids.id_scheme."""
     body = hashlib.md5(str([2, family, params, upstream, *extra]).encode('utf-8')).hexdigest()[:30]
     return body + format(int(body, 16) % 251, '02x')
 

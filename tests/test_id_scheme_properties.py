@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import gokart
-from gokart import id_scheme
+from gokart.ids import id_scheme
 
 TASKS = textwrap.dedent(
     """

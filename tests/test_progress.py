@@ -7,7 +7,7 @@ import pytest
 
 import gokart
 from gokart.execution import execute
-from gokart.progress import BuildProgress, progress_enabled
+from gokart.execution.progress import BuildProgress, progress_enabled
 
 
 class Leaf(gokart.TaskOnKart[int]):

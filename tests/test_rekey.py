@@ -8,9 +8,10 @@ import pytest
 from rekey_pipeline import RUNS, Root
 
 import gokart
-from gokart import id_scheme, storage
-from gokart.cli import main
-from gokart.rekey import CONFLICT, COPIED, IN_PLACE, MOVED, rekey
+from gokart.commands.cli import main
+from gokart.commands.rekey import CONFLICT, COPIED, IN_PLACE, MOVED, rekey
+from gokart.ids import id_scheme
+from gokart.storage import filesystem as storage
 
 
 @pytest.fixture(autouse=True)
@@ -108,7 +109,7 @@ def test_files_that_differ_under_both_names_are_left_alone():
 
 
 def test_signed_outputs_are_re_signed_under_their_new_names(monkeypatch):
-    from gokart import signing
+    from gokart.storage import signing
 
     monkeypatch.setenv('GOKART_PICKLE_SIGNING_KEY', 'rekey-test-key')
     build_under(1)

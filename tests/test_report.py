@@ -10,8 +10,8 @@ import luigi
 import pytest
 
 import gokart
+from gokart.commands.report import NodeState, collect_graph, report, write_report
 from gokart.execution import execute
-from gokart.report import NodeState, collect_graph, report, write_report
 
 CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser') or shutil.which('google-chrome')
 CHROMIUM_FLAGS = [

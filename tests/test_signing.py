@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import gokart
-from gokart import signing
 from gokart.errors import CorruptOutputError, GokartBuildError, UnsignedOutputError
+from gokart.storage import signing
 
 
 class Numbers(gokart.TaskOnKart[dict]):

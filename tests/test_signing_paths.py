@@ -16,9 +16,9 @@ import pytest
 from signed_zip_tasks import Frame, Model, PickleTrap
 
 import gokart
-from gokart import signing
+from gokart.commands.resign import resign_workspace
 from gokart.errors import UnsignedOutputError
-from gokart.resign import resign_workspace
+from gokart.storage import signing
 from gokart.target import make_target
 
 KEY = 'a secret of the team'

@@ -18,8 +18,8 @@ from signed_zip_tasks import Frame, Model, PickleTrap
 
 import gokart
 import gokart.zip_client_util  # thunderbolt reaches it as an attribute of gokart
-from gokart import signing
 from gokart.errors import UnsignedOutputError
+from gokart.storage import signing
 
 thunderbolt = pytest.importorskip('thunderbolt')
 

@@ -15,8 +15,8 @@ import pytest
 import gokart
 from gokart.conflict_prevention_lock.file_lock import UnwritableLockDirectoryWarning
 from gokart.errors import GokartBuildError, UnwritableObjectError
-from gokart.modification_time import FutureModificationTimeWarning
-from gokart.output_path import OutputPathError
+from gokart.records.modification_time import FutureModificationTimeWarning
+from gokart.storage.output_path import OutputPathError
 
 
 class Named(gokart.TaskOnKart[str]):

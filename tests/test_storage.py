@@ -1,4 +1,4 @@
-"""gokart.storage and gokart.storage_options: locations, atomic writes, batched existence, fsspec options."""
+"""gokart.storage.filesystem and gokart.storage.options: locations, atomic writes, batched existence, fsspec options."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import luigi
 import pytest
 from fsspec.implementations.memory import MemoryFileSystem
 
-from gokart import storage
 from gokart.gcs_config import GCSConfig, parse_gcs_credential
-from gokart.storage_options import clear_storage_options, set_storage_options, storage_options_for
+from gokart.storage import filesystem as storage
+from gokart.storage.options import clear_storage_options, set_storage_options, storage_options_for
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import sys
 import pytest
 
 import gokart
-from gokart import storage
 from gokart.errors import MissingStorageLibraryError
 from gokart.gcs_config import GCSConfig
 from gokart.s3_config import S3Config
+from gokart.storage import filesystem as storage
 from gokart.target import make_target
 
 
@@ -85,7 +85,7 @@ def test_gcsconfig_gives_luigis_gcs_client_without_credentials(monkeypatch: pyte
 
 
 def test_s3_without_credentials_says_where_to_set_them(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
-    from gokart.s3_filesystem import S3FileSystem
+    from gokart.storage.s3_filesystem import S3FileSystem
 
     for name in ('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'):
         monkeypatch.delenv(name, raising=False)

@@ -21,7 +21,7 @@ import luigi
 from _common import Stopwatch, emit, main
 
 import gokart
-from gokart import id_scheme
+from gokart.ids import id_scheme
 
 
 class Link(gokart.TaskOnKart[int]):
@@ -135,7 +135,7 @@ def run_lattice(args: argparse.Namespace, stopwatch: Stopwatch) -> dict:
 
 
 def run_rekey(args: argparse.Namespace, stopwatch: Stopwatch) -> dict:
-    from gokart.rekey import MOVED, rekey
+    from gokart.commands.rekey import MOVED, rekey
 
     subprocess.run([sys.executable, __file__, '--kind', 'rekey', '--n', str(args.n), '--setup'], check=True)
     with stopwatch.measure('seconds'):

@@ -3,7 +3,7 @@
 Several processes building overlapping DAGs on one local workspace would otherwise each see an
 upstream task as incomplete and run it. The executor runs each task of a local workspace inside
 this lock (``gokart.run_locks.file``); the first process runs the task, the others wait, then find
-its output complete and skip it. Outputs are written atomically (see ``gokart.storage``), so readers
+its output complete and skip it. Outputs are written atomically (see ``gokart.storage.filesystem``), so readers
 never see a partial file even without a lock. Remote workspaces are shared between machines, where a
 file lock cannot help: they get workspace leases or Redis locks (see ``gokart.run_locks``).
 
@@ -29,8 +29,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from gokart import storage
-from gokart.local_target_seam import replacement as replaced_local_target
+from gokart.storage import filesystem as storage
+from gokart.storage.local_target_seam import replacement as replaced_local_target
 
 try:
     import fcntl

@@ -18,12 +18,12 @@ import warnings
 from collections.abc import Iterable
 from typing import Any
 
-from gokart.error_messages import describe_task
+from gokart.core.error_messages import describe_task
+from gokart.core.task_protocol import is_kart_class
 from gokart.errors import GokartError
-from gokart.output_path import OutsideWorkspaceWarning as OutsideWorkspaceWarning  # re-exported: its earlier home
-from gokart.output_path import warn_if_outside_workspace as warn_if_outside_workspace  # re-exported, likewise
+from gokart.storage.output_path import OutsideWorkspaceWarning as OutsideWorkspaceWarning  # re-exported: its earlier home
+from gokart.storage.output_path import warn_if_outside_workspace as warn_if_outside_workspace  # re-exported, likewise
 from gokart.target import TargetOnKart
-from gokart.task_protocol import is_kart_class
 from gokart.utils import flatten
 
 logger = logging.getLogger(__name__)

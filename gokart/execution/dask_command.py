@@ -38,9 +38,9 @@ def run_on_dask_and_exit(cmdline_args: list[str], address: str | None) -> None:
     import luigi.retcodes
     from luigi.cmdline_parser import CmdlineParser
 
-    from gokart.error_messages import build_failure_message, describe_task
+    from gokart.core.error_messages import build_failure_message, describe_task
     from gokart.execution.dask_executor import execute_on_dask
-    from gokart.progress import progress_listener
+    from gokart.execution.progress import progress_listener
 
     with CmdlineParser.global_instance(cmdline_args) as parser:
         root = parser.get_task_obj()

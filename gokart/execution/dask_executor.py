@@ -17,13 +17,13 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from gokart import signing
-from gokart.error_messages import describe_task
+from gokart.core.error_messages import describe_task
+from gokart.core.task_protocol import KartTask
 from gokart.errors import GokartError
 from gokart.execution.dask_worker import TaskFailedOnWorker, config_snapshot, config_value, run_on_worker, task_payload
 from gokart.execution.local import BuildOutcome, ExecutionListener, fewer_garbage_collections, plan_roots, raise_on_cycle
 from gokart.execution.plan import Plan, TaskState
-from gokart.task_protocol import KartTask
+from gokart.storage import signing
 
 if TYPE_CHECKING:
     from distributed import Client, Future

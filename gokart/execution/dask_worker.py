@@ -19,11 +19,12 @@ from typing import Any
 
 import luigi
 
-from gokart import id_scheme, signing
-from gokart.error_messages import describe_task
+from gokart.core.error_messages import describe_task
+from gokart.core.task_protocol import KartTask
 from gokart.errors import GokartError
 from gokart.execution.local import portable_exception, restore_exception, run_task
-from gokart.task_protocol import KartTask
+from gokart.ids import id_scheme
+from gokart.storage import signing
 
 RECIPE = 'docs/distributed.md#worker-environments'
 

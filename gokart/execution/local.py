@@ -31,17 +31,17 @@ from typing import Any, Final, Literal, Protocol
 import luigi
 from luigi.task import getpaths
 
-from gokart import signing
 from gokart.conflict_prevention_lock.file_lock import check_lock_directories
-from gokart.error_messages import describe_task, workspace_error
+from gokart.core.error_messages import describe_task, workspace_error
 from gokart.errors import DependencyCycleError, GokartError
 from gokart.execution import termination
 from gokart.execution.completion_check import complete_if_checked, completed_before_run
 from gokart.execution.plan import Plan, TaskState, make_plan
+from gokart.records.run_records import resolve_seed_methods
 from gokart.run_locks.base import RunLock
 from gokart.run_locks.ownership import run_by_executor
 from gokart.run_locks.selection import lock_for, refresh_settings
-from gokart.run_records import resolve_seed_methods
+from gokart.storage import signing
 from gokart.utils import flatten
 
 logger = logging.getLogger('gokart.build')

@@ -16,9 +16,10 @@ from typing import Any
 
 import luigi
 
-from gokart import dag, storage
-from gokart.error_messages import describe_task
+from gokart.core import dag
+from gokart.core.error_messages import describe_task
 from gokart.execution.collisions import check_collisions
+from gokart.storage import filesystem as storage
 from gokart.target import TargetOnKart
 from gokart.utils import flatten
 

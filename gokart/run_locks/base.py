@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from gokart.error_messages import describe_task
+from gokart.core.error_messages import describe_task
 from gokart.errors import RunLockLostError
 
 logger = logging.getLogger('gokart.run_locks')

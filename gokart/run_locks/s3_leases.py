@@ -1,6 +1,6 @@
 """Conditional writes on S3 for workspace leases: ``If-None-Match: *`` and ``If-Match: <ETag>``.
 
-Through the same boto3 client as gokart's S3 storage (``gokart.s3_filesystem``), so the endpoint,
+Through the same boto3 client as gokart's S3 storage (``gokart.storage.s3_filesystem``), so the endpoint,
 credentials, timeouts and users' in-process ``mock_aws`` apply to leases too. AWS S3 has honoured
 conditional puts since 2024 and conditional deletes since 2025; a store that rejects a conditional
 delete (older S3-compatible servers) gets a check of the ETag followed by a plain delete.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gokart.s3_filesystem import S3FileSystem
+from gokart.storage.s3_filesystem import S3FileSystem
 
 # 412: the condition failed. 409: a concurrent conditional write to the same key won (S3 asks to retry).
 _LOST_RACE = frozenset({'PreconditionFailed', 'ConditionalRequestConflict', '412', '409'})

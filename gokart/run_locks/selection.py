@@ -19,15 +19,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from gokart import storage
 from gokart.conflict_prevention_lock.file_lock import lock_directory, lock_name
-from gokart.error_messages import describe_task
+from gokart.core.error_messages import describe_task
 from gokart.errors import RunLockConfigurationError
 from gokart.run_locks import settings
 from gokart.run_locks.base import RunLock
 from gokart.run_locks.file import FileRunLock
 from gokart.run_locks.lease import WorkspaceLease, lease_path
 from gokart.run_locks.redis import RedisRunLock
+from gokart.storage import filesystem as storage
 
 logger = logging.getLogger('gokart.run_locks')
 

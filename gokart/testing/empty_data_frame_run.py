@@ -16,7 +16,7 @@ from unittest import mock
 import luigi
 from luigi.cmdline_parser import CmdlineParser
 
-from gokart import dag
+from gokart.core import dag
 from gokart.task import TaskOnKart
 
 logger = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from gokart import dag
+from gokart.core import dag
 from gokart.task import TaskOnKart
 from gokart.utils import flatten, map_flattenable_items
 

@@ -182,7 +182,7 @@ def test_a_client_made_before_moto_was_imported_is_still_intercepted(tmp_path: P
         for name in ('AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3'):
             os.environ.pop(name, None)
         os.environ.update(AWS_ACCESS_KEY_ID='a', AWS_SECRET_ACCESS_KEY='b', AWS_DEFAULT_REGION='us-east-1')
-        from gokart import storage
+        from gokart.storage import filesystem as storage
         fs = storage.filesystem_for_protocol('s3')
         fs.client  # made now, while moto is not imported
         import sys

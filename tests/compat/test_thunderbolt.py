@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 import gokart
-from gokart import signing
+from gokart.storage import signing
 
 thunderbolt = pytest.importorskip('thunderbolt')
 

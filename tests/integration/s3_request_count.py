@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from gokart import storage
+from gokart.storage import filesystem as storage
 
 
 @contextmanager

@@ -249,7 +249,7 @@ class _RecordingListener:
 
 
 def test_workers_name_outputs_under_the_id_scheme_of_the_client(tmp_path: Path, workspace: str, client: object) -> None:
-    from gokart import id_scheme
+    from gokart.ids import id_scheme
 
     runs = _runs(tmp_path)
     with id_scheme.use(2):

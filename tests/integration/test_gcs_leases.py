@@ -16,10 +16,10 @@ import pytest
 from integration_servers import free_port
 
 import gokart
-from gokart import storage
 from gokart.run_locks.lease import LEASE_DIRECTORY, lease_path
 from gokart.run_locks.selection import refresh_settings
-from gokart.storage_options import clear_storage_options, set_storage_options
+from gokart.storage import filesystem as storage
+from gokart.storage.options import clear_storage_options, set_storage_options
 
 pytest.importorskip('gcsfs', reason='pip install "gokart[gcs]"')
 pytest.importorskip('gcp_storage_emulator', reason='pip install gcp-storage-emulator (in the test extra)')

@@ -15,10 +15,11 @@ import pytest
 from integration_servers import free_port
 from listing_pipeline import ListedLeaf, ListedRoot
 
-from gokart import storage, workspace_gc
-from gokart.cli import main
+from gokart.commands import gc as workspace_gc
+from gokart.commands.cli import main
 from gokart.execution.plan import TaskState, make_plan
-from gokart.storage_options import clear_storage_options, set_storage_options
+from gokart.storage import filesystem as storage
+from gokart.storage.options import clear_storage_options, set_storage_options
 
 pytest.importorskip('gcsfs', reason='pip install "gokart[gcs]"')
 pytest.importorskip('gcp_storage_emulator', reason='pip install gcp-storage-emulator (in the test extra)')

@@ -77,7 +77,7 @@ def test_small_puts_to_s3_take_one_round_trip_and_large_ones_wait_for_the_go_ahe
 ) -> None:
     """A turn is a round trip: botocore's ``Expect: 100-continue`` would make every PUT two."""
     import gokart
-    from gokart import storage
+    from gokart.storage import filesystem as storage
 
     class SmallOnS3(gokart.TaskOnKart[int]):
         workspace_directory = f's3://{s3_bucket}/round-trips'

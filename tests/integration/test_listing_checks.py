@@ -20,9 +20,10 @@ from integration_servers import FAKE_AWS_ENVIRONMENT
 from listing_pipeline import AllNamed, ListedLeaf, ListedRoot
 from s3_request_count import counted_s3_requests
 
-from gokart import explain, storage
-from gokart.cli import main
+from gokart.commands import explain
+from gokart.commands.cli import main
 from gokart.execution.plan import TaskState, make_plan
+from gokart.storage import filesystem as storage
 
 BIG = 1100  # objects in one directory: more than one page of a listing (S3 returns 1,000 keys a page)
 DIRECTORIES = ('d0', 'd1', 'd1/sub', 'empty')  # nothing is ever put in 'empty'

@@ -8,8 +8,8 @@ import pytest
 from rekey_pipeline import RUNS, Root
 
 import gokart
-from gokart import id_scheme
-from gokart.rekey import COPIED, IN_PLACE, MOVED, rekey
+from gokart.commands.rekey import COPIED, IN_PLACE, MOVED, rekey
+from gokart.ids import id_scheme
 
 
 @pytest.fixture

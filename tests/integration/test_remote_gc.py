@@ -19,8 +19,10 @@ from listing_pipeline import ListedLeaf, ListedRoot
 from s3_request_count import counted_s3_requests
 
 import gokart
-from gokart import run_records, storage, workspace_gc
-from gokart.cli import main
+from gokart.commands import gc as workspace_gc
+from gokart.commands.cli import main
+from gokart.records import run_records
+from gokart.storage import filesystem as storage
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

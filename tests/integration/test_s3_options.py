@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import luigi
 import pytest
 
-from gokart import storage
-from gokart.storage_options import clear_storage_options, set_storage_options
+from gokart.storage import filesystem as storage
+from gokart.storage.options import clear_storage_options, set_storage_options
 
 pytestmark = pytest.mark.integration
 

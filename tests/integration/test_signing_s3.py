@@ -16,9 +16,10 @@ import pytest
 
 import gokart
 import gokart.zip_client_util
-from gokart import signing, storage
+from gokart.commands.resign import resign_workspace
 from gokart.errors import UnsignedOutputError
-from gokart.resign import resign_workspace
+from gokart.storage import filesystem as storage
+from gokart.storage import signing
 from gokart.target import make_target
 
 KEY = 'the key of the team'

@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 import gokart
-from gokart import storage
 from gokart.file_processor import make_file_processor
+from gokart.storage import filesystem as storage
 from gokart.workspace_management import delete_local_unnecessary_outputs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'file_processor'))

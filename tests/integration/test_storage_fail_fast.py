@@ -23,8 +23,8 @@ import pytest
 from integration_servers import FAKE_AWS_ENVIRONMENT, free_port
 
 import gokart
-from gokart import storage
 from gokart.errors import GokartBuildError, StorageUnavailableError
+from gokart.storage import filesystem as storage
 
 pytestmark = pytest.mark.integration
 

@@ -16,11 +16,11 @@ import luigi
 import pytest
 
 import gokart
-from gokart import storage
 from gokart.errors import RunLockLostError
 from gokart.execution.local import run_task
 from gokart.run_locks.lease import LEASE_DIRECTORY, WorkspaceLease, lease_path
 from gokart.run_locks.s3_leases import S3LeaseStore
+from gokart.storage import filesystem as storage
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ import html
 import json
 from typing import Any
 
-from gokart.report.graph import DagGraph, NodeState, TaskNode
+from gokart.commands.report.graph import DagGraph, NodeState, TaskNode
 
 NODE_WIDTH = 210
 NODE_HEIGHT = 46

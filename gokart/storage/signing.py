@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any, NamedTuple
 
-from gokart.config_lookup import config_section
+from gokart.core.config_lookup import config_section
 from gokart.errors import UnsignedOutputError
 from gokart.file_processor.pickling import LzmaPickleFileProcessor, PickleFileProcessor
 

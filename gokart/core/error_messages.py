@@ -16,6 +16,7 @@ from typing import Any
 
 from luigi.parameter import MissingParameterException
 
+from gokart.core.task_protocol import KartTask
 from gokart.errors import (
     GokartError,
     MissingBucketError,
@@ -29,7 +30,6 @@ from gokart.errors import (
     UnwritableObjectError,
     WorkspaceError,
 )
-from gokart.task_protocol import KartTask
 
 _WORKSPACE_ERRNOS = {
     errno.ENOSPC: 'no space is left on the device: free space or point workspace_directory elsewhere',

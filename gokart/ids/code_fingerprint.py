@@ -43,7 +43,7 @@ from typing import Any
 
 import luigi
 
-from gokart import task_protocol
+from gokart.core import task_protocol
 
 _NOT_FIRST_PARTY_PACKAGES = frozenset({'gokart', 'luigi', 'builtins', '__future__'})
 _SKIPPED_CLASS_ATTRIBUTES = frozenset({'__module__', '__qualname__', '__doc__', '__dict__', '__weakref__', '__annotations__'})

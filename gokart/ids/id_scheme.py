@@ -1,6 +1,6 @@
 """Unique-id scheme 2 (Merkle), opt-in, and which scheme is in force.
 
-Scheme 1 is gokart 1.12's (``gokart.identity``): a task holding another in a ``TaskInstanceParameter``
+Scheme 1 is gokart 1.12's (``gokart.ids.identity``): a task holding another in a ``TaskInstanceParameter``
 hashes that task's serialized parameters, nested all the way up, so the hash input grows with the
 whole upstream DAG and doubles at every diamond. Scheme 2 hashes a task's class family, its own
 significant parameters and only the *ids* of its upstream tasks: O(1) work per edge. A task held in a
@@ -26,10 +26,10 @@ from typing import Any
 
 import luigi
 
-from gokart.code_fingerprint import code_fingerprint, own_code
-from gokart.config_lookup import luigi_config
+from gokart.core.config_lookup import luigi_config
+from gokart.core.task_protocol import KartTask
 from gokart.errors import GokartError, TaskParameterError
-from gokart.task_protocol import KartTask
+from gokart.ids.code_fingerprint import code_fingerprint, own_code
 
 ENVIRONMENT_VARIABLE = 'GOKART_ID_SCHEME'
 CONFIG_SECTION = 'gokart'
@@ -80,7 +80,7 @@ def use(scheme: int) -> Iterator[None]:
     are the block's own.
     """
     global _override
-    checked = _checked(scheme, f'gokart.id_scheme.use({scheme!r})')
+    checked = _checked(scheme, f'gokart.ids.id_scheme.use({scheme!r})')
     previous = _override
     luigi.task_register.Register.clear_instance_cache()
     _override = checked

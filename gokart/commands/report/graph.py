@@ -10,8 +10,9 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from gokart import dag, storage
+from gokart.core import dag
 from gokart.execution.plan import TaskState
+from gokart.storage import filesystem as storage
 from gokart.utils import flatten
 
 

@@ -4,7 +4,7 @@ Why not s3fs: its aiobotocore client cannot be intercepted by moto's in-process 
 users' test suites around S3 workspaces would reach the network. Every request here goes through a
 plain boto3 client, which ``mock_aws`` (and botocore's own event hooks) see.
 
-``S3FileSystem`` is a small fsspec file system with exactly what ``gokart.storage`` and the modules
+``S3FileSystem`` is a small fsspec file system with exactly what ``gokart.storage.filesystem`` and the modules
 on top of it use: ``exists``, ``ls``, ``find``, ``info``/``size``/``modified``, ``open`` for reading,
 ``pipe_file`` and ``upload_fileobj`` for atomic writes, and ``rm``. It takes s3fs's option names
 (``key``, ``secret``, ``token``, ``endpoint_url``, ``client_kwargs``, ``config_kwargs``, ``anon``,
@@ -30,7 +30,7 @@ from typing import IO, Any, TypeVar
 
 from fsspec import AbstractFileSystem
 
-from gokart.error_messages import missing_bucket_error
+from gokart.core.error_messages import missing_bucket_error
 from gokart.errors import StorageUnavailableError
 
 logger = logging.getLogger(__name__)
@@ -334,7 +334,7 @@ class S3FileSystem(AbstractFileSystem):  # type: ignore[misc]
     def ls_pages(self, path: str) -> Iterator[tuple[list[str], bool]]:
         """``ls`` one page (one request) at a time: the names of each page, and whether more pages follow.
 
-        A caller that only needs some names can stop early (``gokart.storage.exists_many``).
+        A caller that only needs some names can stop early (``gokart.storage.filesystem.exists_many``).
         """
         bucket = self.split_path(self._strip_protocol(path))[0]
         for page in self._list(path, delimiter='/'):
@@ -419,7 +419,7 @@ class S3FileSystem(AbstractFileSystem):  # type: ignore[misc]
     ) -> IO[bytes]:
         if mode != 'rb':
             raise ValueError(
-                f'gokart opens s3://{path} for reading only (mode {mode!r}); write with gokart.storage.atomic_write, '
+                f'gokart opens s3://{path} for reading only (mode {mode!r}); write with gokart.storage.filesystem.atomic_write, '
                 'which uploads the file whole when it is complete'
             )
         return self.read_object(path)

@@ -1,10 +1,10 @@
 """``gokart rekey``: move a workspace's outputs and ``log/`` records from one id scheme to the other.
 
 Every output and record carries its task's unique id in its name, so switching a workspace from
-scheme 1 (gokart 1.12's ids) to scheme 2 (Merkle ids, ``gokart.id_scheme``) would make every cached
+scheme 1 (gokart 1.12's ids) to scheme 2 (Merkle ids, ``gokart.ids.id_scheme``) would make every cached
 task look new. ``rekey`` constructs the DAG once under each scheme, pairs the two DAGs task by task
 (the same walk of ``requires()``), and renames (or copies) each existing file from its old name to
-its new one, on local disks and object stores alike through ``gokart.storage``.
+its new one, on local disks and object stores alike through ``gokart.storage.filesystem``.
 
 Each file moves on its own: a local rename is atomic, and an object store move is a copy followed
 by a delete. So an interrupted rekey leaves every file either at its old name, at its new name, or
@@ -19,8 +19,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from gokart import dag, id_scheme, run_records, signing, storage
+from gokart.core import dag
 from gokart.errors import GokartError
+from gokart.ids import id_scheme
+from gokart.records import run_records
+from gokart.storage import filesystem as storage
+from gokart.storage import signing
 from gokart.task import TaskOnKart
 from gokart.utils import flatten
 

@@ -13,9 +13,9 @@ import posixpath
 import warnings
 from typing import Any
 
-from gokart import storage
-from gokart.error_messages import describe_task
+from gokart.core.error_messages import describe_task
 from gokart.errors import GokartError
+from gokart.storage import filesystem as storage
 from gokart.target import insert_unique_id
 
 # NAME_MAX of Linux, macOS and Windows file systems (bytes on Linux). A path shorter than this cannot

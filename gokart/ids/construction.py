@@ -5,7 +5,7 @@ cache, then ``Task.__init__``), scans the class for its parameters each time, an
 up in the command line and the config. A big DAG constructs many thousands of tasks, so
 ``TaskOnKart`` hands the work to this module: the values the metaclass resolved are taken over by
 ``__init__`` (``remember_resolution``/``take_resolution``), each class's parameter tables are built
-once (``class_setup``, ``plain_defaults``; ``gokart.task_class`` drops them when a parameter
+once (``class_setup``, ``plain_defaults``; ``gokart.ids.task_class`` drops them when a parameter
 attribute changes), and the attributes luigi's ``__init__`` sets are set here (``set_parameters``;
 a test compares them with ``luigi.Task.__init__``).
 """
@@ -19,8 +19,9 @@ import luigi
 from luigi.cmdline_parser import CmdlineParser
 from luigi.parameter import ParameterVisibility, _no_value
 
-from gokart import identity, task_protocol
-from gokart.config_lookup import config_section
+from gokart.core import task_protocol
+from gokart.core.config_lookup import config_section
+from gokart.ids import identity
 
 
 def set_parameters(task: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:

@@ -2,7 +2,7 @@
 
 Byte-identical to gokart 1.12 (SPEC.md section 4). Computed iteratively in post-order so that a
 chain of any depth hashes in time linear in the size of the DAG, each task once, and never hits
-Python's recursion limit. Under id scheme 2 (opt-in, ``gokart.id_scheme``) the same walk hashes
+Python's recursion limit. Under id scheme 2 (opt-in, ``gokart.ids.id_scheme``) the same walk hashes
 each task with ``id_scheme.merkle_id`` instead.
 """
 
@@ -15,10 +15,11 @@ from typing import Any
 
 import luigi
 
-from gokart import dag, id_scheme
-from gokart.code_fingerprint import code_fingerprint, own_code
+from gokart.core import dag
+from gokart.core.task_protocol import KartTask, is_kart
 from gokart.errors import DependencyCycleError
-from gokart.task_protocol import KartTask, is_kart
+from gokart.ids import id_scheme
+from gokart.ids.code_fingerprint import code_fingerprint, own_code
 
 
 def unique_id(task: KartTask) -> str:

@@ -264,7 +264,7 @@ def _tree(arguments: argparse.Namespace, roots: list[Any]) -> int:
 
 
 def _report(arguments: argparse.Namespace, roots: list[Any]) -> int:
-    from gokart.report import write_report
+    from gokart.commands.report import write_report
 
     path = write_report(roots[0], arguments.output)
     print(f'wrote {path}')
@@ -273,7 +273,7 @@ def _report(arguments: argparse.Namespace, roots: list[Any]) -> int:
 
 
 def _plan(arguments: argparse.Namespace, roots: list[Any]) -> int:
-    from gokart.explain import plan
+    from gokart.commands.explain import plan
 
     steps = plan(roots[0])
     running = [s for s in steps if s.will_run]
@@ -285,8 +285,8 @@ def _plan(arguments: argparse.Namespace, roots: list[Any]) -> int:
 
 
 def _why(arguments: argparse.Namespace, roots: list[Any]) -> int:
-    from gokart import run_records
-    from gokart.explain import why
+    from gokart.commands.explain import why
+    from gokart.records import run_records
 
     task = roots[0]
     step = why(task)
@@ -316,9 +316,9 @@ def _why(arguments: argparse.Namespace, roots: list[Any]) -> int:
 
 
 def _gc(arguments: argparse.Namespace, roots: list[Any]) -> int:
+    from gokart.commands.gc import WorkspaceAccessError, delete_garbage, survey
+    from gokart.core.human_units import human_size, parse_duration
     from gokart.errors import MissingBucketError, StorageUnavailableError
-    from gokart.human_units import human_size, parse_duration
-    from gokart.workspace_gc import WorkspaceAccessError, delete_garbage, survey
 
     try:
         older_than = parse_duration(arguments.older_than) if arguments.older_than is not None else None
@@ -370,7 +370,8 @@ def _why_and_scheme(arguments: argparse.Namespace, roots: list[Any]) -> int:
 
 def _print_scheme_line(task: Any) -> None:
     """Which id scheme is in force and which one the task's workspace holds, once scheme 2 is in either (see docs/ids.md)."""
-    from gokart import id_scheme, run_records
+    from gokart.ids import id_scheme
+    from gokart.records import run_records
 
     census = run_records.scheme_census(task.workspace_directory)
     if id_scheme.current() != 1 or census.verdict() not in ('1', 'empty'):
@@ -378,7 +379,7 @@ def _print_scheme_line(task: Any) -> None:
 
 
 def _rekey(arguments: argparse.Namespace, roots: list[Any]) -> int:
-    from gokart.rekey import CONFLICT, rekey
+    from gokart.commands.rekey import CONFLICT, rekey
 
     if arguments.to is None:
         raise UsageError('say which id scheme to move to: --to 2 (Merkle ids) or --to 1 (gokart 1.12 ids)')

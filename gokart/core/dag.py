@@ -17,9 +17,9 @@ from typing import Any
 
 import luigi
 
-from gokart.error_messages import bad_requirement_message
+from gokart.core.error_messages import bad_requirement_message
+from gokart.core.task_protocol import KartTask
 from gokart.errors import RequiresError
-from gokart.task_protocol import KartTask
 from gokart.utils import flatten
 
 # id(task) -> (task, its requirements) while a build is planned; the task is held so its id stays its own.

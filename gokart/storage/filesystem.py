@@ -8,7 +8,7 @@ publish an object only when its upload completes, so there too an output exists 
 Spooling also gives every format writer a seekable stream (zip-based formats such as ``.npz`` and
 model targets seek while writing), which the object-store streams are not.
 
-Options for each protocol (credentials, endpoints) come from ``gokart.storage_options``.
+Options for each protocol (credentials, endpoints) come from ``gokart.storage.options``.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 
-from gokart import local_target_seam
 from gokart.errors import MissingBucketError, MissingStorageLibraryError, StorageUnavailableError
-from gokart.local_target_seam import replacement as _replaced_local_target
-from gokart.storage_options import storage_options_for
+from gokart.storage import local_target_seam
+from gokart.storage.local_target_seam import replacement as _replaced_local_target
+from gokart.storage.options import storage_options_for
 
 # Remote writes stay in memory up to this size, then spill to a local temporary file.
 _SPOOL_IN_MEMORY_BYTES = 32 * 1024 * 1024
@@ -110,13 +110,13 @@ def filesystem(path: str) -> tuple[Any, str]:
 
 
 def filesystem_for_protocol(protocol: str) -> Any:
-    """The fsspec file system for ``protocol``, created with the options ``gokart.storage_options`` gathers.
+    """The fsspec file system for ``protocol``, created with the options ``gokart.storage.options`` gathers.
 
     fsspec keeps one instance per distinct set of options, so this is cheap to call per path, and a
     change of credentials or endpoint (config, environment, ``set_storage_options``) takes effect.
     """
     if protocol in _S3_PROTOCOLS:  # boto3's synchronous client, which moto's in-process mock intercepts
-        from gokart.s3_filesystem import S3FileSystem
+        from gokart.storage.s3_filesystem import S3FileSystem
 
         return S3FileSystem(**storage_options_for(protocol))
     import fsspec

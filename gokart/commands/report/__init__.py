@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from gokart import id_scheme, run_records, storage
-from gokart.report.graph import DagGraph, NodeState, TaskNode, collect_graph
-from gokart.report.html import render_html
+from gokart.commands.report.graph import DagGraph, NodeState, TaskNode, collect_graph
+from gokart.commands.report.html import render_html
+from gokart.ids import id_scheme
+from gokart.records import run_records
+from gokart.storage import filesystem as storage
 
 
 def write_report(task: Any, path: str, outcome: Any = None) -> str:

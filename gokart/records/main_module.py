@@ -18,7 +18,7 @@ from typing import Any
 
 import luigi
 
-from gokart import storage
+from gokart.storage import filesystem as storage
 
 _warned: set[tuple[str, str]] = set()
 

@@ -10,7 +10,7 @@ Options are merged from the lowest to the highest precedence:
    ``client_kwargs={"region_name": "eu-west-1"}`` (values are read as JSON when they parse as JSON);
 3. ``set_storage_options(protocol, **options)`` from code.
 
-``s3://`` paths go through ``gokart.s3_filesystem`` (boto3), which takes s3fs's option names, plus
+``s3://`` paths go through ``gokart.storage.s3_filesystem`` (boto3), which takes s3fs's option names, plus
 ``storage_timeout`` and ``storage_retries`` from the ``[gokart]`` section.
 
 Listing caches are off by default for object stores: another process or machine may write an output
@@ -23,7 +23,7 @@ import json
 import os
 from typing import Any, TypeVar
 
-from gokart.config_lookup import config_section, luigi_config
+from gokart.core.config_lookup import config_section, luigi_config
 
 T = TypeVar('T')
 

@@ -23,11 +23,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from gokart import dag, run_records, storage
 from gokart.conflict_prevention_lock.file_lock import LOCK_DIRECTORY
+from gokart.core import dag
 from gokart.errors import MissingBucketError, RunLockConfigurationError
+from gokart.records import run_records
 from gokart.run_locks import settings as run_lock_settings
 from gokart.run_locks.lease import LEASE_DIRECTORY
+from gokart.storage import filesystem as storage
 
 _ID_IN_NAME = re.compile(r'_([0-9a-f]{32})(?=\.|$)')
 

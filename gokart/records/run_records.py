@@ -22,8 +22,9 @@ from typing import Any
 
 import luigi
 
-from gokart import id_scheme, storage
-from gokart.code_fingerprint import code_fingerprint_parts
+from gokart.ids import id_scheme
+from gokart.ids.code_fingerprint import code_fingerprint_parts
+from gokart.storage import filesystem as storage
 from gokart.target import insert_unique_id, make_target, write_small_file, write_small_files
 from gokart.utils import flatten
 

@@ -2,7 +2,7 @@
 
 gokart 1.12 read and wrote local outputs through ``luigi.LocalTarget``, so teams test pipelines in
 memory with ``mock.patch('luigi.LocalTarget', new=lambda path, **kwargs: MockTarget(path, **kwargs))``.
-``gokart.storage`` works on the file system directly; while ``luigi.LocalTarget`` is not luigi's own
+``gokart.storage.filesystem`` works on the file system directly; while ``luigi.LocalTarget`` is not luigi's own
 class it sends local reads, writes, existence checks and deletions through whatever replaced it.
 Finding out costs one identity comparison, so the default path pays nothing measurable.
 """

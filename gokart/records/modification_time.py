@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Iterable
 from typing import Any
 
-from gokart.error_messages import describe_task
+from gokart.core.error_messages import describe_task
 
 # Clocks of different machines (an object store's, this one's) disagree by a little; only an input
 # more than this far ahead counts as coming from the future.

@@ -19,11 +19,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gokart import dag, run_records, storage
-from gokart.code_fingerprint import changed_code, code_fingerprint_parts
+from gokart.core import dag
+from gokart.core.task_protocol import KartTask
 from gokart.execution.plan import output_paths
+from gokart.ids.code_fingerprint import changed_code, code_fingerprint_parts
+from gokart.records import run_records
+from gokart.storage import filesystem as storage
 from gokart.target import make_target
-from gokart.task_protocol import KartTask
 from gokart.utils import flatten
 
 RERUN = 'rerun flag'
