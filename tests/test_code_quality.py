@@ -1,6 +1,7 @@
 """The package stays lint-clean, formatted and type-checked (the settings live in pyproject.toml)."""
 
 import ast
+import json
 import os
 import re
 import shutil
@@ -133,12 +134,13 @@ def _imported_modules(module, is_package, node, modules):
     return found
 
 
-def import_graph(root):
+def import_graph(root, type_checking=False):
     """gokart module -> the gokart modules it imports, at module level or inside functions.
 
     Imports of other libraries (pandas, boto3, redis, ... imported in functions for their import
     time) are no edges: only gokart's own modules can close a cycle. Neither is the implicit import
-    of a parent package, which Python runs before its submodules.
+    of a parent package, which Python runs before its submodules. Imports under ``if TYPE_CHECKING:``
+    are edges only with ``type_checking=True``: they close no cycle, but they still name a layer.
     """
     files = {}
     for directory, _, names in os.walk(os.path.join(root, 'gokart')):
@@ -149,7 +151,7 @@ def import_graph(root):
     graph = {}
     for module, path in files.items():
         tree = ast.parse(open(path, encoding='utf-8').read())
-        skipped = _type_checking_only(tree)
+        skipped = set() if type_checking else _type_checking_only(tree)
         edges = set()
         for node in ast.walk(tree):
             if isinstance(node, (ast.Import, ast.ImportFrom)) and id(node) not in skipped:
@@ -225,3 +227,99 @@ def test_gokart_modules_import_each_other_without_a_cycle():
     graph = import_graph(ROOT)
     assert all(edge[0] in graph and edge[1] in graph for edge in _RE_EXPORT_EDGES), 'a listed re-export no longer exists'
     assert cycles(graph) == []
+
+
+# ----- the direction of imports between the layers (issue 23) ---------------------------------------
+# Lowest first. A module may import modules of its own layer and of the layers below, never above,
+# inside functions and under TYPE_CHECKING included (within a layer, the cycle test above keeps the
+# order). Our code sits in subpackages named for what they hold; gokart 1.12's top-level modules and
+# packages stay where users import them, each listed in the layer of what it uses and is used by.
+# `runs` and `notebook` are the rooms of the next features. A top-level module or package missing
+# here fails the test: place it (and a module of ours belongs in a subpackage, docs/design.md).
+_LAYERS = (
+    # layer        our subpackages          gokart 1.12's modules and packages beside them
+    ('core', 'core', 'errors utils config_params required_task_output task_complete_check pandas_type_config gcs_config s3_config mypy'),
+    ('ids', 'ids', 'parameter'),
+    ('storage', 'storage run_locks', 'target file_processor object_storage zip_client zip_client_util gcs_zip_client s3_zip_client'),
+    ('storage', '', 'gcs_obj_metadata_client conflict_prevention_lock in_memory'),
+    ('records', 'records runs', ''),
+    ('tasks', '', 'task tree info workspace_management'),
+    ('execution', 'execution', 'worker'),
+    ('commands', 'commands notebook', 'build run testing slack'),
+    ('entry points', '', '__init__ __main__ resign'),
+)
+
+# The imports that go up, each with its reason. Anything else going up fails the test.
+_UPWARD_EDGES = {
+    ('gokart.utils', 'gokart.ids.id_scheme'): (
+        "gokart 1.12's add_config reads a config file, which may set [gokart] id_scheme: it asks id_scheme to read "
+        'the setting again. utils stays in core because core.dag walks requirements with its flatten'
+    ),
+    ('gokart.parameter', 'gokart.task'): (
+        "TYPE_CHECKING only (the former parameter <-> task circle): TaskInstanceParameter's annotations name "
+        'TaskOnKart, while at run time it finds the task base class through core.task_protocol'
+    ),
+}
+
+
+def layer_of(module):
+    """The index in ``_LAYERS`` of a gokart module: its subpackage's, or the top-level module's own."""
+    parts = module.split('.')
+    room = parts[1] if len(parts) > 1 else '__init__'
+    names = [name for name, _, _ in _LAYERS]
+    for name, ours, theirs in _LAYERS:
+        if room in ours.split() or room in theirs.split():
+            return names.index(name)  # a layer may take two rows of the table
+    raise AssertionError(f'{module}: {room} is in no layer of _LAYERS in tests/test_code_quality.py; place it there')
+
+
+def upward_imports(graph, allowed=()):
+    """The edges of ``graph`` from a module to a module of a higher layer, except those in ``allowed``.
+
+    Every module must be in a layer, also one that imports nothing of gokart's.
+    """
+    layers = {module: layer_of(module) for module in graph}
+    return sorted(
+        (source, target)
+        for source, targets in graph.items()
+        for target in targets
+        if layers[target] > layers[source] and (source, target) not in allowed
+    )
+
+
+def test_layer_check_fails_on_an_import_against_the_direction(tmp_path):
+    """A core module importing a command, even inside a function, is reported; the other direction is not."""
+    package = tmp_path / 'gokart'
+    for room in ('core', 'commands'):
+        (package / room).mkdir(parents=True)
+        (package / room / '__init__.py').write_text('')
+    (package / '__init__.py').write_text('from gokart.commands import cli\n')
+    (package / 'core' / 'dag.py').write_text('def walk():\n    from gokart.commands.cli import main\n    return main\n')
+    (package / 'commands' / 'cli.py').write_text('from gokart.core import dag\n\ndef main():\n    return dag\n')
+    graph = import_graph(str(tmp_path), type_checking=True)
+    assert upward_imports(graph) == [('gokart.core.dag', 'gokart.commands.cli')]
+    assert upward_imports(graph, allowed={('gokart.core.dag', 'gokart.commands.cli')}) == []
+    (package / 'stray.py').write_text('')
+    with pytest.raises(AssertionError, match='stray is in no layer'):
+        upward_imports(import_graph(str(tmp_path)))
+
+
+def test_gokart_imports_only_downward_between_layers():
+    """commands -> execution -> tasks -> records -> storage -> ids -> core, each a subpackage and the 1.12 modules beside it."""
+    graph = import_graph(ROOT, type_checking=True)
+    assert all(edge[1] in graph.get(edge[0], ()) for edge in _UPWARD_EDGES), 'a listed upward import no longer exists'
+    assert upward_imports(graph, allowed=_UPWARD_EDGES) == []
+
+
+def test_the_top_level_holds_gokart_1_12_modules_and_entry_points_only():
+    """Our machinery is in subpackages; the top level is gokart 1.12's import paths plus __main__ and resign."""
+    with open(os.path.join(ROOT, 'tests', 'compat', 'gokart_1_12_2_names.json'), encoding='utf-8') as f:
+        inventory = {name.split('.')[1] for name in json.load(f)['modules'] if name.count('.') >= 1}
+    package = os.path.join(ROOT, 'gokart')
+    top_level = {
+        name[: -len('.py')] if name.endswith('.py') else name
+        for name in os.listdir(package)
+        if name.endswith('.py') or os.path.isfile(os.path.join(package, name, '__init__.py'))
+    }
+    subpackages = {room for _, ours, _ in _LAYERS for room in ours.split()}
+    assert top_level - inventory - subpackages == {'__init__', '__main__', 'resign'}
