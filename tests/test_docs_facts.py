@@ -40,3 +40,18 @@ def test_readme_tells_about_the_hidden_lock_directory():
     from gokart.conflict_prevention_lock import file_lock
 
     assert '.gokart-locks/' in read('README.md') and '.gokart-locks' in (file_lock.__doc__ or '')
+
+
+def test_design_md_tree_names_each_of_our_packages_and_each_says_its_layer():
+    """docs/design.md opens with one line per package of ours; the package's docstring names the same layer."""
+    import ast
+    import json
+
+    inventory = {name.split('.')[1] for name in json.loads(read('tests/compat/gokart_1_12_2_names.json'))['modules'] if '.' in name}
+    ours = sorted(p.name for p in (ROOT / 'gokart').iterdir() if (p / '__init__.py').is_file() and p.name not in inventory)
+    text = read('docs/design.md')
+    tree = text[text.index('## The tree') : text.index('## One build through the tree')]
+    assert ours and [name for name in ours if f'\n  {name}/ ' not in tree] == []
+    for name in ours:
+        docstring = ast.get_docstring(ast.parse(read(f'gokart/{name}/__init__.py'))) or ''
+        assert re.match(r'.+\n\nLayer \w+ \(docs/design\.md\): may import ', docstring), name

@@ -1,4 +1,4 @@
 """The ``gokart`` command and its subcommands: cli, explain (plan/why), rekey, gc, resign and the HTML report.
 
-May import every other layer and gokart 1.12's modules; nothing but entry points (``__main__``, ``resign``, ``gokart.report``, 1.12's build) imports it.
+Layer commands (docs/design.md): may import execution and every layer below; imported only by entry points and 1.12's build.
 """

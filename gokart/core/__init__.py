@@ -1,4 +1,4 @@
-"""What every layer may use: the task protocol, error messages, config lookup, human units, the DAG walk.
+"""What every layer uses: the task protocol, error messages, config lookup, human units and the DAG walk (dag).
 
-May import only gokart 1.12's leaf modules ``errors`` and ``utils``; everything else in gokart may import it.
+Layer core (docs/design.md): may import gokart 1.12's errors and utils only; every other layer may import it.
 """

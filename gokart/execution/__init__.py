@@ -1,4 +1,7 @@
-"""Planning a DAG and running it: our own local executor, and luigi's scheduler for the luigi path."""
+"""Planning a DAG and running it: our local executor, Dask, the completion check, progress, run arguments.
+
+Layer execution (docs/design.md): may import 1.12's task layer, records, storage, run_locks, ids, core; imported by 1.12's worker, build, run and commands.
+"""
 
 from gokart.execution.local import BuildOutcome, ExecutionListener, execute
 from gokart.execution.plan import Plan, TaskState, make_plan

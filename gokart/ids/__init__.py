@@ -1,4 +1,4 @@
-"""Unique ids: the id schemes, code fingerprints, the construction fast path and the task class registry.
+"""Unique ids: identity, the id schemes, code fingerprints, the construction fast path and the task class registry.
 
-May import ``core`` (and 1.12's ``errors``, ``utils``); imported by storage, records, execution, commands and 1.12's task.
+Layer ids (docs/design.md): may import core (and 1.12's parameter beside it); imported by records and the layers above.
 """

@@ -1,5 +1,7 @@
 """Run locks: a task's run is held exclusively by one worker, on one machine or many.
 
+Layer storage (docs/design.md): may import storage, ids, core and 1.12's conflict_prevention_lock; imported by 1.12's task, worker and execution.
+
 The executor (``gokart.execution.local.run_task``, and ``gokart.worker`` on the luigi path) takes a
 task's run lock, checks completion under it, runs the task and releases it, so that processes
 building overlapping DAGs run each task once. One interface (``RunLock``: acquire, renew, release,

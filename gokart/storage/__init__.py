@@ -1,4 +1,4 @@
-"""The storage seam: the file system of every location (``filesystem``), the boto3 S3 file system, storage options, output paths, signing.
+"""Where bytes live: filesystem (every location), s3_filesystem, options, output_path, local_target_seam, signing.
 
-May import ``core`` and ``ids`` (and 1.12's storage-side modules); imported by records, run_locks, execution and commands.
+Layer storage (docs/design.md): may import ids, core and 1.12's target, file_processor, locks beside it; imported by records and above.
 """
