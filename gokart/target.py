@@ -27,6 +27,7 @@ from gokart.object_storage import ObjectStorage
 from gokart.required_task_output import RequiredTaskOutput
 from gokart.storage import filesystem as storage
 from gokart.storage import signing
+from gokart.zip_client import ZipClient
 from gokart.zip_client_util import make_zip_client
 
 NO_LOCK = make_task_lock_params(file_path='', unique_id=None)
@@ -131,6 +132,18 @@ class SingleFileTarget(_FileTarget):
         super().__init__(path, task_lock_params, workspace_directory)
         self._processor = processor
 
+    @property
+    def _target(self) -> luigi.target.FileSystemTarget:
+        """gokart 1.12's wrapped luigi target, for code that reads it (``target._target.path`` is the output path).
+
+        Built on first access with the processor's format; loads and dumps do not go through it
+        (``gokart.storage`` does the I/O), so it costs nothing to targets nobody inspects.
+        """
+        wrapped = self.__dict__.get('_wrapped_luigi_target')
+        if wrapped is None:
+            wrapped = self.__dict__['_wrapped_luigi_target'] = _luigi_target(self._file_path, self._processor.format())
+        return wrapped
+
     def _load(self) -> Any:
         with self._open_existing() as stream:
             content = signing.verified(stream, self._file_path, signing.covers(self._processor), self._workspace_directory)
@@ -161,6 +174,11 @@ class ModelTarget(_FileTarget):
         self._temporary_directory = temporary_directory
         self._save_function = save_function
         self._load_function = load_function
+
+    @property
+    def _zip_client(self) -> ZipClient:
+        """gokart 1.12's zip client of the model archive (``._zip_client.path`` is the zip's path), made on access."""
+        return make_zip_client(self._file_path, self._temporary_directory)
 
     def _load(self) -> Any:
         import dill
@@ -341,6 +359,12 @@ def _corrupt_message(path: str, error: BaseException) -> str:
         f'cannot load {path}: {type(error).__name__}: {error}. The file is truncated, corrupt or not in the format its extension says; '
         'rerun the task that writes it with rerun=True, or delete the file.'
     )
+
+
+def _luigi_target(path: str, fmt: Any) -> luigi.target.FileSystemTarget:
+    if storage.is_local(path):
+        return luigi.LocalTarget(storage.local_path(path), format=fmt)
+    return ObjectStorage.get_object_storage_target(path, fmt)
 
 
 def _seekable(stream: IO[bytes]) -> IO[bytes]:

@@ -21,6 +21,13 @@ class _FrontProcessor(BinaryFormatProcessor):
     """Delegates to the backend chosen at construction."""
 
     _backend: FileProcessor
+    _dataframe_type: DataFrameType
+    """Which library loads and dumps: 'pandas', 'polars' or 'polars-lazy' (gokart 1.12's attribute)."""
+
+    @property
+    def _impl(self) -> FileProcessor:
+        """gokart 1.12's name for the per-library processor this one delegates to."""
+        return self._backend
 
     def load(self, file: IO[bytes]) -> Any:
         return self._backend.load(file)
@@ -35,7 +42,8 @@ class CsvFileProcessor(_FrontProcessor):
     def __init__(self, sep: str = ',', encoding: str = 'utf-8', dataframe_type: DataFrameType = 'pandas') -> None:
         self._sep = sep
         self._encoding = encoding
-        if check_dataframe_type(dataframe_type) == 'pandas':
+        self._dataframe_type = check_dataframe_type(dataframe_type)
+        if dataframe_type == 'pandas':
             self._backend = _pandas_backend().PandasCsv(sep, encoding)
         else:
             self._backend = polars_backend.PolarsCsv(sep, encoding, lazy=dataframe_type == 'polars-lazy')
@@ -46,7 +54,8 @@ class JsonFileProcessor(_FrontProcessor):
 
     def __init__(self, orient: str | None = None, dataframe_type: DataFrameType = 'pandas') -> None:
         self._orient = orient
-        if check_dataframe_type(dataframe_type) == 'pandas':
+        self._dataframe_type = check_dataframe_type(dataframe_type)
+        if dataframe_type == 'pandas':
             self._backend = _pandas_backend().PandasJson(orient)
         else:
             self._backend = polars_backend.PolarsJson(orient, lazy=dataframe_type == 'polars-lazy')
@@ -63,9 +72,10 @@ class ParquetFileProcessor(_FrontProcessor):
     def __init__(self, engine: str = 'pyarrow', compression: str | None = None, dataframe_type: DataFrameType = 'pandas') -> None:
         self._engine = engine
         self._compression = compression
-        codec = compression or DEFAULT_PARQUET_COMPRESSION[dataframe_type]
+        codec = compression or DEFAULT_PARQUET_COMPRESSION[check_dataframe_type(dataframe_type)]
         uncompressed = codec.lower() in _UNCOMPRESSED
-        if check_dataframe_type(dataframe_type) == 'pandas':
+        self._dataframe_type = check_dataframe_type(dataframe_type)
+        if dataframe_type == 'pandas':
             self._backend = _pandas_backend().PandasParquet(engine, None if uncompressed else codec)
         else:
             self._backend = polars_backend.PolarsParquet('uncompressed' if uncompressed else codec, lazy=dataframe_type == 'polars-lazy')
@@ -76,7 +86,8 @@ class FeatherFileProcessor(_FrontProcessor):
 
     def __init__(self, store_index_in_feather: bool, dataframe_type: DataFrameType = 'pandas') -> None:
         self._store_index_in_feather = store_index_in_feather
-        if check_dataframe_type(dataframe_type) == 'pandas':
+        self._dataframe_type = check_dataframe_type(dataframe_type)
+        if dataframe_type == 'pandas':
             self._backend = _pandas_backend().PandasFeather(store_index_in_feather)
         else:
             self._backend = polars_backend.PolarsFeather(lazy=dataframe_type == 'polars-lazy')

@@ -29,7 +29,7 @@ def make_task_info_as_table(task: TaskOnKart[Any], ignore_task_names: list[str] 
 def dump_task_info_table(task: TaskOnKart[Any], task_info_dump_path: str, ignore_task_names: list[str] | None = None) -> None:
     """Write the table to ``task_info_dump_path`` with the root's unique id inserted; the format follows the extension."""
     table = make_task_info_as_table(task=task, ignore_task_names=ignore_task_names)
-    make_target(file_path=task_info_dump_path, unique_id=task.make_unique_id()).dump(table)
+    make_target(file_path=task_info_dump_path, unique_id=task.make_unique_id()).dump(obj=table, lock_at_dump=False)
 
 
 def dump_task_info_tree(
@@ -41,7 +41,7 @@ def dump_task_info_tree(
         raise AssertionError(f'File extention must be `.pkl`, not `{extension}`.')
     task_info = make_task_info_tree(task, ignore_task_names=ignore_task_names)
     unique_id = task.make_unique_id() if use_unique_id else None
-    make_target(file_path=task_info_dump_path, unique_id=unique_id).dump(task_info)
+    make_target(file_path=task_info_dump_path, unique_id=unique_id).dump(obj=task_info, lock_at_dump=False)
 
 
 __all__ = ['make_task_info_as_tree_str', 'make_task_info_as_table', 'dump_task_info_table', 'dump_task_info_tree']
