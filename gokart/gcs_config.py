@@ -14,8 +14,6 @@ from typing import Any
 
 import luigi
 
-from gokart.errors import MissingStorageLibraryError
-
 
 class GCSConfig(luigi.Config):
     gcs_credential_name = luigi.Parameter(default='GCS_CREDENTIAL', description='env var holding a credential file path or JSON')
@@ -30,22 +28,21 @@ class GCSConfig(luigi.Config):
         The storage API's description comes from the copy google-api-python-client ships, so no
         request is made to build the client.
         """
+        _require_google_client('GCSConfig().get_gcs_client()')
         client = self.__dict__.get('_client')
         if client is None:
             client = self._client = self._get_gcs_client()
         return client
 
     def _get_gcs_client(self) -> Any:
-        try:
-            from luigi.contrib.gcs import GCSClient
-        except ImportError as error:
-            raise MissingStorageLibraryError(
-                f'GCSConfig.get_gcs_client() needs google-api-python-client: install it with pip install "gokart[gcs]" ({error})'
-            ) from error
+        _require_google_client('GCSConfig().get_gcs_client()')
+        from luigi.contrib.gcs import GCSClient
+
         return GCSClient(oauth_credentials=self._load_oauth_credentials())
 
     def _load_oauth_credentials(self) -> Any:
         """Service-account credentials from the variable ``gcs_credential_name`` names, or None for the default ones."""
+        _require_google_client('GCSConfig()._load_oauth_credentials()')
         token = self.get_gcs_token()
         if token is None:
             return None
@@ -54,6 +51,13 @@ class GCSConfig(luigi.Config):
         if isinstance(token, dict):
             return service_account.Credentials.from_service_account_info(token)
         return service_account.Credentials.from_service_account_file(token)
+
+
+def _require_google_client(subject: str) -> None:
+    # luigi's GCSClient imports these lazily and, without them, fails only on its first request.
+    from gokart.storage import require_extra
+
+    require_extra('gs', subject, ('googleapiclient', 'google.oauth2.service_account'))
 
 
 def parse_gcs_credential(value: str) -> str | dict[str, Any] | None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import luigi
 
-from gokart.errors import MissingStorageLibraryError
+from gokart.storage import require_extra
 
 
 class S3Config(luigi.Config):
@@ -25,19 +25,17 @@ class S3Config(luigi.Config):
 
     def get_s3_client(self) -> Any:
         """luigi's ``luigi.contrib.s3.S3Client`` with these credentials, made once per config instance (as gokart 1.12 did)."""
+        # Checked at every call, as 1.12 did: luigi's S3Client needs boto3 and only says so on first use.
+        require_extra('s3', 'S3Config().get_s3_client()')
         client = self.__dict__.get('_client')
         if client is None:
             client = self._client = self._get_s3_client()
         return client
 
     def _get_s3_client(self) -> Any:
-        try:
-            import boto3  # noqa: F401  (luigi's S3Client needs it, and only says so on first use)
-            from luigi.contrib.s3 import S3Client
-        except ImportError as error:
-            raise MissingStorageLibraryError(
-                f'S3Config.get_s3_client() needs boto3: install it with pip install "gokart[s3]" ({error})'
-            ) from error
+        require_extra('s3', 'S3Config().get_s3_client()')
+        from luigi.contrib.s3 import S3Client
+
         options: dict[str, Any] = {
             'aws_access_key_id': os.environ.get(self.aws_access_key_id_name),
             'aws_secret_access_key': os.environ.get(self.aws_secret_access_key_name),

@@ -87,12 +87,20 @@ class S3ZipClient(StorageZipClient):
     ``gokart.s3_zip_client``, which re-exports it.
     """
 
+    def __init__(self, file_path: str, temporary_directory: str) -> None:
+        storage.require_extra('s3', f'S3ZipClient({file_path!r})')
+        super().__init__(file_path, temporary_directory)
+
 
 class GCSZipClient(StorageZipClient):
     """A zip client for ``gs://`` archives; credentials from ``[GCSConfig]`` as in ``gokart.storage.options``.
 
     Re-exported by gokart 1.12's ``gokart.gcs_zip_client``.
     """
+
+    def __init__(self, file_path: str, temporary_directory: str) -> None:
+        storage.require_extra('gs', f'GCSZipClient({file_path!r})')
+        super().__init__(file_path, temporary_directory)
 
 
 def _unpack_checked(local_archive: str, file_path: str, directory: str) -> None:

@@ -9,6 +9,7 @@ import lzma
 import os
 from collections.abc import Callable
 
+from . import polars_backend
 from .base import DataFrameType, FileProcessor, check_dataframe_type
 from .binary import BinaryFileProcessor, NpzFileProcessor
 from .errors import UnsupportedFormatError
@@ -30,7 +31,9 @@ def make_file_processor(
     Raises ``UnsupportedFormatError`` (an ``AssertionError``) listing the known extensions.
     """
     path = os.fspath(file_path)
-    check_dataframe_type(dataframe_type)
+    if check_dataframe_type(dataframe_type) != 'pandas':
+        # As 1.12: asking for polars frames without polars fails here, whatever the extension.
+        polars_backend.import_polars()
     extension = os.path.splitext(path)[1]
     factory = _factories.get(extension)
     if factory is None:

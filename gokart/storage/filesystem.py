@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import importlib
 import itertools
 import os
 import shutil
@@ -66,9 +67,37 @@ def protocol_of(path: str) -> str:
     return path.split('://', 1)[0] if '://' in path else 'file'
 
 
-# What each object store needs installed: (module, the gokart extra that installs it).
-_CLIENT_LIBRARIES = {'s3': ('boto3', 's3'), 's3a': ('boto3', 's3'), 'gs': ('gcsfs', 'gcs'), 'gcs': ('gcsfs', 'gcs')}
+# What each object store needs importable, the gokart extra that installs it, and its name in 1.12's message.
+_EXTRAS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    's3': (('boto3',), 's3', 'S3'),
+    's3a': (('boto3',), 's3', 'S3'),
+    'gs': (('gcsfs', 'google.auth'), 'gcs', 'GCS'),
+    'gcs': (('gcsfs', 'google.auth'), 'gcs', 'GCS'),
+}
 _usable_protocols: set[str] = {'file', 'memory'}
+
+
+def require_extra(protocol: str, subject: str, modules: tuple[str, ...] = ()) -> None:
+    """Raise ``MissingStorageLibraryError`` (an ``ImportError``) when ``protocol``'s libraries cannot be imported now.
+
+    Checked at every call, as gokart 1.12 did, so a library hidden or removed after start-up fails
+    the same way as one never installed. The message keeps 1.12's words (``pip install gokart[s3]``,
+    which users' tests match) after naming ``subject`` and the module that failed. ``modules`` are
+    needed besides the protocol's own (the Google API client for ``GCSConfig.get_gcs_client``).
+    An imported module costs a dictionary look-up here.
+    """
+    extra = _EXTRAS.get(protocol)
+    if extra is None:
+        return
+    own_modules, name, label = extra
+    for module in own_modules + modules:
+        try:
+            importlib.import_module(module)
+        except ImportError as error:
+            raise MissingStorageLibraryError(
+                f'{subject} needs {module}, which cannot be imported ({error}). '
+                f'{label} support requires additional dependencies. Install them with: pip install gokart[{name}]'
+            ) from error
 
 
 def require_client_library(path: str) -> None:
@@ -76,29 +105,22 @@ def require_client_library(path: str) -> None:
 
     Targets call this when they are made, so a missing ``gokart[s3]`` shows when the pipeline is
     defined, naming the extra, instead of on the first request in the client library's own words.
-    Each protocol is checked once per process.
+    S3 and GCS are checked at every call (``require_extra``); other protocols once per process.
     """
     protocol = protocol_of(path)
+    if protocol in _EXTRAS:
+        require_extra(protocol, path)
+        return
     if protocol in _usable_protocols:
         return
-    library = _CLIENT_LIBRARIES.get(protocol)
-    if library is not None:
-        import importlib.util
+    import fsspec
 
-        module, extra = library
-        if importlib.util.find_spec(module) is None:
-            raise MissingStorageLibraryError(
-                f'{path} is on {protocol}://, which needs the {module} package: install it with pip install "gokart[{extra}]"'
-            )
-    else:
-        import fsspec
-
-        try:
-            fsspec.get_filesystem_class(protocol)
-        except ImportError as error:
-            raise MissingStorageLibraryError(f'{path} needs a library fsspec uses for {protocol}://: {error}') from error
-        except ValueError as error:
-            raise ValueError(f'{path}: {protocol}:// is not a storage protocol fsspec knows ({error})') from error
+    try:
+        fsspec.get_filesystem_class(protocol)
+    except ImportError as error:
+        raise MissingStorageLibraryError(f'{path} needs a library fsspec uses for {protocol}://: {error}') from error
+    except ValueError as error:
+        raise ValueError(f'{path}: {protocol}:// is not a storage protocol fsspec knows ({error})') from error
     _usable_protocols.add(protocol)
 
 
@@ -115,6 +137,7 @@ def filesystem_for_protocol(protocol: str) -> Any:
     fsspec keeps one instance per distinct set of options, so this is cheap to call per path, and a
     change of credentials or endpoint (config, environment, ``set_storage_options``) takes effect.
     """
+    require_extra(protocol, f'{protocol}:// storage')
     if protocol in _S3_PROTOCOLS:  # boto3's synchronous client, which moto's in-process mock intercepts
         from gokart.storage.s3_filesystem import S3FileSystem
 
