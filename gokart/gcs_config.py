@@ -14,8 +14,11 @@ from typing import Any
 
 import luigi
 
+from gokart.errors import require_extra
+
 
 class GCSConfig(luigi.Config):
+    _client: Any = None  # the client made by the first call, per instance (gokart 1.12's attribute)
     gcs_credential_name = luigi.Parameter(default='GCS_CREDENTIAL', description='env var holding a credential file path or JSON')
 
     def get_gcs_token(self) -> str | dict[str, Any] | None:
@@ -55,8 +58,6 @@ class GCSConfig(luigi.Config):
 
 def _require_google_client(subject: str) -> None:
     # luigi's GCSClient imports these lazily and, without them, fails only on its first request.
-    from gokart.storage import require_extra
-
     require_extra('gs', subject, ('googleapiclient', 'google.oauth2.service_account'))
 
 

@@ -12,9 +12,10 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from gokart.errors import require_extra
 from gokart.gcs_config import GCSConfig
 from gokart.required_task_output import RequiredTaskOutput
-from gokart.storage.filesystem import filesystem, require_extra
+from gokart.storage.filesystem import filesystem
 from gokart.utils import FlattenableItems, map_flattenable_items
 
 __all__ = ['GCSConfig', 'GCSObjectMetadataClient', 'RequiredTaskOutput', 'merge_task_state_labels', 'task_state_labels']

@@ -14,6 +14,7 @@ import luigi
 import luigi.format
 from luigi.format import Format
 
+from gokart.errors import require_extra
 from gokart.storage import filesystem as storage
 from gokart.zip_client import ZipClient, make_zip_client
 
@@ -32,18 +33,18 @@ class ObjectStorage:
     @staticmethod
     def get_object_storage_target(path: str, format: Any = None) -> RemoteFileTarget:
         """A luigi target over the remote file, opened with the luigi ``format`` given."""
-        storage.require_extra(storage.protocol_of(path), f'ObjectStorage.get_object_storage_target({path!r})')
+        require_extra(storage.protocol_of(path), f'ObjectStorage.get_object_storage_target({path!r})')
         return RemoteFileTarget(path, format=format)
 
     @staticmethod
     def exists(path: str) -> bool:
-        storage.require_extra(storage.protocol_of(path), f'ObjectStorage.exists({path!r})')
+        require_extra(storage.protocol_of(path), f'ObjectStorage.exists({path!r})')
         return storage.exists(path)
 
     @staticmethod
     def get_timestamp(path: str) -> datetime:
         """Last modification time; ``FileNotFoundError`` when the object is missing."""
-        storage.require_extra(storage.protocol_of(path), f'ObjectStorage.get_timestamp({path!r})')
+        require_extra(storage.protocol_of(path), f'ObjectStorage.get_timestamp({path!r})')
         return storage.modification_time(path)
 
     @staticmethod

@@ -13,10 +13,11 @@ from typing import Any
 
 import luigi
 
-from gokart.storage import require_extra
+from gokart.errors import require_extra
 
 
 class S3Config(luigi.Config):
+    _client: Any = None  # the client made by the first call, per instance (gokart 1.12's attribute)
     aws_access_key_id_name = luigi.Parameter(default='AWS_ACCESS_KEY_ID', description='env var holding the AWS access key id')
     aws_secret_access_key_name = luigi.Parameter(default='AWS_SECRET_ACCESS_KEY', description='env var holding the AWS secret key')
     endpoint_url = luigi.OptionalParameter(

@@ -12,6 +12,7 @@ import shutil
 import zipfile
 from abc import abstractmethod
 
+from gokart.errors import require_extra
 from gokart.storage import filesystem as storage
 from gokart.storage import signing
 
@@ -88,7 +89,7 @@ class S3ZipClient(StorageZipClient):
     """
 
     def __init__(self, file_path: str, temporary_directory: str) -> None:
-        storage.require_extra('s3', f'S3ZipClient({file_path!r})')
+        require_extra('s3', f'S3ZipClient({file_path!r})')
         super().__init__(file_path, temporary_directory)
 
 
@@ -99,7 +100,7 @@ class GCSZipClient(StorageZipClient):
     """
 
     def __init__(self, file_path: str, temporary_directory: str) -> None:
-        storage.require_extra('gs', f'GCSZipClient({file_path!r})')
+        require_extra('gs', f'GCSZipClient({file_path!r})')
         super().__init__(file_path, temporary_directory)
 
 

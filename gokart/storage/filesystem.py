@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import importlib
 import itertools
 import os
 import shutil
@@ -27,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 
-from gokart.errors import MissingBucketError, MissingStorageLibraryError, StorageUnavailableError
+from gokart.errors import EXTRAS, MissingBucketError, MissingStorageLibraryError, StorageUnavailableError, require_extra
 from gokart.storage import local_target_seam
 from gokart.storage.local_target_seam import replacement as _replaced_local_target
 from gokart.storage.options import storage_options_for
@@ -67,37 +66,7 @@ def protocol_of(path: str) -> str:
     return path.split('://', 1)[0] if '://' in path else 'file'
 
 
-# What each object store needs importable, the gokart extra that installs it, and its name in 1.12's message.
-_EXTRAS: dict[str, tuple[tuple[str, ...], str, str]] = {
-    's3': (('boto3',), 's3', 'S3'),
-    's3a': (('boto3',), 's3', 'S3'),
-    'gs': (('gcsfs', 'google.auth'), 'gcs', 'GCS'),
-    'gcs': (('gcsfs', 'google.auth'), 'gcs', 'GCS'),
-}
 _usable_protocols: set[str] = {'file', 'memory'}
-
-
-def require_extra(protocol: str, subject: str, modules: tuple[str, ...] = ()) -> None:
-    """Raise ``MissingStorageLibraryError`` (an ``ImportError``) when ``protocol``'s libraries cannot be imported now.
-
-    Checked at every call, as gokart 1.12 did, so a library hidden or removed after start-up fails
-    the same way as one never installed. The message keeps 1.12's words (``pip install gokart[s3]``,
-    which users' tests match) after naming ``subject`` and the module that failed. ``modules`` are
-    needed besides the protocol's own (the Google API client for ``GCSConfig.get_gcs_client``).
-    An imported module costs a dictionary look-up here.
-    """
-    extra = _EXTRAS.get(protocol)
-    if extra is None:
-        return
-    own_modules, name, label = extra
-    for module in own_modules + modules:
-        try:
-            importlib.import_module(module)
-        except ImportError as error:
-            raise MissingStorageLibraryError(
-                f'{subject} needs {module}, which cannot be imported ({error}). '
-                f'{label} support requires additional dependencies. Install them with: pip install gokart[{name}]'
-            ) from error
 
 
 def require_client_library(path: str) -> None:
@@ -108,7 +77,7 @@ def require_client_library(path: str) -> None:
     S3 and GCS are checked at every call (``require_extra``); other protocols once per process.
     """
     protocol = protocol_of(path)
-    if protocol in _EXTRAS:
+    if protocol in EXTRAS:
         require_extra(protocol, path)
         return
     if protocol in _usable_protocols:
