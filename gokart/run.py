@@ -135,6 +135,41 @@ def _send_slack(notifier: Any, cmdline_args: list[str]) -> None:
         logger.warning(f'Slack notification failed: {e}')
 
 
+def _try_get_slack_api(cmdline_args: list[str]) -> Any:
+    """gokart 1.12's helper: the ``SlackAPI`` that ``[SlackConfig]`` (with ``cmdline_args``) sets up, or None when it is off."""
+    with CmdlineParser.global_instance(cmdline_args):
+        try:
+            from gokart.slack.notifier import RunNotifier
+        except ImportError:
+            return None
+        notifier = RunNotifier.from_config()
+        if notifier is None:
+            return None
+        notifier.start()
+        return notifier.api
+
+
+def _try_to_send_event_summary_to_slack(slack_api: Any, event_aggregator: Any, cmdline_args: list[str]) -> None:
+    """gokart 1.12's helper: post ``event_aggregator``'s report of the root task of ``cmdline_args`` through ``slack_api``.
+
+    Nothing happens without a ``slack_api``; the report (counts, events, tree when
+    ``SlackConfig.send_tree_info``) is the one ``gokart.run`` sends.
+    """
+    if slack_api is None:
+        return
+    from gokart.slack.notifier import report_snippet
+    from gokart.slack.slack_config import SlackConfig
+
+    with CmdlineParser.global_instance(cmdline_args) as cp:
+        task = cp.get_task_obj()
+        tree = None
+        if SlackConfig().send_tree_info:
+            from gokart.tree.task_info import make_task_info_as_tree_str
+
+            tree = make_task_info_as_tree_str(task)
+    slack_api.send_snippet(**report_snippet(type(task).__name__, event_aggregator, tree))
+
+
 def _run_and_exit(cmdline_args: list[str]) -> None:
     with CmdlineParser.global_instance(cmdline_args):
         retcodes = luigi.retcodes.retcode()

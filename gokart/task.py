@@ -153,6 +153,38 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
                 raise
             raise error_messages.unknown_parameter_error(cls, params, unknown[0]) from e
 
+    @staticmethod
+    def try_set_seed(methods: list[str], random_seed: int) -> list[str]:
+        """Seed with ``random_seed`` each dotted function of ``methods`` that exists (``'numpy.random.seed'``); return those.
+
+        gokart 1.12's helper; runs call it for ``fix_random_seed_methods`` before ``run()`` (see
+        ``gokart.run_records``). A module or attribute that does not exist is skipped.
+        """
+        found = run_records.resolve_seed_methods(methods)
+        for method_name in found:
+            run_records.seed_method(method_name)(random_seed)
+        return found
+
+    def _get_random_seed(self) -> int:
+        """The seed of this task's run: ``fix_random_seed_value``, else derived from the unique id (gokart 1.12's helper)."""
+        return run_records.random_seed_of(self)
+
+    @classmethod
+    def _add_configuration(cls, kwargs: dict[str, Any], section: str) -> None:
+        """gokart 1.12's helper: fill ``kwargs`` with this class's parameters set in config ``section``.
+
+        Each option of the section that names a parameter of the class and is not in ``kwargs``
+        yet is added, parsed by that parameter (``'7'`` for an ``IntParameter`` becomes ``7``);
+        other options, and a missing section, change nothing.
+        """
+        config = luigi.configuration.get_config()
+        if not config.has_section(section):
+            return
+        params = dict(cls.get_params())
+        for key, value in config.items(section):
+            if key in params and key not in kwargs:
+                kwargs[key] = params[key].parse(value)
+
     @classmethod
     def _resolve_param_values(cls, params: Any, args: Any, kwargs: Any) -> list[tuple[str, Any]]:
         values = construction.values_from_defaults(cls, params, args, kwargs)

@@ -64,6 +64,42 @@ def read_all(file: IO[bytes]) -> bytes:
     return bytes(data) if not isinstance(data, bytes) else data
 
 
+class _ChunkedLargeFileReader:
+    """A binary reader that asks the file for at most ``_CHUNK_BYTES`` per call (gokart 1.12's class).
+
+    Some platforms (macOS) fail a single ``read`` of 2 GiB or more; unpickling a large object through
+    this wrapper reads it in pieces instead. ``read(-1)`` reads the rest.
+    """
+
+    _CHUNK_BYTES = 1 << 30
+
+    def __init__(self, file: Any) -> None:
+        self._file = file
+
+    def read(self, n: int) -> bytes:
+        parts: list[bytes] = []
+        remaining = n
+        while remaining != 0:
+            size = self._CHUNK_BYTES if remaining < 0 else min(remaining, self._CHUNK_BYTES)
+            part = self._file.read(size)
+            if not part:
+                break
+            parts.append(part)
+            if remaining > 0:
+                remaining -= len(part)
+        return b''.join(parts)
+
+    def readline(self) -> bytes:
+        line: bytes = self._file.readline()
+        return line
+
+    def seek(self, offset: int) -> None:
+        self._file.seek(offset)
+
+    def seekable(self) -> bool:
+        return bool(self._file.seekable())
+
+
 _LATER_HOMES = {
     'BinaryFileProcessor': 'binary',
     'NpzFileProcessor': 'binary',

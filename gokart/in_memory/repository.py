@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -39,6 +40,11 @@ class InMemoryCacheRepository:
     def clear(self) -> None:
         with self._guard:
             self._cache.clear()
+
+    def get_gen(self) -> Iterator[tuple[str, Any]]:
+        """Every (key, value) in the cache, in the order they were first written (gokart 1.12's iterator)."""
+        for key, data in list(self._cache.items()):  # a copy: a dump elsewhere must not break the iteration
+            yield key, data.value
 
     @property
     def size(self) -> int:

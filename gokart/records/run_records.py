@@ -243,10 +243,11 @@ _seed_methods: dict[str, Any] = {}
 
 def resolve_seed_methods(methods: Iterable[str]) -> list[str]:
     """Import the dotted callables now (before forking workers, so each need not); return those that exist."""
-    return [method_name for method_name in methods if _seed_method(method_name) is not None]
+    return [method_name for method_name in methods if seed_method(method_name) is not None]
 
 
-def _seed_method(method_name: str) -> Any:
+def seed_method(method_name: str) -> Any:
+    """The seed function a dotted name resolves to (imported once per process), or None when it does not exist."""
     if method_name not in _seed_methods:
         try:
             module_name, *attributes = method_name.split('.')

@@ -48,6 +48,11 @@ class EventAggregator:
         # gokart 1.12.2 glued the two sections together on one line; a line break keeps them readable.
         return os.linesep.join(sections)
 
+    @staticmethod
+    def _task_to_str(task: luigi.Task) -> str:
+        """gokart 1.12's name of a task in the report: ``Name:[unique_id]``."""
+        return _task_to_str(task)
+
     def _success(self, task: luigi.Task) -> None:
         self._success_events.append(_task_to_str(task))
 

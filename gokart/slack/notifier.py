@@ -53,6 +53,11 @@ class RunNotifier:
     def aggregator(self) -> EventAggregator:
         return self._aggregator
 
+    @property
+    def api(self) -> SlackAPI | None:
+        """The Slack client once ``start()`` made it (None before, or without slack-sdk)."""
+        return self._api
+
     def start(self) -> None:
         """Look up the channel (warning on failure) and start collecting task events."""
         try:
@@ -67,7 +72,15 @@ class RunNotifier:
         if self._api is None:
             return
         name = root_task if isinstance(root_task, str) else type(root_task).__name__
-        comment = f'Report of {name}' + os.linesep + self._aggregator.get_summary()
-        tree = tree_info if self.send_tree_info and tree_info is not None else TREE_INFO_HINT
-        content = os.linesep.join(['===== Event List ====', self._aggregator.get_event_list(), os.linesep, '==== Tree Info ====', tree])
-        self._api.send_snippet(comment=comment, title=REPORT_TITLE, content=content)
+        self._api.send_snippet(**report_snippet(name, self._aggregator, tree_info if self.send_tree_info else None))
+
+
+def report_snippet(name: str, aggregator: EventAggregator, tree_info: str | None) -> dict[str, str]:
+    """The report of a run of the task named ``name``: ``send_snippet``'s comment, title and content.
+
+    Without ``tree_info`` the content says how to include it (``SlackConfig.send_tree_info``).
+    """
+    comment = f'Report of {name}' + os.linesep + aggregator.get_summary()
+    tree = tree_info if tree_info is not None else TREE_INFO_HINT
+    content = os.linesep.join(['===== Event List ====', aggregator.get_event_list(), os.linesep, '==== Tree Info ====', tree])
+    return {'comment': comment, 'title': REPORT_TITLE, 'content': content}

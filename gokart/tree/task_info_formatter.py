@@ -6,8 +6,11 @@ works, and identical subtrees are collected once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+
+import luigi
 
 from gokart.core import dag
 from gokart.task import TaskOnKart
@@ -77,6 +80,26 @@ def make_task_info_tree(
         children = [c for c in dag.requirements(current) if type(c).__name__ not in ignored]
         stack.extend((child, None, 0) for child in reversed(children))
     return results[0]
+
+
+def _make_requires_info(requires: Any) -> Any:
+    """gokart 1.12's helper: what ``requires()`` returned, each task as its ``RequiredTask`` (name, unique id).
+
+    Dicts keep their keys; lists, tuples and other iterables become lists. Anything else is a
+    ``TypeError`` naming its type, as in 1.12.
+    """
+    if isinstance(requires, luigi.Task):
+        make_unique_id = getattr(requires, 'make_unique_id', None)
+        unique_id = make_unique_id() if callable(make_unique_id) else requires.task_id
+        return RequiredTask(name=type(requires).__name__, unique_id=unique_id)
+    if isinstance(requires, dict):
+        return {key: _make_requires_info(value) for key, value in requires.items()}
+    if isinstance(requires, Iterable) and not isinstance(requires, (str, bytes)):
+        return [_make_requires_info(item) for item in requires]
+    raise TypeError(
+        f'`requires` has unexpected type {type(requires)}. Must be `TaskOnKart`, `Iterable[TaskOnKart]`, or `Dict[str, TaskOnKart]`: '
+        'return tasks, lists or dicts of tasks from requires().'
+    )
 
 
 def _collect(task: Any, cache: dict[str, TaskInfo]) -> tuple[TaskInfo, bool]:

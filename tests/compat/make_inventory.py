@@ -14,6 +14,12 @@ underscore) that a user could import from it, each with its kind: ``class``, ``f
 stdlib or third-party modules are left out (``import os`` in a module is no API), and so are
 typing helpers re-exported by accident (``Any``, ``Optional``, ...). It also records which
 submodules are attributes of the package right after ``import gokart``.
+
+The private surface that users' tests and tools touch is recorded too:
+``private_module_names`` (module-level underscore names, filtered as the public ones),
+``class_attributes`` (``dir()`` of every class gokart defines, at its defining module, less what
+``object`` has) and ``instance_attributes`` (``vars()`` of a built task, its targets, processors,
+zip client and in-memory repository, made by ``sample_instances``).
 """
 
 from __future__ import annotations
@@ -82,6 +88,79 @@ def public_names(module: types.ModuleType) -> dict[str, str]:
     return names
 
 
+def private_names(module: types.ModuleType) -> dict[str, str]:
+    """Module-level names with one leading underscore that are gokart's or luigi's (as ``is_api`` says)."""
+    names: dict[str, str] = {}
+    for name in sorted(vars(module)):
+        if not name.startswith('_') or name.startswith('__'):
+            continue
+        value = getattr(module, name)
+        if is_api(value):
+            names[name] = kind_of(value)
+    return names
+
+
+def defined_classes(module: types.ModuleType) -> dict[str, type]:
+    """The public classes ``module`` itself defines (re-exports are recorded where they are defined)."""
+    return {
+        name: value
+        for name, value in sorted(vars(module).items())
+        if not name.startswith('_') and inspect.isclass(value) and value.__module__ == module.__name__
+    }
+
+
+def class_attributes(cls: type) -> list[str]:
+    return sorted(set(dir(cls)) - set(dir(object)) - {'__dict__', '__module__', '__weakref__', '__annotations__', '__orig_bases__'})
+
+
+def sample_instances(workspace: str) -> dict[str, object]:
+    """Instances of gokart's classes as a pipeline has them: a built task, its targets, processors, clients."""
+    import luigi
+
+    import gokart
+    from gokart.file_processor import make_file_processor
+    from gokart.in_memory import InMemoryCacheRepository
+    from gokart.target import make_model_target
+    from gokart.zip_client_util import make_zip_client
+
+    class InventoryUpstream(gokart.TaskOnKart):
+        def run(self):
+            self.dump({'a': 1})
+
+    class InventoryTask(gokart.TaskOnKart):
+        value = luigi.IntParameter(default=1)
+
+        def requires(self):
+            return InventoryUpstream(workspace_directory=workspace)
+
+        def run(self):
+            self.dump(self.load())
+
+    task = InventoryTask(workspace_directory=workspace)
+    gokart.build(task, reset_register=False, log_level=logging.CRITICAL)
+    instances: dict[str, object] = {
+        'TaskOnKart (built)': task,
+        'SingleFileTarget': task.output(),
+        'ModelTarget': make_model_target(
+            os.path.join(workspace, 'model.zip'),
+            temporary_directory=os.path.join(workspace, 'tmp'),
+            save_function=lambda obj, path: None,
+            load_function=lambda path: None,
+            unique_id='u',
+        ),
+        'LocalZipClient': make_zip_client(os.path.join(workspace, 'a.zip'), os.path.join(workspace, 'tmp')),
+        'InMemoryCacheRepository': InMemoryCacheRepository(),
+    }
+    for extension in ['.txt', '.csv', '.tsv', '.pkl', '.gz', '.json', '.ndjson', '.xml', '.npz', '.parquet', '.feather', '.png']:
+        processor = make_file_processor('x' + extension)
+        instances[f'{type(processor).__name__} ({extension})'] = processor
+    return instances
+
+
+def instance_attributes(instances: dict[str, object]) -> dict[str, list[str]]:
+    return {name: sorted(vars(instance)) for name, instance in instances.items()}
+
+
 def module_names(root: str) -> list[str]:
     """Dotted names of every module file under the package directory ``root``.
 
@@ -120,6 +199,8 @@ def main(argv: list[str] | None = None) -> None:
         name for name, value in vars(gokart).items() if isinstance(value, types.ModuleType) and value.__name__.startswith('gokart.')
     )
     modules: dict[str, dict[str, str]] = {}
+    private: dict[str, dict[str, str]] = {}
+    classes: dict[str, list[str]] = {}
     skipped: list[str] = []
     for name in module_names(gokart.__path__[0]):
         try:
@@ -133,10 +214,21 @@ def main(argv: list[str] | None = None) -> None:
             skipped.append(name)
             continue
         modules[name] = public_names(module)
+        if private_names(module):
+            private[name] = private_names(module)
+        for class_name, cls in defined_classes(module).items():
+            classes[f'{name}.{class_name}'] = class_attributes(cls)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as workspace:
+        instances = instance_attributes(sample_instances(workspace))
     inventory: dict[str, object] = {
         'gokart_version': importlib.metadata.version('gokart'),
         'package_attributes_after_import': package_attributes,
         'modules': modules,
+        'private_module_names': private,
+        'class_attributes': classes,
+        'instance_attributes': instances,
     }
     if skipped:
         inventory['skipped'] = skipped

@@ -92,9 +92,13 @@ def test_inventory_is_what_the_generator_reads_from_gokart_1_12_2(tmp_path: Any)
         pytest.skip('gokart 1.12.2 reference interpreter not set up: make reference-venv')
     fresh_path = os.path.join(tmp_path, 'names.json')
     command = [python, MAKE_INVENTORY, '--output', fresh_path, '--skip-unimportable']
-    subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=True)
+    env = {key: value for key, value in os.environ.items() if key != 'PYTHONPATH'}  # the reference's own gokart, not ours
+    subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=True, env=env)
     with open(fresh_path) as file:
         fresh = json.load(file)
     skipped = set(fresh.get('skipped', []))  # gokart.mypy needs mypy, which the reference venv lacks
     assert fresh['package_attributes_after_import'] == INVENTORY['package_attributes_after_import']
     assert fresh['modules'] == {name: names for name, names in INVENTORY['modules'].items() if name not in skipped}
+    for section in ['private_module_names', 'class_attributes', 'instance_attributes']:
+        expected = {name: names for name, names in INVENTORY[section].items() if not name.startswith(tuple(skipped))}
+        assert fresh[section] == expected, section
