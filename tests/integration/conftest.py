@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from integration_servers import FAKE_AWS_ENVIRONMENT, find_redis_server, moto_s3_server, redis_server
+from integration_servers import FAKE_AWS_ENVIRONMENT, find_redis_server, free_port, moto_s3_server, redis_server
 
 
 @pytest.fixture(scope='session')
@@ -40,3 +40,33 @@ def redis_address() -> Iterator[tuple[str, int]]:
         pytest.skip("no redis-server binary: install Debian's redis-server package (make system-deps does) or put one on PATH")
     with redis_server(binary) as address:
         yield address
+
+
+@pytest.fixture(scope='module')
+def gcs_bucket() -> Iterator[str]:
+    """A bucket on an in-memory GCS emulator (one per test module); gs:// goes to it through gcsfs's plain client."""
+    pytest.importorskip('gcsfs', reason='pip install "gokart[gcs]"')
+    pytest.importorskip('gcp_storage_emulator', reason='pip install gcp-storage-emulator (in the test extra)')
+    import fsspec
+    import gcsfs.core
+    from gcp_storage_emulator.server import create_server
+
+    from gokart.storage.options import clear_storage_options, set_storage_options
+
+    port = free_port()
+    name = f'gokart-gcs-{uuid.uuid4().hex[:8]}'
+    server = create_server('127.0.0.1', port, in_memory=True, default_bucket=name)
+    server.start()
+    # gcsfs's default class first asks Google's control plane (gRPC) what kind of bucket this is, which
+    # an emulator cannot answer: use the plain JSON-API client.
+    previous = {protocol: fsspec.get_filesystem_class(protocol) for protocol in ('gs', 'gcs')}
+    for protocol in previous:
+        fsspec.register_implementation(protocol, gcsfs.core.GCSFileSystem, clobber=True)
+    set_storage_options('gs', token='anon', project='test', endpoint_url=f'http://127.0.0.1:{port}')
+    try:
+        yield name
+    finally:
+        clear_storage_options('gs')
+        for protocol, cls in previous.items():
+            fsspec.register_implementation(protocol, cls, clobber=True)
+        server.stop()

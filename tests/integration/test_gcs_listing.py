@@ -8,49 +8,19 @@ Incomplete uploads are an S3 notion here (GCS resumable uploads cannot be listed
 from __future__ import annotations
 
 import datetime
-import uuid
-from collections.abc import Iterator
 
 import pytest
-from integration_servers import free_port
 from listing_pipeline import ListedLeaf, ListedRoot
 
 from gokart.commands import gc as workspace_gc
 from gokart.commands.cli import main
 from gokart.execution.plan import TaskState, make_plan
 from gokart.storage import filesystem as storage
-from gokart.storage.options import clear_storage_options, set_storage_options
 
 pytest.importorskip('gcsfs', reason='pip install "gokart[gcs]"')
 pytest.importorskip('gcp_storage_emulator', reason='pip install gcp-storage-emulator (in the test extra)')
 
 PAST_ONE_PAGE = 1050
-
-
-@pytest.fixture(scope='module')
-def gcs_bucket() -> Iterator[str]:
-    """A bucket on an in-memory GCS emulator; gs:// goes to it through gcsfs's plain client."""
-    import fsspec
-    import gcsfs.core
-    from gcp_storage_emulator.server import create_server
-
-    port = free_port()
-    name = f'gokart-gcs-{uuid.uuid4().hex[:8]}'
-    server = create_server('127.0.0.1', port, in_memory=True, default_bucket=name)
-    server.start()
-    # gcsfs's default class first asks Google's control plane (gRPC) what kind of bucket this is, which
-    # an emulator cannot answer: use the plain JSON-API client.
-    previous = {protocol: fsspec.get_filesystem_class(protocol) for protocol in ('gs', 'gcs')}
-    for protocol in previous:
-        fsspec.register_implementation(protocol, gcsfs.core.GCSFileSystem, clobber=True)
-    set_storage_options('gs', token='anon', project='test', endpoint_url=f'http://127.0.0.1:{port}')
-    try:
-        yield name
-    finally:
-        clear_storage_options('gs')
-        for protocol, cls in previous.items():
-            fsspec.register_implementation(protocol, cls, clobber=True)
-        server.stop()
 
 
 def leaf_path(workspace: str, number: int) -> str:
