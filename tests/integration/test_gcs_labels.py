@@ -15,9 +15,9 @@ import luigi
 import pytest
 
 import gokart
-from gokart.storage import filesystem as storage
 from gokart.gcs_obj_metadata_client import GCSObjectMetadataClient
 from gokart.required_task_output import RequiredTaskOutput
+from gokart.storage import filesystem as storage
 
 
 class LabelUpstream(gokart.TaskOnKart[int]):
