@@ -58,16 +58,25 @@ def test_workers_give_the_same_results_as_one_worker(parallel):
     assert gokart.build(Gather(tasks=[Value(n=i) for i in range(20)]), workers=1) == [i * 10 for i in range(20)]
 
 
-def test_independent_tasks_run_concurrently_on_processes():
-    class Sleep(gokart.TaskOnKart):
+def test_independent_tasks_run_concurrently_on_processes(tmp_path):
+    # Each task signs in and waits (up to 20 s) until a second process has signed in too, so two
+    # tasks overlap however slowly a loaded machine forks the workers; a serial build would wait
+    # out the deadline and show a single process.
+    sign_in = tmp_path / 'sign-in'
+    sign_in.mkdir()
+
+    class Overlapping(gokart.TaskOnKart):
         i = luigi.IntParameter()
 
         def run(self):
-            self.dump((os.getpid(), time.time()))
-            time.sleep(0.3)
+            (sign_in / str(os.getpid())).touch()
+            deadline = time.monotonic() + 20
+            while len(list(sign_in.iterdir())) < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            self.dump(os.getpid())
 
-    results = gokart.build(Gather(tasks=[Sleep(i=i) for i in range(4)]), workers=4)
-    assert len({pid for pid, _ in results}) > 1
+    results = gokart.build(Gather(tasks=[Overlapping(i=i) for i in range(4)]), workers=4)
+    assert len(set(results)) > 1
 
 
 def test_already_complete_task_is_loaded_not_run():
