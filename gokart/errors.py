@@ -110,6 +110,10 @@ class TaskParameterTypeError(TaskParameterError, TypeError):
     """A task parameter got a value of a type it cannot take."""
 
 
+class TaskParameterAttributeError(TaskParameterTypeError, AttributeError):
+    """A task parameter got a value without what the parameter uses (an AttributeError, as gokart 1.12 raised)."""
+
+
 class TaskInstanceTypeError(TaskParameterTypeError):
     """A task-instance parameter holds a task of the wrong class."""
 
@@ -123,7 +127,49 @@ class DependencyCycleError(GokartError):
 
 
 class RequiresError(GokartError, ValueError):
-    """A task's ``requires()`` raised or returned something that is not a task."""
+    """A task's ``requires()`` raised or returned something that is not a task.
+
+    When ``requires()`` raised, the error raised is also an instance of the class of what it raised
+    (``requires_raised``), as gokart 1.12 let that exception through: ``except TypeError`` still works.
+    """
+
+    def __str__(self) -> str:
+        # The message as given, also when mixed with KeyError (whose text would be the message's repr).
+        return str(self.args[0]) if len(self.args) == 1 else super().__str__()
+
+    def __reduce__(self) -> Any:
+        original = type(self).__bases__[1] if type(self) is not RequiresError else None
+        return (_rebuild_requires_error, (str(self), original))
+
+
+def requires_raised(message: str, original: BaseException) -> RequiresError:
+    """A ``RequiresError`` with ``message`` that is also an instance of ``type(original)``, when such a class can exist."""
+    kind = type(original)
+    if isinstance(original, RequiresError) or not isinstance(original, Exception) or issubclass(RequiresError, kind):
+        return RequiresError(message)
+    mixed = _requires_error_classes.get(kind)
+    if mixed is None:
+        try:
+            mixed = type(f'RequiresError[{kind.__name__}]', (RequiresError, kind), {'__module__': __name__})
+        except TypeError:  # a builtin whose layout cannot be combined (OSError's, for one)
+            mixed = RequiresError
+        _requires_error_classes[kind] = mixed
+    try:
+        return mixed(message)
+    except Exception:  # noqa: BLE001 - a class whose __init__ needs other arguments (UnicodeDecodeError's)
+        return RequiresError(message)
+
+
+_requires_error_classes: dict[type, type[RequiresError]] = {}
+
+
+def _rebuild_requires_error(message: str, original: type | None) -> RequiresError:
+    if original is None:
+        return RequiresError(message)
+    try:
+        return requires_raised(message, original.__new__(original))
+    except Exception:  # noqa: BLE001 - rebuilt as a plain RequiresError then
+        return RequiresError(message)
 
 
 class StorageUnavailableError(GokartError, ConnectionError):

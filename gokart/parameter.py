@@ -6,6 +6,7 @@ import bz2
 import datetime
 import json
 import logging
+import warnings
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypedDict, TypeVar, runtime_checkable
 
@@ -15,7 +16,7 @@ from luigi.parameter import ConfigPath, ParameterVisibility, _no_value
 from typing_extensions import TypeVar as TypeVarWithDefault
 
 from gokart.core import task_protocol
-from gokart.errors import TaskInstanceTypeError, TaskParameterTypeError
+from gokart.errors import TaskInstanceTypeError, TaskParameterAttributeError, TaskParameterTypeError
 from gokart.ids import id_scheme
 
 if TYPE_CHECKING:
@@ -80,7 +81,13 @@ class TaskInstanceParameter(luigi.Parameter[TASK_ON_KART_TYPE]):
         return v
 
     def _warn_on_wrong_param_type(self, param_name: str, param_value: Any) -> None:
-        if param_value is not None and not isinstance(param_value, self.expected_type):
+        # None is refused here too (a TypeError, as in gokart 1.12), also when it is the default.
+        if param_value is None:
+            raise TaskInstanceTypeError(
+                f'Parameter "{param_name}" expects an instance of {self.expected_type.__name__}, but None is passed '
+                '(also when None is its default): pass a task, or declare the dependency in requires() instead.'
+            )
+        if not isinstance(param_value, self.expected_type):
             raise TaskInstanceTypeError(
                 f'Parameter "{param_name}" expects an instance of {self.expected_type.__name__}, but {type(param_value).__name__} is passed.'
             )
@@ -151,7 +158,20 @@ class ExplicitBoolParameter(luigi.BoolParameter):
         return luigi.Parameter._parser_kwargs.__func__(cls, param_name, task_name)  # type: ignore[attr-defined]
 
     def normalize(self, x: Any) -> Any:
-        return self.parse(x)
+        # As in gokart 1.12: a value given in Python that is neither true nor false (None, 0, 1, 'yes')
+        # becomes None, and the task is built with it; only the command line (parse) refuses it.
+        text = str(x).lower()
+        if text in _EXPLICIT_BOOLS:
+            return _EXPLICIT_BOOLS[text]
+        warnings.warn(
+            f'ExplicitBoolParameter {getattr(self, "_attribute_name", None) or ""} got {x!r}, which is neither True nor False '
+            "(nor 'true'/'false'): its value is None, as in gokart 1.12. Pass True or False.",
+            stacklevel=2,
+        )
+        return None
+
+
+_EXPLICIT_BOOLS = {'true': True, 'false': False}
 
 
 @runtime_checkable
@@ -196,14 +216,24 @@ class ZonedDateSecondParameter(luigi.Parameter):
         return value
 
     def serialize(self, dt: Any) -> str:
-        return self.normalize(dt).isoformat()
+        # The value a task holds is already normalized (no microseconds); a datetime serialized here
+        # directly keeps its microseconds, as in gokart 1.12.
+        return dt.isoformat()  # type: ignore[no-any-return]
 
     def normalize(self, dt: Any) -> Any:
-        if dt is None:
-            return dt
-        if isinstance(dt, str):
-            dt = self.parse(dt)
-        return dt.replace(microsecond=0)
+        # Only datetimes (and objects like them) are taken, as in gokart 1.12: a string given in Python
+        # raises a TypeError, None or a number an AttributeError, each with a message saying what to pass.
+        try:
+            return dt.replace(microsecond=0)
+        except TypeError as e:
+            raise TaskParameterTypeError(self._wrong_value(dt)) from e
+        except AttributeError as e:
+            raise TaskParameterAttributeError(self._wrong_value(dt)) from e
+
+    def _wrong_value(self, dt: Any) -> str:
+        name = getattr(self, '_attribute_name', None) or 'ZonedDateSecondParameter'
+        hint = f' (parse it first: {type(self).__name__}().parse({dt!r}))' if isinstance(dt, str) else ''
+        return f'{name} takes a timezone-aware datetime.datetime, not {dt!r} (a {type(dt).__name__}){hint}.'
 
 
 class ParameterKwargs(TypedDict, total=False):

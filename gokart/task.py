@@ -70,11 +70,6 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
     serialized_task_definition_check = luigi.BoolParameter(
         default=False, description='Add the source code of the task class to its unique id.', significant=False
     )
-    code_fingerprint_check = ExplicitBoolParameter(
-        default=False,
-        description='Add a fingerprint of the code the task runs (its methods and the first-party helpers they call) to its unique id.',
-        significant=False,
-    )
     delete_unnecessary_output_files = luigi.BoolParameter(
         default=False, description='With gokart.run: delete outputs the DAG does not need, then exit.', significant=False
     )
@@ -101,6 +96,14 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
     )
     complete_check_at_run = ExplicitBoolParameter(default=True, description='Skip run() when the outputs already exist.', significant=False)
     should_lock_run = ExplicitBoolParameter(default=False, description='Hold a Redis lock for the whole run().', significant=False)
+    # Ours, not gokart 1.12's: declared last and not positional, so 1.12's positional calls
+    # (every built-in parameter by position, then the task's own) keep meaning what they meant.
+    code_fingerprint_check = ExplicitBoolParameter(
+        default=False,
+        description='Add a fingerprint of the code the task runs (its methods and the first-party helpers they call) to its unique id.',
+        significant=False,
+        positional=False,
+    )
     redis_run_once = True  # no annotation: with one, type checkers (dataclass_transform) would take it for a constructor argument
     """With redis_host and redis_port set, run() waits for the task's Redis run lock, so processes on all machines run it once."""
 
@@ -125,6 +128,10 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
             self.run = wrap_run_with_lock(self.run, self._named_lock_errors(make_task_lock_params_for_run, self))  # type: ignore[method-assign]
         elif self.redis_run_once and self.redis_host is not None and self.redis_port is not None:
             self.run = wrap_run_once(self, self.run)  # type: ignore[method-assign]
+
+    def _gokart_after_init(self) -> None:
+        # Called by the metaclass once the whole __init__ (a subclass's too) has run.
+        construction.after_init(self)
 
     # ----- identity -------------------------------------------------------------------------
     @classmethod
@@ -216,7 +223,8 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
         return identity.unique_id(self)
 
     def get_own_code(self) -> str:
-        return code_fingerprint.own_code(type(self))
+        """The source that ``serialized_task_definition_check`` adds to the unique id (see ``code_fingerprint.own_code``)."""
+        return code_fingerprint.own_code(self)
 
     @staticmethod
     def get_code(target_class: type) -> set[str]:

@@ -44,7 +44,9 @@ def add_config(file_path: str) -> None:
 def flatten(targets: Any) -> list[Any]:
     """Flatten nested dicts (values, in order), lists and tuples into a list; ``None`` gives ``[]``.
 
-    Iterative, so arbitrarily deep structures never hit the recursion limit. A str is one item.
+    ``None`` anywhere inside is left out too, as luigi's and gokart 1.12's flatten do (a ``requires()``
+    returning ``[A(), None]`` requires A). Iterative, so arbitrarily deep structures never hit the
+    recursion limit. A str is one item.
     """
     if targets is None:
         return []
@@ -52,6 +54,8 @@ def flatten(targets: Any) -> list[Any]:
     stack: list[Any] = [targets]
     while stack:
         item = stack.pop()
+        if item is None:
+            continue
         kind = _kinds.get(type(item)) or _kind_of(item)
         if kind is _LEAF:
             flat.append(item)

@@ -19,7 +19,7 @@ import luigi
 
 from gokart.core.error_messages import bad_requirement_message
 from gokart.core.task_protocol import KartTask
-from gokart.errors import RequiresError
+from gokart.errors import RequiresError, requires_raised
 from gokart.utils import flatten
 
 # id(task) -> (task, its requirements) while a build is planned; the task is held so its id stays its own.
@@ -73,9 +73,10 @@ def _collect(task: Any) -> list[Any]:
     except RequiresError:
         raise
     except Exception as e:
-        raise RequiresError(
+        raise requires_raised(
             f'requires() of {type(task).__name__}({task.to_str_params(only_significant=True)}) raised {type(e).__name__}: {e}. '
-            'A task whose requires() fails has no unique id and cannot run: fix requires().'
+            'A task whose requires() fails has no unique id and cannot run: fix requires().',
+            e,
         ) from e
     for requirement in collected:
         if not isinstance(requirement, luigi.Task):

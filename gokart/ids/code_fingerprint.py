@@ -74,15 +74,23 @@ def changed_code(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return sorted(name for name in set(before) | set(after) if before.get(name) != after.get(name))
 
 
-def own_code(task_class: type) -> str:
-    """Source of the methods a task class defines beyond TaskOnKart's, sorted and joined (``serialized_task_definition_check``)."""
-    return ''.join(sorted(code_of(task_class) - code_of(task_protocol.kart_base())))
+def own_code(task: Any) -> str:
+    """Source of the methods a task defines beyond TaskOnKart's, sorted and joined (``serialized_task_definition_check``).
+
+    Given a task instance (as ``TaskOnKart.get_own_code`` and scheme-1 ids do, like gokart 1.12),
+    the members are the instance's: an ``lru_cache``'d method counts (it binds to the instance), a
+    function stored on the instance counts, and ``to_str_params`` does not (gokart 1.12 replaces it
+    on each instance with a cache, which has no source). Given a class (scheme 2), the class's.
+    """
+    return ''.join(sorted(code_of(task) - code_of(task_protocol.kart_base())))
 
 
-def code_of(cls: type) -> set[str]:
-    """The source of every method of ``cls``, inherited ones included; methods without source are left out."""
+def code_of(cls: Any) -> set[str]:
+    """The source of every method of ``cls`` (a class or an instance), inherited ones included; methods without source are left out."""
     codes = set()
-    for _, member in inspect.getmembers(cls, predicate=lambda m: inspect.isfunction(m) or inspect.ismethod(m)):
+    for name, member in inspect.getmembers(cls, predicate=lambda m: inspect.isfunction(m) or inspect.ismethod(m)):
+        if name == 'to_str_params' and not isinstance(cls, type):
+            continue  # an instance's to_str_params is a per-instance cache in gokart 1.12, without source
         try:
             codes.add(inspect.getsource(member))
         except (OSError, TypeError):  # built-in or dynamically created methods have no source

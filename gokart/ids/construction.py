@@ -43,6 +43,7 @@ def set_parameters(task: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
         for name, value in values:
             setattr(task, name, value)
     task.param_kwargs = dict(values)
+    task._gokart_init_values = values
     for name, param in setup.type_warnings:
         param._warn_on_wrong_param_type(name, task.param_kwargs[name])
     task.task_id = identity.luigi_task_id(task.get_task_family(), task.to_str_params(only_significant=True, only_public=True))
@@ -50,6 +51,24 @@ def set_parameters(task: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
     task.set_tracking_url = None
     task.set_status_message = None
     task.set_progress_percentage = None
+
+
+def after_init(task: Any) -> None:
+    """Once the whole ``__init__`` of ``task`` has run: drop cached parameter texts if it changed ``param_kwargs``.
+
+    gokart 1.12 serializes the parameters at the first ``to_str_params`` call after construction, so a
+    subclass ``__init__`` that sets ``self.param_kwargs[name]`` after ``super().__init__()`` changes the
+    unique id (luigi's ``task_id``, computed inside ``super().__init__()``, keeps the old values).
+    Ours serialize while constructing, for the ``task_id``; those texts are forgotten here when a value
+    is no longer the one set.
+    """
+    values = task.__dict__.pop('_gokart_init_values', None)
+    if values is None:
+        return
+    current = task.param_kwargs
+    if len(current) != len(values) or any(current.get(name, _MISSING) is not value for name, value in values):
+        task.__dict__.pop('_gokart_str_params', None)
+        task.__dict__.pop('_gokart_targets', None)
 
 
 def remember_resolution(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any], values: list[tuple[str, Any]]) -> None:
@@ -68,6 +87,10 @@ def values_from_defaults(cls: Any, params: Any, args: Any, kwargs: Any) -> list[
     if defaults is None or not (defaults.required <= kwargs.keys() <= defaults.position.keys()):
         return None
     values = defaults.values.copy()
+    for position in defaults.volatile:
+        name, param = params[position]
+        if name not in kwargs:  # normalized now, as luigi does at every construction (it may raise, as luigi's would)
+            values[position] = (name, list_to_tuple(param.normalize(param._default)))
     for name, given in kwargs.items():
         position = defaults.position[name]
         value = params[position][1].normalize(given)
@@ -159,6 +182,7 @@ _BOOKKEEPING_ATTRIBUTES = frozenset(
         'run',
         '_gokart_str_params',
         '_gokart_targets',
+        '_gokart_init_values',
     }
 )
 _PLAIN_SETTERS = (luigi.Parameter.__set__, luigi.parameter.OptionalParameterMixin.__set__)
@@ -173,14 +197,31 @@ def class_setup(cls: Any) -> ClassSetup:
 
 
 class _Defaults:
-    """The normalized default of each parameter of a class, in declaration order."""
+    """The normalized default of each parameter of a class, in declaration order.
+
+    A default is normalized once, here, unless its normalization depends on the moment (a path made
+    absolute against the working directory, or checked to exist) or fails: those are ``volatile``
+    and normalized at each construction that does not give the parameter, as luigi does, so an
+    invalid default only fails the calls that use it.
+    """
 
     def __init__(self, params: list[tuple[str, luigi.Parameter]]) -> None:
         self.params = params
-        # A parameter without a default keeps _MISSING here and must be given as a keyword.
-        self.values = [
-            (name, _MISSING if param._default is _no_value else list_to_tuple(param.normalize(param._default))) for name, param in params
-        ]
+        self.values: list[tuple[str, Any]] = []
+        self.volatile: list[int] = []
+        for position, (name, param) in enumerate(params):
+            if param._default is _no_value:  # no default: _MISSING here, and it must be given as a keyword
+                self.values.append((name, _MISSING))
+                continue
+            value: Any = None
+            if isinstance(param, luigi.PathParameter):
+                self.volatile.append(position)
+            else:
+                try:
+                    value = list_to_tuple(param.normalize(param._default))
+                except Exception:  # noqa: BLE001 - raised again, by the construction that uses this default
+                    self.volatile.append(position)
+            self.values.append((name, value))
         self.position = {name: i for i, (name, _) in enumerate(params)}
         self.required = {name for name, value in self.values if value is _MISSING}
 

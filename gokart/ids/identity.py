@@ -15,11 +15,11 @@ from typing import Any
 
 import luigi
 
-from gokart.core import dag
+from gokart.core import dag, task_protocol
 from gokart.core.task_protocol import KartTask, is_kart
 from gokart.errors import DependencyCycleError
 from gokart.ids import id_scheme
-from gokart.ids.code_fingerprint import code_fingerprint, own_code
+from gokart.ids.code_fingerprint import code_fingerprint
 
 
 def unique_id(task: KartTask) -> str:
@@ -45,7 +45,7 @@ def unique_id(task: KartTask) -> str:
             stack[-1] = (current, requirements)
             started.append(current)
             started_set.add(current)
-        missing = [r for r in requirements if _is_significant_kart(r) and _id_of(r, pending) is None]
+        missing = [r for r in requirements if _is_significant_kart(r) and not _overrides_unique_id(r) and _id_of(r, pending) is None]
         if missing:
             for requirement in missing:
                 stack.append((requirement, None))
@@ -175,12 +175,32 @@ def _is_significant_kart(requirement: Any) -> bool:
     return is_kart(requirement) and bool(requirement.significant)
 
 
+def _overrides_unique_id(task: Any) -> bool:
+    """Whether the class of ``task`` defines its own ``make_unique_id`` (then its requirers use what that returns)."""
+    kind = type(task)
+    found = _overriding_classes.get(kind)
+    if found is None:
+        found = _overriding_classes[kind] = getattr(kind, 'make_unique_id', None) is not getattr(task_protocol.kart_base(), 'make_unique_id', None)
+    return found
+
+
+_overriding_classes: dict[type, bool] = {}
+
+
+def _requirement_id(requirement: Any, pending: dict[int, str]) -> str | None:
+    # A class overriding make_unique_id() enters its requirers' ids with what the override returns,
+    # as in gokart 1.12 (which asks each requirement for its make_unique_id()).
+    if _overrides_unique_id(requirement):
+        return requirement.make_unique_id()  # type: ignore[no-any-return]
+    return _id_of(requirement, pending)
+
+
 def _merkle_parts(task: KartTask, requirements: Sequence[Any], pending: dict[int, str]) -> str:
     upstream: list[Any] = []
     for requirement in requirements:
         if is_kart(requirement):
             if requirement.significant:
-                upstream.append(_id_of(requirement, pending))
+                upstream.append(_requirement_id(requirement, pending))
         else:  # a plain luigi task enters as luigi's own id of it
             upstream.append(requirement.task_id)
     return id_scheme.merkle_id(task, upstream)
@@ -191,13 +211,13 @@ def _hash_parts(task: KartTask, requirements: Sequence[Any], pending: dict[int, 
     for requirement in requirements:
         if is_kart(requirement):
             if requirement.significant:
-                parts.append(_id_of(requirement, pending))
+                parts.append(_requirement_id(requirement, pending))
         else:
             parts.append(requirement.to_str_params(only_significant=True))
     parts.append(task.to_str_params(only_significant=True))
     parts.append(type(task).__name__)
     if task.serialized_task_definition_check:
-        parts.append(own_code(type(task)))
+        parts.append(task.get_own_code())  # the method, so that a class overriding it is heard, as in gokart 1.12
     if getattr(task, 'code_fingerprint_check', False):  # opt-in, so ids stay gokart 1.12's by default
         parts.append(code_fingerprint(type(task)))
     return hash_parts(parts)

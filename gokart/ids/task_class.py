@@ -32,6 +32,15 @@ class _TaskRegister(Register):
         if isinstance(value, luigi.Parameter) or isinstance(old, luigi.Parameter):
             forget_class_tables(cls)
 
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        task = super().__call__(*args, **kwargs)
+        # The whole __init__ has run (the subclass's too): forget what was derived from parameter
+        # values that it changed afterwards in param_kwargs (see construction.after_init).
+        after_init = getattr(task, '_gokart_after_init', None)
+        if after_init is not None:
+            after_init()
+        return task
+
     def __delattr__(cls, name: str) -> None:
         old = _static_attribute(cls, name)
         super().__delattr__(name)
