@@ -194,6 +194,8 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
 
     @classmethod
     def _resolve_param_values(cls, params: Any, args: Any, kwargs: Any) -> list[tuple[str, Any]]:
+        if not args:  # with positional arguments luigi resolves them (and describes them) itself
+            construction.describe_arguments(kwargs)
         values = construction.values_from_defaults(cls, params, args, kwargs)
         if values is None:
             return super().get_param_values(params, args, kwargs)  # type: ignore[no-any-return]

@@ -76,6 +76,29 @@ def remember_resolution(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]
     _last_resolution.value = (cls, args, kwargs, values)
 
 
+def describe_arguments(kwargs: dict[str, Any]) -> None:
+    """What luigi's ``get_param_values`` does first, for its error text: the repr of every argument.
+
+    The repr of a gokart task computes its unique id, so in gokart 1.12 constructing a task with
+    another as an argument computes (and, with ``cache_unique_id``, fixes) that task's id, and fails
+    there when its ``requires()`` fails. The fast path below must not skip that: the ids of the
+    gokart tasks among the arguments (inside lists, tuples, dicts and sets too) are computed here.
+    """
+    pending = [value for value in kwargs.values() if type(value) not in _PLAIN_VALUE_TYPES]
+    while pending:
+        value = pending.pop()
+        if task_protocol.is_kart(value):
+            value.make_unique_id()
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            pending.extend(value)
+
+
+_PLAIN_VALUE_TYPES = frozenset({str, int, float, bool, type(None), bytes})
+
+
 def values_from_defaults(cls: Any, params: Any, args: Any, kwargs: Any) -> list[tuple[str, Any]] | None:
     """The parameter values of ``cls`` for ``kwargs`` from its own defaults, or None when luigi must resolve them.
 

@@ -49,34 +49,44 @@ def _reports(process: subprocess.Popen[str], who: str) -> list[Any]:
     return json.loads(out)  # type: ignore[no-any-return]
 
 
-def differences(seeds: Iterable[int], reference: str) -> list[str]:
-    """One line per call whose reports differ between our gokart and 1.12.2, naming the seed, the call and the field."""
+def reports_of(sources: dict[str, str], calls: dict[str, list[str]], reference: str) -> dict[str, tuple[list[Any], list[Any]]]:
+    """Run the calls of each module (by name) under both interpreters: name -> (our reports, 1.12's reports)."""
     with tempfile.TemporaryDirectory(prefix='gokart-differential-') as directory:
         cases = []
-        for seed in seeds:
-            case = generate(seed)
-            module = f'differential_case_{seed}'
+        for name, source in sources.items():
+            module = f'differential_case_{name}'
             with open(os.path.join(directory, f'{module}.py'), 'w', encoding='utf-8') as f:
-                f.write(case.source)
-            cases.append({'seed': seed, 'module': module, 'calls': case.calls})
+                f.write(source)
+            cases.append({'module': module, 'calls': calls[name]})
         case_file = os.path.join(directory, 'cases.json')
         with open(case_file, 'w', encoding='utf-8') as f:
             json.dump({'directory': directory, 'cases': cases}, f)
         ours = _run_driver(sys.executable, False, case_file, directory)
         theirs = _run_driver(reference, True, case_file, directory)
         our_reports, their_reports = _reports(ours, 'our gokart'), _reports(theirs, 'gokart 1.12.2')
+    return {name: (mine, its) for name, mine, its in zip(sources, our_reports, their_reports, strict=True)}
+
+
+def compare(label: str, ours: list[Any], theirs: list[Any]) -> list[str]:
+    """One line per call and field where our report differs from 1.12's."""
+    if len(ours) != len(theirs):  # one of them failed to import the module
+        return [f'{label}: import\n    ours {ours[0]!r}\n    1.12 {theirs[0]!r}']
     found = []
-    for case, our_case, their_case in zip(cases, our_reports, their_reports, strict=True):
-        if len(our_case) != len(their_case):  # one of them failed to import the module
-            found.append(f'seed {case["seed"]}: import\n    ours {our_case[0]!r}\n    1.12 {their_case[0]!r}')
-            continue
-        for ours_one, theirs_one in zip(our_case, their_case, strict=True):
-            for key in theirs_one:
-                if key == 'call' or ours_one.get(key) == theirs_one[key] or _same_failure(ours_one.get(key), theirs_one[key]):
-                    continue
-                found.append(
-                    f'seed {case["seed"]}: {ours_one["call"]}\n    {key}: ours {ours_one.get(key)!r}\n    {" " * len(key)}  1.12 {theirs_one[key]!r}'
-                )
+    for ours_one, theirs_one in zip(ours, theirs, strict=True):
+        for key in theirs_one:
+            if key == 'call' or ours_one.get(key) == theirs_one[key] or _same_failure(ours_one.get(key), theirs_one[key]):
+                continue
+            found.append(f'{label}: {ours_one["call"]}\n    {key}: ours {ours_one.get(key)!r}\n    {" " * len(key)}  1.12 {theirs_one[key]!r}')
+    return found
+
+
+def differences(seeds: Iterable[int], reference: str) -> list[str]:
+    """One line per call whose reports differ between our gokart and 1.12.2, naming the seed, the call and the field."""
+    generated = {str(seed): generate(seed) for seed in seeds}
+    reports = reports_of({name: case.source for name, case in generated.items()}, {name: case.calls for name, case in generated.items()}, reference)
+    found = []
+    for name, (ours, theirs) in reports.items():
+        found += compare(f'seed {name}', ours, theirs)
     return found
 
 

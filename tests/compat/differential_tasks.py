@@ -65,6 +65,9 @@ class Point:
     def __hash__(self):
         return hash((self.x, self.y))
 
+    def __repr__(self):  # the same text in both processes (a plain Parameter holding a Point serializes it with str)
+        return f'Point({self.x}, {self.y})'
+
 
 class Plain(luigi.Task):
     x = luigi.IntParameter(default=0)
