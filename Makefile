@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup system-deps reference-venv test demo bench bench-quick lint format clean
+.PHONY: setup system-deps reference-venv test fuzz demo bench bench-quick lint format clean
 
 setup: $(VENV)/.installed
 
@@ -47,6 +47,13 @@ system-deps:
 
 test: setup system-deps reference-venv
 	$(BIN)/python -m pytest -q
+
+# The differential check of ids against gokart 1.12.2 over many random task definitions (CI runs a
+# fixed few in tests/compat/test_differential_ids.py). `make fuzz SEEDS=2000 START=0`.
+SEEDS ?= 500
+START ?= 0
+fuzz: setup reference-venv
+	$(BIN)/python tests/compat/differential_run.py --seeds $(SEEDS) --start $(START) --reference $(REF_VENV)/bin/python
 
 demo: setup
 	$(BIN)/python examples/demo.py

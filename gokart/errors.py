@@ -167,7 +167,7 @@ def _rebuild_requires_error(message: str, original: type | None) -> RequiresErro
     if original is None:
         return RequiresError(message)
     try:
-        return requires_raised(message, original.__new__(original))
+        return requires_raised(message, original.__new__(original))  # type: ignore[call-overload]
     except Exception:  # noqa: BLE001 - rebuilt as a plain RequiresError then
         return RequiresError(message)
 

@@ -180,7 +180,9 @@ def _overrides_unique_id(task: Any) -> bool:
     kind = type(task)
     found = _overriding_classes.get(kind)
     if found is None:
-        found = _overriding_classes[kind] = getattr(kind, 'make_unique_id', None) is not getattr(task_protocol.kart_base(), 'make_unique_id', None)
+        found = _overriding_classes[kind] = getattr(kind, 'make_unique_id', None) is not getattr(
+            task_protocol.kart_base(), 'make_unique_id', None
+        )
     return found
 
 

@@ -76,14 +76,18 @@ def compare(label: str, ours: list[Any], theirs: list[Any]) -> list[str]:
         for key in theirs_one:
             if key == 'call' or ours_one.get(key) == theirs_one[key] or _same_failure(ours_one.get(key), theirs_one[key]):
                 continue
-            found.append(f'{label}: {ours_one["call"]}\n    {key}: ours {ours_one.get(key)!r}\n    {" " * len(key)}  1.12 {theirs_one[key]!r}')
+            found.append(
+                f'{label}: {ours_one["call"]}\n    {key}: ours {ours_one.get(key)!r}\n    {" " * len(key)}  1.12 {theirs_one[key]!r}'
+            )
     return found
 
 
 def differences(seeds: Iterable[int], reference: str) -> list[str]:
     """One line per call whose reports differ between our gokart and 1.12.2, naming the seed, the call and the field."""
     generated = {str(seed): generate(seed) for seed in seeds}
-    reports = reports_of({name: case.source for name, case in generated.items()}, {name: case.calls for name, case in generated.items()}, reference)
+    reports = reports_of(
+        {name: case.source for name, case in generated.items()}, {name: case.calls for name, case in generated.items()}, reference
+    )
     found = []
     for name, (ours, theirs) in reports.items():
         found += compare(f'seed {name}', ours, theirs)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-HEADER = '''\
+HEADER = """\
 import datetime
 import enum
 import functools
@@ -95,7 +95,7 @@ def chdir(path):
 
 
 TZ_9 = datetime.timezone(datetime.timedelta(hours=9))
-'''
+"""
 
 STRINGS = [
     '',
@@ -118,8 +118,29 @@ STRINGS = [
     '\u202eright-to-left',
 ]
 INTS = [0, 1, -1, 7, 42, 2**31, 2**63, -(2**64), 10**30]
-FLOATS = ['0.0', '-0.0', '1.0', '0.1', '1e-07', '1e+16', '1.7976931348623157e+308', '5e-324', '-2.5', "float('inf')", "float('-inf')", "float('nan')", '0.3333333333333333', '3']
-DATES = ['datetime.date(1, 1, 1)', 'datetime.date(9999, 12, 31)', 'datetime.date(2024, 2, 29)', 'datetime.date(1970, 1, 1)', 'datetime.date(2023, 7, 4)']
+FLOATS = [
+    '0.0',
+    '-0.0',
+    '1.0',
+    '0.1',
+    '1e-07',
+    '1e+16',
+    '1.7976931348623157e+308',
+    '5e-324',
+    '-2.5',
+    "float('inf')",
+    "float('-inf')",
+    "float('nan')",
+    '0.3333333333333333',
+    '3',
+]
+DATES = [
+    'datetime.date(1, 1, 1)',
+    'datetime.date(9999, 12, 31)',
+    'datetime.date(2024, 2, 29)',
+    'datetime.date(1970, 1, 1)',
+    'datetime.date(2023, 7, 4)',
+]
 DATETIMES = [
     'datetime.datetime(1, 1, 1)',
     'datetime.datetime(9999, 12, 31, 23, 59, 59, 999999)',
@@ -133,13 +154,40 @@ ZONED = [
     "'2024-01-02T03:04:05+09:00'",
     "'2024-01-02T03:04:05.123456+00:00'",
 ]
-TIMEDELTAS = ['datetime.timedelta(0)', 'datetime.timedelta(days=1, seconds=30)', 'datetime.timedelta(weeks=3, microseconds=5)', 'datetime.timedelta(seconds=-1)']
-INTERVALS = ['luigi.date_interval.Year(2020)', 'luigi.date_interval.Month(2024, 2)', 'luigi.date_interval.Date(2023, 1, 31)', 'luigi.date_interval.Week(2021, 7)']
+TIMEDELTAS = [
+    'datetime.timedelta(0)',
+    'datetime.timedelta(days=1, seconds=30)',
+    'datetime.timedelta(weeks=3, microseconds=5)',
+    'datetime.timedelta(seconds=-1)',
+]
+INTERVALS = [
+    'luigi.date_interval.Year(2020)',
+    'luigi.date_interval.Month(2024, 2)',
+    'luigi.date_interval.Date(2023, 1, 31)',
+    'luigi.date_interval.Week(2021, 7)',
+]
 ENUMS = ['Color.RED', 'Color.GREEN', 'Color.BLUE']
 CHOICES = ['a', 'b', '日本']
 # Names of luigi.Task attributes that a user may take for a parameter name.
 TASK_ATTRIBUTE_NAMES = ['priority', 'resources', 'disabled', 'owner_email', 'retry_count']
-OUTPUT_EXTENSIONS = ['.pkl', '.txt', '.csv', '.tsv', '.json', '.gz', '.parquet', '.feather', '.npz', '.png', '.ini', '.xml', '.html', '']
+OUTPUT_EXTENSIONS = [
+    '.pkl',
+    '.txt',
+    '.csv',
+    '.tsv',
+    '.json',
+    '.ndjson',
+    '.gz',
+    '.parquet',
+    '.feather',
+    '.npz',
+    '.png',
+    '.jpg',
+    '.ini',
+    '.xml',
+    '.html',
+    '',
+]
 # Source lines of the bodies of __init__ overrides (after super().__init__), by what they do to the task.
 
 
@@ -320,7 +368,9 @@ class _Generator:
         'TaskInstanceParameter',
         'ListTaskInstanceParameter',
     ]
-    GOKART_KINDS = frozenset({'ExplicitBoolParameter', 'SerializableParameter', 'ZonedDateSecondParameter', 'TaskInstanceParameter', 'ListTaskInstanceParameter'})
+    GOKART_KINDS = frozenset(
+        {'ExplicitBoolParameter', 'SerializableParameter', 'ZonedDateSecondParameter', 'TaskInstanceParameter', 'ListTaskInstanceParameter'}
+    )
 
     def parameter(self, name: str) -> _Param:
         rng = self.rng
@@ -442,6 +492,7 @@ class _Generator:
         roll = rng.random()
         if roll < 0.45:
             return
+
         def target() -> str:
             extension = rng.choice(OUTPUT_EXTENSIONS)
             directory = rng.choice(['', 'out/', 'deep/er/', 'ü/'])

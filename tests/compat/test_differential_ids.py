@@ -40,7 +40,10 @@ def reference() -> str:
 
 def test_generated_tasks_have_gokart_112s_ids_paths_and_errors(reference: str) -> None:
     found = differential_run.differences(CI_SEEDS, reference)
-    assert not found, f'{len(found)} differences from gokart 1.12.2 (see a seed with `python tests/compat/differential_run.py --show N`):\n' + '\n'.join(found[:20])
+    assert not found, (
+        f'{len(found)} differences from gokart 1.12.2 (see a seed with `python tests/compat/differential_run.py --show N`):\n'
+        + '\n'.join(found[:20])
+    )
 
 
 # ----- the differences a first run found, one case each ---------------------------------------
@@ -50,7 +53,7 @@ CASES = {
         class Flag(gokart.TaskOnKart):
             flag = gokart.ExplicitBoolParameter()
         """,
-        ["Flag(flag=None)", "Flag(flag=0)", "Flag(flag=1)", "Flag(flag='yes')", "Flag(flag='')", "Flag(flag='TRUE')", "Flag(flag='false')"],
+        ['Flag(flag=None)', 'Flag(flag=0)', 'Flag(flag=1)', "Flag(flag='yes')", "Flag(flag='')", "Flag(flag='TRUE')", "Flag(flag='false')"],
     ),
     'task_instance_default_none': (
         """
@@ -263,7 +266,27 @@ class PositionalOwn(gokart.TaskOnKart[int]):
 
 
 def test_tasks_own_parameters_follow_gokart_112s_built_in_ones_by_position() -> None:
-    builtins = ('./resources/', './resources/tmp/', False, False, False, False, False, True, ('random.seed',), -42497368, None, None, 180, False, True, True, True, True, False)
+    builtins = (
+        './resources/',
+        './resources/tmp/',
+        False,
+        False,
+        False,
+        False,
+        False,
+        True,
+        ('random.seed',),
+        -42497368,
+        None,
+        None,
+        180,
+        False,
+        True,
+        True,
+        True,
+        True,
+        False,
+    )
     assert PositionalOwn(*builtins, 7).a == 7
     assert dict(gokart.TaskOnKart.get_params())['code_fingerprint_check'].positional is False
 
@@ -302,7 +325,7 @@ def helper_function(value):
 
 
 class LruCached(gokart.TaskOnKart[int]):
-    @functools.lru_cache(maxsize=None)  # noqa: B019 - the point of the test
+    @functools.cache  # noqa: B019 - the point of the test
     def cached(self):
         return 1
 
