@@ -110,14 +110,15 @@ def values_from_defaults(cls: Any, params: Any, args: Any, kwargs: Any) -> list[
     if defaults is None or not (defaults.required <= kwargs.keys() <= defaults.position.keys()):
         return None
     values = defaults.values.copy()
-    for position in defaults.volatile:
-        name, param = params[position]
-        if name not in kwargs:  # normalized now, as luigi does at every construction (it may raise, as luigi's would)
-            values[position] = (name, list_to_tuple(param.normalize(param._default)))
     for name, given in kwargs.items():
         position = defaults.position[name]
         value = params[position][1].normalize(given)
         values[position] = (name, list_to_tuple(value))
+    # Then the defaults not given, as luigi orders them (so the first error raised is luigi's).
+    for position in defaults.volatile:
+        name, param = params[position]
+        if name not in kwargs:  # normalized now, as luigi does at every construction (it may raise, as luigi's would)
+            values[position] = (name, list_to_tuple(param.normalize(param._default)))
     return values
 
 

@@ -166,6 +166,14 @@ CASES = {
         """,
         ["Choice(c='a')", 'Choice()', "Exists(p='.')", 'Exists()'],
     ),
+    'given_values_fail_before_invalid_defaults': (
+        """
+        class Both(gokart.TaskOnKart):
+            items = luigi.ChoiceListParameter(choices=['a', 'b'])
+            c = luigi.ChoiceParameter(choices=['a', 'b'], default='z')
+        """,
+        ['Both(items=1)', "Both(items=['a'])"],
+    ),
     'absolute_path_default_after_chdir': (
         """
         class Absolute(gokart.TaskOnKart):
@@ -342,7 +350,7 @@ class OverridesStrParams(gokart.TaskOnKart[int]):
 
 
 def test_the_own_code_of_a_task_is_its_instances() -> None:
-    assert 'lru_cache' in LruCached().get_own_code()
+    assert 'def cached(self)' in LruCached().get_own_code()
     assert 'def helper_function' in HeldOnInstance().get_own_code()
     assert OverridesStrParams().get_own_code() == ''
 
