@@ -300,6 +300,9 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
 
     def _lock_params(self, file_path: str, unique_id: str | None) -> Any:
         if self.redis_host is None or self.redis_port is None:
+            if self.redis_timeout is not None and self.redis_timeout <= gokart.target.NO_LOCK.lock_extend_seconds:
+                # gokart 1.12 refuses a too short redis_timeout without Redis too: the same error, naming the task.
+                self._named_lock_errors(make_task_lock_params, file_path=file_path, unique_id=unique_id, redis_timeout=self.redis_timeout)
             return gokart.target.NO_LOCK  # nothing to lock: share one value instead of a key per target
         # Built from the path before the id is inserted, as gokart does (the Redis key adds the id).
         return self._named_lock_errors(

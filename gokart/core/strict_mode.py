@@ -36,4 +36,6 @@ def enabled() -> bool:
         return True
     if value in _FALSE:
         return False
-    raise ConfigOptionError(f'{source} is {text!r}: set it to true (mistakes such as a run() that writes no output raise) or false (they warn).')
+    raise ConfigOptionError(
+        f'{source} is {text!r}: set it to true (mistakes such as a run() that writes no output raise) or false (they warn).'
+    )

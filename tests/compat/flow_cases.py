@@ -109,7 +109,11 @@ def _fake_luigi_build(status: LuigiStatusCode, calls: list[Any]) -> Any:
 
 def luigi_build_outcomes() -> dict[str, Any]:
     outcomes: dict[str, Any] = {}
-    extras: dict[str, dict[str, Any]] = {'': {}, 'workers=2': {'workers': 2}, 'log_level=INFO, return_value=False': {'log_level': logging.INFO, 'return_value': False}}
+    extras: dict[str, dict[str, Any]] = {
+        '': {},
+        'workers=2': {'workers': 2},
+        'log_level=INFO, return_value=False': {'log_level': logging.INFO, 'return_value': False},
+    }
     for status in LuigiStatusCode:
         for label, extra in extras.items():
             calls: list[Any] = []

@@ -15,7 +15,6 @@ import sys
 from typing import Any
 from unittest import mock
 
-import luigi
 import pytest
 from luigi.execution_summary import LuigiRunResult, LuigiStatusCode
 from luigi.worker import TaskException
@@ -48,7 +47,9 @@ def _fake_build(status: LuigiStatusCode) -> mock.MagicMock:
     return mock.MagicMock(return_value=result)
 
 
-@pytest.mark.parametrize('status', [LuigiStatusCode.FAILED, LuigiStatusCode.SCHEDULING_FAILED, LuigiStatusCode.FAILED_AND_SCHEDULING_FAILED])
+@pytest.mark.parametrize(
+    'status', [LuigiStatusCode.FAILED, LuigiStatusCode.SCHEDULING_FAILED, LuigiStatusCode.FAILED_AND_SCHEDULING_FAILED]
+)
 def test_a_replaced_luigi_build_reporting_failure_fails_the_build(status):
     fake = _fake_build(status)
     with mock.patch('luigi.build', fake):
@@ -103,7 +104,7 @@ def test_a_task_instance_parameter_refuses_what_is_not_a_task_with_a_type_error(
 def test_make_target_refuses_a_path_that_is_no_text_with_a_type_error_and_takes_a_pathlib_path():
     import pathlib
 
-    with pytest.raises(TypeError, match=r"make_target\(\) needs the output path .* got 1 \(a int\)"):
+    with pytest.raises(TypeError, match=r'make_target\(\) needs the output path .* got 1 \(a int\)'):
         FlowLeaf().make_target(1)
     assert FlowLeaf().make_target(pathlib.Path('sub/x.pkl')).path() == FlowLeaf().make_target('sub/x.pkl').path()
 
@@ -148,7 +149,9 @@ def reference() -> str:
     return python
 
 
-@pytest.mark.parametrize(('script', 'mode'), [('misuse_sweep.py', None), ('flow_cases.py', 'command-line'), ('flow_cases.py', 'luigi-build')])
+@pytest.mark.parametrize(
+    ('script', 'mode'), [('misuse_sweep.py', None), ('flow_cases.py', 'command-line'), ('flow_cases.py', 'luigi-build')]
+)
 def test_ours_raises_what_gokart_1_12_raises(reference, script, mode):
     args = [mode] if mode else []
     expected = _run(reference, script, *args, ours=False)
