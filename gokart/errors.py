@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from luigi.parameter import MissingParameterException, UnknownParameterException
+from luigi.worker import TaskException
 
 
 class GokartError(Exception):
@@ -45,6 +46,10 @@ class LockConfigurationError(GokartError, AssertionError):
 
 class RunLockConfigurationError(GokartError, ValueError):
     """``[gokart] run_lock`` (or ``GOKART_RUN_LOCK``) names no backend, or one that cannot lock a task's workspace."""
+
+
+class ConfigOptionError(GokartError, ValueError):
+    """A gokart option of the luigi config or the environment (``[gokart] strict``, ``GOKART_STRICT``) has a value it cannot take."""
 
 
 class RunLockLostError(GokartError):
@@ -231,7 +236,19 @@ class WorkspaceError(GokartError, OSError):
 
 
 class NothingDumpedError(GokartError, RuntimeError):
-    """``run()`` returned without writing the task's output: raised at the end of that run, not in a downstream load."""
+    """``run()`` returned without writing the task's output; raised at the end of that run in strict mode only (``[gokart] strict``)."""
+
+
+class NothingDumpedWarning(UserWarning):
+    """``run()`` returned without writing the task's output: the task succeeds, as in gokart 1.12, and a downstream load fails."""
+
+
+class OutputPathTypeError(GokartError, TypeError):
+    """``make_target`` was given an output path that is neither a str nor a ``pathlib.Path`` (a TypeError, as in gokart 1.12)."""
+
+
+class NotATaskError(GokartError, TaskException):
+    """``gokart.build`` was given something else than a task instance (a class, a list, None); luigi's ``TaskException``, as in gokart 1.12."""
 
 
 class UnknownInputError(GokartError, KeyError):

@@ -76,8 +76,11 @@ class TaskInstanceParameter(luigi.Parameter[TASK_ON_KART_TYPE]):
         return json.dumps({'type': x.get_task_family(), 'params': params})
 
     def normalize(self, v: Any) -> Any:
-        if v is not None and not isinstance(v, self.expected_type):
-            raise TaskInstanceTypeError(f'{type(v)} is not an instance of {self.expected_type}')
+        # None too is refused, with the TypeError gokart 1.12 raises (it has no "no task" value).
+        if not isinstance(v, self.expected_type):
+            raise TaskInstanceTypeError(
+                f'{type(v)} is not an instance of {self.expected_type}: pass a task instance, {self.expected_type.__name__}(...)'
+            )
         return v
 
     def _warn_on_wrong_param_type(self, param_name: str, param_value: Any) -> None:
@@ -122,8 +125,11 @@ class ListTaskInstanceParameter(luigi.Parameter[list[TASK_ON_KART_TYPE]]):
         return json.dumps(list(x), cls=_TaskInstanceEncoder)
 
     def normalize(self, v: Any) -> Any:
-        if v is None:
-            return v
+        if v is None or isinstance(v, luigi.Task) or isinstance(v, type):
+            # gokart 1.12 fails iterating over it: the same TypeError, saying what to pass instead.
+            raise TaskInstanceTypeError(
+                f'{v!r} is not a list of tasks: pass a list of task instances, [{self.expected_elements_type.__name__}(...), ...]'
+            )
         values = tuple(v)
         for element in values:
             if not isinstance(element, self.expected_elements_type):

@@ -31,7 +31,7 @@ def run(cmdline_args: list[str] | None = None, set_retcode: bool = True) -> None
     executor, dask_address, cmdline_args = pop_executor_options(cmdline_args)
     if set_retcode:
         _set_gokart_retcodes()
-    check_command_line(cmdline_args)  # a bad value: one line and exit 2, before anything runs
+    check_command_line(cmdline_args)  # a bad value of the root task raises, naming the flag, before anything runs
 
     if _handle_tree_info(cmdline_args):
         sys.exit(0)

@@ -24,7 +24,7 @@ from gokart import errors
 from gokart.conflict_prevention_lock.run_once import wrap_run_once
 from gokart.conflict_prevention_lock.task_lock import make_task_lock_params, make_task_lock_params_for_run
 from gokart.conflict_prevention_lock.task_lock_wrappers import wrap_run_with_lock
-from gokart.core import dag, error_messages, task_protocol
+from gokart.core import dag, error_messages, strict_mode, task_protocol
 from gokart.errors import CorruptOutputError, EmptyDumpError, NotARequirementError, OutputNotFoundError, UnsupportedFormatError
 from gokart.file_processor import FileProcessor as FileProcessor  # re-exported, as in gokart 1.12
 from gokart.file_processor import make_file_processor
@@ -265,6 +265,8 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
         """A target under the workspace; without a path, ``{module}/{ClassName}.pkl``."""
         # Targets are immutable and a task's parameters are fixed, so the same request gives the same
         # target: keep it, since output() and the log targets are asked for many times per build.
+        if relative_file_path is not None and not isinstance(relative_file_path, str):
+            relative_file_path = _output_path_text(self, relative_file_path)
         cacheable = processor is None and self.cache_unique_id
         if cacheable:
             cache = self.__dict__.setdefault('_gokart_targets', {})
@@ -308,6 +310,9 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
 
     def _lock_params(self, file_path: str, unique_id: str | None) -> Any:
         if self.redis_host is None or self.redis_port is None:
+            if self.redis_timeout is not None and self.redis_timeout <= gokart.target.NO_LOCK.lock_extend_seconds:
+                # gokart 1.12 refuses a too short redis_timeout without Redis too: the same error, naming the task.
+                self._named_lock_errors(make_task_lock_params, file_path=file_path, unique_id=unique_id, redis_timeout=self.redis_timeout)
             return gokart.target.NO_LOCK  # nothing to lock: share one value instead of a key per target
         # Built from the path before the id is inserted, as gokart does (the Redis key adds the id).
         return self._named_lock_errors(
@@ -477,7 +482,7 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
         try:
             return target.load()
         except OutputNotFoundError as e:
-            raise OutputNotFoundError(f'{error_messages.describe_task(self)} cannot load its input: {e}') from e
+            raise OutputNotFoundError(error_messages.missing_input_message(self, target, e, dag.writer_of(self, target))) from e
         except CorruptOutputError as e:
             raise type(e)(error_messages.corrupt_input_message(self, target, e, dag.writer_of(self, target))) from e
 
@@ -605,6 +610,17 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
         return random.Random().random()
 
 
+def _output_path_text(task: TaskOnKart[Any], path: Any) -> str:
+    """A ``pathlib.Path`` given to make_target as text (gokart 1.12 joined it as one); anything else is a TypeError, as in 1.12."""
+    text = os.fspath(path) if isinstance(path, os.PathLike) else None
+    if not isinstance(text, str):
+        raise errors.OutputPathTypeError(
+            f'{error_messages.describe_task(task)}: make_target() needs the output path relative to the workspace as a str '
+            f"(or a pathlib.Path), but got {path!r} (a {type(path).__name__}); e.g. make_target('model/result.pkl')."
+        )
+    return text
+
+
 def _value_text(param: luigi.Parameter, value: Any) -> str:
     if isinstance(param, TaskInstanceParameter) and isinstance(value, TaskOnKart):
         return f'{value.get_task_family()}({value.make_unique_id()})'
@@ -635,10 +651,12 @@ def _skip_when_complete(task: TaskOnKart[Any], run: Callable[[], Any]) -> Callab
 
 
 def _check_dumped(task: TaskOnKart[Any]) -> None:
-    """Raise, naming the task, when run() neither called dump() nor wrote its outputs otherwise.
+    """Warn, naming the task and the paths, when run() neither called dump() nor wrote its outputs otherwise.
 
-    Without this, the task "succeeds" and the downstream task fails to load a file that was never
-    written. Skipped when dump is replaced (mocks, ``--test-run-pandas``): writing nothing is then the point;
+    gokart 1.12 lets such a task succeed (side-effect tasks, tasks with no run() at all), so this is a
+    ``NothingDumpedWarning`` and the build goes on; a downstream load of the missing output fails with its
+    own clear error. Strict mode (``[gokart] strict = true``) raises ``NothingDumpedError`` instead.
+    Skipped when dump is replaced (mocks, ``--test-run-pandas``): writing nothing is then the point;
     and when the class defines its own ``complete()``: its outputs are then not what makes it done (kannon's
     test tasks, for one, complete by time and write nothing).
     """
@@ -647,8 +665,13 @@ def _check_dumped(task: TaskOnKart[Any]) -> None:
     if type(task).complete is not _REAL_COMPLETE:
         return
     missing = [str(target.path()) for target in flatten(task.output()) if not target.exists()]
-    if missing:
+    if not missing:
+        return
+    if strict_mode.enabled():
         raise error_messages.nothing_dumped_error(task, missing)
+    # A Python warning rather than a log record: gokart.build silences logging below ERROR, and a
+    # warning can be filtered, or turned into an error for one test run (-W error::...NothingDumpedWarning).
+    warnings.warn(error_messages.nothing_dumped_message(task, missing, strict=False), errors.NothingDumpedWarning, stacklevel=2)
 
 
 _REAL_DUMP = TaskOnKart.dump

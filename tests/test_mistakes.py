@@ -9,6 +9,7 @@ import gokart
 from gokart.errors import (
     GokartBuildError,
     NothingDumpedError,
+    NothingDumpedWarning,
     RequiresError,
     UnknownInputError,
     UnknownParameterError,
@@ -26,6 +27,10 @@ class Tokens(gokart.TaskOnKart[list]):
 class ForgetsToDump(gokart.TaskOnKart[list]):
     def run(self):
         self.tokens = ['never', 'written']
+
+
+class HasNoRun(gokart.TaskOnKart[list]):
+    pass
 
 
 class LoadsTheForgetful(gokart.TaskOnKart[int]):
@@ -68,7 +73,41 @@ def failure_of(task):
     return raised.value
 
 
-def test_a_run_that_dumps_nothing_fails_itself_asking_for_dump():
+def test_a_run_that_dumps_nothing_succeeds_with_a_warning_and_its_loader_fails_naming_it():
+    # gokart 1.12's control flow: the task that wrote nothing succeeds; the task that loads its output fails.
+    task = ForgetsToDump()
+    with pytest.warns(NothingDumpedWarning) as warned:
+        error = failure_of(LoadsTheForgetful())
+    text = '\n'.join(str(w.message) for w in warned if w.category is NothingDumpedWarning)
+    assert f'ForgetsToDump[{task.make_unique_id()}] finished run() without writing its output {task.output().path()}' in text
+    assert 'did you call self.dump()?' in text and 'strict = true' in text
+    blamed = str(error).split('raised:')[-1]
+    assert 'ForgetsToDump[' not in blamed.split(': OutputNotFoundError')[0]  # only the loader failed
+    assert f'LoadsTheForgetful[{LoadsTheForgetful().make_unique_id()}]: OutputNotFoundError' in blamed
+    assert f'the output of ForgetsToDump[{task.make_unique_id()}]' in blamed and 'did you call self.dump()?' in blamed
+
+
+def test_gokart_build_of_a_task_that_dumps_nothing_returns_as_in_1_12():
+    with pytest.warns(NothingDumpedWarning):
+        assert gokart.build(ForgetsToDump(), return_value=False, reset_register=False) is None
+    assert ForgetsToDump().complete() is False  # nothing was written: the next build runs it again
+    # With return_value=True there is nothing to return: 1.12 raised FileNotFoundError from its load.
+    with pytest.raises(FileNotFoundError, match=r'ForgetsToDump\[.*\] cannot return its output: .* did you call self\.dump\(\)\?'):
+        with pytest.warns(NothingDumpedWarning):
+            gokart.build(ForgetsToDump(), reset_register=False)
+
+
+def test_a_task_without_run_succeeds_on_the_luigi_path_too():
+    with pytest.warns(NothingDumpedWarning, match=r'HasNoRun\[\w+\] finished run\(\) without writing its output'):
+        assert gokart.build(HasNoRun(), return_value=False, reset_register=False, executor='luigi') is None
+
+
+@pytest.mark.parametrize('switch', ['config', 'environment'])
+def test_strict_mode_makes_a_run_that_dumps_nothing_fail_itself(switch, monkeypatch, request):
+    if switch == 'config':
+        _set_gokart_option('strict', 'true', request)
+    else:
+        monkeypatch.setenv('GOKART_STRICT', 'true')
     error = failure_of(LoadsTheForgetful())
     task = ForgetsToDump()
     assert f'{task.__class__.__name__}[{task.make_unique_id()}]: NothingDumpedError' in str(error)
@@ -76,6 +115,23 @@ def test_a_run_that_dumps_nothing_fails_itself_asking_for_dump():
     assert 'LoadsTheForgetful[' not in str(error).split('raised:')[-1]  # the loader is not blamed
     with pytest.raises(NothingDumpedError):
         ForgetsToDump().run()
+
+
+def test_strict_mode_refuses_a_value_it_cannot_read(monkeypatch):
+    monkeypatch.setenv('GOKART_STRICT', 'maybe')
+    with pytest.raises(ValueError, match="GOKART_STRICT is 'maybe': set it to true"):
+        ForgetsToDump().run()
+    monkeypatch.setenv('GOKART_STRICT', 'false')
+    with pytest.warns(NothingDumpedWarning):
+        ForgetsToDump().run()
+
+
+def _set_gokart_option(name, value, request):
+    config = luigi.configuration.get_config()
+    if not config.has_section('gokart'):
+        config.add_section('gokart')
+    config.set('gokart', name, value)
+    request.addfinalizer(lambda: config.remove_option('gokart', name))
 
 
 def test_a_mocked_dump_writes_nothing_on_purpose():

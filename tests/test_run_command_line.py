@@ -1,4 +1,5 @@
-"""``python pipeline.py Task ...`` (``gokart.run``): bad values are one line with exit 2; progress and logs do not share a line."""
+"""``python pipeline.py Task ...`` (``gokart.run``): bad values raise what gokart 1.12 raises, naming the flag; a task that writes
+nothing exits 0; progress and logs do not share a line."""
 
 import os
 import pty
@@ -7,7 +8,10 @@ import subprocess
 import sys
 import textwrap
 
+import luigi
 import pytest
+
+import gokart
 
 PIPELINE = """
 import luigi
@@ -22,6 +26,11 @@ class Count(gokart.TaskOnKart[int]):
 
     def run(self):
         self.dump(self.x)
+
+
+class Notify(gokart.TaskOnKart[int]):
+    def run(self):
+        print('notified')  # a side effect, no output
 
 
 if __name__ == '__main__':
@@ -41,13 +50,37 @@ def run_pipeline(path, *args, env=None):
 
 
 @pytest.mark.parametrize('flag', ['--x', '--Count-x'])
-def test_a_bad_value_is_one_line_naming_the_task_and_flag_with_exit_2(pipeline, flag):
+def test_a_bad_value_raises_the_value_error_naming_the_task_and_flag(pipeline, flag):
     done = run_pipeline(pipeline, 'Count', flag, 'abc', '--local-scheduler')
-    assert done.returncode == 2
-    assert done.stderr.splitlines() == [
-        f"pipeline.py: Count: bad value 'abc' for {flag}: ValueError: invalid literal for int() with base 10: 'abc'"
-    ]
+    assert done.returncode == 1  # an uncaught exception, as gokart 1.12 ends
+    assert done.stderr.splitlines()[-1] == (
+        f"gokart.errors.TaskParameterError: Count: bad value 'abc' for {flag}: ValueError: invalid literal for int() with base 10: 'abc'"
+    )
     assert not (pipeline.parent / 'resources').exists()  # nothing ran
+
+
+class RunLineCount(gokart.TaskOnKart[int]):
+    x = luigi.IntParameter(default=1)
+
+
+class RunLineNeeds(gokart.TaskOnKart[int]):
+    size = luigi.IntParameter()
+
+
+def test_gokart_run_raises_what_a_test_of_gokart_1_12_expects():
+    with pytest.raises(ValueError, match=r"RunLineCount: bad value 'abc' for --x: ValueError: invalid literal"):
+        gokart.run(['RunLineCount', '--x', 'abc', '--local-scheduler'])
+    with pytest.raises(luigi.parameter.MissingParameterException, match=r"RunLineNeeds: the parameter 'size' has no default .* --size"):
+        gokart.run(['RunLineNeeds', '--local-scheduler'])
+
+
+def test_a_task_that_writes_nothing_exits_0_with_a_warning_naming_it(pipeline):
+    done = run_pipeline(pipeline, 'Notify', '--local-scheduler')
+    assert done.returncode == 0, done.stderr
+    assert 'notified' in done.stdout
+    assert re.search(r'NothingDumpedWarning: Notify\[\w+\] finished run\(\) without writing its output \S+Notify_\w+\.pkl', done.stderr)
+    strict = run_pipeline(pipeline, 'Notify', '--local-scheduler', env=dict(os.environ, GOKART_STRICT='true'))
+    assert strict.returncode == 40 and 'NothingDumpedError: Notify[' in strict.stderr
 
 
 def test_good_values_still_run(pipeline):

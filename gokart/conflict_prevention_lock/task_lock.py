@@ -34,10 +34,12 @@ def make_task_lock_params(
     lock_extend_seconds: int = 10,
 ) -> TaskLockParams:
     should_task_lock = redis_host is not None and redis_port is not None
-    if should_task_lock and redis_timeout is not None and redis_timeout <= lock_extend_seconds:
+    # Checked with Redis locking off too: gokart 1.12 failed such a task whatever its lock settings.
+    if redis_timeout is not None and redis_timeout <= lock_extend_seconds:
+        unused = '' if should_task_lock else ' (checked even without redis_host and redis_port, as gokart 1.12 does)'
         raise LockConfigurationError(
             f'redis_timeout ({redis_timeout}) must be greater than lock_extend_seconds ({lock_extend_seconds}): the lock would expire '
-            f'before it is extended. Set redis_timeout to more than {lock_extend_seconds} seconds.'
+            f'before it is extended{unused}. Set redis_timeout to more than {lock_extend_seconds} seconds.'
         )
     return TaskLockParams(
         redis_host=redis_host,

@@ -78,6 +78,25 @@ def corrupt_input_message(task: KartTask, target: Any, error: BaseException, wri
     return f'{describe_task(task)} cannot load {target.path()}{written_by} because it is unreadable: {error}'
 
 
+def missing_input_message(task: KartTask, target: Any, error: BaseException, writer: Any = None) -> str:
+    """Message of an ``OutputNotFoundError`` raised while ``task`` loads ``target``, naming who should have written it.
+
+    A task whose run() writes nothing succeeds (as in gokart 1.12, with a warning), so the missing file
+    is often that task's doing: the message says so, for the task that loads and for ``gokart.build``'s own load.
+    """
+    if writer is task:
+        return (
+            f'{describe_task(task)} cannot return its output: {target.path()} does not exist. If the task has run, '
+            'its run() did not write it: did you call self.dump()? Build a task that writes no output with return_value=False.'
+        )
+    if writer is not None:
+        return (
+            f'{describe_task(task)} cannot load its input {target.path()}, the output of {describe_task(writer)}: it does not exist. '
+            f'Run {type(writer).__name__} first; if it has run, its run() did not write it: did you call self.dump()?'
+        )
+    return f'{describe_task(task)} cannot load its input: {error}'
+
+
 def parameter_error(task_class: Any, params: Sequence[tuple[str, Any]], kwargs: Mapping[str, Any], error: BaseException) -> BaseException:
     """A clearer error for ``error`` raised while resolving the parameters of ``task_class``, or ``error`` itself.
 
@@ -152,11 +171,31 @@ def did_you_mean(name: str, candidates: Sequence[str]) -> str:
     return ' Did you mean ' + ' or '.join(repr(c) for c in close) + '?'
 
 
-def nothing_dumped_error(task: KartTask, missing: Sequence[str]) -> NothingDumpedError:
-    return NothingDumpedError(
-        f'{describe_task(task)} finished run() without writing its output {", ".join(missing)}: did you call self.dump()? '
-        'Every task must write its output in run(), or a downstream task has nothing to load.'
+def nothing_dumped_message(task: KartTask, missing: Sequence[str], strict: bool) -> str:
+    """What a ``run()`` that wrote no output is told: the task, the paths it did not write, and what to do."""
+    text = f'{describe_task(task)} finished run() without writing its output {", ".join(missing)}: did you call self.dump()?'
+    if strict:
+        return f'{text} Every task must write its output in run() in strict mode ([gokart] strict = true).'
+    return (
+        f'{text} The task counts as done, as in gokart 1.12, but a task that loads this output will fail; '
+        'set [gokart] strict = true (or GOKART_STRICT=true) to make this an error.'
     )
+
+
+def nothing_dumped_error(task: KartTask, missing: Sequence[str]) -> NothingDumpedError:
+    return NothingDumpedError(nothing_dumped_message(task, missing, strict=True))
+
+
+def not_a_task_message(caller: str, value: Any) -> str:
+    """What ``caller`` (``gokart.build``) says when given ``value`` where one task instance belongs, and what to pass instead."""
+    if isinstance(value, type):
+        return f'{caller} needs a task instance, but got the class {value.__name__}: pass {value.__name__}(...) instead.'
+    if isinstance(value, (list, tuple, set, dict)):
+        return (
+            f'{caller} builds one task, but got a {type(value).__name__} ({value!r}): build each task on its own, '
+            'or write a task whose requires() returns them and build that one.'
+        )
+    return f'{caller} needs a task instance, but got {value!r} (a {type(value).__name__}): pass an instance of a TaskOnKart subclass.'
 
 
 def unknown_input_error(task: KartTask, key: Any, inputs: Mapping[str, Any]) -> UnknownInputError:

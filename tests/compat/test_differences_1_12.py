@@ -10,7 +10,7 @@ from luigi.cmdline_parser import CmdlineParser
 from luigi.parameter import MissingParameterException
 
 import gokart
-from gokart.errors import GokartError, LockConfigurationError
+from gokart.errors import GokartBuildError, GokartError, LockConfigurationError
 
 
 @pytest.fixture(params=['gokart', 'luigi'])
@@ -93,6 +93,17 @@ def test_too_short_redis_timeout_is_an_assertion_error_from_output_and_make_targ
         task.make_target('other.pkl')
     with pytest.raises(LockConfigurationError, match='redis_timeout'):
         CompatLocked(should_lock_run=True, redis_host='localhost', redis_port=6379, redis_timeout=5)
+
+
+@pytest.mark.filterwarnings('ignore::gokart.errors.NothingDumpedWarning')  # CompatLocked has no run()
+def test_too_short_redis_timeout_fails_the_build_without_redis_locking_too(executor):
+    # gokart 1.12 checks redis_timeout whether or not redis_host and redis_port are set.
+    task = CompatLocked(redis_timeout=5)
+    with pytest.raises(AssertionError, match=r'redis_timeout \(5\) must be greater .* even without redis_host and redis_port'):
+        task.output()
+    with pytest.raises(GokartBuildError):
+        gokart.build(task, reset_register=False, log_level=luigi.interface.logging.CRITICAL)
+    assert gokart.build(CompatLocked(redis_timeout=11), reset_register=False, return_value=False) is None
 
 
 # ----- a replaced parameter attribute applies to new instances --------------------------------------
