@@ -77,6 +77,11 @@ class TaskInstanceParameter(luigi.Parameter[TASK_ON_KART_TYPE]):
 
     def normalize(self, v: Any) -> Any:
         # None too is refused, with the TypeError gokart 1.12 raises (it has no "no task" value).
+        if v is None:
+            raise TaskInstanceTypeError(
+                f'expected an instance of {self.expected_type.__name__}, but None is passed (also when None is the default): '
+                f'pass a task instance, {self.expected_type.__name__}(...), or declare the dependency in requires() instead.'
+            )
         if not isinstance(v, self.expected_type):
             raise TaskInstanceTypeError(
                 f'{type(v)} is not an instance of {self.expected_type}: pass a task instance, {self.expected_type.__name__}(...)'
