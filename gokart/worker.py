@@ -28,6 +28,12 @@ class gokart_worker(luigi.worker.worker):  # noqa: N801 - the class name is the 
     task_completion_check_at_run = ExplicitBoolParameter(
         default=True, description='Check complete() again right before running a task, and skip it when complete.'
     )
+    # Opt-in because it changes gokart.run's exit code: 1.12 exits non-zero on every worker but the one
+    # that ran a task, and teams' scripts may read that.
+    count_work_of_other_workers = ExplicitBoolParameter(
+        default=False,
+        description="With a central scheduler, count tasks other workers finished as done for gokart.run's exit code.",
+    )
 
 
 class Worker(luigi.worker.Worker):

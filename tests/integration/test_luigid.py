@@ -51,7 +51,7 @@ class Workers:
         # Short waits and pings keep the test fast; pings every 0.5 s stay far inside luigid's disconnect delay.
         config.write_text(
             f'[TaskOnKart]\nworkspace_directory = {workspace}\n'
-            '[gokart_worker]\nkeep_alive = true\nwait_interval = 0.2\nwait_jitter = 0.2\nping_interval = 0.5\n'
+            '[gokart_worker]\nkeep_alive = true\ncount_work_of_other_workers = true\nwait_interval = 0.2\nwait_jitter = 0.2\nping_interval = 0.5\n'
         )
         self.environment = {
             **os.environ,
