@@ -23,6 +23,7 @@ import atexit
 import getpass
 import json
 import logging
+import numbers
 import os
 import secrets
 import socket
@@ -30,7 +31,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from gokart.storage import filesystem as storage
@@ -67,7 +68,30 @@ def chunk_stem(name: str) -> str:
     return base
 
 
+METRICS_LIMIT = 256
+"""A dumped mapping of names to numbers with at most this many entries is recorded as the run's metrics."""
+
+
 # ----- what a record says --------------------------------------------------------------------
+def metrics_of(obj: Any) -> dict[str, float] | None:
+    """``obj`` as metrics (a small mapping of names to real numbers, bools excluded), else None."""
+    if not isinstance(obj, Mapping) or not obj or len(obj) > METRICS_LIMIT:
+        return None
+    found: dict[str, float] = {}
+    for name, value in obj.items():
+        if not isinstance(name, str) or isinstance(value, bool) or not isinstance(value, numbers.Real):
+            return None
+        found[name] = float(value)
+    return found
+
+
+def note_dumped(task: Any, obj: Any) -> None:
+    """Remember ``obj`` as the run's metrics when it is a small mapping of names to numbers (see ``metrics_of``)."""
+    metrics = metrics_of(obj)
+    if metrics is not None:
+        task.__dict__['_lineage_metrics'] = metrics
+
+
 def _requirement(task: Any) -> dict[str, Any]:
     unique_id = task.make_unique_id() if hasattr(task, 'make_unique_id') else str(getattr(task, 'task_id', ''))
     return {'class': type(task).__name__, 'family': task.get_task_family(), 'id': unique_id, 'outputs': _output_paths(task)}
@@ -116,6 +140,7 @@ def make_record(task: Any, state: str, started: float | None, processing_time: f
         'params': dict(task.to_str_params(only_significant=True)),
         'requires': _direct_requirements(task),
         'outputs': _output_paths(task),
+        'metrics': task.__dict__.get('_lineage_metrics'),
         'code_fingerprint': fingerprint,
         'git': git_state(type(task)),
         'host': _HOST,
