@@ -261,6 +261,8 @@ def _frame(rows: list[Any], cls: type | None) -> Any:
     frame = pd.DataFrame.from_records(records, columns=columns + rest)
     for name in ('start_time', 'end_time'):
         frame[name] = pd.to_datetime(frame[name], utc=True)
+    frame.attrs['parameters'] = list(parameter_names)
+    frame.attrs['metrics'] = [n if n not in parameter_names else 'metric_' + n for n in metric_names]
     return frame
 
 
