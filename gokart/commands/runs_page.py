@@ -130,6 +130,7 @@ circle { fill: #3366cc; fill-opacity: 0.7; } circle:hover { fill: #dc3912; }
     var svg = document.getElementById('plot'), ns = 'http://www.w3.org/2000/svg';
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     var xi = columns.indexOf(document.getElementById('x').value), yi = columns.indexOf(document.getElementById('y').value);
+    svg.setAttribute('data-x', columns[xi] || ''); svg.setAttribute('data-y', columns[yi] || '');
     var points = rows.filter(function (r) { return xi >= 0 && yi >= 0 && typeof r[xi] === 'number' && typeof r[yi] === 'number'; });
     function text(x, y, s, anchor) { var t = document.createElementNS(ns, 'text'); t.setAttribute('x', x); t.setAttribute('y', y);
       t.setAttribute('text-anchor', anchor || 'middle'); t.setAttribute('font-size', '12'); t.textContent = s; svg.appendChild(t); }

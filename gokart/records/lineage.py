@@ -215,6 +215,11 @@ class _LocalJournal:
         return os.path.join(self._folder, f'{self._stream}-{self._chunk:05d}{suffix}')
 
     def append(self, line: bytes) -> None:
+        if self._fd is not None and os.fstat(self._fd).st_nlink == 0:  # the workspace was deleted meanwhile: start a new journal
+            os.close(self._fd)
+            self._fd = None
+            self._chunk += 1
+            self._lines = 0
         if self._fd is None:
             flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, 'O_CLOEXEC', 0)
             self._fd = storage.create_in_directory(self._name(OPEN_SUFFIX), lambda: os.open(self._name(OPEN_SUFFIX), flags, 0o666))
@@ -278,11 +283,13 @@ class _Journals:
         self.exit_registered = False
 
     def writer(self, workspace: str) -> _LocalJournal | _RemoteJournal:
+        if storage.is_local(workspace):  # './resources' is another directory after a chdir
+            workspace = os.path.abspath(storage.local_path(workspace))
         found = self.writers.get(workspace)
         if found is None:
             folder = directory(workspace)
             if storage.is_local(workspace):
-                found = _LocalJournal(storage.local_path(folder), self.stream)
+                found = _LocalJournal(folder, self.stream)
             else:
                 found = _RemoteJournal(folder, self.stream)
             self.writers[workspace] = found

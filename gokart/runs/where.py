@@ -90,6 +90,8 @@ def _check_collection(node: ast.AST, text: str) -> None:
 
 
 def _is_constant(node: ast.AST) -> bool:
+    if isinstance(node, (ast.Tuple, ast.List)):  # compared whole with a list or tuple parameter
+        return all(_is_constant(element) for element in node.elts)
     if isinstance(node, ast.Constant):
         return isinstance(node.value, _CONSTANT_TYPES)
     return (
@@ -108,6 +110,8 @@ def constant(node: ast.AST) -> Any:
     """The value of a checked constant node."""
     if isinstance(node, ast.UnaryOp):
         return -constant(node.operand)
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return tuple(constant(element) for element in node.elts)
     assert isinstance(node, ast.Constant)
     return node.value
 
@@ -187,6 +191,8 @@ def _sql_comparison(left: ast.AST, op: ast.cmpop, right: ast.AST, column: Callab
     assert isinstance(name, ast.Name)
     found = column(name.id)
     value = constant(other)
+    if isinstance(value, tuple):
+        raise NotTranslatable('a list value')
     if value is None:
         if symbol not in ('=', '!='):
             raise WhereError(f'{name.id} {symbol} None: None is only compared with == or !=')
@@ -231,6 +237,13 @@ def _mask(node: ast.AST, frame: Any, text: str) -> Any:
             result &= found if isinstance(op, ast.In) else ~found
             continue
         a, b = _value(left, frame, text), _value(right, frame, text)
+        if isinstance(a, tuple) or isinstance(b, tuple):  # a whole list or tuple value, compared cell by cell
+            series, value = (b, a) if isinstance(a, tuple) else (a, b)
+            equal = series.map(lambda cell: tuple(cell) == value if isinstance(cell, (list, tuple)) else False)
+            if not isinstance(op, (ast.Eq, ast.NotEq)):
+                raise WhereError(f'where {text!r}: a list or tuple is only compared with == or !=')
+            result &= equal if isinstance(op, ast.Eq) else ~equal
+            continue
         if isinstance(b, type(None)) or isinstance(a, type(None)):
             series = a if b is None else b
             isnull = series.isna()
