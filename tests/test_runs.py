@@ -16,7 +16,7 @@ import runs_pipeline
 from runs_pipeline import Chosen, Data, Leaf, Train, Wide
 
 import gokart
-from gokart.errors import GokartError
+from gokart.errors import GokartBuildError, GokartError
 from gokart.records import lineage as journal
 from gokart.runs import index
 from gokart.runs.where import WhereError
@@ -94,7 +94,7 @@ def test_a_failed_run_is_journaled_with_its_error():
         def run(self):
             raise RuntimeError('no data today')
 
-    with pytest.raises(Exception):
+    with pytest.raises(GokartBuildError):
         gokart.build(Failing(), log_level=50)
     found = gokart.runs(Failing)
     assert list(found['state']) == ['FAILURE'] and 'no data today' in found['error'][0]

@@ -78,10 +78,16 @@ def default_workspace(cls: type | None = None) -> str:
     """The workspace a task of ``cls`` (or any TaskOnKart) writes to by default: ``workspace_directory`` as the config sets it."""
     from gokart.task import TaskOnKart
 
-    owner = cls if cls is not None and issubclass(cls, TaskOnKart) else TaskOnKart
-    parameter = dict(owner.get_params())['workspace_directory']
-    value = parameter.task_value(owner.get_task_family(), 'workspace_directory')
-    return str(value if value is not None else './resources')
+    for owner in (cls, TaskOnKart):
+        if owner is None or not issubclass(owner, TaskOnKart):
+            continue
+        try:  # an instance reads the config as a build would ([TaskOnKart], [Class], ...)
+            value = owner().workspace_directory
+        except Exception:  # required parameters without a value: the class's own default is not known
+            continue
+        if isinstance(value, str):
+            return value
+    return './resources'
 
 
 def _workspace_of(spec: Any, cls: type | None, workspace: str | None) -> str:
@@ -220,7 +226,10 @@ def _frame(rows: list[Any], cls: type | None) -> Any:
     decoder = _Decoder(cls)
     records = []
     metric_names: dict[str, None] = {}
-    parameter_names: dict[str, None] = {}
+    # The class's significant parameters are columns even before any run of it is recorded.
+    parameter_names: dict[str, None] = dict.fromkeys(
+        n for n, p in (cls.get_params() if cls is not None and hasattr(cls, 'get_params') else []) if p.significant
+    )
     all_outputs = [path for row in rows for path in json.loads(row[6])]
     sizes = output_sizes(all_outputs)
     for row in rows:

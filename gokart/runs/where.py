@@ -11,6 +11,7 @@ refused with ``WhereError`` before anything runs. The checked tree is then trans
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -239,7 +240,7 @@ def _mask(node: ast.AST, frame: Any, text: str) -> Any:
         a, b = _value(left, frame, text), _value(right, frame, text)
         if isinstance(a, tuple) or isinstance(b, tuple):  # a whole list or tuple value, compared cell by cell
             series, value = (b, a) if isinstance(a, tuple) else (a, b)
-            equal = series.map(lambda cell: tuple(cell) == value if isinstance(cell, (list, tuple)) else False)
+            equal = series.map(functools.partial(_same_sequence, value))
             if not isinstance(op, (ast.Eq, ast.NotEq)):
                 raise WhereError(f'where {text!r}: a list or tuple is only compared with == or !=')
             result &= equal if isinstance(op, ast.Eq) else ~equal
@@ -254,6 +255,10 @@ def _mask(node: ast.AST, frame: Any, text: str) -> Any:
         except TypeError as e:
             raise WhereError(f'where {text!r}: cannot compare {ast.unparse(left)} with {ast.unparse(right)} ({e})') from None
     return result
+
+
+def _same_sequence(value: tuple[Any, ...], cell: Any) -> bool:
+    return isinstance(cell, (list, tuple)) and tuple(cell) == value
 
 
 def _value(node: ast.AST, frame: Any, text: str) -> Any:
