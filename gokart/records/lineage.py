@@ -48,6 +48,8 @@ REMOTE_FLUSH_SECONDS = 5.0
 FORMAT_VERSION = 1
 
 SUCCESS, FAILURE = 'SUCCESS', 'FAILURE'
+DISABLE_VARIABLE = 'GOKART_LINEAGE'
+"""``GOKART_LINEAGE=0`` turns the journal off (the log/ records are written as ever; ``gokart.runs`` still reads them)."""
 
 
 def directory(workspace: str) -> str:
@@ -334,7 +336,7 @@ def append(workspace: str, record: dict[str, Any]) -> None:
 def record_run(task: Any, state: str, error: BaseException | None = None) -> None:
     """Journal the run of ``task`` that just ended in ``state``; a failure to journal is logged, never raised into the build."""
     workspace = getattr(task, 'workspace_directory', None)
-    if not isinstance(workspace, str):
+    if not isinstance(workspace, str) or os.environ.get(DISABLE_VARIABLE, '1') in ('0', 'false', 'no'):
         return
     if storage.is_local(workspace) and local_target_seam.replacement() is not None:
         return  # local outputs go to a stand-in (a test's in-memory store): so do no real files

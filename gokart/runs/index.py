@@ -69,6 +69,7 @@ def connect(workspace: str) -> sqlite3.Connection:
     connection = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
     connection.execute('PRAGMA journal_mode=WAL')
     connection.execute('PRAGMA synchronous=NORMAL')
+    connection.execute('PRAGMA cache_size=-65536')  # 64 MiB: a first sync of 100,000 runs updates six indexes
     _ensure_schema(connection)
     return connection
 

@@ -9,6 +9,7 @@ upstream task as ``Family_<unique id>``.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import importlib
 import json
 import os
@@ -143,11 +144,30 @@ def _select(connection: sqlite3.Connection, cls: type, parsed: where_expressions
     base = f'SELECT {_COLUMNS} FROM runs WHERE class = ?'
     if parsed is not None:
         try:
-            condition, values = where_expressions.to_sql(parsed, _SqlColumns(connection, cls, parsed))
+            columns = _SqlColumns(connection, cls, parsed)
+            condition, values = where_expressions.to_sql(parsed, columns)
+            _index_expressions(connection, columns.expressions)
             return connection.execute(f'{base} AND {condition} ORDER BY start, id', [cls.__name__, *values]).fetchall(), True
         except where_expressions.NotTranslatable:
             pass
     return connection.execute(f'{base} ORDER BY start, id', [cls.__name__]).fetchall(), False
+
+
+def _index_expressions(connection: sqlite3.Connection, expressions: set[str]) -> None:
+    """An index on (class, expression) for each parameter or metric a ``where`` names, made on first use.
+
+    Filtering 100,000 runs by json_extract reads every row; with the index SQLite reads the matching
+    ones. The names in the expressions are Python identifiers (``where`` only has those), so the
+    JSON paths written into the SQL below carry no quote.
+    """
+    made = False
+    for expression in sorted(expressions):
+        name = 'runs_by_' + hashlib.md5(expression.encode()).hexdigest()[:16]
+        if connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)).fetchone() is None:
+            connection.execute(f'CREATE INDEX IF NOT EXISTS {name} ON runs (class, {expression})')
+            made = True
+    if made:
+        connection.execute('ANALYZE')  # so the planner picks the most selective index
 
 
 class _SqlColumns:
@@ -158,15 +178,24 @@ class _SqlColumns:
         self._cls = cls
         self._parameters = dict(cls.get_params()) if hasattr(cls, 'get_params') else {}
         self._text = parsed.text
+        self.expressions: set[str] = set()
 
     def __call__(self, name: str) -> where_expressions.SqlColumn:
         if name in BUILT_IN:
             return where_expressions.SqlColumn(BUILT_IN[name], (), _time_constant if name in _TIMES else _same)
+        found = self._column(name)
+        self.expressions.add(found.sql)
+        return found
+
+    def _column(self, name: str) -> where_expressions.SqlColumn:
+        if not name.isidentifier():  # never true for a checked where; a guard for the literal paths below
+            raise where_expressions.WhereError(f'{name!r} is not a column name')
         parameter = self._parameters.get(name)
         path = f'$."{name}"'
+        literal = f"'{path}'"  # written into the SQL, not bound, so that an index on the same expression applies
         if parameter is not None:
             if isinstance(parameter, (luigi.IntParameter, luigi.FloatParameter, luigi.NumericalParameter)):
-                return where_expressions.SqlColumn('CAST(json_extract(params, ?) AS REAL)', (path,), _numeric(name))
+                return where_expressions.SqlColumn(f'CAST(json_extract(params, {literal}) AS REAL)', (), _numeric(name))
             if type(parameter) in (
                 luigi.Parameter,
                 luigi.BoolParameter,
@@ -174,7 +203,7 @@ class _SqlColumns:
                 luigi.DateHourParameter,
                 luigi.EnumParameter,
             ) or isinstance(parameter, luigi.parameter.OptionalParameterMixin):
-                return where_expressions.SqlColumn('json_extract(params, ?)', (path,), _serialized(parameter))
+                return where_expressions.SqlColumn(f'json_extract(params, {literal})', (), _serialized(parameter))
             raise where_expressions.NotTranslatable(name)  # lists, dicts, tasks: compared as Python values in the frame
         known = self._connection.execute(
             'SELECT 1 FROM runs WHERE class = ? AND (json_extract(metrics, ?) IS NOT NULL OR json_extract(params, ?) IS NOT NULL) LIMIT 1',
@@ -186,7 +215,7 @@ class _SqlColumns:
                 f'where {self._text!r}: {name!r} is no column of the runs of {self._cls.__name__} '
                 f'(no parameter, and no recorded run has a metric of that name); columns include {", ".join(columns)}'
             )
-        return where_expressions.SqlColumn('coalesce(json_extract(metrics, ?), json_extract(params, ?))', (path, path), _same)
+        return where_expressions.SqlColumn(f'coalesce(json_extract(metrics, {literal}), json_extract(params, {literal}))', (), _same)
 
 
 def _same(value: Any) -> Any:

@@ -83,17 +83,20 @@ def _journal_entries(folder: str) -> list[tuple[str, int]]:
 def _sync_journals(connection: sqlite3.Connection, workspace: str, result: SyncResult) -> None:
     known = dict(connection.execute('SELECT stem, offset FROM journals').fetchall())
     wanted = []
+    new_bytes = 0
     for path, size in _journal_entries(lineage.directory(workspace)):
         offset = known.get(lineage.chunk_stem(path), 0)
         if size > offset:
             wanted.append((path, offset))
+            new_bytes += size - offset
     if not wanted:
         return
     local = storage.is_local(workspace)
+    # Many new records (a first sync): what is indexed already is read in one pass, not asked per run.
+    existing = _Existing(connection, everything=new_bytes > 1_000_000)
     for (path, offset), (records, consumed) in zip(wanted, _map(_read_journal, wanted, parallel=not local), strict=True):
         result.files_read += 1
-        for record in records:
-            _store_journal_record(connection, record)
+        _store_journal_records(connection, records, existing)
         result.journal_records += len(records)
         connection.execute('INSERT OR REPLACE INTO journals VALUES (?, ?)', (lineage.chunk_stem(path), offset + consumed))
 
@@ -112,50 +115,92 @@ def _read_journal(entry: tuple[str, int]) -> tuple[list[dict[str, Any]], int]:
         return [], 0
 
 
-def _store_journal_record(connection: sqlite3.Connection, record: dict[str, Any]) -> None:
-    try:
-        key = (str(record['class']), str(record['id']))
-    except KeyError:
+def _store_journal_records(connection: sqlite3.Connection, records: list[dict[str, Any]], known: _Existing) -> None:
+    """Index a journal's records in a few statements: the latest run of each id wins, a log/-only row gives way."""
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for record in records:
+        try:
+            key = (str(record['class']), str(record['id']))
+        except KeyError:
+            continue
+        before = latest.get(key)
+        if before is None or (_number(record.get('end')) or 0) >= (_number(before.get('end')) or 0):
+            latest[key] = record
+    if not latest:
         return
-    found = connection.execute('SELECT source, "end" FROM runs WHERE class = ? AND id = ?', key).fetchone()
-    end = _number(record.get('end'))
-    if found is not None and found[0] == 'journal' and (found[1] or 0) > (end or 0):
-        return  # a later run of the same id is indexed already
-    git = record.get('git') or {}
-    connection.execute(
-        'INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        (
-            *key,
-            record.get('family'),
-            record.get('module'),
-            'journal',
-            json.dumps(record.get('params') or {}),
-            json.dumps(record.get('outputs') or []),
-            json.dumps(record.get('requires') or []),
-            json.dumps(record['metrics']) if record.get('metrics') else None,
-            _number(record.get('start')),
-            end,
-            _number(record.get('processing_time')),
-            record.get('state'),
-            record.get('error'),
-            record.get('scheme'),
-            record.get('code_fingerprint'),
-            git.get('commit'),
-            None if not git else int(bool(git.get('dirty'))),
-            record.get('host'),
-            record.get('user'),
-            record.get('stream'),
-            record.get('seq'),
-        ),
-    )
-    connection.execute('DELETE FROM edges WHERE class = ? AND id = ?', key)
+    existing = known.of(list(latest))
+    rows: list[tuple[Any, ...]] = []
     edges: list[tuple[str, str, str, str, str | None]] = []
-    for required in record.get('requires') or []:
-        identity = (str(required.get('class')), str(required.get('id')))
-        paths: list[str | None] = [normal_path(p) for p in required.get('outputs') or []] or [None]
-        edges.extend((*key, *identity, path) for path in paths)
+    produced: list[tuple[str, str, str]] = []
+    replaced: list[tuple[str, str]] = []
+    for key, record in latest.items():
+        end = _number(record.get('end'))
+        found = existing.get(key)
+        if found is not None:
+            if found[0] == 'journal' and (found[1] or 0) > (end or 0):
+                continue  # a later run of the same id is indexed already
+            replaced.append(key)
+        git = record.get('git') or {}
+        rows.append(
+            (
+                *key,
+                record.get('family'),
+                record.get('module'),
+                'journal',
+                json.dumps(record.get('params') or {}),
+                json.dumps(record.get('outputs') or []),
+                json.dumps(record.get('requires') or []),
+                json.dumps(record['metrics']) if record.get('metrics') else None,
+                _number(record.get('start')),
+                end,
+                _number(record.get('processing_time')),
+                record.get('state'),
+                record.get('error'),
+                record.get('scheme'),
+                record.get('code_fingerprint'),
+                git.get('commit'),
+                None if not git else int(bool(git.get('dirty'))),
+                record.get('host'),
+                record.get('user'),
+                record.get('stream'),
+                record.get('seq'),
+            )
+        )
+        for required in record.get('requires') or []:
+            identity = (str(required.get('class')), str(required.get('id')))
+            paths: list[str | None] = [normal_path(p) for p in required.get('outputs') or []] or [None]
+            edges.extend((*key, *identity, path) for path in paths)
+        produced.extend((normal_path(p), *key) for p in record.get('outputs') or [])
+    connection.executemany('DELETE FROM edges WHERE class = ? AND id = ?', replaced)
+    connection.executemany('DELETE FROM produced WHERE class = ? AND id = ?', replaced)
+    connection.executemany('INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', rows)
     connection.executemany('INSERT INTO edges VALUES (?, ?, ?, ?, ?)', edges)
-    _store_outputs(connection, key, record.get('outputs') or [])
+    connection.executemany('INSERT INTO produced VALUES (?, ?, ?)', produced)
+    known.learn([(row[0], row[1]) for row in rows], [('journal', row[10]) for row in rows])
+
+
+class _Existing:
+    """(source, end) of the runs already indexed: all read at once for a big sync, else asked run by run."""
+
+    def __init__(self, connection: sqlite3.Connection, everything: bool) -> None:
+        self._connection = connection
+        self._all: dict[tuple[str, str], tuple[str, float | None]] | None = None
+        if everything:
+            self._all = {(c, i): (s, e) for c, i, s, e in connection.execute('SELECT class, id, source, "end" FROM runs')}
+
+    def of(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, float | None]]:
+        if self._all is not None:
+            return {key: self._all[key] for key in keys if key in self._all}
+        found = {}
+        for key in keys:
+            row = self._connection.execute('SELECT source, "end" FROM runs WHERE class = ? AND id = ?', key).fetchone()
+            if row is not None:
+                found[key] = (row[0], row[1])
+        return found
+
+    def learn(self, keys: Any, values: Any) -> None:
+        if self._all is not None:
+            self._all.update(zip(keys, values, strict=True))
 
 
 def _store_outputs(connection: sqlite3.Connection, key: tuple[str, str], outputs: Iterable[str]) -> None:
@@ -180,7 +225,7 @@ def _listing(connection: sqlite3.Connection, folder: str) -> list[tuple[str, flo
         try:
             changed = os.stat(local).st_mtime_ns
         except FileNotFoundError:
-            return []
+            return None  # no such records: nothing to read
         key = f'mtime:{local}'
         before = connection.execute('SELECT value FROM meta WHERE key = ?', (key,)).fetchone()
         if before is not None and before[0] == str(changed):
@@ -212,6 +257,8 @@ def _sync_log_records(connection: sqlite3.Connection, workspace: str, result: Sy
     seen = {row[0] for row in connection.execute('SELECT name FROM records')}
     new_params = [(p, m) for p, m in params_listing or [] if _record_key(p) not in seen]
     new_logs = [(p, m) for p, m in log_listing or [] if _record_key(p) not in seen]
+    if not new_params and not new_logs:
+        return
     indexed = _indexed_sources(connection)
     parallel = not storage.is_local(workspace)
 
