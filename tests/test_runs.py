@@ -351,3 +351,15 @@ def test_runs_takes_a_class_a_task_or_a_name():
     assert len(gokart.runs(Train)) == len(gokart.runs(Train())) == len(gokart.runs('runs_pipeline.Train')) == 6
     with pytest.raises(GokartError, match='cannot import no_such_module'):
         gokart.runs('no_such_module:Train')
+
+
+def test_the_demo_prints_the_runs_of_its_two_models_and_the_lineage_of_the_best(tmp_path):
+    demo = os.path.join(REPOSITORY, 'examples', 'demo.py')
+    result = subprocess.run([sys.executable, demo, '--workspace', str(tmp_path / 'demo')], env=ENVIRONMENT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    runs_part = result.stdout.split('$ gokart runs wine_pipeline:EvaluateModel', 1)[1].split('$ gokart lineage', 1)
+    table = [line for line in runs_part[0].splitlines()[1:] if line.strip()]
+    assert table[0].split()[0] == 'unique_id' and len(table) == 3  # the header and the two models
+    lineage_lines = [line for line in runs_part[1].splitlines()[1:] if line.strip()]
+    assert lineage_lines[0].startswith('EvaluateModel_') and lineage_lines[-1].strip().startswith('LoadWineData_')
+    assert table[1].split()[0] in lineage_lines[0]  # the best (sorted first) is the one traced

@@ -118,6 +118,7 @@ def _lineage(arguments: argparse.Namespace) -> int:
     import gokart.runs as runs_module
 
     target: Any = arguments.target
+    arguments.params = _own_options(arguments, arguments.params)
     if not os.path.exists(target) and '://' not in target and _looks_like_task(target):
         from gokart.cli import make_task
 
@@ -139,6 +140,20 @@ def _lineage(arguments: argparse.Namespace) -> int:
         return 0
     _print_frame(frame, arguments.format, title='lineage')
     return 0
+
+
+def _own_options(arguments: argparse.Namespace, tokens: list[str]) -> list[str]:
+    """``tokens`` (after the target) without the command's own options, which are set on ``arguments``."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument('--workspace', default=arguments.workspace)
+    parser.add_argument('--no-sync', action='store_true', default=arguments.no_sync)
+    parser.add_argument('--down', action='store_true', default=arguments.down)
+    parser.add_argument('--depth', type=int, default=arguments.depth)
+    parser.add_argument('--format', choices=('table', 'csv', 'json'), default=arguments.format)
+    found, rest = parser.parse_known_args(tokens)
+    for name, value in vars(found).items():
+        setattr(arguments, name, value)
+    return rest
 
 
 def _looks_like_task(token: str) -> bool:

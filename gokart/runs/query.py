@@ -509,8 +509,25 @@ def _lineage_row(key: tuple[str, str], parent: tuple[str, str] | None, path: str
         'unique_id': key[1],
         'parent': f'{parent[0]}_{parent[1]}' if parent else None,
         'path': path,
-        'params': json.loads(row[5]) if row is not None else None,
+        'params': readable_params(json.loads(row[5])) if row is not None else None,
         'state': row[12] if row is not None else 'not recorded',
         'start_time': syncing.utc(row[9]) if row is not None else None,
         'output_paths': json.loads(row[6]) if row is not None else [],
     }
+
+
+def readable_params(params: dict[str, str], nested: bool = False) -> dict[str, str]:
+    """Recorded parameter strings with each task-valued one shown as ``Family(name=value, ...)`` (tasks inside it as ``Family(...)``)."""
+    from gokart.explain import _decode_task_parameter
+
+    shown = {}
+    for name, value in params.items():
+        decoded = _decode_task_parameter(value)
+        if decoded is None:
+            shown[name] = value
+        elif nested:
+            shown[name] = f'{decoded[0]}(...)'
+        else:
+            inner = ', '.join(f'{k}={v}' for k, v in readable_params(decoded[1], nested=True).items())
+            shown[name] = f'{decoded[0]}({inner})'
+    return shown
