@@ -86,7 +86,7 @@ def next_steps(workspace: str, html: str) -> str:
 
 def print_runs_and_lineage(workspace: str) -> None:
     """The `gokart runs` table of the two models' evaluations, and the lineage of the best one (see docs/runs.md)."""
-    from gokart.cli import main as gokart_main
+    from gokart.commands.cli import main as gokart_main
 
     print(f'\n$ gokart runs wine_pipeline:EvaluateModel --sort accuracy --desc --workspace {workspace}')
     gokart_main(['runs', 'wine_pipeline:EvaluateModel', '--sort', 'accuracy', '--desc', '--workspace', workspace])

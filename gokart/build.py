@@ -21,9 +21,8 @@ from gokart.core.error_messages import build_failure_message, describe_task, not
 from gokart.errors import GokartBuildError, HasLockedTaskException, NotATaskError, TaskLockException
 from gokart.execution import execute
 from gokart.execution.termination import terminate_on_sigterm
-from gokart.records import run_records
+from gokart.records import lineage, run_records
 from gokart.storage import filesystem as storage
-from gokart.records import lineage
 from gokart.target import TargetOnKart
 from gokart.task import TaskOnKart
 

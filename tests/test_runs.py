@@ -122,7 +122,7 @@ def test_runs_recorded_before_the_journal_still_appear_from_their_log_records():
     with_journal = gokart.runs(Train).set_index('unique_id')
     shutil.rmtree(os.path.join('resources', '.gokart'))  # as a workspace built by gokart 1.12 (or before this journal) is
     found = gokart.runs(Train).set_index('unique_id')
-    assert set(found['source']) == {'log'}
+    assert set(found['source']) == {'log records'}
     assert sorted(found.index) == sorted(with_journal.index)
     columns = ['c', 'model', 'data', 'accuracy', 'rows', 'state', 'output_exists', 'output_paths']
     pd.testing.assert_frame_equal(found.loc[with_journal.index, columns], with_journal[columns])
@@ -182,7 +182,7 @@ def test_two_processes_syncing_at_once_index_each_run_once():
 
 @pytest.mark.parametrize('scheme', [1, 2])
 def test_runs_of_scheme_1_and_scheme_2_workspaces(scheme, monkeypatch):
-    from gokart import id_scheme
+    from gokart.ids import id_scheme
 
     with id_scheme.use(scheme):
         tasks = build_grid()

@@ -45,9 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
-    if arguments.command in runs_commands.COMMANDS:  # they take a class, a path or ids, not a task to construct
-        return runs_commands.run(arguments)
     try:
+        if arguments.command in runs_commands.COMMANDS:  # they take a class, a path or ids, not a task to construct
+            return runs_commands.run(arguments, make_task)
         groups = _split_roots(arguments.task)
         if not groups:
             raise UsageError('name a task: MODULE:TASK [--param value ...]')

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 COMMANDS = ('runs', 'lineage', 'diff')
@@ -78,15 +79,15 @@ LINEAGE_HELP = (
 DIFF_HELP = 'Parameter, upstream and code differences between two recorded runs, and how their outputs differ (metrics; shape, columns and dtypes of frames).'
 
 
-def run(arguments: argparse.Namespace) -> int:
-    """Run one of ``COMMANDS``; the exit status."""
+def run(arguments: argparse.Namespace, make_task: Callable[[list[str]], Any]) -> int:
+    """Run one of ``COMMANDS``; the exit status. ``make_task`` is the ``gokart`` command's (tokens to a task)."""
     from gokart.errors import GokartError
 
     try:
         if arguments.command == 'runs':
             return _runs(arguments)
         if arguments.command == 'lineage':
-            return _lineage(arguments)
+            return _lineage(arguments, make_task)
         return _diff(arguments)
     except (GokartError, LookupError, FileNotFoundError, ValueError) as e:
         print(f'gokart {arguments.command}: {e}', file=sys.stderr)
@@ -114,14 +115,12 @@ def _runs(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _lineage(arguments: argparse.Namespace) -> int:
+def _lineage(arguments: argparse.Namespace, make_task: Callable[[list[str]], Any]) -> int:
     import gokart.runs as runs_module
 
     target: Any = arguments.target
     arguments.params = _own_options(arguments, arguments.params)
     if not os.path.exists(target) and '://' not in target and _looks_like_task(target):
-        from gokart.cli import make_task
-
         if os.getcwd() not in sys.path:
             sys.path.insert(0, os.getcwd())
         target = make_task([target, *arguments.params])

@@ -114,10 +114,10 @@ def _absolute(path: str) -> str:
 
 
 def _direct_requirements(task: Any) -> list[dict[str, Any]]:
-    from gokart.utils import flatten
+    from gokart.core import dag
 
     try:
-        return [_requirement(required) for required in flatten(task.requires())]
+        return [_requirement(required) for required in dag.requirements(task)]
     except Exception:
         return []
 

@@ -25,8 +25,8 @@ import luigi
 
 from gokart.ids import id_scheme
 from gokart.ids.code_fingerprint import code_fingerprint_parts
-from gokart.storage import filesystem as storage
 from gokart.records import lineage
+from gokart.storage import filesystem as storage
 from gokart.target import SingleFileTarget, insert_unique_id, make_target, write_small_file, write_small_files
 from gokart.utils import flatten
 

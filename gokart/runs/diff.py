@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from gokart import storage
 from gokart.runs import query
+from gokart.storage import filesystem as storage
 
 
 @dataclass
@@ -74,8 +74,8 @@ def _upstream_differences(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> l
 
 def _changed_functions(workspace: str, a: Any, b: Any) -> list[tuple[str, Any, Any]]:
     """Which functions changed, from the runs' ``log/code_fingerprint`` records when both have one."""
-    from gokart import run_records
-    from gokart.code_fingerprint import changed_code
+    from gokart.ids.code_fingerprint import changed_code
+    from gokart.records import run_records
     from gokart.target import make_target
 
     parts = []

@@ -13,8 +13,8 @@ import hashlib
 import os
 import sqlite3
 
-from gokart import storage
 from gokart.records import lineage
+from gokart.storage import filesystem as storage
 
 SCHEMA_VERSION = '1'
 DATABASE_NAME = 'runs.sqlite'

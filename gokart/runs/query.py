@@ -8,6 +8,7 @@ upstream task as ``Family_<unique id>``.
 
 from __future__ import annotations
 
+import bz2
 import datetime
 import hashlib
 import importlib
@@ -20,11 +21,11 @@ from typing import Any
 
 import luigi
 
-from gokart import storage
 from gokart.errors import GokartError
 from gokart.runs import index
 from gokart.runs import sync as syncing
 from gokart.runs import where as where_expressions
+from gokart.storage import filesystem as storage
 
 BUILT_IN = {
     'unique_id': 'id',
@@ -77,13 +78,14 @@ def task_class(spec: Any) -> type:
 
 def default_workspace(cls: type | None = None) -> str:
     """The workspace a task of ``cls`` (or any TaskOnKart) writes to by default: ``workspace_directory`` as the config sets it."""
-    from gokart.task import TaskOnKart
+    from gokart.core.task_protocol import kart_base
 
-    for owner in (cls, TaskOnKart):
-        if owner is None or not issubclass(owner, TaskOnKart):
+    base = kart_base()  # TaskOnKart (this layer is below the tasks)
+    for owner in (cls, base):
+        if owner is None or not issubclass(owner, base):
             continue
         try:  # an instance reads the config as a build would ([TaskOnKart], [Class], ...)
-            value = owner().workspace_directory
+            value = getattr(owner(), 'workspace_directory', None)
         except Exception:  # required parameters without a value: the class's own default is not known
             continue
         if isinstance(value, str):
@@ -518,11 +520,9 @@ def _lineage_row(key: tuple[str, str], parent: tuple[str, str] | None, path: str
 
 def readable_params(params: dict[str, str], nested: bool = False) -> dict[str, str]:
     """Recorded parameter strings with each task-valued one shown as ``Family(name=value, ...)`` (tasks inside it as ``Family(...)``)."""
-    from gokart.explain import _decode_task_parameter
-
     shown = {}
     for name, value in params.items():
-        decoded = _decode_task_parameter(value)
+        decoded = decode_task_parameter(value)
         if decoded is None:
             shown[name] = value
         elif nested:
@@ -531,3 +531,17 @@ def readable_params(params: dict[str, str], nested: bool = False) -> dict[str, s
             inner = ', '.join(f'{k}={v}' for k, v in readable_params(decoded[1], nested=True).items())
             shown[name] = f'{decoded[0]}({inner})'
     return shown
+
+
+def decode_task_parameter(value: str | None) -> tuple[str, dict[str, str]] | None:
+    """``(family, params)`` of a recorded TaskInstanceParameter value (JSON of its type and bz2-compressed params), else None."""
+    if not value or not value.startswith('{'):
+        return None
+    try:
+        data = json.loads(value)
+        if not isinstance(data, dict) or set(data) != {'type', 'params'}:
+            return None
+        params = json.loads(bz2.decompress(bytes.fromhex(data['params'])).decode())
+        return str(data['type']), {str(k): str(v) for k, v in params.items()}
+    except Exception:  # any other value that starts with "{"
+        return None

@@ -27,12 +27,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from gokart import run_records, storage
-from gokart.records import lineage
+from gokart.records import lineage, run_records
+from gokart.storage import filesystem as storage
 
 T = TypeVar('T')
 R = TypeVar('R')
 
+FROM_LOG_RECORDS = 'log records'
+"""The ``source`` of a run known only from its ``log/`` records (runs from the journal say ``'journal'``)."""
 READERS = 16  # parallel reads on an object store
 # A directory changed this recently may still change within the same timestamp tick: not trusted as unchanged.
 _SETTLED_SECONDS = 2.0
@@ -271,11 +273,11 @@ def _sync_log_records(connection: sqlite3.Connection, workspace: str, result: Sy
         started = modified if modified is not None else _local_mtime(path)
         connection.execute(
             'INSERT OR IGNORE INTO runs (class, id, family, source, params, outputs, requires, start, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-            (*name, name[0], 'log', json.dumps(params), '[]', '[]', started, 'STARTED'),
+            (*name, name[0], FROM_LOG_RECORDS, json.dumps(params), '[]', '[]', started, 'STARTED'),
         )
-        indexed[name] = 'log'
+        indexed[name] = FROM_LOG_RECORDS
         result.log_runs += 1
-    finished = [(p, m) for p, m in new_logs if indexed.get(_parsed_name(p) or ('', '')) in ('log', None)]
+    finished = [(p, m) for p, m in new_logs if indexed.get(_parsed_name(p) or ('', '')) in (FROM_LOG_RECORDS, None)]
     loaded = _map(_load_finished, [p for p, _ in finished], parallel)
     for (path, modified), (outputs, processing_time) in zip(finished, loaded, strict=True):
         name = _parsed_name(path)
@@ -286,13 +288,13 @@ def _sync_log_records(connection: sqlite3.Connection, workspace: str, result: Sy
         if name not in indexed:  # a task_log without task_params: what it says is all there is
             connection.execute(
                 'INSERT OR IGNORE INTO runs (class, id, family, source, params, outputs, requires, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-                (*name, name[0], 'log', '{}', '[]', '[]', 'SUCCESS'),
+                (*name, name[0], FROM_LOG_RECORDS, '{}', '[]', '[]', 'SUCCESS'),
             )
             result.log_runs += 1
         metrics = _metrics_from_outputs(outputs)
         connection.execute(
             'UPDATE runs SET outputs = ?, state = ?, "end" = ?, processing_time = ?, metrics = ? WHERE class = ? AND id = ? AND source = ?',
-            (json.dumps([normal_path(p) for p in outputs]), 'SUCCESS', ended, processing_time, metrics, *name, 'log'),
+            (json.dumps([normal_path(p) for p in outputs]), 'SUCCESS', ended, processing_time, metrics, *name, FROM_LOG_RECORDS),
         )
         _store_outputs(connection, name, outputs)
     connection.executemany('INSERT OR IGNORE INTO records VALUES (?)', [(_record_key(p),) for p, _ in new_params + new_logs])

@@ -70,5 +70,5 @@ def test_runs_of_an_s3_workspace_without_journals_come_from_log_records(s3_works
     for key in keys(s3_endpoint, s3_workspace, 'ws/.gokart/'):
         client.delete_object(Bucket=s3_workspace, Key=key)
     found = gokart.runs(Train)
-    assert sorted(found['c']) == [0.1, 0.5] and set(found['source']) == {'log'} and set(found['state']) == {'SUCCESS'}
+    assert sorted(found['c']) == [0.1, 0.5] and set(found['source']) == {'log records'} and set(found['state']) == {'SUCCESS'}
     assert found['output_exists'].all()
