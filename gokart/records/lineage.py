@@ -20,6 +20,7 @@ each line carries ``stream`` and ``seq``, which identify it wherever a reader fi
 from __future__ import annotations
 
 import atexit
+import functools
 import getpass
 import json
 import logging
@@ -108,6 +109,15 @@ def _output_paths(task: Any) -> list[str]:
         return []
 
 
+def _recorded_outputs(task: Any) -> list[str]:
+    """The output paths SUCCESS put in ``task_log`` (computed once per run), else asked of the task."""
+    task_log = getattr(task, 'task_log', None)
+    paths = task_log.get('file_path') if isinstance(task_log, dict) else None
+    if isinstance(paths, list):
+        return [_absolute(str(path)) for path in paths]
+    return _output_paths(task)
+
+
 def _absolute(path: str) -> str:
     """Local paths made absolute (the build's working directory is not the reader's); URLs as they are."""
     return os.path.abspath(storage.local_path(path)) if storage.is_local(path) else path
@@ -139,9 +149,9 @@ def make_record(task: Any, state: str, started: float | None, processing_time: f
         'module': type(task).__module__,
         'id': task.make_unique_id(),
         'scheme': id_scheme.current(),
-        'params': dict(task.to_str_params(only_significant=True)),
+        'params': dict(task.__dict__.get('_lineage_params') or task.to_str_params(only_significant=True)),
         'requires': _direct_requirements(task),
-        'outputs': _output_paths(task),
+        'outputs': _recorded_outputs(task),
         'metrics': task.__dict__.get('_lineage_metrics'),
         'code_fingerprint': fingerprint,
         'git': git_state(type(task)),
@@ -161,6 +171,7 @@ _HOST = socket.gethostname()
 _git_cache: dict[str, dict[str, Any] | None] = {}
 
 
+@functools.cache
 def _user() -> str:
     try:
         return getpass.getuser()
@@ -286,7 +297,7 @@ class _Journals:
 
     def writer(self, workspace: str) -> _LocalJournal | _RemoteJournal:
         if storage.is_local(workspace):  # './resources' is another directory after a chdir
-            workspace = os.path.abspath(storage.local_path(workspace))
+            workspace = os.path.join(os.getcwd(), storage.local_path(workspace))
         found = self.writers.get(workspace)
         if found is None:
             folder = directory(workspace)

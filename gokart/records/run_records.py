@@ -207,7 +207,7 @@ def on_start(task: Any) -> None:
     methods = resolve_seed_methods(task.fix_random_seed_methods)
     if task.should_dump_supplementary_log_files:
         records = [
-            (TASK_PARAMS, task.to_str_params(only_significant=True), 'pkl'),
+            (TASK_PARAMS, _recorded_params(task), 'pkl'),
             (MODULE_VERSIONS, module_versions(), 'txt'),
             (RANDOM_SEED, {'seed': seed, 'seed_methods': methods}, 'pkl'),
         ]
@@ -217,6 +217,12 @@ def on_start(task: Any) -> None:
     # Last, so that nothing done above (writing records) can move the streams the task draws from.
     for method_name in methods:
         _seed_methods[method_name](seed)
+
+
+def _recorded_params(task: Any) -> Any:
+    params = task.to_str_params(only_significant=True)
+    task._lineage_params = params  # the journal's record of the run reuses them rather than serialize again
+    return params
 
 
 def on_processing_time(task: Any, processing_time: float) -> None:

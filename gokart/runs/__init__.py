@@ -1,5 +1,7 @@
 """Runs and lineage: which parameters gave which results, and what made or used a file (see docs/runs.md).
 
+Layer records (docs/design.md): may import storage, ids and core; imported by the entry points and commands.
+
 ``gokart.runs(Train)`` is :func:`runs`; this module also offers ``sync``, ``load_run``, ``lineage``
 and ``diff``. The package stays callable as ``gokart.runs(...)`` (see ``_CallableModule``).
 """
