@@ -105,7 +105,57 @@ def all_scenarios() -> list[Scenario]:
     scenarios += s3_latency_scenarios()
     scenarios += engine_scenarios()
     scenarios += id_scheme_scenarios()
+    scenarios += runs_scenarios()
     return scenarios
+
+
+def runs_scenarios() -> list[Scenario]:
+    """The runs index and the lineage journal (`runs_index.py`, ours only: gokart 1.12.2 has neither)."""
+    return [
+        Scenario(
+            'runs_local_10000',
+            'runs_index.py',
+            ('--kind', 'local', '--n', '10000'),
+            '10,000 recorded runs on a local workspace: first and nothing-new sync, runs(where=...), lineage --down, vs a pandas loop',
+            ours_only=True,
+            timeout=300.0,
+        ),
+        Scenario(
+            'runs_local_100000',
+            'runs_index.py',
+            ('--kind', 'local', '--n', '100000'),
+            'runs_local_10000 with 100,000 recorded runs (100 leaves, each used by 1,000 runs)',
+            quick=False,
+            ours_only=True,
+            timeout=900.0,
+        ),
+        Scenario(
+            'runs_s3_10000',
+            'runs_index.py',
+            ('--kind', 's3', '--n', '10000'),
+            '10,000 recorded runs on S3 behind the 20 ms proxy: first and nothing-new sync, requests counted',
+            quick=False,
+            ours_only=True,
+            timeout=900.0,
+        ),
+        Scenario(
+            'runs_journal_overhead_2000',
+            'runs_index.py',
+            ('--kind', 'overhead', '--n', '2000'),
+            'cold local build of 2,000 leaves under a root, lineage journal on vs off (GOKART_LINEAGE=0), fresh processes, 3 rounds',
+            quick=False,
+            ours_only=True,
+            timeout=900.0,
+        ),
+        Scenario(
+            'runs_journal_overhead_200',
+            'runs_index.py',
+            ('--kind', 'overhead', '--n', '200', '--rounds', '2'),
+            'runs_journal_overhead_2000 with 200 leaves (the --quick size)',
+            ours_only=True,
+            timeout=300.0,
+        ),
+    ]
 
 
 def s3_latency_scenarios() -> list[Scenario]:

@@ -61,6 +61,7 @@ def main() -> int:
         print(f'second report differs from the first: {second_report} != {first_report}', file=sys.stderr)
         return 1
     print(next_steps(workspace, html))
+    print_runs_and_lineage(workspace)
     return 0
 
 
@@ -81,6 +82,18 @@ def next_steps(workspace: str, html: str) -> str:
             '  then change MODEL_SETTINGS in wine_pipeline.py and run plan again: it names what changed.',
         ]
     )
+
+
+def print_runs_and_lineage(workspace: str) -> None:
+    """The `gokart runs` table of the two models' evaluations, and the lineage of the best one (see docs/runs.md)."""
+    from gokart.commands.cli import main as gokart_main
+
+    print(f'\n$ gokart runs wine_pipeline:EvaluateModel --sort accuracy --desc --workspace {workspace}')
+    gokart_main(['runs', 'wine_pipeline:EvaluateModel', '--sort', 'accuracy', '--desc', '--workspace', workspace])
+    runs = gokart.runs('wine_pipeline:EvaluateModel', workspace=workspace)
+    best = runs.sort_values('accuracy', ascending=False).iloc[0]
+    print(f'\n$ gokart lineage {best["unique_id"]} --workspace {workspace}   # the best model, traced back to its data')
+    gokart_main(['lineage', str(best['unique_id']), '--workspace', workspace])
 
 
 if __name__ == '__main__':

@@ -28,6 +28,7 @@ from gokart.parameter import (
     ZonedDateSecondParameter,
 )
 from gokart.run import run
+from gokart.runs import diff, lineage, load_run  # and gokart.runs itself, callable (docs/runs.md)
 from gokart.task import TaskOnKart
 from gokart.testing import test_run
 from gokart.tree.task_info import make_task_info_as_tree_str
@@ -50,6 +51,10 @@ __all__ = [
     'make_tree_info',
     'report',
     'run',
+    'runs',
+    'diff',
+    'lineage',
+    'load_run',
     'test_run',
     'tree_info',
 ]

@@ -21,7 +21,7 @@ from gokart.core.error_messages import build_failure_message, describe_task, not
 from gokart.errors import GokartBuildError, HasLockedTaskException, NotATaskError, TaskLockException
 from gokart.execution import execute
 from gokart.execution.termination import terminate_on_sigterm
-from gokart.records import run_records
+from gokart.records import lineage, run_records
 from gokart.storage import filesystem as storage
 from gokart.target import TargetOnKart
 from gokart.task import TaskOnKart
@@ -237,6 +237,7 @@ def _run_with_luigi(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
         result = luigi.build([task], **{**arguments, **env_params})
     finally:
         TaskOnKart.remove_event_handler(luigi.Event.FAILURE, _collect)
+        lineage.flush()
     if lock_raised.flag:
         raise HasLockedTaskException()
     if result.status in (

@@ -33,7 +33,7 @@ from gokart.ids.task_class import TaskRegister
 from gokart.pandas_type_config import PandasTypeConfigMap as PandasTypeConfigMap  # re-exported, as in gokart 1.12
 from gokart.pandas_type_config import check_pandas_types
 from gokart.parameter import ExplicitBoolParameter, ListTaskInstanceParameter, TaskInstanceParameter
-from gokart.records import main_module, run_records
+from gokart.records import lineage, main_module, run_records
 from gokart.records.modification_time import newest_input_time
 from gokart.required_task_output import RequiredTaskOutput
 from gokart.run_locks.ownership import check_run_lock_held, checked_by_executor
@@ -477,6 +477,7 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
             if clearer is e:
                 raise
             raise clearer from e
+        lineage.note_dumped(self, obj)  # a small metrics dict goes into the run's lineage record
 
     def _load_one(self, target: Any) -> Any:
         try:

@@ -8,7 +8,7 @@ from typing import Any
 
 from gokart.conflict_prevention_lock.file_lock import LOCK_DIRECTORY
 from gokart.core import dag
-from gokart.records import run_records
+from gokart.records import lineage, run_records
 from gokart.storage import filesystem as storage
 from gokart.utils import flatten
 
@@ -39,7 +39,8 @@ def delete_unnecessary_outputs(task: Any) -> None:
 def unnecessary_outputs(task: Any) -> list[str]:
     """The files ``delete_local_unnecessary_outputs`` would delete: workspace files outside the DAG's outputs and ``log/``.
 
-    Temporary files of writes in progress and the run locks of other processes are never listed.
+    Temporary files of writes in progress, the run locks of other processes and the hidden ``.gokart/``
+    directory (the lineage journals and the runs index, docs/runs.md) are never listed.
     """
     workspace = task.workspace_directory
     needed = {_normalized(path) for path in _output_paths_of_dag(task)}
@@ -52,6 +53,7 @@ def unnecessary_outputs(task: Any) -> list[str]:
         and '.' in os.path.basename(path)
         and not path.endswith(storage.TEMPORARY_SUFFIX)
         and f'/{LOCK_DIRECTORY}/' not in path.replace(os.sep, '/')
+        and f'/{lineage.HIDDEN_DIRECTORY}/' not in path.replace(os.sep, '/')
     ]
 
 

@@ -32,7 +32,7 @@ def build_under(scheme: int, **params) -> list[str]:
 def files(directory: str = 'resources') -> set[str]:
     """The outputs and records in the workspace (not the run-lock file, which carries no id)."""
     found = {os.path.relpath(os.path.join(d, f), directory) for d, _, names in os.walk(directory) for f in names}
-    return {f for f in found if not f.startswith('.gokart-locks')}
+    return {f for f in found if not f.startswith('.gokart')}  # the run locks and the lineage journal: not outputs or records
 
 
 def test_a_workspace_built_under_scheme1_is_reused_under_scheme2_after_rekey():

@@ -6,6 +6,7 @@
     gokart why    [--limit N] MODULE:TASK [--param value ...]
     gokart gc     [--yes] [--force] [--older-than 7d] MODULE:TASK [--param value ...] [+ MODULE:TASK2 ...]
     gokart rekey  --to {1,2} [--dry-run] [--copy] MODULE:TASK [--param value ...]
+    gokart runs | lineage | diff   (the runs index: see gokart.commands.runs)
 
 A task is named ``package.module:Class`` or ``package.module.Class`` (a bare registered class name also
 works); the current directory is importable. Parameters follow the task as ``--name value`` or
@@ -28,6 +29,8 @@ from typing import Any
 import luigi
 from luigi.cmdline_parser import CmdlineParser
 
+from gokart.commands import runs as runs_commands
+
 
 class UsageError(Exception):
     """A command line that names no task, an unknown task or parameter, or a bad value."""
@@ -43,6 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
+        if arguments.command in runs_commands.COMMANDS:  # they take a class, a path or ids, not a task to construct
+            return runs_commands.run(arguments, make_task)
         groups = _split_roots(arguments.task)
         if not groups:
             raise UsageError('name a task: MODULE:TASK [--param value ...]')
@@ -468,6 +473,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     for command in commands.choices.values():
         command.add_argument('task', nargs=argparse.REMAINDER, help=task_help)
     gc._actions[-1].help = 'MODULE:TASK then its parameters as --name value; "+" starts another root whose DAG is kept too'
+    runs_commands.register(commands)
     return parser, dict(commands.choices)
 
 

@@ -37,6 +37,7 @@ from gokart.errors import DependencyCycleError, GokartError
 from gokart.execution import termination
 from gokart.execution.completion_check import complete_if_checked, completed_before_run
 from gokart.execution.plan import Plan, TaskState, make_plan
+from gokart.records import lineage
 from gokart.records.run_records import resolve_seed_methods
 from gokart.run_locks.base import RunLock
 from gokart.run_locks.ownership import run_by_executor
@@ -117,7 +118,10 @@ class BuildOutcome:
 def execute(roots: list[Any], workers: int = 1, parallel: str = 'process', listener: ExecutionListener | None = None) -> BuildOutcome:
     """Plan the DAG under ``roots`` and run what is not complete, on ``workers`` processes or threads."""
     with fewer_garbage_collections(), signing.key_pinned():
-        return _plan_and_run(roots, workers, parallel, listener)
+        try:
+            return _plan_and_run(roots, workers, parallel, listener)
+        finally:
+            lineage.flush()  # the runs of this build readable on S3/GCS now, not when the process ends
 
 
 @contextmanager

@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import sys
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,6 +25,7 @@ import luigi
 
 from gokart.ids import id_scheme
 from gokart.ids.code_fingerprint import code_fingerprint_parts
+from gokart.records import lineage
 from gokart.storage import filesystem as storage
 from gokart.target import SingleFileTarget, insert_unique_id, make_target, write_small_file, write_small_files
 from gokart.utils import flatten
@@ -200,11 +202,12 @@ def register(task_class: Any) -> None:
 
 
 def on_start(task: Any) -> None:
+    task._lineage_started = time.time()  # for the lineage journal's record of this run
     seed = random_seed_of(task)
     methods = resolve_seed_methods(task.fix_random_seed_methods)
     if task.should_dump_supplementary_log_files:
         records = [
-            (TASK_PARAMS, task.to_str_params(only_significant=True), 'pkl'),
+            (TASK_PARAMS, _recorded_params(task), 'pkl'),
             (MODULE_VERSIONS, module_versions(), 'txt'),
             (RANDOM_SEED, {'seed': seed, 'seed_methods': methods}, 'pkl'),
         ]
@@ -216,7 +219,14 @@ def on_start(task: Any) -> None:
         _seed_methods[method_name](seed)
 
 
+def _recorded_params(task: Any) -> Any:
+    params = task.to_str_params(only_significant=True)
+    task._lineage_params = params  # the journal's record of the run reuses them rather than serialize again
+    return params
+
+
 def on_processing_time(task: Any, processing_time: float) -> None:
+    task._lineage_processing_time = processing_time
     if task.should_dump_supplementary_log_files:
         write(PROCESSING_TIME, task, processing_time)
 
@@ -225,10 +235,13 @@ def on_success(task: Any) -> None:
     task.task_log['file_path'] = [target.path() for target in flatten(task.output())]
     if task.should_dump_supplementary_log_files:
         write(TASK_LOG, task, task.task_log)
+        lineage.record_run(task, lineage.SUCCESS)
 
 
 def on_failure(task: Any, exception: BaseException) -> None:
     logger.info(f'FAILURE:\n    task name={type(task).__name__}\n    unique id={task.make_unique_id()}')
+    if task.should_dump_supplementary_log_files:
+        lineage.record_run(task, lineage.FAILURE, exception)
 
 
 def random_seed_of(task: Any) -> int:

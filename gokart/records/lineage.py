@@ -1,0 +1,408 @@
+"""The lineage journal: one record per finished task run, one journal per build process.
+
+A record says what ``log/`` does not: the ids and output paths of the run's direct requirements,
+its id scheme, code fingerprint, the git commit of the task's code, host, user, start and end time
+and final state. It lives beside the lock directory, under ``{workspace}/.gokart/lineage/``, so
+gokart 1.12's file set and names stay as they are, and adds no file per task:
+
+- on a local workspace each process appends one JSON line per finished task to its journal
+  ``{stream}-{chunk}.open`` (one ``write`` of a whole line, so a reader sees whole lines only, and
+  a crash loses nothing written before it). After ``CHUNK_RECORDS`` lines, and when the process
+  ends, the file is renamed to ``{stream}-{chunk}.jsonl``: published, never written again.
+- on S3/GCS lines are kept in memory and each chunk is published as one object
+  ``{stream}-{chunk}.jsonl`` (after ``REMOTE_CHUNK_RECORDS`` lines or ``REMOTE_FLUSH_SECONDS``,
+  at the end of a build and when the process ends): a crash loses the lines of the unflushed chunk.
+
+``stream`` names the process (host, pid and a random part), so writers never share a file, and
+each line carries ``stream`` and ``seq``, which identify it wherever a reader finds it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import getpass
+import json
+import logging
+import numbers
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from gokart.storage import filesystem as storage
+from gokart.storage import local_target_seam
+
+logger = logging.getLogger(__name__)
+
+HIDDEN_DIRECTORY = '.gokart'
+LINEAGE_DIRECTORY = f'{HIDDEN_DIRECTORY}/lineage'
+OPEN_SUFFIX, PUBLISHED_SUFFIX = '.open', '.jsonl'
+CHUNK_RECORDS = 2000
+REMOTE_CHUNK_RECORDS = 500
+REMOTE_FLUSH_SECONDS = 5.0
+FORMAT_VERSION = 1
+
+SUCCESS, FAILURE = 'SUCCESS', 'FAILURE'
+DISABLE_VARIABLE = 'GOKART_LINEAGE'
+"""``GOKART_LINEAGE=0`` turns the journal off (the log/ records are written as ever; ``gokart.runs`` still reads them)."""
+
+
+def directory(workspace: str) -> str:
+    """``{workspace}/.gokart/lineage``: where the journals of ``workspace`` are."""
+    return f'{workspace.rstrip("/")}/{LINEAGE_DIRECTORY}'
+
+
+def is_journal(name: str) -> bool:
+    return name.endswith(PUBLISHED_SUFFIX) or name.endswith(OPEN_SUFFIX)
+
+
+def chunk_stem(name: str) -> str:
+    """``host-pid-xxxx-00003`` for both the open and the published name of one chunk."""
+    base = name.rsplit('/', 1)[-1]
+    for suffix in (PUBLISHED_SUFFIX, OPEN_SUFFIX):
+        if base.endswith(suffix):
+            return base[: -len(suffix)]
+    return base
+
+
+METRICS_LIMIT = 256
+"""A dumped mapping of names to numbers with at most this many entries is recorded as the run's metrics."""
+
+
+# ----- what a record says --------------------------------------------------------------------
+def metrics_of(obj: Any) -> dict[str, float] | None:
+    """``obj`` as metrics (a small mapping of names to real numbers, bools excluded), else None."""
+    if not isinstance(obj, Mapping) or not obj or len(obj) > METRICS_LIMIT:
+        return None
+    found: dict[str, float] = {}
+    for name, value in obj.items():
+        if not isinstance(name, str) or isinstance(value, bool) or not isinstance(value, numbers.Real):
+            return None
+        found[name] = float(value)
+    return found
+
+
+def note_dumped(task: Any, obj: Any) -> None:
+    """Remember ``obj`` as the run's metrics when it is a small mapping of names to numbers (see ``metrics_of``)."""
+    metrics = metrics_of(obj)
+    if metrics is not None:
+        task.__dict__['_lineage_metrics'] = metrics
+
+
+def _requirement(task: Any) -> dict[str, Any]:
+    unique_id = task.make_unique_id() if hasattr(task, 'make_unique_id') else str(getattr(task, 'task_id', ''))
+    return {'class': type(task).__name__, 'family': task.get_task_family(), 'id': unique_id, 'outputs': _output_paths(task)}
+
+
+def _output_paths(task: Any) -> list[str]:
+    from gokart.utils import flatten
+
+    try:
+        return [_absolute(str(target.path())) for target in flatten(task.output()) if hasattr(target, 'path')]
+    except Exception:  # an output() that raises is the task's to report, not the journal's
+        return []
+
+
+def _recorded_outputs(task: Any) -> list[str]:
+    """The output paths SUCCESS put in ``task_log`` (computed once per run), else asked of the task."""
+    task_log = getattr(task, 'task_log', None)
+    paths = task_log.get('file_path') if isinstance(task_log, dict) else None
+    if isinstance(paths, list):
+        return [_absolute(str(path)) for path in paths]
+    return _output_paths(task)
+
+
+def _absolute(path: str) -> str:
+    """Local paths made absolute (the build's working directory is not the reader's); URLs as they are."""
+    return os.path.abspath(storage.local_path(path)) if storage.is_local(path) else path
+
+
+def _direct_requirements(task: Any) -> list[dict[str, Any]]:
+    from gokart.core import dag
+
+    try:
+        return [_requirement(required) for required in dag.requirements(task)]
+    except Exception:
+        return []
+
+
+def make_record(task: Any, state: str, started: float | None, processing_time: float | None, error: BaseException | None) -> dict[str, Any]:
+    """The journal line of ``task``'s run that just ended in ``state``."""
+    from gokart.ids import id_scheme
+
+    now = time.time()
+    fingerprint = None
+    if getattr(task, 'code_fingerprint_check', False):
+        from gokart.ids.code_fingerprint import code_fingerprint
+
+        fingerprint = code_fingerprint(type(task))
+    record: dict[str, Any] = {
+        'v': FORMAT_VERSION,
+        'class': type(task).__name__,
+        'family': task.get_task_family(),
+        'module': type(task).__module__,
+        'id': task.make_unique_id(),
+        'scheme': id_scheme.current(),
+        'params': dict(task.__dict__.get('_lineage_params') or task.to_str_params(only_significant=True)),
+        'requires': _direct_requirements(task),
+        'outputs': _recorded_outputs(task),
+        'metrics': task.__dict__.get('_lineage_metrics'),
+        'code_fingerprint': fingerprint,
+        'git': git_state(type(task)),
+        'host': _HOST,
+        'user': _user(),
+        'pid': os.getpid(),
+        'start': started if started is not None else now,
+        'end': now,
+        'processing_time': processing_time,
+        'state': state,
+        'error': f'{type(error).__name__}: {error}' if error is not None else None,
+    }
+    return record
+
+
+_HOST = socket.gethostname()
+_git_cache: dict[str, dict[str, Any] | None] = {}
+
+
+@functools.cache
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (a container without one in /etc/passwd)
+        return str(os.getuid()) if hasattr(os, 'getuid') else ''
+
+
+def git_state(cls: type) -> dict[str, Any] | None:
+    """``{'commit', 'dirty'}`` of the git repository holding ``cls``'s module, None outside one; asked once per repository and process."""
+    module = sys.modules.get(cls.__module__)
+    file = getattr(module, '__file__', None)
+    if not file:
+        return None
+    folder = os.path.dirname(os.path.abspath(file))
+    if folder in _git_cache:
+        return _git_cache[folder]
+    root = folder
+    while not os.path.exists(os.path.join(root, '.git')):
+        parent = os.path.dirname(root)
+        if parent == root:
+            _git_cache[folder] = None
+            return None
+        root = parent
+    state = _git_cache.get(root) if root in _git_cache else _ask_git(root)
+    _git_cache[root] = _git_cache[folder] = state
+    return state
+
+
+def _ask_git(root: str) -> dict[str, Any] | None:
+    try:
+        commit = subprocess.run(
+            ['git', '-C', root, 'rev-parse', 'HEAD'], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ['git', '-C', root, 'status', '--porcelain', '--untracked-files=no'], capture_output=True, text=True, timeout=10, check=True
+        ).stdout
+    except (OSError, subprocess.SubprocessError):  # no git binary, or not a usable repository: say nothing
+        return None
+    return {'commit': commit, 'dirty': bool(status.strip()), 'root': root}
+
+
+# ----- the writers ---------------------------------------------------------------------------
+class _LocalJournal:
+    """Appends whole lines to ``{stream}-{chunk}.open`` and renames it ``.jsonl`` when full or at the end."""
+
+    def __init__(self, folder: str, stream: str) -> None:
+        self._folder = folder
+        self._stream = stream
+        self._chunk = 0
+        self._lines = 0
+        self._fd: int | None = None
+
+    def _name(self, suffix: str) -> str:
+        return os.path.join(self._folder, f'{self._stream}-{self._chunk:05d}{suffix}')
+
+    def append(self, line: bytes) -> None:
+        if self._fd is not None and os.fstat(self._fd).st_nlink == 0:  # the workspace was deleted meanwhile: start a new journal
+            os.close(self._fd)
+            self._fd = None
+            self._chunk += 1
+            self._lines = 0
+        if self._fd is None:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, 'O_CLOEXEC', 0)
+            self._fd = storage.create_in_directory(self._name(OPEN_SUFFIX), lambda: os.open(self._name(OPEN_SUFFIX), flags, 0o666))
+        os.write(self._fd, line)  # one write of a whole line: readers never see half of it
+        self._lines += 1
+        if self._lines >= CHUNK_RECORDS:
+            self.publish()
+
+    def publish(self) -> None:
+        if self._fd is None:
+            return
+        os.close(self._fd)
+        self._fd = None
+        try:
+            os.replace(self._name(OPEN_SUFFIX), self._name(PUBLISHED_SUFFIX))
+        except FileNotFoundError:  # the workspace was cleaned meanwhile
+            pass
+        self._chunk += 1
+        self._lines = 0
+
+    def flush(self) -> None:
+        """Every line is with the OS already; nothing is held here."""
+
+
+class _RemoteJournal:
+    """Keeps lines in memory and publishes each chunk as one object."""
+
+    def __init__(self, folder: str, stream: str) -> None:
+        self._folder = folder
+        self._stream = stream
+        self._chunk = 0
+        self._lines: list[bytes] = []
+        self._since = 0.0
+
+    def append(self, line: bytes) -> None:
+        if not self._lines:
+            self._since = time.monotonic()
+        self._lines.append(line)
+        if len(self._lines) >= REMOTE_CHUNK_RECORDS or time.monotonic() - self._since >= REMOTE_FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._lines:
+            return
+        data, self._lines = b''.join(self._lines), []
+        storage.write_bytes(f'{self._folder}/{self._stream}-{self._chunk:05d}{PUBLISHED_SUFFIX}', data)
+        self._chunk += 1
+
+    def publish(self) -> None:
+        self.flush()
+
+
+class _Journals:
+    """This process's journal per workspace."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.stream = f'{_HOST}-{os.getpid()}-{secrets.token_hex(3)}'
+        self.seq = 0
+        self.writers: dict[str, _LocalJournal | _RemoteJournal] = {}
+        self.exit_registered = False
+
+    def writer(self, workspace: str) -> _LocalJournal | _RemoteJournal:
+        if storage.is_local(workspace):  # './resources' is another directory after a chdir
+            workspace = os.path.join(os.getcwd(), storage.local_path(workspace))
+        found = self.writers.get(workspace)
+        if found is None:
+            folder = directory(workspace)
+            if storage.is_local(workspace):
+                found = _LocalJournal(folder, self.stream)
+            else:
+                found = _RemoteJournal(folder, self.stream)
+            self.writers[workspace] = found
+            self._register_exit()
+        return found
+
+    def _register_exit(self) -> None:
+        if self.exit_registered:
+            return
+        self.exit_registered = True
+        atexit.register(close)
+        # A forked worker (multiprocessing, luigi's task processes) leaves through multiprocessing's
+        # exit, which runs its finalizers but not atexit.
+        import multiprocessing.util
+
+        multiprocessing.util.Finalize(None, close, exitpriority=100)
+
+
+_journals = _Journals()
+
+
+def _reset_after_fork() -> None:
+    # A forked child must not write to its parent's files or publish its parent's chunks: it starts its own stream.
+    global _journals
+    _journals = _Journals()
+
+
+if hasattr(os, 'register_at_fork'):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+def append(workspace: str, record: dict[str, Any]) -> None:
+    """Add ``record`` to this process's journal of ``workspace``."""
+    journals = _journals
+    with journals.lock:
+        record = {'stream': journals.stream, 'seq': journals.seq, **record}
+        journals.seq += 1
+        line = (json.dumps(record, separators=(',', ':'), default=str) + '\n').encode()
+        journals.writer(workspace).append(line)
+
+
+def record_run(task: Any, state: str, error: BaseException | None = None) -> None:
+    """Journal the run of ``task`` that just ended in ``state``; a failure to journal is logged, never raised into the build."""
+    workspace = getattr(task, 'workspace_directory', None)
+    if not isinstance(workspace, str) or os.environ.get(DISABLE_VARIABLE, '1') in ('0', 'false', 'no'):
+        return
+    if storage.is_local(workspace) and local_target_seam.replacement() is not None:
+        return  # local outputs go to a stand-in (a test's in-memory store): so do no real files
+    try:
+        record = make_record(task, state, getattr(task, '_lineage_started', None), getattr(task, '_lineage_processing_time', None), error)
+        append(workspace, record)
+    except Exception as e:  # the journal is a record of the build, never a reason for it to fail
+        logger.warning(f'gokart could not journal the run of {type(task).__name__}[{getattr(task, "make_unique_id", lambda: "?")()}]: {e}')
+
+
+def flush() -> None:
+    """Publish what is held in memory (remote journals); called at the end of each build."""
+    journals = _journals
+    with journals.lock:
+        for writer in journals.writers.values():
+            _quietly(writer.flush)
+
+
+def close() -> None:
+    """Publish every journal of this process (at exit): local ones are renamed ``.jsonl``, remote ones flushed."""
+    journals = _journals
+    with journals.lock:
+        for writer in journals.writers.values():
+            _quietly(writer.publish)
+        journals.writers.clear()
+
+
+def _quietly(call: Any) -> None:
+    try:
+        call()
+    except Exception as e:
+        logger.warning(f'gokart could not publish a lineage journal: {e}')
+
+
+# ----- reading -------------------------------------------------------------------------------
+def parse_lines(data: bytes) -> tuple[list[dict[str, Any]], int]:
+    """The records of the whole lines in ``data``, and how many bytes they span (a partial last line is left for later)."""
+    end = data.rfind(b'\n') + 1
+    records = []
+    for line in data[:end].splitlines():
+        if not line.strip():
+            continue
+        try:
+            found = json.loads(line)
+        except ValueError:  # a torn line from a crash mid-write: skipped, never fatal
+            continue
+        if isinstance(found, dict):
+            records.append(found)
+    return records, end
+
+
+def read_records(paths: Iterable[str]) -> list[dict[str, Any]]:
+    """Every record in the journals at ``paths``."""
+    found: list[dict[str, Any]] = []
+    for path in paths:
+        with storage.open_read(path) as f:
+            found.extend(parse_lines(f.read())[0])
+    return found

@@ -1,0 +1,93 @@
+"""The runs index: a SQLite database (WAL) that caches what a workspace's records say, rebuildable at any time.
+
+Local workspaces keep it in ``{workspace}/.gokart/runs.sqlite``; object-store workspaces in the
+user's cache directory (``$GOKART_CACHE_DIR``, else ``$XDG_CACHE_HOME/gokart``, else
+``~/.cache/gokart``), under ``runs/{hash of the workspace URL}.sqlite``. Deleting it loses nothing:
+the next sync reads every record again. Writers take SQLite's write lock for a whole sync
+(``BEGIN IMMEDIATE``), so concurrent syncs run one after the other and never see half of another's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+
+from gokart.records import lineage
+from gokart.storage import filesystem as storage
+
+SCHEMA_VERSION = '1'
+DATABASE_NAME = 'runs.sqlite'
+BUSY_SECONDS = 60.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    class TEXT NOT NULL, id TEXT NOT NULL, family TEXT, module TEXT, source TEXT NOT NULL,
+    params TEXT NOT NULL, outputs TEXT NOT NULL, requires TEXT NOT NULL, metrics TEXT,
+    start REAL, "end" REAL, processing_time REAL, state TEXT, error TEXT,
+    scheme INTEGER, code_fingerprint TEXT, git_commit TEXT, git_dirty INTEGER, host TEXT, user TEXT,
+    stream TEXT, seq INTEGER,
+    PRIMARY KEY (class, id)
+);
+CREATE INDEX IF NOT EXISTS runs_id ON runs (id);
+CREATE TABLE IF NOT EXISTS edges (
+    class TEXT NOT NULL, id TEXT NOT NULL, input_class TEXT NOT NULL, input_id TEXT NOT NULL, path TEXT
+);
+CREATE INDEX IF NOT EXISTS edges_consumer ON edges (class, id);
+CREATE INDEX IF NOT EXISTS edges_input ON edges (input_class, input_id);
+CREATE INDEX IF NOT EXISTS edges_path ON edges (path);
+CREATE TABLE IF NOT EXISTS produced (path TEXT NOT NULL, class TEXT NOT NULL, id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS produced_path ON produced (path);
+CREATE INDEX IF NOT EXISTS produced_run ON produced (class, id);
+CREATE TABLE IF NOT EXISTS journals (stem TEXT PRIMARY KEY, offset INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS records (name TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+def cache_directory() -> str:
+    """Where the indexes of object-store workspaces live."""
+    explicit = os.environ.get('GOKART_CACHE_DIR')
+    if explicit:
+        return explicit
+    base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
+    return os.path.join(base, 'gokart')
+
+
+def database_path(workspace: str) -> str:
+    """The index of ``workspace``: beside its journals when local, in the user's cache for an object store."""
+    if storage.is_local(workspace):
+        return os.path.join(storage.local_path(workspace), lineage.HIDDEN_DIRECTORY, DATABASE_NAME)
+    key = hashlib.sha256(workspace.rstrip('/').encode()).hexdigest()[:24]
+    return os.path.join(cache_directory(), 'runs', f'{key}.sqlite')
+
+
+def connect(workspace: str) -> sqlite3.Connection:
+    """The index of ``workspace``, created (or rebuilt, when made by another schema) on first use."""
+    path = database_path(workspace)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    connection = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
+    connection.execute('PRAGMA journal_mode=WAL')
+    connection.execute('PRAGMA synchronous=NORMAL')
+    connection.execute('PRAGMA cache_size=-65536')  # 64 MiB: a first sync of 100,000 runs updates six indexes
+    _ensure_schema(connection)
+    return connection
+
+
+def _ensure_schema(connection: sqlite3.Connection) -> None:
+    connection.execute('BEGIN IMMEDIATE')
+    try:
+        for statement in _SCHEMA.split(';'):
+            if statement.strip():
+                connection.execute(statement)
+        found = connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if found is None:
+            connection.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        elif found[0] != SCHEMA_VERSION:  # made by another version of gokart: a cache, so start it again
+            for table in ('runs', 'edges', 'produced', 'journals', 'records', 'meta'):
+                connection.execute(f'DELETE FROM {table}')
+            connection.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        connection.execute('COMMIT')
+    except BaseException:
+        connection.execute('ROLLBACK')
+        raise

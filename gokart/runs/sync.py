@@ -1,0 +1,382 @@
+"""Bring a workspace's runs index up to date with its records, reading only what appeared since the last sync.
+
+Two sources, each listed once per sync:
+
+- the lineage journals (``.gokart/lineage/``): a chunk already read is skipped; a journal still
+  being appended to (``.open``, local) is read from where the last sync stopped, whole lines only;
+- the ``log/`` records of gokart 1.12 (``task_params``, ``task_log``), so runs made before the journal
+  existed (or by gokart 1.12 itself) appear too, with what those records say. A run the journal
+  knows is not read from ``log/``. On a local disk a directory whose modification time has not
+  changed since the last sync is not even listed.
+
+Records on an object store are read in parallel. Everything is written in one transaction, under
+SQLite's write lock, so concurrent syncs and builds never leave a half-written or duplicated run.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import os
+import pickle
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from gokart.records import lineage, run_records
+from gokart.storage import filesystem as storage
+
+T = TypeVar('T')
+R = TypeVar('R')
+
+FROM_LOG_RECORDS = 'log records'
+"""The ``source`` of a run known only from its ``log/`` records (runs from the journal say ``'journal'``)."""
+READERS = 16  # parallel reads on an object store
+# A directory changed this recently may still change within the same timestamp tick: not trusted as unchanged.
+_SETTLED_SECONDS = 2.0
+_METRICS_FILE_LIMIT = 64 * 1024
+
+
+@dataclass
+class SyncResult:
+    """What a sync found: new journal records, runs read from ``log/``, and files read."""
+
+    journal_records: int = 0
+    log_runs: int = 0
+    files_read: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.journal_records or self.log_runs)
+
+
+def sync(connection: sqlite3.Connection, workspace: str) -> SyncResult:
+    """Index what ``workspace``'s records say that ``connection`` does not know yet."""
+    result = SyncResult()
+    connection.execute('BEGIN IMMEDIATE')
+    try:
+        _sync_journals(connection, workspace, result)
+        _sync_log_records(connection, workspace, result)
+        connection.execute('COMMIT')
+    except BaseException:
+        connection.execute('ROLLBACK')
+        raise
+    return result
+
+
+# ----- journals ------------------------------------------------------------------------------
+def _journal_entries(folder: str) -> list[tuple[str, int]]:
+    if storage.is_local(folder):
+        try:
+            with os.scandir(storage.local_path(folder)) as entries:
+                return [(entry.path, entry.stat().st_size) for entry in entries if lineage.is_journal(entry.name)]
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+    try:
+        return [(entry.path, entry.size) for entry in storage.list_entries(folder) if lineage.is_journal(entry.path)]
+    except FileNotFoundError:
+        return []
+
+
+def _sync_journals(connection: sqlite3.Connection, workspace: str, result: SyncResult) -> None:
+    known = dict(connection.execute('SELECT stem, offset FROM journals').fetchall())
+    wanted = []
+    new_bytes = 0
+    for path, size in _journal_entries(lineage.directory(workspace)):
+        offset = known.get(lineage.chunk_stem(path), 0)
+        if size > offset:
+            wanted.append((path, offset))
+            new_bytes += size - offset
+    if not wanted:
+        return
+    local = storage.is_local(workspace)
+    # Many new records (a first sync): what is indexed already is read in one pass, not asked per run.
+    existing = _Existing(connection, everything=new_bytes > 1_000_000)
+    for (path, offset), (records, consumed) in zip(wanted, _map(_read_journal, wanted, parallel=not local), strict=True):
+        result.files_read += 1
+        _store_journal_records(connection, records, existing)
+        result.journal_records += len(records)
+        connection.execute('INSERT OR REPLACE INTO journals VALUES (?, ?)', (lineage.chunk_stem(path), offset + consumed))
+
+
+def _read_journal(entry: tuple[str, int]) -> tuple[list[dict[str, Any]], int]:
+    path, offset = entry
+    try:
+        if storage.is_local(path):
+            with open(storage.local_path(path), 'rb') as f:
+                f.seek(offset)
+                return lineage.parse_lines(f.read())
+        with storage.open_read(path) as f:  # published objects never change: read whole
+            records, consumed = lineage.parse_lines(f.read())
+            return records, consumed
+    except FileNotFoundError:  # an open journal renamed to .jsonl between the listing and the read: next sync
+        return [], 0
+
+
+def _store_journal_records(connection: sqlite3.Connection, records: list[dict[str, Any]], known: _Existing) -> None:
+    """Index a journal's records in a few statements: the latest run of each id wins, a log/-only row gives way."""
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for record in records:
+        try:
+            key = (str(record['class']), str(record['id']))
+        except KeyError:
+            continue
+        before = latest.get(key)
+        if before is None or (_number(record.get('end')) or 0) >= (_number(before.get('end')) or 0):
+            latest[key] = record
+    if not latest:
+        return
+    existing = known.of(list(latest))
+    rows: list[tuple[Any, ...]] = []
+    edges: list[tuple[str, str, str, str, str | None]] = []
+    produced: list[tuple[str, str, str]] = []
+    replaced: list[tuple[str, str]] = []
+    for key, record in latest.items():
+        end = _number(record.get('end'))
+        found = existing.get(key)
+        if found is not None:
+            if found[0] == 'journal' and (found[1] or 0) > (end or 0):
+                continue  # a later run of the same id is indexed already
+            replaced.append(key)
+        git = record.get('git') or {}
+        rows.append(
+            (
+                *key,
+                record.get('family'),
+                record.get('module'),
+                'journal',
+                json.dumps(record.get('params') or {}),
+                json.dumps(record.get('outputs') or []),
+                json.dumps(record.get('requires') or []),
+                json.dumps(record['metrics']) if record.get('metrics') else None,
+                _number(record.get('start')),
+                end,
+                _number(record.get('processing_time')),
+                record.get('state'),
+                record.get('error'),
+                record.get('scheme'),
+                record.get('code_fingerprint'),
+                git.get('commit'),
+                None if not git else int(bool(git.get('dirty'))),
+                record.get('host'),
+                record.get('user'),
+                record.get('stream'),
+                record.get('seq'),
+            )
+        )
+        for required in record.get('requires') or []:
+            identity = (str(required.get('class')), str(required.get('id')))
+            paths: list[str | None] = [normal_path(p) for p in required.get('outputs') or []] or [None]
+            edges.extend((*key, *identity, path) for path in paths)
+        produced.extend((normal_path(p), *key) for p in record.get('outputs') or [])
+    connection.executemany('DELETE FROM edges WHERE class = ? AND id = ?', replaced)
+    connection.executemany('DELETE FROM produced WHERE class = ? AND id = ?', replaced)
+    connection.executemany('INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', rows)
+    connection.executemany('INSERT INTO edges VALUES (?, ?, ?, ?, ?)', edges)
+    connection.executemany('INSERT INTO produced VALUES (?, ?, ?)', produced)
+    known.learn([(row[0], row[1]) for row in rows], [('journal', row[10]) for row in rows])
+
+
+class _Existing:
+    """(source, end) of the runs already indexed: all read at once for a big sync, else asked run by run."""
+
+    def __init__(self, connection: sqlite3.Connection, everything: bool) -> None:
+        self._connection = connection
+        self._all: dict[tuple[str, str], tuple[str, float | None]] | None = None
+        if everything:
+            self._all = {(c, i): (s, e) for c, i, s, e in connection.execute('SELECT class, id, source, "end" FROM runs')}
+
+    def of(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, float | None]]:
+        if self._all is not None:
+            return {key: self._all[key] for key in keys if key in self._all}
+        found = {}
+        for key in keys:
+            row = self._connection.execute('SELECT source, "end" FROM runs WHERE class = ? AND id = ?', key).fetchone()
+            if row is not None:
+                found[key] = (row[0], row[1])
+        return found
+
+    def learn(self, keys: Any, values: Any) -> None:
+        if self._all is not None:
+            self._all.update(zip(keys, values, strict=True))
+
+
+def _store_outputs(connection: sqlite3.Connection, key: tuple[str, str], outputs: Iterable[str]) -> None:
+    connection.execute('DELETE FROM produced WHERE class = ? AND id = ?', key)
+    connection.executemany('INSERT INTO produced VALUES (?, ?, ?)', [(normal_path(p), *key) for p in outputs])
+
+
+def normal_path(path: str) -> str:
+    """A local path made absolute and normal (as the index keeps paths); URLs as they are."""
+    return os.path.abspath(storage.local_path(path)) if storage.is_local(path) else path.rstrip('/')
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+# ----- log/ records --------------------------------------------------------------------------
+def _listing(connection: sqlite3.Connection, folder: str) -> list[tuple[str, float | None]] | None:
+    """The records in ``folder`` with their modification times; None when (locally) it has not changed since the last sync."""
+    if storage.is_local(folder):
+        local = storage.local_path(folder)
+        try:
+            changed = os.stat(local).st_mtime_ns
+        except FileNotFoundError:
+            return None  # no such records: nothing to read
+        key = f'mtime:{local}'
+        before = connection.execute('SELECT value FROM meta WHERE key = ?', (key,)).fetchone()
+        if before is not None and before[0] == str(changed):
+            return None
+        settled = time.time() - changed / 1e9 > _SETTLED_SECONDS
+        connection.execute('INSERT OR REPLACE INTO meta VALUES (?, ?)', (key, str(changed) if settled else ''))
+        with os.scandir(local) as entries:
+            return [(entry.path, None) for entry in entries if entry.name.endswith('.pkl')]
+    try:
+        return [
+            (entry.path, entry.modified.timestamp() if entry.modified else None)
+            for entry in storage.list_entries(folder)
+            if entry.path.endswith('.pkl')
+        ]
+    except FileNotFoundError:
+        return []
+
+
+def _parsed_name(path: str) -> tuple[str, str] | None:
+    match = run_records._RECORD_NAME.match(os.path.basename(path))
+    return (match['name'], match['uid']) if match else None
+
+
+def _sync_log_records(connection: sqlite3.Connection, workspace: str, result: SyncResult) -> None:
+    params_listing = _listing(connection, run_records.directory(workspace, run_records.TASK_PARAMS))
+    log_listing = _listing(connection, run_records.directory(workspace, run_records.TASK_LOG))
+    if params_listing is None and log_listing is None:
+        return
+    seen = {row[0] for row in connection.execute('SELECT name FROM records')}
+    new_params = [(p, m) for p, m in params_listing or [] if _record_key(p) not in seen]
+    new_logs = [(p, m) for p, m in log_listing or [] if _record_key(p) not in seen]
+    if not new_params and not new_logs:
+        return
+    indexed = _indexed_sources(connection)
+    parallel = not storage.is_local(workspace)
+
+    to_read = [(p, m) for p, m in new_params if (_parsed_name(p) or ('', '')) not in indexed]
+    for (path, modified), params in zip(to_read, _map(_load_params, [p for p, _ in to_read], parallel), strict=True):
+        name = _parsed_name(path)
+        if name is None or params is None:
+            continue
+        result.files_read += 1
+        started = modified if modified is not None else _local_mtime(path)
+        connection.execute(
+            'INSERT OR IGNORE INTO runs (class, id, family, source, params, outputs, requires, start, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            (*name, name[0], FROM_LOG_RECORDS, json.dumps(params), '[]', '[]', started, 'STARTED'),
+        )
+        indexed[name] = FROM_LOG_RECORDS
+        result.log_runs += 1
+    finished = [(p, m) for p, m in new_logs if indexed.get(_parsed_name(p) or ('', '')) in (FROM_LOG_RECORDS, None)]
+    loaded = _map(_load_finished, [p for p, _ in finished], parallel)
+    for (path, modified), (outputs, processing_time) in zip(finished, loaded, strict=True):
+        name = _parsed_name(path)
+        if name is None:
+            continue
+        result.files_read += 1
+        ended = modified if modified is not None else _local_mtime(path)
+        if name not in indexed:  # a task_log without task_params: what it says is all there is
+            connection.execute(
+                'INSERT OR IGNORE INTO runs (class, id, family, source, params, outputs, requires, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+                (*name, name[0], FROM_LOG_RECORDS, '{}', '[]', '[]', 'SUCCESS'),
+            )
+            result.log_runs += 1
+        metrics = _metrics_from_outputs(outputs)
+        connection.execute(
+            'UPDATE runs SET outputs = ?, state = ?, "end" = ?, processing_time = ?, metrics = ? WHERE class = ? AND id = ? AND source = ?',
+            (json.dumps([normal_path(p) for p in outputs]), 'SUCCESS', ended, processing_time, metrics, *name, FROM_LOG_RECORDS),
+        )
+        _store_outputs(connection, name, outputs)
+    connection.executemany('INSERT OR IGNORE INTO records VALUES (?)', [(_record_key(p),) for p, _ in new_params + new_logs])
+
+
+def _record_key(path: str) -> str:
+    return '/'.join(path.replace(os.sep, '/').rsplit('/', 2)[-2:])  # 'task_params/Train_<id>.pkl'
+
+
+def _indexed_sources(connection: sqlite3.Connection) -> dict[tuple[str, str], str]:
+    return {(row[0], row[1]): row[2] for row in connection.execute('SELECT class, id, source FROM runs')}
+
+
+def _local_mtime(path: str) -> float | None:
+    try:
+        return os.stat(storage.local_path(path)).st_mtime if storage.is_local(path) else None
+    except FileNotFoundError:
+        return None
+
+
+def _load_params(path: str) -> dict[str, str] | None:
+    from gokart.target import make_target
+
+    try:
+        loaded = make_target(path).load()
+    except Exception:  # unreadable or removed meanwhile: left out, read again never (the name is marked seen)
+        return None
+    return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else None
+
+
+def _load_finished(path: str) -> tuple[list[str], float | None]:
+    """The output paths of a ``task_log`` record and the run's ``processing_time`` record."""
+    from gokart.target import make_target
+
+    outputs: list[str] = []
+    try:
+        loaded = make_target(path).load()
+        if isinstance(loaded, dict) and isinstance(loaded.get('file_path'), list):
+            outputs = [str(p) for p in loaded['file_path']]
+    except Exception:
+        pass
+    seconds = None
+    try:
+        value = make_target(run_records.sibling(path, run_records.PROCESSING_TIME)).load()
+        seconds = float(value) if isinstance(value, (int, float)) else None
+    except Exception:
+        pass
+    return outputs, seconds
+
+
+class _NumbersOnly(pickle.Unpickler):
+    """Unpickles plain containers and numbers only: a sync never runs code from a pickle it reads."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module in ('numpy.core.multiarray', 'numpy._core.multiarray') and name == 'scalar' or module == 'numpy' and name == 'dtype':
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f'{module}.{name} is not read by the runs index')
+
+
+def _metrics_from_outputs(outputs: list[str]) -> str | None:
+    """The metrics of an old run whose one output is a small local pickle of names to numbers (no journal recorded them)."""
+    if len(outputs) != 1 or not outputs[0].endswith('.pkl') or not storage.is_local(outputs[0]):
+        return None
+    path = storage.local_path(outputs[0])
+    try:
+        if os.path.getsize(path) > _METRICS_FILE_LIMIT:
+            return None
+        with open(path, 'rb') as f:
+            data = f.read()
+        # A signing trailer after the pickle is never reached: unpickling stops at its STOP opcode.
+        metrics = lineage.metrics_of(_NumbersOnly(io.BytesIO(data)).load())
+    except Exception:
+        return None
+    return json.dumps(metrics) if metrics else None
+
+
+def _map(function: Callable[[T], R], items: list[T], parallel: bool) -> list[R]:
+    if not parallel or len(items) < 2:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(READERS, len(items)), thread_name_prefix='gokart-runs') as pool:
+        return list(pool.map(function, items))
+
+
+def utc(timestamp: float | None) -> datetime.datetime | None:
+    return datetime.datetime.fromtimestamp(timestamp, tz=datetime.timezone.utc) if timestamp is not None else None

@@ -1,0 +1,74 @@
+"""Runs and lineage on an S3 workspace (moto's standalone server over HTTP): a journal object per chunk, the index in the user's cache."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import boto3
+import luigi
+import pytest
+
+import gokart
+from gokart.runs import index
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from runs_pipeline import Data, Leaf, Train, Wide  # noqa: E402
+
+
+@pytest.fixture
+def s3_workspace(s3_bucket: str, tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """Every task's workspace_directory in the bucket ([TaskOnKart] config), and a private cache directory for the index."""
+    monkeypatch.setenv('GOKART_CACHE_DIR', str(tmp_path / 'cache'))
+    config = luigi.configuration.get_config()
+    if not config.has_section('TaskOnKart'):
+        config.add_section('TaskOnKart')
+    config.set('TaskOnKart', 'workspace_directory', f's3://{s3_bucket}/ws/')
+    yield s3_bucket
+    config.remove_section('TaskOnKart')
+
+
+def keys(endpoint: str, bucket: str, prefix: str) -> list[str]:
+    listing = boto3.client('s3', endpoint_url=endpoint).list_objects_v2(Bucket=bucket, Prefix=prefix)
+    return sorted(item['Key'] for item in listing.get('Contents', []))
+
+
+def test_runs_and_lineage_of_an_s3_workspace(s3_workspace: str, s3_endpoint: str, tmp_path) -> None:
+    # data=Data() made now, in the bucket: the parameter's default instance was made at import, with the local workspace.
+    tasks = [Train(c=c, data=Data()) for c in (0.1, 0.5, 0.9)]
+    for task in tasks:
+        gokart.build(task, log_level=40)
+    gokart.build(Wide(size=20), log_level=40)
+    journals = keys(s3_endpoint, s3_workspace, 'ws/.gokart/lineage/')
+    # A chunk object per build (and per 5 s of a longer one), not an object per task: 25 runs in a handful of objects.
+    assert 4 <= len(journals) < 12 and all(key.endswith('.jsonl') for key in journals)
+    client = boto3.client('s3', endpoint_url=s3_endpoint)
+    lines = [line for key in journals for line in client.get_object(Bucket=s3_workspace, Key=key)['Body'].read().splitlines()]
+    assert len(lines) == 25
+
+    found = gokart.runs(Train)
+    assert sorted(found['c']) == [0.1, 0.5, 0.9] and set(found['source']) == {'journal'}
+    assert found['output_exists'].all() and (found['output_size'] > 0).all()
+    assert sorted(found['accuracy']) == [0.8, 0.8, 1.0]
+    assert found['output_paths'][0][0].startswith(f's3://{s3_workspace}/ws/')
+    database = index.database_path(f's3://{s3_workspace}/ws/')
+    assert database.startswith(str(tmp_path / 'cache')) and os.path.exists(database)
+    assert len(gokart.runs(Leaf)) == 20
+    assert gokart.runs.sync(f's3://{s3_workspace}/ws/').files_read == 0
+
+    up = gokart.lineage(found['output_paths'][0][0])
+    assert list(up['family']) == ['Train', 'Data'] and up['unique_id'][1] == Data().make_unique_id()
+    down = gokart.lineage(Data().output().path(), direction='down')
+    assert sorted(down['unique_id']) == sorted(t.make_unique_id() for t in tasks)
+    assert gokart.load_run(tasks[1].make_unique_id()) == tasks[1].output().load()
+
+
+def test_runs_of_an_s3_workspace_without_journals_come_from_log_records(s3_workspace: str, s3_endpoint: str) -> None:
+    for c in (0.1, 0.5):
+        gokart.build(Train(c=c, data=Data()), log_level=40)
+    client = boto3.client('s3', endpoint_url=s3_endpoint)
+    for key in keys(s3_endpoint, s3_workspace, 'ws/.gokart/'):
+        client.delete_object(Bucket=s3_workspace, Key=key)
+    found = gokart.runs(Train)
+    assert sorted(found['c']) == [0.1, 0.5] and set(found['source']) == {'log records'} and set(found['state']) == {'SUCCESS'}
+    assert found['output_exists'].all()
