@@ -295,6 +295,9 @@ def _why(arguments: argparse.Namespace, roots: list[Any]) -> int:
         print(f'{head}: its output exists; a build would load it.')
         return 0
     print(f'{head}: a build would run it: {step.explanation()}')
+    for difference in step.differences:
+        if difference.detail is not None:  # an upstream task that will run: what differs there
+            print(f'  {difference.name.partition(" ")[0]}: {difference.detail}')
     if step.own_run is not None:
         print(f'  its own run {step.own_run.unique_id} is recorded in {run_records.log_directory(task.workspace_directory)}/; missing now:')
         for path in step.own_run.output_paths:
@@ -307,12 +310,18 @@ def _why(arguments: argparse.Namespace, roots: list[Any]) -> int:
     for run in step.runs[: arguments.limit]:
         state = 'output exists' if run.output_exists else 'output missing'
         print(f'  {run.unique_id} ({state})')
-        for difference in run.differences or []:
+        shown = run.differences[:WHY_DIFFERENCES]
+        for difference in shown:
             kind = 'upstream' if difference.upstream else 'parameter'
             print(f'    {kind} {difference.describe()}')
+        if len(run.differences) > len(shown):
+            print(f'    and {len(run.differences) - len(shown)} more differences')
         if not run.differences:
             print('    same significant parameters: the id differs through the code or an upstream task (see above)')
     return 1
+
+
+WHY_DIFFERENCES = 5  # lines of differences per recorded run: a few, so many runs stay readable
 
 
 def _gc(arguments: argparse.Namespace, roots: list[Any]) -> int:
