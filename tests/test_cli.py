@@ -232,3 +232,32 @@ def test_gc_collects_temporaries_of_interrupted_writes_once_they_are_an_hour_old
     )
     assert not old.exists() and fresh.exists()
     assert pipeline.Train().output().exists() and pipeline.Report().output().exists()
+
+
+def test_plan_help_with_a_task_lists_its_parameters_and_the_workspace_directory(pipeline, capsys):
+    status, out, _ = run_cli(capsys, 'plan', 'cli_pipeline:Train', '--help')
+    assert status == 0
+    lines = out.splitlines()
+    own = lines[lines.index('Parameters of cli_pipeline:Train, given after it as --name value:') + 1 :]
+    assert own[0].split()[:3] == ['--data', 'TaskInstanceParameter,', 'default'] and own[0].split()[3].startswith('Load[')
+    assert own[1].split() == ['--lr', 'FloatParameter,', 'default', '0.1']
+    assert any(line.split()[0] == '--workspace-directory' and "'./resources/'" in line for line in own)
+
+
+def test_plan_help_without_a_task_says_how_to_give_the_workspace_directory(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(['plan', '--help'])
+    assert exited.value.code == 0
+    help_text = ' '.join(capsys.readouterr().out.split())
+    assert '--workspace-directory DIR' in help_text and 'gokart COMMAND MODULE:TASK --help lists them' in help_text
+
+
+def test_an_abbreviated_option_is_an_error_not_another_option(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(['--vers'])  # argparse's prefix matching would take it for --version
+    assert exited.value.code == 2 and 'unrecognized arguments: --vers' in capsys.readouterr().err
+
+
+def test_a_misspelled_task_parameter_suggests_the_name(pipeline, capsys):
+    status, _, err = run_cli(capsys, 'plan', 'cli_pipeline:Train', '--l', '0.2')
+    assert status == 2 and "Train has no parameter --l. Did you mean '--lr'?" in err

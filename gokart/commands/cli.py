@@ -28,6 +28,8 @@ from typing import Any
 import luigi
 from luigi.cmdline_parser import CmdlineParser
 
+from gokart.error_messages import did_you_mean
+
 
 class UsageError(Exception):
     """A command line that names no task, an unknown task or parameter, or a bad value."""
@@ -36,12 +38,15 @@ class UsageError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gokart`` command; returns the exit status."""
     parser, commands = _parser()
-    arguments = parser.parse_args(_task_parameters_after_task(list(sys.argv[1:] if argv is None else argv), commands))
+    tokens = list(sys.argv[1:] if argv is None else argv)
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    if tokens and tokens[0] in commands and _task_help_asked(tokens[1:]):
+        return _print_task_help(commands[tokens[0]], tokens)
+    arguments = parser.parse_args(_task_parameters_after_task(tokens, commands))
     if not getattr(arguments, 'command', None):
         parser.print_help()
         return 2
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
     try:
         groups = _split_roots(arguments.task)
         if not groups:
@@ -58,6 +63,62 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as e:
         print(f'gokart {arguments.command}: {e}', file=sys.stderr)
         return 2
+
+
+def _task_help_asked(tokens: list[str]) -> bool:
+    """``--help`` (or ``-h``) given together with a task: the help is then the command's and the task's parameters."""
+    return any(t in ('-h', '--help') for t in tokens) and any(_looks_like_task(t) for t in tokens)
+
+
+def _print_task_help(command: argparse.ArgumentParser, tokens: list[str]) -> int:
+    """The command's help, then every parameter of the named task with its type and default."""
+    spec = next(t for t in tokens[1:] if _looks_like_task(t))
+    try:
+        cls = find_task_class(spec)
+    except UsageError as e:
+        print(f'gokart {tokens[0]}: {e}', file=sys.stderr)
+        return 2
+    print(command.format_help())
+    common = _common_parameters(cls)
+    own = [(n, p) for n, p in cls.get_params() if n not in common]
+    print(f'Parameters of {spec}, given after it as --name value:')
+    for line in parameter_help(own) or ['(none of its own)']:
+        print(f'  {line}')
+    shared = [(n, p) for n, p in cls.get_params() if n in common]
+    if shared:
+        print('Parameters every gokart task has:')
+        for line in parameter_help(sorted(shared, key=lambda item: item[0] != 'workspace_directory')):
+            print(f'  {line}')
+    return 0
+
+
+def _common_parameters(cls: Any) -> set[str]:
+    """The names of the parameters that ``cls`` inherits from TaskOnKart (none for a plain luigi task)."""
+    from gokart.task import TaskOnKart
+
+    return {name for name, _ in TaskOnKart.get_params()} if issubclass(cls, TaskOnKart) else set()
+
+
+def parameter_help(params: Sequence[tuple[str, Any]]) -> list[str]:
+    """One line per parameter: its flag, its kind, its default (or that it is required), whether it is in the id."""
+    rows = []
+    for name, parameter in params:
+        default = parameter._default
+        if default is luigi.parameter._no_value:
+            value = 'required'
+        else:
+            value = f'default {default!r}'
+        significance = '' if parameter.significant else ', not part of the id'
+        description = f': {parameter.description}' if parameter.description else ''
+        rows.append((f'--{name.replace("_", "-")}', f'{type(parameter).__name__}, {value}{significance}{description}'))
+    width = max((len(flag) for flag, _ in rows), default=0)
+    return [f'{flag:<{width}}  {text}' for flag, text in rows]
+
+
+TASK_EPILOG = (
+    "The task's parameters follow it as --name value; gokart COMMAND MODULE:TASK --help lists them. Every gokart task also "
+    'takes --workspace-directory DIR, where its outputs and log/ records are (default ./resources/), and --rerun.'
+)
 
 
 def _task_parameters_after_task(argv: list[str], commands: dict[str, argparse.ArgumentParser]) -> list[str]:
@@ -190,8 +251,10 @@ def make_task(tokens: Sequence[str]) -> Any:
         name = name.replace('-', '_')
         if name not in params:
             known = ', '.join(f'--{n.replace("_", "-")}' for n, p in params.items() if p.significant) or '(none)'
+            flag, flags = f'--{name.replace("_", "-")}', [f'--{n.replace("_", "-")}' for n in params]
             raise UsageError(
-                f'{cls.__name__} has no parameter --{name.replace("_", "-")}; its significant parameters: {known}. '
+                f'{cls.__name__} has no parameter {flag}.{did_you_mean(flag, flags)} '
+                f'Its significant parameters: {known}. '
                 "An upstream task's parameter is given as --Class-param value."
             )
         parameter = params[name]
@@ -433,26 +496,34 @@ REKEY_HELP = (
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    # allow_abbrev=False everywhere: argparse's prefix matching would take a misspelled option for another one.
     parser = argparse.ArgumentParser(
-        prog='gokart', description='Look at a gokart pipeline: its tree, an HTML report, what a build would run and why.'
+        prog='gokart',
+        description='Look at a gokart pipeline: its tree, an HTML report, what a build would run and why.',
+        allow_abbrev=False,
     )
     parser.add_argument('--version', action='version', version=f'gokart {_version()}')
     commands = parser.add_subparsers(dest='command', metavar='COMMAND')
+    add_parser = commands.add_parser
+
+    def add_command(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return add_parser(name, allow_abbrev=False, epilog=TASK_EPILOG, **kwargs)
+
     task_help = 'MODULE:TASK then its parameters as --name value'
 
-    tree = commands.add_parser('tree', help='print the task tree (or table)')
+    tree = add_command('tree', help='print the task tree (or table)')
     tree.add_argument('--details', action='store_true', help='add parameters, outputs, times and task logs')
     tree.add_argument('--no-abbr', action='store_true', help='print repeated subtrees in full')
     tree.add_argument('--table', action='store_true', help='print the task table (tab separated) instead')
     tree.add_argument('--ignore', action='append', metavar='NAME', help='leave out tasks of this class (repeatable)')
 
-    report = commands.add_parser('report', help='write the HTML report of the DAG')
+    report = add_command('report', help='write the HTML report of the DAG')
     report.add_argument('-o', '--output', default='report.html', help='file to write (default report.html)')
 
-    commands.add_parser('plan', help='dry run: what a build would run, what is cached, and why')
-    why = commands.add_parser('why', help='why a task has no output: the nearest cached runs of its class and what differs')
+    add_command('plan', help='dry run: what a build would run, what is cached, and why')
+    why = add_command('why', help='why a task has no output: the nearest cached runs of its class and what differs')
     why.add_argument('--limit', type=int, default=5, help='recorded runs to show (default 5)')
-    gc = commands.add_parser(
+    gc = add_command(
         'gc',
         help='workspace files no given task reaches (dry run unless --yes)',
         description=GC_HELP,
@@ -465,7 +536,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         metavar='DURATION',
         help='keep anything changed more recently than this, e.g. 7d, 12h, 30m (default: keep temporaries and uploads younger than 1h)',
     )
-    rekey = commands.add_parser(
+    rekey = add_command(
         'rekey',
         help='rename the outputs and log/ records of a DAG to its ids under another id scheme',
         description=REKEY_HELP,
