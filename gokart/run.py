@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import luigi
@@ -11,8 +14,11 @@ import luigi.execution_summary
 import luigi.interface
 import luigi.retcodes
 from luigi.cmdline_parser import CmdlineParser
+from luigi.task_register import Register, TaskClassNotFoundException
 
 from gokart.build import WorkerSchedulerFactory
+from gokart.error_messages import task_class_not_found_message
+from gokart.errors import TaskClassNotFoundError
 from gokart.execution.dask_command import pop_executor_options, run_on_dask_and_exit
 from gokart.execution.run_arguments import check_command_line
 from gokart.execution.termination import terminate_on_sigterm
@@ -31,7 +37,8 @@ def run(cmdline_args: list[str] | None = None, set_retcode: bool = True) -> None
     executor, dask_address, cmdline_args = pop_executor_options(cmdline_args)
     if set_retcode:
         _set_gokart_retcodes()
-    check_command_line(cmdline_args)  # a bad value of the root task raises, naming the flag, before anything runs
+    with _task_classes_suggested():
+        check_command_line(cmdline_args)  # a bad value of the root task raises, naming the flag, before anything runs
 
     if _handle_tree_info(cmdline_args):
         sys.exit(0)
@@ -49,6 +56,18 @@ def run(cmdline_args: list[str] | None = None, set_retcode: bool = True) -> None
         if notifier is not None:
             _send_slack(notifier, cmdline_args)
         raise
+
+
+@contextlib.contextmanager
+def _task_classes_suggested() -> Iterator[None]:
+    """luigi's TaskClassNotFoundException for an unknown root task, as gokart 1.12 raised it, suggesting task classes only."""
+    try:
+        yield
+    except TaskClassNotFoundException as e:
+        found = re.match(r'No task (\S+?)\.', str(e))
+        if isinstance(e, TaskClassNotFoundError) or found is None:
+            raise
+        raise TaskClassNotFoundError(task_class_not_found_message(found.group(1), Register._get_reg())) from None
 
 
 def _set_gokart_retcodes() -> None:

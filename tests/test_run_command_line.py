@@ -164,3 +164,22 @@ def test_a_misspelled_flag_is_the_error_gokart_1_12_gives_with_a_suggestion(bins
     assert ours.returncode == theirs.returncode == 2
     assert theirs.stderr.splitlines()[-1] == 'bins.py: error: unrecognized arguments: --nbins=7'
     assert ours.stderr.splitlines()[-1] == 'bins.py: error: unrecognized arguments: --nbins=7 (--nbins: did you mean --n-bins?)'
+
+
+def test_a_misspelled_task_suggests_task_classes_only_and_keeps_1_12s_exception(tmp_path):
+    path = tmp_path / 'run_pipe.py'
+    path.write_text(textwrap.dedent(PIPELINE.replace('Count', 'Metrics')))
+    done = run_pipeline(path, 'Metircs', '--local-scheduler')
+    assert done.returncode == 1  # the uncaught exception, as in gokart 1.12
+    last = done.stderr.splitlines()[-1]
+    assert last == "gokart.errors.TaskClassNotFoundError: No task Metircs. Did you mean 'Metrics'?"
+    checked = subprocess.run(
+        [
+            sys.executable,
+            '-c',
+            'import luigi.task_register, gokart.errors as e; print(issubclass(e.TaskClassNotFoundError, luigi.task_register.TaskClassNotFoundException))',
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.stdout.strip() == 'True'

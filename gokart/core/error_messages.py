@@ -187,6 +187,28 @@ def did_you_mean(name: str, candidates: Sequence[str]) -> str:
     return ' Did you mean ' + ' or '.join(repr(c) for c in close) + '?'
 
 
+def task_class_not_found_message(name: str, registry: Mapping[str, Any]) -> str:
+    """``No task X.`` and the task classes of ``registry`` (luigi's names to classes) that ``name`` may mean.
+
+    Configuration classes (``luigi.Config``) and the classes of luigi and gokart themselves, which a
+    command line does not run, are never offered.
+    """
+    import luigi
+
+    def runnable(cls: Any) -> bool:
+        module = str(getattr(cls, '__module__', ''))
+        library = module.split('.')[0] in ('luigi', 'gokart')
+        return isinstance(cls, type) and issubclass(cls, luigi.Task) and not issubclass(cls, luigi.Config) and not library
+
+    tasks = sorted(family for family, cls in registry.items() if runnable(cls))
+    suggestion = did_you_mean(name, tasks)
+    if suggestion:
+        return f'No task {name}.{suggestion}'
+    if tasks:
+        return f'No task {name}. The task classes are: {", ".join(tasks)}.'
+    return f'No task {name}: no task class is registered (is the module that defines it imported?).'
+
+
 def nothing_dumped_message(task: KartTask, missing: Sequence[str], strict: bool) -> str:
     """What a ``run()`` that wrote no output is told: the task, the paths it did not write, and what to do."""
     text = f'{describe_task(task)} finished run() without writing its output {", ".join(missing)}: did you call self.dump()?'
