@@ -4,7 +4,7 @@
     gokart report [-o report.html] MODULE:TASK [--param value ...]
     gokart plan   MODULE:TASK [--param value ...]
     gokart why    [--limit N] MODULE:TASK [--param value ...]
-    gokart gc     [--yes] [--force] [--older-than 7d] MODULE:TASK [--param value ...] [+ MODULE:TASK2 ...]
+    gokart gc     [--yes] [--all-workspaces] [--force] [--older-than 7d] MODULE:TASK [--param value ...] [+ MODULE:TASK2 ...]
     gokart rekey  --to {1,2} [--dry-run] [--copy] MODULE:TASK [--param value ...]
 
 A task is named ``package.module:Class`` or ``package.module.Class`` (a bare registered class name also
@@ -384,6 +384,21 @@ def _why(arguments: argparse.Namespace, roots: list[Any]) -> int:
     return 1
 
 
+def _count(items: list[Any], human_size: Any) -> str:
+    """``3 files, 1.2 KiB`` (with ``and N incomplete uploads`` when there are any) for a group of garbage."""
+    uploads = sum(1 for g in items if g.upload_id is not None)
+    what = f'{len(items) - uploads} files' + (f' and {uploads} incomplete uploads' if uploads else '')
+    return f'{what}, {human_size(sum(g.size for g in items))}'
+
+
+def _left(elsewhere: list[Any], human_size: Any) -> str:
+    """What --yes left in workspaces other than the named ones, and how to delete it too."""
+    if not elsewhere:
+        return ''
+    where = ', '.join(sorted({g.workspace for g in elsewhere}))
+    return f'; left {_count(elsewhere, human_size)} in {where} (not the named workspace): add --all-workspaces to delete them too'
+
+
 WHY_DIFFERENCES = 5  # lines of differences per recorded run: a few, so many runs stay readable
 
 
@@ -407,8 +422,13 @@ def _gc(arguments: argparse.Namespace, roots: list[Any]) -> int:
                 else f' ({found.young} recent temporaries, leases or uploads kept: work in progress may own them)'
             )
         width = max((len(item.kind) for item in garbage), default=0)
-        for item in garbage:
-            print(f'{human_size(item.size):>10}  {item.kind:<{width}}  {item.path}')
+        for workspace, items in found.by_workspace().items():
+            named = '' if workspace in found.named else ' (an upstream workspace, not the one named: --yes leaves it unless --all-workspaces)'
+            print(f'{workspace}: {_count(items, human_size)}{named}')
+            for item in items:
+                print(f'  {human_size(item.size):>10}  {item.kind:<{width}}  {item.path}')
+        elsewhere = [] if arguments.all_workspaces else [g for g in garbage if g.workspace not in found.named]
+        left = {id(g) for g in elsewhere}
         total = human_size(sum(g.size for g in garbage))
         uploads = sum(1 for g in garbage if g.upload_id is not None)
         files = len(garbage) - uploads
@@ -422,9 +442,19 @@ def _gc(arguments: argparse.Namespace, roots: list[Any]) -> int:
             )
             return 1
         elif arguments.yes:
-            delete_garbage(garbage)
+            deleted = [g for g in garbage if id(g) not in left]
+            delete_garbage(deleted)
+            uploads = sum(1 for g in deleted if g.upload_id is not None)
             aborted = f', aborted {uploads} incomplete uploads' if uploads else ''
-            print(f'deleted {files} files{aborted}, {total} in all{kept_young}')
+            size = human_size(sum(g.size for g in deleted))
+            print(f'deleted {len(deleted) - uploads} files{aborted}, {size} in all{kept_young}{_left(elsewhere, human_size)}')
+        elif elsewhere:
+            named = [g for g in garbage if id(g) not in left]
+            where = ', '.join(sorted({g.workspace for g in elsewhere}))
+            print(
+                f'{_count(garbage, human_size)} in all{kept_young}; --yes would delete the {_count(named, human_size)} in '
+                f'{", ".join(found.named)} and leave those in {where}; --yes --all-workspaces deletes them all'
+            )
         else:
             what = f'{files} files' + (f' and {uploads} incomplete uploads' if uploads else '')
             print(f'{what}, {total} in all, would be deleted{kept_young}; run again with --yes to delete them')
@@ -484,7 +514,10 @@ GC_HELP = (
     '(.gokart-tmp), expired run-lock leases (.gokart-leases/) and, on S3, incomplete multipart uploads; delete them '
     'with --yes. Works on local, s3:// and gs:// workspaces alike. Several pipelines can share a workspace: join their '
     'roots with "+" so that every DAG you want to keep is counted, e.g. gokart gc pipe:Train + pipe:Report --yes. '
-    'When no file of the given DAGs exists in the workspace (wrong parameters or directory), gc deletes nothing unless --force.'
+    'When no file of the given DAGs exists in the workspace (wrong parameters or directory), gc deletes nothing unless --force. '
+    "The garbage is shown by workspace directory, with a count and size each; upstream tasks may write to another workspace "
+    "than the root's (their own workspace_directory, ./resources/ by default): --yes deletes only in the root's workspace, "
+    'and says what it left elsewhere, unless --all-workspaces is given.'
 )
 
 
@@ -527,10 +560,15 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         'gc',
         help='workspace files no given task reaches (dry run unless --yes)',
         description=GC_HELP,
-        usage='gokart gc [--yes] [--force] [--older-than DURATION] MODULE:TASK [--param value ...] [+ MODULE:TASK2 [--param value ...] ...]',
+        usage='gokart gc [--yes] [--all-workspaces] [--force] [--older-than DURATION] MODULE:TASK [--param value ...] [+ MODULE:TASK2 [--param value ...] ...]',
     )
     gc.add_argument('--yes', action='store_true', help='delete them')
     gc.add_argument('--force', action='store_true', help='delete even when no file of the given DAGs exists in the workspace')
+    gc.add_argument(
+        '--all-workspaces',
+        action='store_true',
+        help="with --yes, also delete in upstream tasks' workspaces other than the named one (by default only listed)",
+    )
     gc.add_argument(
         '--older-than',
         metavar='DURATION',
