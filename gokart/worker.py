@@ -18,6 +18,7 @@ from luigi.worker import TaskProcess
 from gokart.execution import termination
 from gokart.execution.completion_check import completed_before_run
 from gokart.parameter import ExplicitBoolParameter
+from gokart.records import main_module
 from gokart.run_locks.ownership import run_by_executor
 from gokart.run_locks.selection import lock_for, refresh_settings
 
@@ -51,6 +52,9 @@ class Worker(luigi.worker.Worker):
 
     def _create_task_process(self, task: Any) -> Any:
         """luigi's task process; a forked one exits when the build process dies or is terminated (see ``termination``)."""
+        # Checked here, in the build process, for every task scheduled so far: the forked task processes
+        # inherit what was checked, so the two-caches warning comes once, not once per task process.
+        main_module.warn_before_build([task, *self._scheduled_tasks.values()])
         process = super()._create_task_process(task)
         check = bool(getattr(self._config, 'task_completion_check_at_run', True))
         process._run_get_new_deps = functools.partial(_run_unless_complete, process._run_get_new_deps, task, check)

@@ -277,11 +277,10 @@ def test_gc_groups_garbage_by_workspace_and_deletes_only_in_the_named_one_unless
     assert status == 0
     groups: dict[str, list[str]] = {}
     for line in out.splitlines()[:-1]:
-        if line.startswith(' '):
-            groups[heading].append(line.split()[-1])
+        if line.startswith(' '):  # a file of the workspace line above it
+            groups[list(groups)[-1]].append(line.split()[-1])
         else:
-            heading = line
-            groups[heading] = []
+            groups[line] = []
     headings = list(groups)
     assert [h.split(':')[0] for h in headings] == ['ws/', './resources/']
     for heading, paths in groups.items():

@@ -343,6 +343,11 @@ def _plan(arguments: argparse.Namespace, roots: list[Any]) -> int:
     for step in steps:
         print(step.describe())
     _print_scheme_line(roots[0])
+    from gokart.records.main_module import plan_warning
+
+    warning = plan_warning([step.task for step in steps])
+    if warning is not None:
+        print(f'TwoCachesWarning: {warning}')
     print(f'{len(running)} to run, {len(steps) - len(running)} cached')
     return 0
 
@@ -423,7 +428,9 @@ def _gc(arguments: argparse.Namespace, roots: list[Any]) -> int:
             )
         width = max((len(item.kind) for item in garbage), default=0)
         for workspace, items in found.by_workspace().items():
-            named = '' if workspace in found.named else ' (an upstream workspace, not the one named: --yes leaves it unless --all-workspaces)'
+            named = (
+                '' if workspace in found.named else ' (an upstream workspace, not the one named: --yes leaves it unless --all-workspaces)'
+            )
             print(f'{workspace}: {_count(items, human_size)}{named}')
             for item in items:
                 print(f'  {human_size(item.size):>10}  {item.kind:<{width}}  {item.path}')
@@ -449,10 +456,10 @@ def _gc(arguments: argparse.Namespace, roots: list[Any]) -> int:
             size = human_size(sum(g.size for g in deleted))
             print(f'deleted {len(deleted) - uploads} files{aborted}, {size} in all{kept_young}{_left(elsewhere, human_size)}')
         elif elsewhere:
-            named = [g for g in garbage if id(g) not in left]
+            in_named = [g for g in garbage if id(g) not in left]
             where = ', '.join(sorted({g.workspace for g in elsewhere}))
             print(
-                f'{_count(garbage, human_size)} in all{kept_young}; --yes would delete the {_count(named, human_size)} in '
+                f'{_count(garbage, human_size)} in all{kept_young}; --yes would delete the {_count(in_named, human_size)} in '
                 f'{", ".join(found.named)} and leave those in {where}; --yes --all-workspaces deletes them all'
             )
         else:
@@ -515,7 +522,7 @@ GC_HELP = (
     'with --yes. Works on local, s3:// and gs:// workspaces alike. Several pipelines can share a workspace: join their '
     'roots with "+" so that every DAG you want to keep is counted, e.g. gokart gc pipe:Train + pipe:Report --yes. '
     'When no file of the given DAGs exists in the workspace (wrong parameters or directory), gc deletes nothing unless --force. '
-    "The garbage is shown by workspace directory, with a count and size each; upstream tasks may write to another workspace "
+    'The garbage is shown by workspace directory, with a count and size each; upstream tasks may write to another workspace '
     "than the root's (their own workspace_directory, ./resources/ by default): --yes deletes only in the root's workspace, "
     'and says what it left elsewhere, unless --all-workspaces is given.'
 )
