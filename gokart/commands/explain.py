@@ -411,6 +411,29 @@ def _value_differences(path: str, now: str | None, before: str | None, upstream:
     return [Difference(name=path, cached=_readable(before), current=_readable(now), upstream=upstream or is_task)]
 
 
+def parameter_leaves(params: dict[str, str], prefix: str = '') -> dict[str, str]:
+    """The significant parameters with tasks held in parameters (and lists of them) decoded: ``{'model.C': '0.01', ...}``.
+
+    A nested task's family is a leaf of its own (``model``: ``TrainModel``), so two tasks of different
+    classes in one parameter differ there.
+    """
+    leaves: dict[str, str] = {}
+    for name, value in params.items():
+        path = prefix + name
+        task = _decode_task_parameter(value)
+        elements = _decode_task_list(value) if task is None else None
+        if task is not None:
+            leaves[path] = task[0]
+            leaves.update(parameter_leaves(task[1], prefix=f'{path}.'))
+        elif elements is not None:
+            leaves[path] = f'{len(elements)} tasks'
+            for position, element in enumerate(elements):
+                leaves.update(parameter_leaves({f'{path}[{position}]': element}))
+        else:
+            leaves[path] = value
+    return leaves
+
+
 def _decode_task_parameter(value: str | None) -> tuple[str, dict[str, str]] | None:
     """``(family, params)`` of a serialized TaskInstanceParameter value, or None for any other value."""
     if not value or not value.startswith('{'):
@@ -566,6 +589,7 @@ __all__ = [
     'describe_differences',
     'plan',
     'outputs_exist',
+    'parameter_leaves',
     'step_id',
     'why',
 ]
