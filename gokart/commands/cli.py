@@ -28,7 +28,7 @@ from typing import Any
 import luigi
 from luigi.cmdline_parser import CmdlineParser
 
-from gokart.error_messages import did_you_mean
+from gokart.core.error_messages import did_you_mean
 
 
 class UsageError(Exception):

@@ -238,7 +238,7 @@ def _params_of(task: Any) -> dict[str, str]:
 
 
 def _leaves_of(task: Any) -> dict[str, str]:
-    from gokart.explain import parameter_leaves  # the decoding that plan and why use for nested tasks
+    from gokart.commands.explain import parameter_leaves  # the decoding that plan and why use for nested tasks
 
     try:
         return parameter_leaves(dict(task.to_str_params(only_significant=True)))
