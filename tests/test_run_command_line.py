@@ -158,8 +158,9 @@ def test_a_misspelled_flag_is_the_error_gokart_1_12_gives_with_a_suggestion(bins
     if reference is None:
         pytest.skip('gokart 1.12.2 reference interpreter not set up (make reference-venv)')
     ours = run_pipeline(bins, 'Bins', '--local-scheduler', '--nbins=7')
+    alone = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}  # the reference imports its own gokart
     theirs = subprocess.run(
-        [reference, str(bins), 'Bins', '--local-scheduler', '--nbins=7'], capture_output=True, text=True, cwd=bins.parent
+        [reference, str(bins), 'Bins', '--local-scheduler', '--nbins=7'], capture_output=True, text=True, cwd=bins.parent, env=alone
     )
     assert ours.returncode == theirs.returncode == 2
     assert theirs.stderr.splitlines()[-1] == 'bins.py: error: unrecognized arguments: --nbins=7'
