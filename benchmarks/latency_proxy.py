@@ -246,7 +246,7 @@ async def _serve_forever(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
     parser.add_argument('--upstream', type=_parse_address, required=True, help='HOST:PORT to forward to (the moto server)')
     parser.add_argument(
         '--delay-ms', type=float, default=DEFAULT_DELAY_SECONDS * 1000, help='delay per request in milliseconds (default 20)'

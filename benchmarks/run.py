@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
     parser.add_argument('--quick', action='store_true', help='small sizes only (no 2,000/10,000-task DAGs, no 1e7 rows, no 100k plan)')
     parser.add_argument(
         '--only',

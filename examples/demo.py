@@ -40,7 +40,7 @@ def build_once(workspace: str, **options: str) -> tuple[dict, list[str]]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
     parser.add_argument('--workspace', help='output directory (default: a new directory under the temporary directory, kept)')
     args = parser.parse_args()
     workspace = os.path.abspath(args.workspace or tempfile.mkdtemp(prefix='gokart-demo-')) + os.sep

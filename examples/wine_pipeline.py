@@ -138,7 +138,7 @@ def format_report(report: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
     parser.add_argument('--workspace', default=os.environ.get('WINE_WORKSPACE', DEFAULT_WORKSPACE), help='output directory')
     args = parser.parse_args()
     report = gokart.build(make_report_task(args.workspace))

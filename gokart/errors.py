@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from luigi.parameter import MissingParameterException, UnknownParameterException
+from luigi.task_register import TaskClassNotFoundException
 from luigi.worker import TaskException
 
 
@@ -260,6 +261,14 @@ class UnknownInputError(GokartError, KeyError):
 
 class MissingBucketError(GokartError, FileNotFoundError):
     """The bucket of an object-storage workspace does not exist (or is not visible with these credentials)."""
+
+
+class TaskClassNotFoundError(GokartError, TaskClassNotFoundException):
+    """The command line names no registered task class; still luigi's ``TaskClassNotFoundException``, which gokart 1.12 raised.
+
+    Its suggestions are task classes only: luigi's own would also offer its configuration classes
+    (``retcode``, ``core``, ...), which cannot be run.
+    """
 
 
 class UnknownParameterError(GokartError, UnknownParameterException):

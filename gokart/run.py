@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 import sys
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, NoReturn
 
 import luigi
 import luigi.execution_summary
 import luigi.interface
 import luigi.retcodes
 from luigi.cmdline_parser import CmdlineParser
+from luigi.task_register import Register, TaskClassNotFoundException
 
+from gokart import worker as gokart_worker
 from gokart.build import WorkerSchedulerFactory
+from gokart.core.error_messages import task_class_not_found_message
+from gokart.errors import TaskClassNotFoundError
 from gokart.execution.dask_command import pop_executor_options, run_on_dask_and_exit
 from gokart.execution.run_arguments import check_command_line
-from gokart.execution.termination import terminate_on_sigterm
+from gokart.execution.termination import BuildTerminated, terminate_on_sigterm
 from gokart.object_storage import ObjectStorage
-from gokart.worker import gokart_worker
+from gokart.worker import gokart_worker, interruption_of
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +39,8 @@ def run(cmdline_args: list[str] | None = None, set_retcode: bool = True) -> None
     executor, dask_address, cmdline_args = pop_executor_options(cmdline_args)
     if set_retcode:
         _set_gokart_retcodes()
-    check_command_line(cmdline_args)  # a bad value of the root task raises, naming the flag, before anything runs
+    with _task_classes_suggested():
+        check_command_line(cmdline_args)  # a bad value of the root task raises, naming the flag, before anything runs
 
     if _handle_tree_info(cmdline_args):
         sys.exit(0)
@@ -50,6 +58,18 @@ def run(cmdline_args: list[str] | None = None, set_retcode: bool = True) -> None
         if notifier is not None:
             _send_slack(notifier, cmdline_args)
         raise
+
+
+@contextlib.contextmanager
+def _task_classes_suggested() -> Iterator[None]:
+    """luigi's TaskClassNotFoundException for an unknown root task, as gokart 1.12 raised it, suggesting task classes only."""
+    try:
+        yield
+    except TaskClassNotFoundException as e:
+        found = re.match(r'No task (\S+?)\.', str(e))
+        if isinstance(e, TaskClassNotFoundError) or found is None:
+            raise
+        raise TaskClassNotFoundError(task_class_not_found_message(found.group(1), Register._get_reg())) from None
 
 
 def _set_gokart_retcodes() -> None:
@@ -176,11 +196,17 @@ def _run_and_exit(cmdline_args: list[str]) -> None:
         retcodes = luigi.retcodes.retcode()
     from gokart.execution.progress import luigi_progress
 
+    keep_tracebacks = _debug_logging_asked(cmdline_args)
+    gokart_worker.quiet_interrupts = not keep_tracebacks  # read by the task processes forked from here
     try:
         with luigi_progress():
             worker = luigi.interface._run(cmdline_args, worker_scheduler_factory=WorkerSchedulerFactory()).worker
     except luigi.interface.PidLockAlreadyTakenExit:
         sys.exit(retcodes.already_running)
+    except BuildTerminated:
+        raise  # SIGTERM: exit 143 (see termination)
+    except KeyboardInterrupt as e:
+        _report_interruption(e, keep_tracebacks)
     except Exception:
         luigi.interface.InterfaceLogging.setup(luigi.interface.core())
         logging.getLogger('luigi-interface').exception('Uncaught exception in luigi')
@@ -204,6 +230,35 @@ def _run_and_exit(cmdline_args: list[str]) -> None:
     if code == 0 and root_task not in task_sets['completed'] and root_task not in task_sets['already_done']:
         sys.exit(retcodes.not_run)
     sys.exit(code)
+
+
+def _debug_logging_asked(cmdline_args: list[str]) -> bool:
+    """``--log-level=DEBUG`` (or ``--log-level DEBUG``) on the command line: keep every traceback of a Ctrl-C."""
+    for position, argument in enumerate(cmdline_args):
+        name, has_value, value = argument.partition('=')
+        if name == '--log-level':
+            given = value if has_value else (cmdline_args[position + 1] if position + 1 < len(cmdline_args) else '')
+            return given.upper() == 'DEBUG'
+    return False
+
+
+def _report_interruption(error: KeyboardInterrupt, keep_tracebacks: bool) -> NoReturn:
+    """One line per interrupted task and the count, then the KeyboardInterrupt gokart 1.12 lets out of a Ctrl-C.
+
+    It stays a plain ``KeyboardInterrupt`` (a subclass would not do): Python exits by SIGINT, status
+    130 in a shell, only for that exact type, as gokart 1.12 does. Its traceback is cut to gokart.run
+    unless --log-level=DEBUG, which keeps luigi's.
+    """
+    interruption = interruption_of(error)
+    if interruption is None:
+        raise error
+    lines = interruption.lines()
+    # The count is the exception's message, printed last by Python; printed here too only before luigi's traceback.
+    sys.stderr.write(''.join(f'{line}\n' for line in (lines if keep_tracebacks else lines[:-1])))
+    sys.stderr.flush()
+    if keep_tracebacks:
+        raise error
+    raise KeyboardInterrupt(lines[-1]) from None
 
 
 def _count_work_of_other_workers_as_done(task_sets: dict[str, set[Any]]) -> None:

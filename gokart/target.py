@@ -20,6 +20,7 @@ import luigi
 
 from gokart.conflict_prevention_lock.task_lock import TaskLockParams, make_task_lock_params
 from gokart.conflict_prevention_lock.task_lock_wrappers import wrap_dump_with_lock, wrap_load_with_lock, wrap_remove_with_lock
+from gokart.core import error_messages
 from gokart.errors import CorruptOutputError, OutputNotFoundError
 from gokart.file_processor import FileProcessor, make_file_processor
 from gokart.gcs_obj_metadata_client import GCSObjectMetadataClient
@@ -356,8 +357,8 @@ def _is_binary_format(fmt: Any) -> bool:
 
 def _corrupt_message(path: str, error: BaseException) -> str:
     return (
-        f'cannot load {path}: {type(error).__name__}: {error}. The file is truncated, corrupt or not in the format its extension says; '
-        'rerun the task that writes it with rerun=True, or delete the file.'
+        f'cannot load {path}: {type(error).__name__}: {error_messages.clause(error)}; the file is truncated, corrupt or not in '
+        'the format its extension says: rerun the task that writes it with rerun=True, or delete the file.'
     )
 
 

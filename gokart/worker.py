@@ -7,8 +7,10 @@ luigi's ``[worker]`` section; this keeps that contract on top of luigi's own wor
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
+import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +20,7 @@ from luigi.worker import TaskProcess
 from gokart.execution import termination
 from gokart.execution.completion_check import completed_before_run
 from gokart.parameter import ExplicitBoolParameter
+from gokart.records import main_module
 from gokart.run_locks.ownership import run_by_executor
 from gokart.run_locks.selection import lock_for, refresh_settings
 
@@ -57,12 +60,34 @@ class Worker(luigi.worker.Worker):
 
     def _create_task_process(self, task: Any) -> Any:
         """luigi's task process; a forked one exits when the build process dies or is terminated (see ``termination``)."""
+        # Checked here, in the build process, for every task scheduled so far: the forked task processes
+        # inherit what was checked, so the two-caches warning comes once, not once per task process.
+        main_module.warn_before_build([task, *self._scheduled_tasks.values()])
         process = super()._create_task_process(task)
         check = bool(getattr(self._config, 'task_completion_check_at_run', True))
         process._run_get_new_deps = functools.partial(_run_unless_complete, process._run_get_new_deps, task, check)
         if process.use_multiprocessing:
             process.run = functools.partial(_run_guarded_task_process, process.run, os.getpid())
         return process
+
+    def run(self) -> bool:
+        """luigi's run; on Ctrl-C, what was interrupted is kept on the KeyboardInterrupt (``interruption_of``) before it goes on."""
+        try:
+            return bool(super().run())
+        except termination.BuildTerminated:
+            raise  # SIGTERM: the build exits 143, as termination says
+        except KeyboardInterrupt as e:
+            e.gokart_interruption = self._interruption()  # type: ignore[attr-defined]
+            raise
+
+    def _interruption(self) -> Interruption:
+        """The tasks running now (interrupted), done, and not run, from what this worker scheduled and heard back."""
+        last_status: dict[str, str] = {}
+        for task, status, _ in self._add_task_history:
+            last_status[task.task_id] = status
+        running = [self._scheduled_tasks[i] for i in self._running_tasks if self._scheduled_tasks.get(i) is not None]
+        done = sum(1 for task_id in self._scheduled_tasks if last_status.get(task_id) == DONE and task_id not in self._running_tasks)
+        return Interruption(interrupted=[str(t) for t in running], done=done, not_run=len(self._scheduled_tasks) - done)
 
     def _keep_alive(self, get_work_response: Any) -> bool:
         """With ``keep_alive``, also wait while other workers of a central scheduler run tasks this worker needs.
@@ -92,12 +117,51 @@ def _run_unless_complete(run_get_new_deps: Callable[[], Any], task: Any, check: 
             return run_get_new_deps()
 
 
+@dataclasses.dataclass
+class Interruption:
+    """What a Ctrl-C stopped: the tasks that were running, and how many tasks of the build were done and not run."""
+
+    interrupted: list[str]
+    done: int
+    not_run: int
+
+    def lines(self) -> list[str]:
+        """One line per interrupted task, then the count and how to resume, as ``gokart.run`` prints them."""
+        return [f'interrupted {task}' for task in self.interrupted] + [
+            f'interrupted: {self.done} tasks done, {self.not_run} not run; run the same command to resume'
+        ]
+
+
+def interruption_of(error: BaseException) -> Interruption | None:
+    """The ``Interruption`` a worker kept on the KeyboardInterrupt that stopped it, if any."""
+    found = getattr(error, 'gokart_interruption', None)
+    return found if isinstance(found, Interruption) else None
+
+
+# Whether a forked task process stopped by Ctrl-C leaves without its traceback (the terminal sends
+# SIGINT to every process of the group, so each worker would print one). Set by gokart.run before it
+# forks, unless --log-level=DEBUG asks for everything.
+quiet_interrupts = False
+
+
 def _run_guarded_task_process(run: Callable[[], None], parent_pid: int) -> None:
     termination.guard_worker(parent_pid)
-    termination.run_guarded(run)
+    try:
+        termination.run_guarded(run)
+    except termination.BuildTerminated:
+        raise
+    except KeyboardInterrupt:
+        if not quiet_interrupts:
+            raise
+        # The build process reports the interruption; the task's locks and temporaries were released
+        # while the exception unwound. SystemExit ends a multiprocessing process without a traceback.
+        raise SystemExit(INTERRUPTED_EXIT_STATUS) from None
 
 
-__all__ = ['Worker', 'gokart_worker', 'TaskProcess']
+INTERRUPTED_EXIT_STATUS = 128 + signal.SIGINT
+
+
+__all__ = ['Interruption', 'Worker', 'gokart_worker', 'TaskProcess', 'interruption_of']
 
 
 # gokart 1.12 carried its own copy of luigi's worker module, so luigi's worker names were reachable

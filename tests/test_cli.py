@@ -144,7 +144,8 @@ def test_gc_lists_unreachable_files_and_deletes_only_with_yes(pipeline, capsys, 
     train_id = pipeline.Train().make_unique_id()
     status, out, _ = run_cli(capsys, 'gc', 'cli_pipeline:Load', '+', 'cli_pipeline:Report')
     assert status == 0
-    listed = [line.split()[-1] for line in out.splitlines()[:-1]]
+    assert out.splitlines()[0].startswith('./resources/: ')  # the workspace, then its files indented
+    listed = [line.split()[-1] for line in out.splitlines()[1:-1]]
     assert listed and all(train_id in path for path in listed)
     assert any(path.endswith(f'cli_pipeline/Train_{train_id}.pkl') for path in listed)
     assert any(f'log/task_params/Train_{train_id}.pkl' in path for path in listed)
@@ -225,10 +226,76 @@ def test_gc_collects_temporaries_of_interrupted_writes_once_they_are_an_hour_old
     os.utime(old, (two_hours_ago, two_hours_ago))
     status, out, _ = run_cli(capsys, 'gc', '--yes', 'cli_pipeline:Train', '+', 'cli_pipeline:Report')
     assert status == 0
-    assert out.splitlines()[0].split() == ['2.0', 'KiB', 'temporary', './resources/cli_pipeline/.Load_x.pkl.41-0.gokart-tmp']
+    assert out.splitlines()[0] == './resources/: 1 files, 2.0 KiB'
+    assert out.splitlines()[1].split() == ['2.0', 'KiB', 'temporary', './resources/cli_pipeline/.Load_x.pkl.41-0.gokart-tmp']
     assert (
-        out.splitlines()[1]
+        out.splitlines()[2]
         == 'deleted 1 files, 2.0 KiB in all (1 recent temporaries, leases or uploads kept: work in progress may own them)'
     )
     assert not old.exists() and fresh.exists()
     assert pipeline.Train().output().exists() and pipeline.Report().output().exists()
+
+
+def test_plan_help_with_a_task_lists_its_parameters_and_the_workspace_directory(pipeline, capsys):
+    status, out, _ = run_cli(capsys, 'plan', 'cli_pipeline:Train', '--help')
+    assert status == 0
+    lines = out.splitlines()
+    own = lines[lines.index('Parameters of cli_pipeline:Train, given after it as --name value:') + 1 :]
+    assert own[0].split()[:3] == ['--data', 'TaskInstanceParameter,', 'default'] and own[0].split()[3].startswith('Load[')
+    assert own[1].split() == ['--lr', 'FloatParameter,', 'default', '0.1']
+    assert any(line.split()[0] == '--workspace-directory' and "'./resources/'" in line for line in own)
+
+
+def test_plan_help_without_a_task_says_how_to_give_the_workspace_directory(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(['plan', '--help'])
+    assert exited.value.code == 0
+    help_text = ' '.join(capsys.readouterr().out.split())
+    assert '--workspace-directory DIR' in help_text and 'gokart COMMAND MODULE:TASK --help lists them' in help_text
+
+
+def test_an_abbreviated_option_is_an_error_not_another_option(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(['--vers'])  # argparse's prefix matching would take it for --version
+    assert exited.value.code == 2 and 'unrecognized arguments: --vers' in capsys.readouterr().err
+
+
+def test_a_misspelled_task_parameter_suggests_the_name(pipeline, capsys):
+    status, _, err = run_cli(capsys, 'plan', 'cli_pipeline:Train', '--l', '0.2')
+    assert status == 2 and "Train has no parameter --l. Did you mean '--lr'?" in err
+
+
+def test_gc_groups_garbage_by_workspace_and_deletes_only_in_the_named_one_unless_all_workspaces(pipeline, capsys, tmp_path):
+    import gokart
+
+    # Report is given ws/; the Load its requires() makes keeps the default workspace, ./resources/.
+    for size in (3, 4):
+        gokart.build(pipeline.Report(size=size, workspace_directory='ws/'), reset_register=False)
+    mine, upstream = pipeline.Report(size=4, workspace_directory='ws/'), pipeline.Load(size=4)
+    command = ['gc', 'cli_pipeline:Report', '--workspace-directory', 'ws/']
+    status, out, _ = run_cli(capsys, *command)
+    assert status == 0
+    groups: dict[str, list[str]] = {}
+    for line in out.splitlines()[:-1]:
+        if line.startswith(' '):  # a file of the workspace line above it
+            groups[list(groups)[-1]].append(line.split()[-1])
+        else:
+            groups[line] = []
+    headings = list(groups)
+    assert [h.split(':')[0] for h in headings] == ['ws/', './resources/']
+    for heading, paths in groups.items():
+        assert heading.split(': ', 1)[1].startswith(f'{len(paths)} files, ')
+    assert mine.output().path() in groups[headings[0]] and upstream.output().path() in groups[headings[1]]
+    assert 'not the one named' in headings[1] and '--all-workspaces' in out.splitlines()[-1]
+
+    status, out, _ = run_cli(capsys, *command, '--yes')
+    assert status == 0 and not mine.output().exists()
+    assert upstream.output().exists(), 'gc --yes deleted outside the named workspace'
+    left = len(groups[headings[1]])
+    assert out.splitlines()[-1].startswith(f'deleted {len(groups[headings[0]])} files, ')
+    assert f'left {left} files, ' in out.splitlines()[-1] and 'in ./resources/' in out.splitlines()[-1]
+
+    status, out, _ = run_cli(capsys, *command, '--yes', '--all-workspaces')
+    assert status == 0 and not upstream.output().exists()
+    assert out.splitlines()[-1].startswith(f'deleted {left} files, ')
+    assert pipeline.Report(size=3, workspace_directory='ws/').output().exists() and pipeline.Load(size=3).output().exists()

@@ -168,6 +168,25 @@ def test_a_missing_required_parameter_names_the_class_the_parameter_and_how_to_s
     assert '[test_errors.Source]' in message
     # Still what luigi raises, so existing except clauses keep working.
     assert isinstance(raised.value, luigi.parameter.MissingParameterException)
+    assert _one_sentence(message), message
+
+
+def _one_sentence(message: str) -> bool:
+    """One sentence: it ends with a single period and holds no other sentence end (``. ``) and no ``..`` (``...`` is fine)."""
+    text = message.replace('...', '')
+    return text.endswith('.') and '..' not in text and '. ' not in text
+
+
+def test_a_requirement_missing_a_parameter_is_reported_without_a_double_period():
+    class MakesSourceWithoutSize(gokart.TaskOnKart[int]):
+        task_namespace = 'test_errors'
+
+        def requires(self):
+            return Source()
+
+    with pytest.raises(Exception) as raised:
+        MakesSourceWithoutSize().make_unique_id()
+    assert "the parameter 'size'" in str(raised.value) and '..' not in str(raised.value).replace('...', '')
 
 
 def test_a_task_instance_parameter_of_the_wrong_class_names_the_parameter_and_both_classes():
@@ -269,8 +288,9 @@ def test_a_corrupt_cached_input_names_the_loading_task_the_writer_the_path_and_t
     assert isinstance(error, CorruptOutputError)
     message = str(error)
     assert _name(downstream) in message and _name(source) in message
-    assert source.output().path() in message
+    assert message.count(source.output().path()) == 1, message
     assert 'rerun=True' in message and 'delete the file' in message
+    assert _one_sentence(message), message
 
 
 def test_a_cut_parquet_file_is_reported_not_loaded_as_garbage():

@@ -30,3 +30,29 @@ def test_demo_keeps_its_workspace_and_prints_commands_that_run(tmp_path):
     planned = subprocess.run(plan, capture_output=True, text=True, cwd=directory, timeout=300)
     assert planned.returncode == 0, planned.stderr
     assert planned.stdout.splitlines()[-1] == '0 to run, 1 cached'
+
+
+def test_the_suggested_plan_names_the_changed_model_setting_in_one_line(tmp_path):
+    """The demo's last hint: change MODEL_SETTINGS and run plan again; the plan names the setting that changed."""
+    pytest.importorskip('sklearn')
+    examples = tmp_path / 'examples'
+    examples.mkdir()
+    for name in ('demo.py', 'wine_pipeline.py'):
+        (examples / name).write_text((DEMO.parent / name).read_text())
+    done = subprocess.run(
+        [sys.executable, str(examples / 'demo.py'), '--workspace', str(tmp_path / 'ws')], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert any('change MODEL_SETTINGS' in line for line in lines)
+    pipeline = examples / 'wine_pipeline.py'
+    source = pipeline.read_text()
+    assert 'MODEL_SETTINGS = (0.01, 1.0)' in source
+    pipeline.write_text(source.replace('MODEL_SETTINGS = (0.01, 1.0)', 'MODEL_SETTINGS = (0.01, 0.1)'))
+    commands = lines[lines.index('Try next:') + 1 :]
+    planned = subprocess.run(shlex.split(commands[1], comments=True), capture_output=True, text=True, cwd=examples, timeout=300)
+    assert planned.returncode == 0, planned.stderr
+    report = [line for line in planned.stdout.splitlines() if line.startswith('run     WineReport[')]
+    assert len(report) == 1 and "evaluations[1].model.C: '1.0' -> '0.1'" in report[0], planned.stdout
+    root = [line for line in planned.stdout.splitlines() if 'WinePipeline[' in line][0]
+    assert 'evaluations' not in root, root

@@ -96,7 +96,8 @@ def setup_new_parameters(module):
 
 def setup_changed_upstream(module):
     build(module)
-    return ['--ExplainSource-offset', '5'], explain.UPSTREAM_CHANGED, 'ExplainSource[', "changed parameter (offset: '0' -> '5')"
+    # The root names the upstream task and its reason; the upstream task's own line says what changed.
+    return ['--ExplainSource-offset', '5'], explain.UPSTREAM_CHANGED, 'ExplainSource[', 'will run: changed parameter'
 
 
 def setup_deleted_output(module):
@@ -117,7 +118,7 @@ def setup_code_change(module):
     luigi.configuration.get_config().set('TaskOnKart', 'code_fingerprint_check', 'true')
     build(module)
     edit_constant(module)
-    return [], explain.UPSTREAM_CHANGED, 'ExplainSource[', f'changed code (code changed in {module.__name__}.FACTOR)'
+    return [], explain.UPSTREAM_CHANGED, 'ExplainSource[', 'will run: changed code'
 
 
 def setup_rerun(module):
@@ -148,6 +149,7 @@ def test_plan_and_why_agree_on_the_true_reason(case, pipeline, capsys):
     explanation = plan_line.split(': ', 1)[1]
     assert explanation.startswith(reason)
     assert all(detail in explanation for detail in details), explanation
+    assert 'offset' not in explanation or case != 'changed upstream', 'the root repeats its upstream change nested in itself'
     assert why_lines[0].endswith(f': a build would run it: {explanation}')
     assert status == 1
 
@@ -191,3 +193,77 @@ def test_an_unfinished_run_is_not_called_deleted(pipeline, capsys):
     os.remove(task._log_path('task_log'))  # as after a run that started and then failed
     step = explain.plan(task)[-1]
     assert step.reason == explain.UNFINISHED_RUN and explain.why(task).reason == explain.UNFINISHED_RUN
+
+
+NESTED = """
+import luigi
+import gokart
+
+
+class NestedModel(gokart.TaskOnKart[float]):
+    c = luigi.FloatParameter()
+
+    def run(self):
+        self.dump(self.c)
+
+
+class NestedEvaluate(gokart.TaskOnKart[float]):
+    model = gokart.TaskInstanceParameter()
+
+    def run(self):
+        self.dump(self.load('model'))
+
+
+class NestedReport(gokart.TaskOnKart[list]):
+    evaluations = gokart.ListTaskInstanceParameter()
+
+    def run(self):
+        self.dump(self.load('evaluations'))
+
+
+class NestedPipeline(gokart.TaskOnKart[list]):
+    second = luigi.FloatParameter(default=0.1)
+
+    def requires(self):
+        return NestedReport(evaluations=[NestedEvaluate(model=NestedModel(c=c)) for c in (1.0, self.second)])
+
+    def run(self):
+        self.dump(self.load())
+"""
+
+
+def test_plan_names_the_leaf_that_differs_inside_a_list_of_nested_tasks(tmp_path, monkeypatch, capsys):
+    name = f'explain_nested_{next(_names)}'
+    (tmp_path / f'{name}.py').write_text(textwrap.dedent(NESTED))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    module = __import__(name)
+    try:
+        gokart.build(module.NestedPipeline(), reset_register=False)
+        luigi.task_register.Register.clear_instance_cache()
+        capsys.readouterr()
+        _, lines = cli(capsys, 'plan', f'{name}:NestedPipeline', '--second', '0.01')
+    finally:
+        sys.modules.pop(name, None)
+        registry = luigi.task_register.Register._reg
+        registry[:] = [cls for cls in registry if cls.__module__ != name]
+    report = [line for line in lines if ' NestedReport[' in line][0]
+    assert "(evaluations[1].model.c: '0.1' -> '0.01')" in report, report
+    root = [line for line in lines if ' NestedPipeline[' in line][0]
+    assert 'evaluations' not in root, 'the root repeats the change of its upstream task nested in itself'
+
+
+def test_long_values_are_shortened_around_their_first_difference():
+    before, after = 'x' * 200 + 'old' + 'y' * 100, 'x' * 200 + 'new' + 'y' * 100
+    line = explain.Difference(name='blob', cached=before, current=after, upstream=False).describe()
+    shown_before, shown_after = line.removeprefix('blob: ').split(' -> ')
+    assert 'old' in shown_before and 'new' in shown_after and shown_before != shown_after
+    assert len(line) < 160
+
+
+def test_a_task_with_many_changed_parameters_names_a_few_and_counts_the_rest():
+    cached = {f'p{i}': '1' for i in range(10)}
+    current = {f'p{i}': '2' for i in range(10)}
+    step = explain.Step(task=None, name='T', unique_id='0', will_run=True, reason=explain.CHANGED_PARAMETER)
+    step.differences = explain._parameter_differences(current, cached)
+    assert step.summary() == "changed parameter (p0: '1' -> '2'; p1: '1' -> '2'; p2: '1' -> '2'; and 7 more)"

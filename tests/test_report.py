@@ -148,3 +148,65 @@ def _all_tasks(root):
         seen.setdefault(task.make_unique_id(), task)
         stack.extend(gokart.utils.flatten(task.requires()))
     return list(seen.values())
+
+
+# Appended after the report's own script, so it runs once the page has sized the drawing to the window: the
+# rendered size of every label in screen pixels (its font size times the SVG's scale on screen), the label box
+# heights, and each node's texts.
+MEASURE = """<script>
+(function () {
+  var svg = document.getElementById('dag'), scale = svg.getScreenCTM().a, found = [];
+  document.querySelectorAll('.node').forEach(function (node) {
+    var texts = {};
+    node.querySelectorAll('text').forEach(function (text) {
+      texts[text.getAttribute('class')] = {
+        text: text.textContent,
+        px: parseFloat(getComputedStyle(text).fontSize) * scale,
+        box: text.getBoundingClientRect().height,
+      };
+    });
+    found.push({id: node.id, texts: texts});
+  });
+  var pre = document.createElement('pre'); pre.id = 'measured'; pre.textContent = JSON.stringify(found);
+  document.body.appendChild(pre);
+})();
+</script>"""
+
+
+def _measured(path: str, window: str = '1400,900') -> list[dict]:
+    import json
+
+    page = open(path, encoding='utf-8').read()
+    measuring = path.replace('.html', '-measured.html')
+    with open(measuring, 'w', encoding='utf-8') as f:
+        f.write(page.replace('</body>', MEASURE + '</body>'))
+    dom = _chromium(f'--window-size={window}', '--hide-scrollbars', '--dump-dom', 'file://' + os.path.abspath(measuring))
+    found = re.search(r'<pre id="measured">(.*?)</pre>', dom, re.S)
+    assert found, dom[-2000:]
+    import html as html_module
+
+    return json.loads(html_module.unescape(found.group(1)))
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason='no chromium binary on PATH (Debian: apt-get install chromium)')
+def test_chromium_draws_labels_of_a_50_task_dag_at_least_12_px_and_siblings_with_what_tells_them_apart(tmp_path):
+    root = fifty_task_dag()
+    path = report(root, str(tmp_path / 'report.html'))
+    nodes = _measured(path)
+    assert len(nodes) == 50
+    sizes = [label['px'] for node in nodes for label in node['texts'].values()]
+    assert min(sizes) >= 12, f'labels as small as {min(sizes):.1f} px in a 1400x900 window'
+    assert min(label['box'] for node in nodes for label in node['texts'].values() if label['text']) >= 12
+    features = {node['id']: node['texts']['distinction']['text'] for node in nodes if node['id'].startswith('task-Feature_')}
+    three, seven = (f'task-Feature_{Feature(source=Source(index=i), fail=(i == 7)).make_unique_id()}' for i in (3, 7))
+    assert features[three] == 'source.index=3'
+    assert features[seven] == 'fail=True, source.index=7'
+    assert len(set(features.values())) == 20  # every sibling reads differently, not only by its hash
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason='no chromium binary on PATH (Debian: apt-get install chromium)')
+def test_chromium_fits_a_small_dag_to_the_window_with_larger_labels(tmp_path):
+    path = report(Feature(source=Source(index=1)), str(tmp_path / 'small.html'))
+    nodes = _measured(path)
+    names = [node['texts']['name'] for node in nodes]
+    assert all(label['px'] > 15 for label in names)  # scaled up to the window, not drawn at its smallest

@@ -115,3 +115,72 @@ def test_progress_line_ends_before_each_log_line_on_a_terminal(pipeline):
     screen = b''.join(chunks).decode(errors='replace')
     assert 'gokart ' in screen and 'INFO: ' in screen  # both the progress line and luigi's log were shown
     assert re.search(r'\d:\d\d:\d\d(INFO|DEBUG|WARNING)', screen) is None  # never a log line glued to the progress line
+
+
+BINS = """
+import luigi
+import gokart
+
+
+class Bins(gokart.TaskOnKart[int]):
+    n_bins = luigi.IntParameter(default=3)
+
+    def run(self):
+        self.dump(self.n_bins)
+
+
+if __name__ == '__main__':
+    gokart.run()
+"""
+
+
+@pytest.fixture
+def bins(tmp_path):
+    path = tmp_path / 'bins.py'
+    path.write_text(textwrap.dedent(BINS))
+    return path
+
+
+def test_an_abbreviated_flag_is_refused_with_the_flag_it_resembles(bins):
+    # luigi's parser takes --n-bin=7 for --n-bins=7 (argparse's prefix matching); it must not set another parameter.
+    done = run_pipeline(bins, 'Bins', '--local-scheduler', '--n-bin=7')
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == 'bins.py: error: unrecognized arguments: --n-bin=7 (--n-bin: did you mean --n-bins?)'
+    assert not (bins.parent / 'resources').exists()  # nothing ran
+    done = run_pipeline(bins, 'Bins', '--local-scheduler', '--n-bins=7')
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_misspelled_flag_is_the_error_gokart_1_12_gives_with_a_suggestion(bins):
+    from reference_python import reference_python
+
+    reference = reference_python()
+    if reference is None:
+        pytest.skip('gokart 1.12.2 reference interpreter not set up (make reference-venv)')
+    ours = run_pipeline(bins, 'Bins', '--local-scheduler', '--nbins=7')
+    alone = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}  # the reference imports its own gokart
+    theirs = subprocess.run(
+        [reference, str(bins), 'Bins', '--local-scheduler', '--nbins=7'], capture_output=True, text=True, cwd=bins.parent, env=alone
+    )
+    assert ours.returncode == theirs.returncode == 2
+    assert theirs.stderr.splitlines()[-1] == 'bins.py: error: unrecognized arguments: --nbins=7'
+    assert ours.stderr.splitlines()[-1] == 'bins.py: error: unrecognized arguments: --nbins=7 (--nbins: did you mean --n-bins?)'
+
+
+def test_a_misspelled_task_suggests_task_classes_only_and_keeps_1_12s_exception(tmp_path):
+    path = tmp_path / 'run_pipe.py'
+    path.write_text(textwrap.dedent(PIPELINE.replace('Count', 'Metrics')))
+    done = run_pipeline(path, 'Metircs', '--local-scheduler')
+    assert done.returncode == 1  # the uncaught exception, as in gokart 1.12
+    last = done.stderr.splitlines()[-1]
+    assert last == "gokart.errors.TaskClassNotFoundError: No task Metircs. Did you mean 'Metrics'?"
+    checked = subprocess.run(
+        [
+            sys.executable,
+            '-c',
+            'import luigi.task_register, gokart.errors as e; print(issubclass(e.TaskClassNotFoundError, luigi.task_register.TaskClassNotFoundException))',
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.stdout.strip() == 'True'

@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent / 'signals'
 DESCENDANTS_GONE_WITHIN_SECONDS = 5
 
 
-def start(mode: str, tmp_path: Path, hang: bool) -> subprocess.Popen[bytes]:
+def start(mode: str, tmp_path: Path, hang: bool, *arguments: str) -> subprocess.Popen[bytes]:
     config = tmp_path / 'luigi.cfg'
     config.write_text(f'[TaskOnKart]\nworkspace_directory={tmp_path / "workspace"}\n')
     markers = tmp_path / 'markers'
@@ -33,7 +33,7 @@ def start(mode: str, tmp_path: Path, hang: bool) -> subprocess.Popen[bytes]:
         'SIGNAL_TEST_HANG': '1' if hang else '0',
     }
     return subprocess.Popen(
-        [sys.executable, str(HERE / 'signal_pipeline.py'), mode, str(markers)],
+        [sys.executable, str(HERE / 'signal_pipeline.py'), mode, str(markers), *arguments],
         env=environment,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -95,3 +95,39 @@ def signal_mid_build_and_rebuild(mode: str, signum: int, tmp_path: Path, hanging
     rebuild = start(mode, tmp_path, hang=False)
     _, stderr = rebuild.communicate(timeout=120)
     assert rebuild.returncode == 0, stderr.decode()[-3000:]
+
+
+def interrupt_like_ctrl_c(tmp_path: Path, *arguments: str) -> tuple[int, str]:
+    """Start gokart.run with 2 workers, wait until both hang mid-dump, and send SIGINT to the whole process group, as a
+    terminal's Ctrl-C does; the exit status and stderr."""
+    process = start('run2', tmp_path, True, *arguments)
+    wait_for_hanging_tasks(process, tmp_path / 'markers', 2)
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        _, stderr = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail('the interrupted build did not end')
+    assert_nothing_left(process.pid, tmp_path / 'workspace')
+    return process.returncode, stderr.decode()
+
+
+def test_ctrl_c_ends_gokart_run_with_one_line_per_interrupted_task_and_a_summary(tmp_path: Path) -> None:
+    status, stderr = interrupt_like_ctrl_c(tmp_path)
+    # gokart 1.12.2 lets the KeyboardInterrupt out of gokart.run, so Python dies by SIGINT (130 in a shell).
+    assert status == -signal.SIGINT, stderr[-3000:]
+    lines = stderr.splitlines()
+    interrupted = [line for line in lines if line.startswith('interrupted Slow[')]
+    assert len(interrupted) == 2, stderr[-3000:]
+    assert lines[-1] == 'KeyboardInterrupt: interrupted: 0 tasks done, 5 not run; run the same command to resume'
+    assert stderr.count('Traceback') == 1 and 'ContextManagedTaskProcess' not in stderr  # no worker's traceback
+    rebuild = start('run2', tmp_path, False)
+    _, rebuilt = rebuild.communicate(timeout=120)
+    assert rebuild.returncode == 0, rebuilt.decode()[-3000:]
+
+
+def test_ctrl_c_with_log_level_debug_keeps_every_traceback(tmp_path: Path) -> None:
+    status, stderr = interrupt_like_ctrl_c(tmp_path, '--log-level=DEBUG')
+    assert status == -signal.SIGINT
+    assert stderr.count('Traceback') == 3, stderr[-3000:]  # the two workers' and the build process's
+    assert 'interrupted: 0 tasks done, 5 not run; run the same command to resume' in stderr.splitlines()

@@ -33,7 +33,7 @@ def _count_start(task: luigi.Task) -> None:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(allow_abbrev=False)
     parser.add_argument('--shape', choices=['wide', 'chain'], required=True)
     parser.add_argument('--n', type=int, required=True)
     parser.add_argument('--mode', choices=['cold', 'warm'], default='cold')

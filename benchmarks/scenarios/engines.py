@@ -50,7 +50,7 @@ LUIGID_WORKER = (
 
 
 def scenario() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(allow_abbrev=False)
     parser.add_argument('--engine', choices=['local', 'dask', 'luigid'], required=True)
     parser.add_argument('--n', type=int, required=True)
     args = parser.parse_args()

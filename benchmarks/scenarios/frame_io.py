@@ -99,7 +99,7 @@ def timed(step: Callable[[], object]) -> float:
 
 def scenario() -> None:
     global FRAME
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(allow_abbrev=False)
     parser.add_argument('--format', dest='file_format', choices=['pkl', 'parquet', 'feather'], required=True)
     parser.add_argument('--rows', type=int, required=True)
     args = parser.parse_args()

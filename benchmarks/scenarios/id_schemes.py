@@ -68,7 +68,7 @@ class Wide(gokart.TaskOnKart[int]):
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(allow_abbrev=False)
     parser.add_argument('--kind', choices=['tip_chain', 'lattice', 'rekey'], required=True)
     parser.add_argument('--n', type=int, default=10_000)
     parser.add_argument('--mode', choices=['cold', 'warm'], default='cold')

@@ -18,7 +18,7 @@ import gokart
 
 
 def scenario() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(allow_abbrev=False)
     parser.add_argument('--kind', choices=['sleep', 'leaf', 'burn'], required=True)
     parser.add_argument('--n', type=int, required=True)
     parser.add_argument('--workers', type=int, default=1)

@@ -29,7 +29,7 @@ def write_leaves(n: int) -> None:
 
 
 def scenario() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(allow_abbrev=False)
     parser.add_argument('--n', type=int, required=True)
     parser.add_argument('--setup', nargs=2, metavar=('ENDPOINT', 'BUCKET'), help='only write the leaves (child process)')
     args = parser.parse_args()

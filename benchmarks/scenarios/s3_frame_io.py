@@ -17,7 +17,7 @@ from _s3 import configure, moto_bucket
 
 
 def scenario() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(allow_abbrev=False)
     parser.add_argument('--format', dest='file_format', choices=['pkl', 'parquet', 'feather'], required=True)
     parser.add_argument('--rows', type=int, required=True)
     args = parser.parse_args()

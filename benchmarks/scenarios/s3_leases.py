@@ -97,7 +97,7 @@ def measure(n: int, endpoint: str, proxy: ProxyProcess, bucket: str, run_lock: s
 
 
 def scenario() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(allow_abbrev=False)
     parser.add_argument('--kind', choices=['overhead', 'processes'])
     parser.add_argument('--n', type=int, required=True)
     parser.add_argument('--processes', type=int, default=3, help='processes building at once (kind processes)')

@@ -75,7 +75,7 @@ def list_keys(endpoint: str, bucket: str) -> int:
 
 
 def scenario() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(allow_abbrev=False)
     parser.add_argument('--n', type=int, required=True)
     parser.add_argument('--delay-ms', type=float, default=20.0, help='delay per request at the proxy')
     parser.add_argument('--setup-processes', type=int, default=4, help='child processes writing the leaves')

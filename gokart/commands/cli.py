@@ -4,7 +4,7 @@
     gokart report [-o report.html] MODULE:TASK [--param value ...]
     gokart plan   MODULE:TASK [--param value ...]
     gokart why    [--limit N] MODULE:TASK [--param value ...]
-    gokart gc     [--yes] [--force] [--older-than 7d] MODULE:TASK [--param value ...] [+ MODULE:TASK2 ...]
+    gokart gc     [--yes] [--all-workspaces] [--force] [--older-than 7d] MODULE:TASK [--param value ...] [+ MODULE:TASK2 ...]
     gokart rekey  --to {1,2} [--dry-run] [--copy] MODULE:TASK [--param value ...]
     gokart runs | lineage | diff   (the runs index: see gokart.commands.runs)
 
@@ -30,6 +30,7 @@ import luigi
 from luigi.cmdline_parser import CmdlineParser
 
 from gokart.commands import runs as runs_commands
+from gokart.core.error_messages import did_you_mean
 
 
 class UsageError(Exception):
@@ -39,12 +40,15 @@ class UsageError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gokart`` command; returns the exit status."""
     parser, commands = _parser()
-    arguments = parser.parse_args(_task_parameters_after_task(list(sys.argv[1:] if argv is None else argv), commands))
+    tokens = list(sys.argv[1:] if argv is None else argv)
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    if tokens and tokens[0] in commands and _task_help_asked(tokens[1:]):
+        return _print_task_help(commands[tokens[0]], tokens)
+    arguments = parser.parse_args(_task_parameters_after_task(tokens, commands))
     if not getattr(arguments, 'command', None):
         parser.print_help()
         return 2
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
     try:
         if arguments.command in runs_commands.COMMANDS:  # they take a class, a path or ids, not a task to construct
             return runs_commands.run(arguments, make_task)
@@ -63,6 +67,62 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as e:
         print(f'gokart {arguments.command}: {e}', file=sys.stderr)
         return 2
+
+
+def _task_help_asked(tokens: list[str]) -> bool:
+    """``--help`` (or ``-h``) given together with a task: the help is then the command's and the task's parameters."""
+    return any(t in ('-h', '--help') for t in tokens) and any(_looks_like_task(t) for t in tokens)
+
+
+def _print_task_help(command: argparse.ArgumentParser, tokens: list[str]) -> int:
+    """The command's help, then every parameter of the named task with its type and default."""
+    spec = next(t for t in tokens[1:] if _looks_like_task(t))
+    try:
+        cls = find_task_class(spec)
+    except UsageError as e:
+        print(f'gokart {tokens[0]}: {e}', file=sys.stderr)
+        return 2
+    print(command.format_help())
+    common = _common_parameters(cls)
+    own = [(n, p) for n, p in cls.get_params() if n not in common]
+    print(f'Parameters of {spec}, given after it as --name value:')
+    for line in parameter_help(own) or ['(none of its own)']:
+        print(f'  {line}')
+    shared = [(n, p) for n, p in cls.get_params() if n in common]
+    if shared:
+        print('Parameters every gokart task has:')
+        for line in parameter_help(sorted(shared, key=lambda item: item[0] != 'workspace_directory')):
+            print(f'  {line}')
+    return 0
+
+
+def _common_parameters(cls: Any) -> set[str]:
+    """The names of the parameters that ``cls`` inherits from TaskOnKart (none for a plain luigi task)."""
+    from gokart.task import TaskOnKart
+
+    return {name for name, _ in TaskOnKart.get_params()} if issubclass(cls, TaskOnKart) else set()
+
+
+def parameter_help(params: Sequence[tuple[str, Any]]) -> list[str]:
+    """One line per parameter: its flag, its kind, its default (or that it is required), whether it is in the id."""
+    rows = []
+    for name, parameter in params:
+        default = parameter._default
+        if default is luigi.parameter._no_value:
+            value = 'required'
+        else:
+            value = f'default {default!r}'
+        significance = '' if parameter.significant else ', not part of the id'
+        description = f': {parameter.description}' if parameter.description else ''
+        rows.append((f'--{name.replace("_", "-")}', f'{type(parameter).__name__}, {value}{significance}{description}'))
+    width = max((len(flag) for flag, _ in rows), default=0)
+    return [f'{flag:<{width}}  {text}' for flag, text in rows]
+
+
+TASK_EPILOG = (
+    "The task's parameters follow it as --name value; gokart COMMAND MODULE:TASK --help lists them. Every gokart task also "
+    'takes --workspace-directory DIR, where its outputs and log/ records are (default ./resources/), and --rerun.'
+)
 
 
 def _task_parameters_after_task(argv: list[str], commands: dict[str, argparse.ArgumentParser]) -> list[str]:
@@ -195,8 +255,10 @@ def make_task(tokens: Sequence[str]) -> Any:
         name = name.replace('-', '_')
         if name not in params:
             known = ', '.join(f'--{n.replace("_", "-")}' for n, p in params.items() if p.significant) or '(none)'
+            flag, flags = f'--{name.replace("_", "-")}', [f'--{n.replace("_", "-")}' for n in params]
             raise UsageError(
-                f'{cls.__name__} has no parameter --{name.replace("_", "-")}; its significant parameters: {known}. '
+                f'{cls.__name__} has no parameter {flag}.{did_you_mean(flag, flags)} '
+                f'Its significant parameters: {known}. '
                 "An upstream task's parameter is given as --Class-param value."
             )
         parameter = params[name]
@@ -285,6 +347,11 @@ def _plan(arguments: argparse.Namespace, roots: list[Any]) -> int:
     for step in steps:
         print(step.describe())
     _print_scheme_line(roots[0])
+    from gokart.records.main_module import plan_warning
+
+    warning = plan_warning([step.task for step in steps])
+    if warning is not None:
+        print(f'TwoCachesWarning: {warning}')
     print(f'{len(running)} to run, {len(steps) - len(running)} cached')
     return 0
 
@@ -300,6 +367,9 @@ def _why(arguments: argparse.Namespace, roots: list[Any]) -> int:
         print(f'{head}: its output exists; a build would load it.')
         return 0
     print(f'{head}: a build would run it: {step.explanation()}')
+    for difference in step.differences:
+        if difference.detail is not None:  # an upstream task that will run: what differs there
+            print(f'  {difference.name.partition(" ")[0]}: {difference.detail}')
     if step.own_run is not None:
         print(f'  its own run {step.own_run.unique_id} is recorded in {run_records.log_directory(task.workspace_directory)}/; missing now:')
         for path in step.own_run.output_paths:
@@ -312,12 +382,33 @@ def _why(arguments: argparse.Namespace, roots: list[Any]) -> int:
     for run in step.runs[: arguments.limit]:
         state = 'output exists' if run.output_exists else 'output missing'
         print(f'  {run.unique_id} ({state})')
-        for difference in run.differences or []:
+        shown = run.differences[:WHY_DIFFERENCES]
+        for difference in shown:
             kind = 'upstream' if difference.upstream else 'parameter'
             print(f'    {kind} {difference.describe()}')
+        if len(run.differences) > len(shown):
+            print(f'    and {len(run.differences) - len(shown)} more differences')
         if not run.differences:
             print('    same significant parameters: the id differs through the code or an upstream task (see above)')
     return 1
+
+
+def _count(items: list[Any], human_size: Any) -> str:
+    """``3 files, 1.2 KiB`` (with ``and N incomplete uploads`` when there are any) for a group of garbage."""
+    uploads = sum(1 for g in items if g.upload_id is not None)
+    what = f'{len(items) - uploads} files' + (f' and {uploads} incomplete uploads' if uploads else '')
+    return f'{what}, {human_size(sum(g.size for g in items))}'
+
+
+def _left(elsewhere: list[Any], human_size: Any) -> str:
+    """What --yes left in workspaces other than the named ones, and how to delete it too."""
+    if not elsewhere:
+        return ''
+    where = ', '.join(sorted({g.workspace for g in elsewhere}))
+    return f'; left {_count(elsewhere, human_size)} in {where} (not the named workspace): add --all-workspaces to delete them too'
+
+
+WHY_DIFFERENCES = 5  # lines of differences per recorded run: a few, so many runs stay readable
 
 
 def _gc(arguments: argparse.Namespace, roots: list[Any]) -> int:
@@ -340,8 +431,15 @@ def _gc(arguments: argparse.Namespace, roots: list[Any]) -> int:
                 else f' ({found.young} recent temporaries, leases or uploads kept: work in progress may own them)'
             )
         width = max((len(item.kind) for item in garbage), default=0)
-        for item in garbage:
-            print(f'{human_size(item.size):>10}  {item.kind:<{width}}  {item.path}')
+        for workspace, items in found.by_workspace().items():
+            named = (
+                '' if workspace in found.named else ' (an upstream workspace, not the one named: --yes leaves it unless --all-workspaces)'
+            )
+            print(f'{workspace}: {_count(items, human_size)}{named}')
+            for item in items:
+                print(f'  {human_size(item.size):>10}  {item.kind:<{width}}  {item.path}')
+        elsewhere = [] if arguments.all_workspaces else [g for g in garbage if g.workspace not in found.named]
+        left = {id(g) for g in elsewhere}
         total = human_size(sum(g.size for g in garbage))
         uploads = sum(1 for g in garbage if g.upload_id is not None)
         files = len(garbage) - uploads
@@ -355,9 +453,19 @@ def _gc(arguments: argparse.Namespace, roots: list[Any]) -> int:
             )
             return 1
         elif arguments.yes:
-            delete_garbage(garbage)
+            deleted = [g for g in garbage if id(g) not in left]
+            delete_garbage(deleted)
+            uploads = sum(1 for g in deleted if g.upload_id is not None)
             aborted = f', aborted {uploads} incomplete uploads' if uploads else ''
-            print(f'deleted {files} files{aborted}, {total} in all{kept_young}')
+            size = human_size(sum(g.size for g in deleted))
+            print(f'deleted {len(deleted) - uploads} files{aborted}, {size} in all{kept_young}{_left(elsewhere, human_size)}')
+        elif elsewhere:
+            in_named = [g for g in garbage if id(g) not in left]
+            where = ', '.join(sorted({g.workspace for g in elsewhere}))
+            print(
+                f'{_count(garbage, human_size)} in all{kept_young}; --yes would delete the {_count(in_named, human_size)} in '
+                f'{", ".join(found.named)} and leave those in {where}; --yes --all-workspaces deletes them all'
+            )
         else:
             what = f'{files} files' + (f' and {uploads} incomplete uploads' if uploads else '')
             print(f'{what}, {total} in all, would be deleted{kept_young}; run again with --yes to delete them')
@@ -417,7 +525,10 @@ GC_HELP = (
     '(.gokart-tmp), expired run-lock leases (.gokart-leases/) and, on S3, incomplete multipart uploads; delete them '
     'with --yes. Works on local, s3:// and gs:// workspaces alike. Several pipelines can share a workspace: join their '
     'roots with "+" so that every DAG you want to keep is counted, e.g. gokart gc pipe:Train + pipe:Report --yes. '
-    'When no file of the given DAGs exists in the workspace (wrong parameters or directory), gc deletes nothing unless --force.'
+    'When no file of the given DAGs exists in the workspace (wrong parameters or directory), gc deletes nothing unless --force. '
+    'The garbage is shown by workspace directory, with a count and size each; upstream tasks may write to another workspace '
+    "than the root's (their own workspace_directory, ./resources/ by default): --yes deletes only in the root's workspace, "
+    'and says what it left elsewhere, unless --all-workspaces is given.'
 )
 
 
@@ -429,39 +540,52 @@ REKEY_HELP = (
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    # allow_abbrev=False everywhere: argparse's prefix matching would take a misspelled option for another one.
     parser = argparse.ArgumentParser(
-        prog='gokart', description='Look at a gokart pipeline: its tree, an HTML report, what a build would run and why.'
+        prog='gokart',
+        description='Look at a gokart pipeline: its tree, an HTML report, what a build would run and why.',
+        allow_abbrev=False,
     )
     parser.add_argument('--version', action='version', version=f'gokart {_version()}')
     commands = parser.add_subparsers(dest='command', metavar='COMMAND')
+    add_parser = commands.add_parser
+
+    def add_command(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return add_parser(name, allow_abbrev=False, epilog=TASK_EPILOG, **kwargs)
+
     task_help = 'MODULE:TASK then its parameters as --name value'
 
-    tree = commands.add_parser('tree', help='print the task tree (or table)')
+    tree = add_command('tree', help='print the task tree (or table)')
     tree.add_argument('--details', action='store_true', help='add parameters, outputs, times and task logs')
     tree.add_argument('--no-abbr', action='store_true', help='print repeated subtrees in full')
     tree.add_argument('--table', action='store_true', help='print the task table (tab separated) instead')
     tree.add_argument('--ignore', action='append', metavar='NAME', help='leave out tasks of this class (repeatable)')
 
-    report = commands.add_parser('report', help='write the HTML report of the DAG')
+    report = add_command('report', help='write the HTML report of the DAG')
     report.add_argument('-o', '--output', default='report.html', help='file to write (default report.html)')
 
-    commands.add_parser('plan', help='dry run: what a build would run, what is cached, and why')
-    why = commands.add_parser('why', help='why a task has no output: the nearest cached runs of its class and what differs')
+    add_command('plan', help='dry run: what a build would run, what is cached, and why')
+    why = add_command('why', help='why a task has no output: the nearest cached runs of its class and what differs')
     why.add_argument('--limit', type=int, default=5, help='recorded runs to show (default 5)')
-    gc = commands.add_parser(
+    gc = add_command(
         'gc',
         help='workspace files no given task reaches (dry run unless --yes)',
         description=GC_HELP,
-        usage='gokart gc [--yes] [--force] [--older-than DURATION] MODULE:TASK [--param value ...] [+ MODULE:TASK2 [--param value ...] ...]',
+        usage='gokart gc [--yes] [--all-workspaces] [--force] [--older-than DURATION] MODULE:TASK [--param value ...] [+ MODULE:TASK2 [--param value ...] ...]',
     )
     gc.add_argument('--yes', action='store_true', help='delete them')
     gc.add_argument('--force', action='store_true', help='delete even when no file of the given DAGs exists in the workspace')
+    gc.add_argument(
+        '--all-workspaces',
+        action='store_true',
+        help="with --yes, also delete in upstream tasks' workspaces other than the named one (by default only listed)",
+    )
     gc.add_argument(
         '--older-than',
         metavar='DURATION',
         help='keep anything changed more recently than this, e.g. 7d, 12h, 30m (default: keep temporaries and uploads younger than 1h)',
     )
-    rekey = commands.add_parser(
+    rekey = add_command(
         'rekey',
         help='rename the outputs and log/ records of a DAG to its ids under another id scheme',
         description=REKEY_HELP,

@@ -46,11 +46,24 @@ class Difference:
     cached: str | None
     current: str | None
     upstream: bool  # the difference is in an upstream task, not in this task's own parameters
+    detail: str | None = None  # for an upstream task that will run: its own diagnosis, which ``why`` prints below
 
     def describe(self) -> str:
         if self.cached is None and self.current is None:
             return self.name
-        return f'{self.name}: {_short(self.cached)} -> {_short(self.current)}'
+        before, after = _short_pair(self.cached, self.current)
+        return f'{self.name}: {before} -> {after}'
+
+
+SHOWN_DIFFERENCES = 3  # differences named per task; a task of many changed parameters stays readable
+
+
+def describe_differences(differences: list[Difference], limit: int = SHOWN_DIFFERENCES) -> list[str]:
+    """The first ``limit`` differences described, and how many more there are."""
+    described = [d.describe() for d in differences[:limit]]
+    if len(differences) > limit:
+        described.append(f'and {len(differences) - limit} more')
+    return described
 
 
 @dataclass
@@ -91,7 +104,7 @@ class Step:
         if self.reason == NO_OUTPUT and self.closest is None:
             text += ' (first run: no run of this class is recorded in log/)'
         if self.differences:
-            text += ' (' + '; '.join(d.describe() for d in self.differences) + ')'
+            text += ' (' + '; '.join(describe_differences(self.differences)) + ')'
         return text
 
     def explanation(self) -> str:
@@ -274,8 +287,10 @@ class Explainer:
                 continue
             inner = self.step(requirement)
             if inner.will_run:
-                name = f'{type(requirement).__name__}[{step_id(requirement)}] {inner.summary()}'
-                differences.append(Difference(name=name, cached=None, current=None, upstream=True))
+                # Only the requirement and its reason: its own line (or ``gokart why`` on it) says what differs,
+                # and repeating that here would nest every upstream change in each task below it.
+                name = f'{type(requirement).__name__}[{step_id(requirement)}] will run: {inner.reason}'
+                differences.append(Difference(name=name, cached=None, current=None, upstream=True, detail=inner.summary()))
         return differences
 
     def cached_runs(self, task: Any) -> list[CachedRun]:
@@ -369,19 +384,54 @@ def _code_differences(task: KartTask, cached_unique_id: str) -> list[Difference]
 def _parameter_differences(current: dict[str, str], cached: dict[str, str], prefix: str = '', upstream: bool = False) -> list[Difference]:
     differences = []
     for name in list(current) + [n for n in cached if n not in current]:
-        now, before = current.get(name), cached.get(name)
-        if now == before:
-            continue
-        inner_now, inner_before = _decode_task_parameter(now), _decode_task_parameter(before)
-        if inner_now is not None and inner_before is not None and inner_now[0] == inner_before[0]:
-            # A task held in a parameter: name the upstream parameter that differs, not two opaque blobs.
-            differences += _parameter_differences(inner_now[1], inner_before[1], prefix=f'{prefix}{name}.', upstream=True)
-        else:
-            is_task = inner_now is not None or inner_before is not None
-            differences.append(
-                Difference(name=prefix + name, cached=_readable(before), current=_readable(now), upstream=upstream or is_task)
-            )
+        differences += _value_differences(prefix + name, current.get(name), cached.get(name), upstream)
     return differences
+
+
+def _value_differences(path: str, now: str | None, before: str | None, upstream: bool) -> list[Difference]:
+    """The leaves that differ between two serialized values at ``path``, nested tasks and lists of tasks decoded.
+
+    A task held in a parameter (or a list of them) is compared parameter by parameter, so the line names
+    ``evaluations[1].model.C`` instead of two opaque serialized blobs.
+    """
+    if now == before:
+        return []
+    task_now, task_before = _decode_task_parameter(now), _decode_task_parameter(before)
+    if task_now is not None and task_before is not None and task_now[0] == task_before[0]:
+        return _parameter_differences(task_now[1], task_before[1], prefix=f'{path}.', upstream=True)
+    list_now, list_before = _decode_task_list(now), _decode_task_list(before)
+    if list_now is not None and list_before is not None:
+        differences = []
+        for position in range(max(len(list_now), len(list_before))):
+            element_now = list_now[position] if position < len(list_now) else None
+            element_before = list_before[position] if position < len(list_before) else None
+            differences += _value_differences(f'{path}[{position}]', element_now, element_before, upstream=True)
+        return differences
+    is_task = any(decoded is not None for decoded in (task_now, task_before, list_now, list_before))
+    return [Difference(name=path, cached=_readable(before), current=_readable(now), upstream=upstream or is_task)]
+
+
+def parameter_leaves(params: dict[str, str], prefix: str = '') -> dict[str, str]:
+    """The significant parameters with tasks held in parameters (and lists of them) decoded: ``{'model.C': '0.01', ...}``.
+
+    A nested task's family is a leaf of its own (``model``: ``TrainModel``), so two tasks of different
+    classes in one parameter differ there.
+    """
+    leaves: dict[str, str] = {}
+    for name, value in params.items():
+        path = prefix + name
+        task = _decode_task_parameter(value)
+        elements = _decode_task_list(value) if task is None else None
+        if task is not None:
+            leaves[path] = task[0]
+            leaves.update(parameter_leaves(task[1], prefix=f'{path}.'))
+        elif elements is not None:
+            leaves[path] = f'{len(elements)} tasks'
+            for position, element in enumerate(elements):
+                leaves.update(parameter_leaves({f'{path}[{position}]': element}))
+        else:
+            leaves[path] = value
+    return leaves
 
 
 def _decode_task_parameter(value: str | None) -> tuple[str, dict[str, str]] | None:
@@ -398,10 +448,24 @@ def _decode_task_parameter(value: str | None) -> tuple[str, dict[str, str]] | No
         return None
 
 
+def _decode_task_list(value: str | None) -> list[str] | None:
+    """The serialized tasks of a ListTaskInstanceParameter value (a JSON list of them), or None for any other value."""
+    if not value or not value.startswith('['):
+        return None
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(data, list) or not all(isinstance(item, str) and _decode_task_parameter(item) is not None for item in data):
+        return None
+    return data
+
+
 def _readable(value: str | None) -> str | None:
     decoded = _decode_task_parameter(value)
     if decoded is None:
-        return value
+        elements = _decode_task_list(value)
+        return value if elements is None else '[' + ', '.join(str(_readable(e)) for e in elements) + ']'
     family, params = decoded
     return f'{family}(' + ', '.join(f'{k}={_readable(v)}' for k, v in params.items()) + ')'
 
@@ -481,7 +545,32 @@ def _label(task: Any) -> str:
 def _short(value: str | None) -> str:
     if value is None:
         return '(absent)'
-    return repr(value if len(value) <= 60 else value[:57] + '...')
+    return repr(value if len(value) <= SHORT else value[: SHORT - 3] + '...')
+
+
+SHORT = 60  # characters of a value shown in a difference
+
+
+def _short_pair(before: str | None, after: str | None) -> tuple[str, str]:
+    """Both values shortened around their first difference, so a shortened pair never looks equal.
+
+    Both are cut at the same offset, a little before the first character that differs; a value that
+    fits is shown whole.
+    """
+    if before is None or after is None or (len(before) <= SHORT and len(after) <= SHORT):
+        return _short(before), _short(after)
+    common = 0
+    for a, b in zip(before, after, strict=False):  # up to the shorter one
+        if a != b:
+            break
+        common += 1
+    start = max(0, common - 15)
+    return _window(before, start), _window(after, start)
+
+
+def _window(value: str, start: int) -> str:
+    end = start + SHORT - 6
+    return repr(('...' if start else '') + value[start:end] + ('...' if end < len(value) else ''))
 
 
 __all__ = [
@@ -497,8 +586,10 @@ __all__ = [
     'Difference',
     'Explainer',
     'Step',
+    'describe_differences',
     'plan',
     'outputs_exist',
+    'parameter_leaves',
     'step_id',
     'why',
 ]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gokart.conflict_prevention_lock.file_lock import LOCK_DIRECTORY
@@ -52,6 +52,7 @@ class Garbage:
     kind: str = UNREACHABLE_OUTPUT
     modified: datetime.datetime | None = None
     upload_id: str | None = None
+    workspace: str = ''  # the workspace directory whose listing found it (the deepest, when one is inside another)
 
 
 @dataclass
@@ -67,6 +68,18 @@ class Survey:
     kept: int
     workspaces: list[str]
     young: int = 0
+    named: list[str] = field(default_factory=list)  # the roots' own workspaces: the ones the command line names
+
+    def by_workspace(self) -> dict[str, list[Garbage]]:
+        """The garbage grouped by workspace directory, the named workspaces first."""
+        groups: dict[str, list[Garbage]] = {}
+        for workspace in sorted({g.workspace for g in self.garbage}, key=lambda w: (w not in self.named, w)):
+            groups[workspace] = [g for g in self.garbage if g.workspace == workspace]
+        return groups
+
+    def in_named_workspaces(self) -> list[Garbage]:
+        """What ``--yes`` deletes without ``--all-workspaces``: the garbage of the roots' own workspaces."""
+        return [g for g in self.garbage if g.workspace in self.named]
 
     @property
     def unreachable(self) -> int:
@@ -91,10 +104,12 @@ def survey(roots: list[Any], older_than: datetime.timedelta | None = None, now: 
     """
     now = now or datetime.datetime.now(datetime.timezone.utc)
     reachable, workspaces = _reachable_ids(roots)
-    result = Survey(garbage=[], kept=0, workspaces=sorted(workspaces))
+    named = sorted({r.workspace_directory for r in roots if isinstance(getattr(r, 'workspace_directory', None), str)})
+    result = Survey(garbage=[], kept=0, workspaces=sorted(workspaces), named=named)
     found: dict[str, Garbage] = {}
     seen: set[str] = set()
-    for workspace in sorted(workspaces):
+    # The deepest workspace first: a file of a workspace inside another one is counted in the inner one.
+    for workspace in sorted(workspaces, key=lambda w: (-len(w), w)):
         if storage.is_local(workspace) and not os.path.isdir(storage.local_path(workspace)):
             continue
         for entry in _guarded(workspace, 'list', _listing, workspace):
@@ -110,10 +125,11 @@ def survey(roots: list[Any], older_than: datetime.timedelta | None = None, now: 
             if not _old_enough(kind, entry.modified, now, older_than):
                 result.young += 1
                 continue
-            found[entry.path] = Garbage(path=entry.path, size=entry.size, kind=kind, modified=entry.modified)
+            found[entry.path] = Garbage(path=entry.path, size=entry.size, kind=kind, modified=entry.modified, workspace=workspace)
         for upload in _incomplete_uploads(workspace):
             if _old_enough(INCOMPLETE_UPLOAD, upload.modified, now, older_than):
-                found[f'{upload.path}#{upload.upload_id}'] = upload
+                upload.workspace = workspace
+                found.setdefault(f'{upload.path}#{upload.upload_id}', upload)
             else:
                 result.young += 1
     result.garbage = sorted(found.values(), key=lambda g: (g.path, g.upload_id or ''))

@@ -71,7 +71,9 @@ def _legacy_signature_holds(key: bytes, path: str, content: bytes, digest: bytes
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog='python -m gokart.resign', description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog='python -m gokart.resign', description=__doc__.splitlines()[0] if __doc__ else None, allow_abbrev=False
+    )
     parser.add_argument('workspace_directory', help='the workspace_directory of the tasks (local path or URL)')
     arguments = parser.parse_args(argv)
     try:

@@ -17,7 +17,7 @@ from typing import Any
 
 import luigi
 
-from gokart.core.error_messages import bad_requirement_message
+from gokart.core.error_messages import bad_requirement_message, clause
 from gokart.core.task_protocol import KartTask
 from gokart.errors import RequiresError, requires_raised
 from gokart.utils import flatten
@@ -74,7 +74,7 @@ def _collect(task: Any) -> list[Any]:
         raise
     except Exception as e:
         raise requires_raised(
-            f'requires() of {type(task).__name__}({task.to_str_params(only_significant=True)}) raised {type(e).__name__}: {e}. '
+            f'requires() of {type(task).__name__}({task.to_str_params(only_significant=True)}) raised {type(e).__name__}: {clause(e)}. '
             'A task whose requires() fails has no unique id and cannot run: fix requires().',
             e,
         ) from e

@@ -73,9 +73,25 @@ def workspace_error(task: Any, error: OSError, path: str | None = None) -> OSErr
 
 
 def corrupt_input_message(task: KartTask, target: Any, error: BaseException, writer: Any = None) -> str:
-    """Message of a ``CorruptOutputError`` raised while ``task`` loads ``target``: who loads, who wrote it (``writer``), the fix."""
-    written_by = f', written by {describe_task(writer)},' if writer is not None and writer is not task else ''
-    return f'{describe_task(task)} cannot load {target.path()}{written_by} because it is unreadable: {error}'
+    """Message of a ``CorruptOutputError`` raised while ``task`` loads ``target``: who loads, who wrote it (``writer``), the fix.
+
+    The target's own message already starts with the path (``cannot load PATH: ...``): that start is
+    replaced by this one, so the path is named once.
+    """
+    path = str(target.path())
+    written_by = f' (written by {describe_task(writer)})' if writer is not None and writer is not task else ''
+    text = str(error)
+    if text.startswith(f'cannot load {path}: '):
+        return f'{describe_task(task)} cannot load {path}{written_by}: {text[len(f"cannot load {path}: ") :]}'
+    if text.startswith(f'refusing to load {path}: '):
+        return f'{describe_task(task)} is refused {path}{written_by}: {text[len(f"refusing to load {path}: ") :]}'
+    return f'{describe_task(task)} cannot load {path}{written_by}: {text}'
+
+
+def clause(error: BaseException | str) -> str:
+    """The text of ``error`` without its final period, to be followed by more of a sentence (no ``..``)."""
+    text = str(error).rstrip()
+    return text[:-1] if text.endswith('.') and not text.endswith('..') else text
 
 
 def missing_input_message(task: KartTask, target: Any, error: BaseException, writer: Any = None) -> str:
@@ -135,8 +151,8 @@ def missing_parameter_message(task_class: type, parameter: str) -> str:
     name = task_class.__name__
     family = getattr(task_class, 'get_task_family', lambda: name)()
     return (
-        f'{name}: the parameter {parameter!r} has no default and no value was given. '
-        f'Pass it as {name}({parameter}=...), on the command line as --{family}-{parameter.replace("_", "-")} '
+        f'{name}: the parameter {parameter!r} has no default and no value was given; '
+        f'pass it as {name}({parameter}=...), on the command line as --{family}-{parameter.replace("_", "-")} '
         f'(or --{parameter.replace("_", "-")} for the root task), '
         f'or as "{parameter} = ..." in the [{family}] section of a luigi config file.'
     )
@@ -169,6 +185,28 @@ def did_you_mean(name: str, candidates: Sequence[str]) -> str:
     if not close:
         return ''
     return ' Did you mean ' + ' or '.join(repr(c) for c in close) + '?'
+
+
+def task_class_not_found_message(name: str, registry: Mapping[str, Any]) -> str:
+    """``No task X.`` and the task classes of ``registry`` (luigi's names to classes) that ``name`` may mean.
+
+    Configuration classes (``luigi.Config``) and the classes of luigi and gokart themselves, which a
+    command line does not run, are never offered.
+    """
+    import luigi
+
+    def runnable(cls: Any) -> bool:
+        module = str(getattr(cls, '__module__', ''))
+        library = module.split('.')[0] in ('luigi', 'gokart')
+        return isinstance(cls, type) and issubclass(cls, luigi.Task) and not issubclass(cls, luigi.Config) and not library
+
+    tasks = sorted(family for family, cls in registry.items() if runnable(cls))
+    suggestion = did_you_mean(name, tasks)
+    if suggestion:
+        return f'No task {name}.{suggestion}'
+    if tasks:
+        return f'No task {name}. The task classes are: {", ".join(tasks)}.'
+    return f'No task {name}: no task class is registered (is the module that defines it imported?).'
 
 
 def nothing_dumped_message(task: KartTask, missing: Sequence[str], strict: bool) -> str:

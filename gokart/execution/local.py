@@ -37,7 +37,7 @@ from gokart.errors import DependencyCycleError, GokartError
 from gokart.execution import termination
 from gokart.execution.completion_check import complete_if_checked, completed_before_run
 from gokart.execution.plan import Plan, TaskState, make_plan
-from gokart.records import lineage
+from gokart.records import lineage, main_module
 from gokart.records.run_records import resolve_seed_methods
 from gokart.run_locks.base import RunLock
 from gokart.run_locks.ownership import run_by_executor
@@ -152,6 +152,8 @@ def _plan_and_run(roots: list[Any], workers: int, parallel: str, listener: Execu
     pending = [i for i, node in enumerate(plan.tasks) if node.state is TaskState.PENDING]
     if not pending:
         return outcome
+    # The two-caches check of the tasks of __main__, once for the build and before any fork, so no worker repeats it.
+    main_module.warn_before_build([plan.tasks[i].task for i in pending])
     if workers <= 1 or len(pending) == 1:
         runner: _Runner = _SerialRunner()
     elif parallel == 'thread':

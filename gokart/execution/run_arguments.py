@@ -13,11 +13,21 @@ What happens next is gokart 1.12's control flow (docs/design.md, "Compatibility 
   ``MissingParameterException``, saying how to give it;
 - a bad value for another task's ``--Class-x`` is a warning: 1.12 fails (or not) when that task is
   constructed, and so does this run.
+
+Abbreviated flags are refused here: luigi's parser would take ``--n-bin=7`` as ``--n-bins=7`` without
+a word (argparse's prefix matching), so a misspelled flag could set another parameter. With
+abbreviations off it is what any unknown flag is in gokart 1.12, argparse's ``unrecognized
+arguments`` error (exit 2), here followed by the flag it resembles.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import difflib
 import logging
+from collections.abc import Iterator
+from typing import Any, NoReturn
 
 from luigi.cmdline_parser import CmdlineParser
 from luigi.parameter import MissingParameterException, Parameter
@@ -30,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 def check_command_line(cmdline_args: list[str]) -> None:
     """Raise, naming the task and the flag, when the root task of ``cmdline_args`` cannot be made from it."""
-    with CmdlineParser.global_instance(cmdline_args) as parser:
+    with _without_abbreviations(), CmdlineParser.global_instance(cmdline_args) as parser:
         known = parser.known_args
         root = known.root_task
         for task_name, is_root_flag, param_name, parameter in Register.get_all_params():
@@ -67,6 +77,53 @@ def _check_value(task_name: str, is_root: bool, flag: str, parameter: Parameter,
             # luigi turns any error of a --Class-x value into a ValueError; a ValueError of --x is the parameter's own.
             raise TaskParameterError(message) from e
         # Another error of --x is left to luigi, which decides what 1.12 does with it.
+
+
+@contextlib.contextmanager
+def _without_abbreviations() -> Iterator[None]:
+    """luigi's command-line parsers, built while this lasts, take whole flags only and suggest one for an unknown flag.
+
+    Only the check needs it: a command line it accepts has no abbreviation, so luigi's own parsing of
+    the same arguments afterwards (abbreviations on) reads every flag exactly as the check did.
+    """
+    original = CmdlineParser.__dict__['_build_parser']  # the staticmethod itself, put back as it was
+    build = CmdlineParser._build_parser
+
+    def build_without_abbreviations(*args: Any, **kwargs: Any) -> argparse.ArgumentParser:
+        parser = build(*args, **kwargs)
+        parser.allow_abbrev = False  # read by argparse when it parses, so it may be set after construction
+        report = parser.error
+
+        def error(message: str) -> NoReturn:
+            report(message + _suggestion(message, parser))
+            raise SystemExit(2)  # not reached: argparse's error exits with 2
+
+        parser.error = error  # type: ignore[method-assign]
+        return parser
+
+    CmdlineParser._build_parser = staticmethod(build_without_abbreviations)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        CmdlineParser._build_parser = original  # type: ignore[method-assign]
+
+
+def _suggestion(message: str, parser: argparse.ArgumentParser) -> str:
+    """`` (did you mean --n-bins?)`` for each unrecognized flag of argparse's ``message`` that resembles a known one."""
+    prefix = 'unrecognized arguments: '
+    if not message.startswith(prefix):
+        return ''
+    known = [flag for action in parser._actions for flag in action.option_strings]
+    hints = []
+    for argument in message[len(prefix) :].split():
+        flag = argument.partition('=')[0]
+        if not flag.startswith('--'):
+            continue
+        extended = [k for k in known if k.startswith(flag)]
+        close = extended[:3] if extended else difflib.get_close_matches(flag, known, n=3, cutoff=0.75)
+        if close:
+            hints.append(f'{flag}: did you mean {" or ".join(close)}?')
+    return f' ({"; ".join(hints)})' if hints else ''
 
 
 def _flag_given(cmdline_args: list[str], global_flag: str, local_flag: str) -> str:

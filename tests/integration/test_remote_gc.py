@@ -36,7 +36,7 @@ def gc(capsys: pytest.CaptureFixture[str], workspace: str, *options: str, width:
 
 
 def listed_paths(out: str) -> list[str]:
-    return [line.split()[-1] for line in out.splitlines()[:-1]]
+    return [line.split()[-1] for line in out.splitlines()[:-1] if line.startswith(' ')]  # not the workspace lines
 
 
 def test_gc_lists_then_deletes_unreachable_outputs_with_their_records(s3_bucket, capsys):

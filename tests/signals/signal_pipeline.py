@@ -3,7 +3,8 @@
     python signal_pipeline.py MODE MARKER_DIRECTORY
 
 MODE is ``build`` (gokart.build with 3 forked workers), ``serial`` (gokart.build in this process),
-``luigi`` (gokart.build through luigi's worker) or ``run`` (gokart.run's command line with 3 workers). The workspace comes from the luigi config in
+``luigi`` (gokart.build through luigi's worker), ``run`` (gokart.run's command line with 3 workers) or
+``run2`` (gokart.run with 2 workers and the arguments that follow MARKER_DIRECTORY). The workspace comes from the luigi config in
 ``LUIGI_CONFIG_PATH``. With ``SIGNAL_TEST_HANG=1`` each Slow task writes ``{MARKER_DIRECTORY}/{i}``
 and then hangs while its output is being written (a temporary file is open), until it is killed.
 """
@@ -57,6 +58,8 @@ if __name__ == '__main__':
     mode, MARKERS = sys.argv[1], sys.argv[2]
     if mode == 'run':
         gokart.run(['Root', '--local-scheduler', '--workers=3', '--no-lock'])
+    if mode == 'run2':  # gokart.run with 2 workers and any further arguments given after the markers' directory
+        gokart.run(['Root', '--local-scheduler', '--workers=2', '--no-lock', *sys.argv[3:]])
     options = {'serial': {'workers': 1}, 'luigi': {'workers': 3, 'executor': 'luigi'}}.get(mode, {'workers': 3})
     value = gokart.build(Root(), **options)
     assert value == 'value 0, value 1, value 2, value 3', value

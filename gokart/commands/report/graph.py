@@ -7,6 +7,7 @@ from the outputs' existence, or from a build's outcome when one is given.
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,9 @@ class TaskNode:
     error: str | None = None
     layer: int = 0
     order: float = 0.0
+    # What tells it from the other tasks of its class in the DAG (``C=0.01``, ``model.C=1.0``); '' when it is the only one.
+    distinction: str = ''
+    leaves: dict[str, str] = field(default_factory=dict)  # its significant parameters, nested tasks decoded
 
     @property
     def key(self) -> str:
@@ -92,7 +96,39 @@ def collect_graph(task: Any, outcome: Any = None) -> DagGraph:
                 nodes[position].requirements.append(target)
     graph = DagGraph(nodes=nodes, root=0)
     assign_layers(graph)
+    assign_distinctions(graph)
     return graph
+
+
+DISTINCTION_PARTS = 2  # parameters named on a node: more would not fit, and the details panel has them all
+
+
+def assign_distinctions(graph: DagGraph) -> None:
+    """Give each node the parameters that tell it from the other tasks of its class, so siblings differ by more than a hash.
+
+    Of the leaves whose values differ within the class (nested tasks decoded: ``model.C``), the
+    shallowest come first, and a node names only those where its value is not the ordinary one
+    (the most common value, when several tasks share it): 20 features differing in ``source.index``,
+    one of them also ``fail=True``, read ``source.index=3`` and ``source.index=7, fail=True``.
+    """
+    families: dict[str, list[TaskNode]] = {}
+    for node in graph.nodes:
+        families.setdefault(node.name, []).append(node)
+    for members in families.values():
+        if len(members) < 2:
+            continue
+        paths = list(dict.fromkeys(path for node in members for path in node.leaves))
+        ordinary: dict[str, list[str | None]] = {}  # path -> [its ordinary value], or [] when no value is shared
+        for path in paths:
+            values = Counter(node.leaves.get(path) for node in members)
+            if len(values) > 1:
+                value, count = values.most_common(1)[0]
+                ordinary[path] = [value] if count > 1 else []
+        order = sorted(ordinary, key=lambda p: (p.count('.') + p.count('['), paths.index(p)))
+        for node in members:
+            unusual = [p for p in order if [node.leaves.get(p)] != ordinary[p]]
+            parts = [f'{p}={node.leaves.get(p, "(absent)")}' for p in unusual[:DISTINCTION_PARTS]]
+            node.distinction = ', '.join(parts) + (', …' if len(unusual) > DISTINCTION_PARTS else '')
 
 
 def assign_layers(graph: DagGraph) -> None:
@@ -180,6 +216,7 @@ def _make_node(task: Any, states: dict[str, tuple[NodeState, str | None]] | None
         processing_time=_processing_time(task),
         outputs=outputs,
         error=error,
+        leaves=_leaves_of(task),
     )
     return node, requirements
 
@@ -198,6 +235,15 @@ def _params_of(task: Any) -> dict[str, str]:
     if get_info is not None:
         return dict(get_info(only_significant=True))
     return dict(task.to_str_params(only_significant=True))
+
+
+def _leaves_of(task: Any) -> dict[str, str]:
+    from gokart.commands.explain import parameter_leaves  # the decoding that plan and why use for nested tasks
+
+    try:
+        return parameter_leaves(dict(task.to_str_params(only_significant=True)))
+    except Exception:  # a report is drawn even for a task whose parameters cannot be serialized
+        return {}
 
 
 def _processing_time(task: Any) -> float | None:

@@ -15,10 +15,18 @@ from typing import Any
 from gokart.commands.report.graph import DagGraph, NodeState, TaskNode
 
 NODE_WIDTH = 210
-NODE_HEIGHT = 46
-COLUMN_GAP = 90
-ROW_GAP = 16
-MARGIN = 24
+NODE_HEIGHT = 62  # three lines: the class, what tells it from its siblings, then its id and state
+COLUMN_GAP = 56
+ROW_GAP = 12
+MARGIN = 16
+# The page draws the DAG at least this many screen pixels per SVG unit for DAGs of up to
+# READABLE_NODES tasks (then it pans), so that the smallest label (12 units) is at least 12 px at 100%
+# browser zoom; a larger DAG opens fitted to the window, to be zoomed and panned.
+MIN_SCALE = 1.0
+MAX_SCALE = 1.6
+READABLE_NODES = 50
+NAME_CHARACTERS = 22
+DISTINCTION_CHARACTERS = 26
 
 _STATE_LABELS = {NodeState.CACHED: 'cached', NodeState.RAN: 'ran', NodeState.FAILED: 'failed', NodeState.PENDING: 'pending'}
 
@@ -46,6 +54,7 @@ def render_html(graph: DagGraph, title: str) -> str:
         edges=edges,
         nodes=nodes,
         details=details,
+        sizing=html.escape(json.dumps({'min': MIN_SCALE, 'max': MAX_SCALE, 'readable': READABLE_NODES, 'nodes': len(graph.nodes)})),
         css=_CSS,
         js=_JS,
     )
@@ -81,8 +90,8 @@ def _edge_svg(graph: DagGraph, positions: list[tuple[int, int]], index: int) -> 
 def _node_svg(node: TaskNode, position: tuple[int, int], index: int) -> str:
     x, y = position
     label = _STATE_LABELS[node.state]
-    name = node.name if len(node.name) <= 26 else node.name[:25] + '…'
-    subtitle = f'{node.unique_id[:10]} · {label}'
+    name = _cut(node.name, NAME_CHARACTERS)
+    subtitle = f'{node.unique_id[:8]} · {label}'
     if node.processing_time is not None:
         subtitle += f' · {_seconds(node.processing_time)}'
     search_text = ' '.join([node.name, node.unique_id, *(f'{k}={v}' for k, v in node.params.items())]).lower()
@@ -95,8 +104,13 @@ def _node_svg(node: TaskNode, position: tuple[int, int], index: int) -> str:
         f'<title>{html.escape(tooltip)}</title>'
         f'<rect width="{NODE_WIDTH}" height="{NODE_HEIGHT}" rx="7"/>'
         f'<text class="name" x="10" y="19">{html.escape(name)}</text>'
-        f'<text class="sub" x="10" y="36">{html.escape(subtitle)}</text></g>'
+        f'<text class="distinction" x="10" y="36">{html.escape(_cut(node.distinction, DISTINCTION_CHARACTERS))}</text>'
+        f'<text class="sub" x="10" y="53">{html.escape(subtitle)}</text></g>'
     )
+
+
+def _cut(text: str, characters: int) -> str:
+    return text if len(text) <= characters else text[: characters - 1] + '…'
 
 
 def _node_details(node: TaskNode, graph: DagGraph) -> dict[str, Any]:
@@ -109,6 +123,7 @@ def _node_details(node: TaskNode, graph: DagGraph) -> dict[str, Any]:
         'outputs': [{'path': o.path, 'size': None if o.size is None else _bytes(o.size)} for o in node.outputs],
         'requires': [graph.nodes[r].key for r in node.requirements],
         'error': node.error,
+        'distinction': node.distinction,
     }
 
 
@@ -156,8 +171,9 @@ main { display: flex; height: calc(100vh - 52px); }
 .edge.hot { stroke: #0f172a; stroke-width: 2.2; }
 .node rect { stroke-width: 1.6; }
 .node { cursor: pointer; }
-.node .name { font-weight: 600; font-size: 13px; fill: #111827; }
-.node .sub { font-size: 11px; fill: #4b5563; font-family: ui-monospace, Menlo, monospace; }
+.node .name { font-weight: 600; font-size: 15px; fill: #111827; }
+.node .distinction { font-size: 12px; fill: #1e3a8a; font-family: ui-monospace, Menlo, monospace; }
+.node .sub { font-size: 12px; fill: #4b5563; font-family: ui-monospace, Menlo, monospace; }
 .node.state-cached rect { fill: #dbeafe; stroke: #3b82f6; }
 .node.state-ran rect { fill: #dcfce7; stroke: #16a34a; }
 .node.state-failed rect { fill: #fee2e2; stroke: #dc2626; stroke-width: 2.4; }
@@ -172,9 +188,27 @@ _JS = """
   var details = JSON.parse(document.getElementById('task-details').textContent);
   var svg = document.getElementById('dag');
   var full = svg.viewBox.baseVal;
-  var view = {x: full.x, y: full.y, w: full.width, h: full.height};
-  var home = {x: view.x, y: view.y, w: view.w, h: view.h};
+  var whole = {x: full.x, y: full.y, w: full.width, h: full.height};
+  var sizing = JSON.parse(svg.dataset.sizing);
+  var view = {x: whole.x, y: whole.y, w: whole.w, h: whole.h};
+  var home = view;
   function apply() { svg.setAttribute('viewBox', view.x + ' ' + view.y + ' ' + view.w + ' ' + view.h); }
+  // The drawing is sized to the window: the viewBox takes the canvas's shape, at the scale (screen pixels per
+  // SVG unit) that fits the DAG, within [min, max] for a DAG of up to sizing.readable tasks so labels stay
+  // readable (it is then panned, starting at the root's end); a larger DAG opens fitted, to be zoomed.
+  function sizeToWindow() {
+    var r = svg.getBoundingClientRect();
+    if (!r.width || !r.height) return;
+    var scale = Math.min(r.width / whole.w, r.height / whole.h, sizing.max);
+    if (sizing.nodes <= sizing.readable) scale = Math.max(scale, sizing.min);
+    var w = r.width / scale, h = r.height / scale;
+    var x = w >= whole.w ? whole.x - (w - whole.w) / 2 : whole.x + whole.w - w;
+    var y = whole.y + (whole.h - h) / 2;
+    home = {x: x, y: y, w: w, h: h};
+    view = {x: x, y: y, w: w, h: h}; apply();
+  }
+  sizeToWindow();
+  window.addEventListener('resize', sizeToWindow);
   function zoom(factor, cx, cy) {
     if (cx === undefined) { cx = view.x + view.w / 2; cy = view.y + view.h / 2; }
     view.x = cx - (cx - view.x) * factor; view.y = cy - (cy - view.y) * factor;
@@ -200,7 +234,8 @@ _JS = """
   });
   document.getElementById('zoom-in').onclick = function () { zoom(1 / 1.4); };
   document.getElementById('zoom-out').onclick = function () { zoom(1.4); };
-  document.getElementById('zoom-fit').onclick = function () { view = {x: home.x, y: home.y, w: home.w, h: home.h}; apply(); };
+  document.getElementById('zoom-fit').onclick = function () { view = {x: whole.x, y: whole.y, w: whole.w, h: whole.h}; apply(); };
+  document.getElementById('zoom-home').onclick = function () { sizeToWindow(); };
   var nodes = Array.prototype.slice.call(document.querySelectorAll('.node'));
   var edges = Array.prototype.slice.call(document.querySelectorAll('.edge'));
   var entities = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'};
@@ -243,9 +278,9 @@ _PAGE = """<!DOCTYPE html>
 <body>
 <header><h1>{title}</h1><span id="total"><b>{total}</b> tasks</span>{counts}
 <input id="search" type="search" placeholder="search class, id or param=value"><span id="found"></span>
-<button id="zoom-in" title="zoom in">+</button><button id="zoom-out" title="zoom out">&minus;</button><button id="zoom-fit">fit</button>
+<button id="zoom-in" title="zoom in">+</button><button id="zoom-out" title="zoom out">&minus;</button><button id="zoom-home" title="readable size">100%</button><button id="zoom-fit" title="the whole DAG">fit</button>
 <span id="meta">generated {generated}</span></header>
-<main><div id="canvas"><svg id="dag" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" preserveAspectRatio="xMidYMid meet">
+<main><div id="canvas"><svg id="dag" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" preserveAspectRatio="xMidYMid meet" data-sizing="{sizing}">
 <g id="edges">{edges}</g><g id="nodes">{nodes}</g></svg></div>
 <aside id="panel"><p>Click a task to see its parameters, outputs and time. Drag to pan, wheel to zoom.</p></aside></main>
 <script type="application/json" id="task-details">{details}</script>
