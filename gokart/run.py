@@ -24,7 +24,7 @@ from gokart.execution.dask_command import pop_executor_options, run_on_dask_and_
 from gokart.execution.run_arguments import check_command_line
 from gokart.execution.termination import BuildTerminated, terminate_on_sigterm
 from gokart.object_storage import ObjectStorage
-from gokart.worker import gokart_worker, interruption_of
+from gokart.worker import interruption_of
 
 logger = logging.getLogger(__name__)
 
@@ -215,7 +215,7 @@ def _run_and_exit(cmdline_args: list[str]) -> None:
     with CmdlineParser.global_instance(cmdline_args):
         task_sets = luigi.execution_summary._summary_dict(worker)
         root_task = luigi.execution_summary._root_task(worker)
-        if not luigi.interface.core().local_scheduler and gokart_worker().count_work_of_other_workers:
+        if not luigi.interface.core().local_scheduler and gokart_worker.gokart_worker().count_work_of_other_workers:
             _count_work_of_other_workers_as_done(task_sets)
     happened = {status for status, tasks in task_sets.items() if tasks}
     code = max(
