@@ -21,6 +21,7 @@ from gokart.core.error_messages import build_failure_message, describe_task, not
 from gokart.errors import GokartBuildError, HasLockedTaskException, NotATaskError, TaskLockException
 from gokart.execution import execute
 from gokart.execution.termination import terminate_on_sigterm
+from gokart.ids import code_fingerprint
 from gokart.records import run_records
 from gokart.storage import filesystem as storage
 from gokart.target import TargetOnKart
@@ -159,6 +160,7 @@ def build(
         raise NotATaskError(not_a_task_message('gokart.build', task))
     if reset_register:
         _deduplicate_task_register()
+    code_fingerprint.refresh()  # code redefined since ids were cached (a notebook cell, a reload) gives new ids
     with LoggerConfig(level=log_level):
         process_task_info(task, task_dump_config)
 

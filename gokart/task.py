@@ -220,7 +220,11 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
 
     def make_unique_id(self) -> str:
         """The md5 id of this task (see SPEC section 4); inserted into every output file name."""
-        if self.task_unique_id is not None and self.cache_unique_id:
+        if (
+            self.task_unique_id is not None
+            and self.cache_unique_id
+            and self.__dict__.get('_gokart_code_generation', 0) == code_fingerprint.generation()
+        ):
             return self.task_unique_id
         return identity.unique_id(self)
 
@@ -269,6 +273,8 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
             relative_file_path = _output_path_text(self, relative_file_path)
         cacheable = processor is None and self.cache_unique_id
         if cacheable:
+            if self.__dict__.get('_gokart_code_generation', 0) != code_fingerprint.generation():
+                identity.forget_unique_id(self)  # code changed since the id was made: so did the targets' names
             cache = self.__dict__.setdefault('_gokart_targets', {})
             found = cache.get((relative_file_path, use_unique_id))
             if found is not None:
