@@ -77,15 +77,13 @@ def test_dask_runs_notebook_defined_classes(kernel: Kernel) -> None:
 
 
 def test_failing_task_is_one_concise_error(kernel: Kernel) -> None:
-    kernel.run(
-        'class Broken(gokart.TaskOnKart[int]):\n'
-        '    def run(self):\n'
-        '        raise ValueError("the column price is missing")\n'
-    ).ok()
+    kernel.run('class Broken(gokart.TaskOnKart[int]):\n    def run(self):\n        raise ValueError("the column price is missing")\n').ok()
     cell = kernel.run('gokart.build(Broken())')
     assert cell.error is not None
     assert cell.error['ename'] == 'GokartBuildError'
-    assert 'Broken' in cell.error['evalue'] and 'ValueError' in cell.error['evalue'] and 'the column price is missing' in cell.error['evalue']
+    assert (
+        'Broken' in cell.error['evalue'] and 'ValueError' in cell.error['evalue'] and 'the column price is missing' in cell.error['evalue']
+    )
     assert cell.error['evalue'].count('Broken[') == 2  # the summary gokart 1.12 prints, then the task with its exception
     # No luigi log flood: the failed task's traceback once (it points at the cell's line), nothing else.
     assert cell.stderr.count('Traceback') == 1, cell.stderr
