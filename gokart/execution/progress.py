@@ -21,7 +21,7 @@ _REFRESHES_PER_SECOND = 4
 
 
 def progress_enabled(setting: Any = None) -> bool:
-    """Whether to show progress: ``True``/``False`` win; otherwise ``GOKART_PROGRESS`` (0/1), otherwise stderr is a TTY."""
+    """Whether to show progress: ``True``/``False`` win; otherwise ``GOKART_PROGRESS`` (0/1), otherwise stderr is a TTY or this is a Jupyter kernel."""
     if isinstance(setting, bool):
         return setting
     if setting is not None:
@@ -29,7 +29,7 @@ def progress_enabled(setting: Any = None) -> bool:
     environment = os.environ.get('GOKART_PROGRESS')
     if environment is not None and environment.strip() != '':
         return environment.strip().lower() not in ('0', 'false', 'no', 'off')
-    return _stderr_is_terminal()
+    return _stderr_is_terminal() or _in_kernel()
 
 
 @contextmanager
@@ -41,6 +41,12 @@ def progress_listener(setting: Any = None, redirect_stderr: bool = False) -> Ite
     """
     if not progress_enabled(setting):
         yield None
+        return
+    if _in_kernel():  # drawn in the running cell instead of on the kernel's stderr
+        from gokart.notebook.progress import cell_progress
+
+        with cell_progress() as in_cell:
+            yield in_cell
         return
     from rich.console import Console
     from rich.live import Live
@@ -161,6 +167,12 @@ def luigi_progress(setting: Any = None) -> Iterator[BuildProgress | None]:
             progress.total = max(progress.total, progress.done + progress.failed, 1)
             if not progress.failed:  # with no failure, every discovered task that did not run was complete
                 progress.cached = progress.total - progress.done
+
+
+def _in_kernel() -> bool:
+    from gokart.notebook.kernel import in_kernel
+
+    return in_kernel()
 
 
 def _stderr_is_terminal() -> bool:

@@ -35,6 +35,26 @@ class Cell:
 
     outputs: list[dict[str, Any]]
     widget_states: dict[str, Any] = field(default_factory=dict)
+    messages: list[dict[str, Any]] = field(default_factory=list)  # every display and widget message, in order
+
+    def drawings(self) -> list[str]:
+        """The text/plain of every display and display update of the cell, in order: a live display's history."""
+        found = []
+        for message in self.messages:
+            data = message['content'].get('data')
+            if message['msg_type'] in ('display_data', 'update_display_data') and isinstance(data, dict) and 'text/plain' in data:
+                found.append(str(data['text/plain']))
+        return found
+
+    def widget_values(self, name: str) -> list[Any]:
+        """Every value the kernel gave the widget attribute ``name`` during the cell, in order."""
+        found = []
+        for message in self.messages:
+            if message['msg_type'] in ('comm_open', 'comm_msg'):
+                state = message['content'].get('data', {}).get('state', {})
+                if name in state:
+                    found.append(state[name])
+        return found
 
     @property
     def stdout(self) -> str:
@@ -73,6 +93,15 @@ class Kernel:
         self._notebook = notebook
         self._manager = manager
         self.directory = directory
+        self._messages: list[dict[str, Any]] = []
+        process_message = client.process_message
+
+        def recording(message: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+            if message.get('msg_type') in ('display_data', 'update_display_data', 'comm_open', 'comm_msg'):
+                self._messages.append(message)
+            return process_message(message, *args, **kwargs)
+
+        client.process_message = recording
 
     @property
     def pid(self) -> int:
@@ -81,9 +110,10 @@ class Kernel:
     def run(self, code: str) -> Cell:
         cell = nbformat.v4.new_code_cell(code)
         self._notebook.cells.append(cell)
+        self._messages = []
         executed = self._client.execute_cell(cell, len(self._notebook.cells) - 1)
         states = dict(getattr(self._client, 'widget_state', {}) or {})
-        return Cell(outputs=[dict(o) for o in executed.outputs], widget_states=states)
+        return Cell(outputs=[dict(o) for o in executed.outputs], widget_states=states, messages=self._messages)
 
     def start(self, code: str) -> RunningCell:
         """Execute a cell in the background (to interrupt it); ``RunningCell.wait()`` gives its Cell."""
