@@ -14,7 +14,6 @@ import html
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from gokart.progress import BuildProgress
 
@@ -91,7 +90,9 @@ class _WidgetDrawing:
         if progress.ending is not None:
             self.bar.bar_style = 'success' if progress.ending == 'finished' else 'danger'
         running = progress.running_names()
-        text = html.escape(progress.text()) + (f' <span style="color:#6b7280">running: {html.escape(", ".join(running[:5]))}</span>' if running else '')
+        text = html.escape(progress.text()) + (
+            f' <span style="color:#6b7280">running: {html.escape(", ".join(running[:5]))}</span>' if running else ''
+        )
         if self.label.value != text:
             self.label.value = text
 

@@ -8,7 +8,7 @@ from tests.notebooks.conftest import Kernel
 
 pytestmark = pytest.mark.timeout(300)
 
-TASKS = '''
+TASKS = """
 import os, time
 import gokart, luigi
 
@@ -31,7 +31,7 @@ class Naps(gokart.TaskOnKart[int]):
         if self.fail:
             raise RuntimeError('no sum today')
         self.dump(sum(self.load()))
-'''
+"""
 
 
 @pytest.fixture(scope='module')
@@ -62,9 +62,7 @@ def test_progress_ends_failed(html_kernel: Kernel) -> None:
 
 def test_progress_ends_interrupted(html_kernel: Kernel) -> None:
     cell = html_kernel.run(
-        'import threading, signal\n'
-        'threading.Timer(0.4, os.kill, (os.getpid(), signal.SIGINT)).start()\n'
-        'gokart.build(Naps(tag="c"))\n'
+        'import threading, signal\nthreading.Timer(0.4, os.kill, (os.getpid(), signal.SIGINT)).start()\ngokart.build(Naps(tag="c"))\n'
     )
     assert cell.error is not None and cell.error['ename'] == 'KeyboardInterrupt'
     assert cell.drawings()[-1].endswith('| interrupted'), cell.drawings()
