@@ -228,6 +228,15 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
             return self.task_unique_id
         return identity.unique_id(self)
 
+    def _repr_html_(self) -> str | None:
+        """Jupyter shows a task as a picture of its DAG coloured by what a build would do (``gokart.notebook.display``)."""
+        from gokart.notebook.display import task_html
+
+        try:
+            return task_html(self)
+        except Exception:  # a display must never break the cell: Jupyter falls back to the text repr
+            return None
+
     def get_own_code(self) -> str:
         """The source that ``serialized_task_definition_check`` adds to the unique id (see ``code_fingerprint.own_code``)."""
         return code_fingerprint.own_code(self)

@@ -43,9 +43,10 @@ def progress_listener(setting: Any = None, redirect_stderr: bool = False) -> Ite
         yield None
         return
     if _in_kernel():  # drawn in the running cell instead of on the kernel's stderr
-        from gokart.notebook.progress import cell_progress
+        from gokart.notebook.progress import cell_display
 
-        with cell_progress() as in_cell:
+        in_cell = BuildProgress()
+        with cell_display(in_cell):
             yield in_cell
         return
     from rich.console import Console
@@ -80,6 +81,11 @@ class BuildProgress:
     @property
     def running(self) -> int:
         return len(self._running)
+
+    def running_names(self) -> list[str]:
+        """The class names of the tasks running now, oldest first."""
+        with self._lock:
+            return list(self._running.values())
 
     # ----- ExecutionListener ----------------------------------------------------------------
     def planned(self, plan: Plan) -> None:

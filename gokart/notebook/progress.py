@@ -1,6 +1,7 @@
 """Live progress of a build in the running notebook cell.
 
-The counters are the terminal display's (:class:`gokart.progress.BuildProgress`, fed by the executor);
+The counters are the terminal display's (:class:`gokart.progress.BuildProgress`, fed by the executor, which
+calls :func:`cell_display` in a kernel);
 only the drawing differs. With ipywidgets installed the cell shows a progress bar widget; without it,
 an HTML line (text in plain front ends) that is redrawn in place through a display id. A thread
 redraws a few times a second, so the callbacks stay as cheap as on a terminal, and the last drawing
@@ -14,32 +15,41 @@ import html
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from gokart.progress import BuildProgress
+from typing import Protocol
 
 _REDRAW_SECONDS = 0.25
 
 
-class CellProgress(BuildProgress):
-    """BuildProgress that also knows how the build ended, for the last drawing."""
+class Counts(Protocol):
+    """What is drawn: :class:`gokart.progress.BuildProgress`, fed by the executor."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.ending: str | None = None  # 'finished', 'failed' or 'interrupted' once the build is over
+    total: int
+    cached: int
+    done: int
+    failed: int
 
-    def running_names(self) -> list[str]:
-        with self._lock:
-            return list(self._running.values())
+    def running_names(self) -> list[str]: ...
+
+    def status_line(self) -> str: ...
+
+
+class _Status:
+    """The counts, and how the build ended once it has: 'finished', 'failed' or 'interrupted'."""
+
+    def __init__(self, counts: Counts) -> None:
+        self.counts = counts
+        self.ending: str | None = None
 
     def text(self) -> str:
-        line = self.status_line()
+        line = self.counts.status_line()
         return line if self.ending is None else f'{line} | {self.ending}'
 
     def html(self) -> str:
-        finished = self.done + self.cached + self.failed
-        share = 100 * finished / self.total if self.total else (100 if self.ending else 0)
-        colour = '#dc2626' if self.failed or self.ending == 'interrupted' else ('#16a34a' if self.ending else '#3b82f6')
-        running = self.running_names()
+        counts = self.counts
+        finished = counts.done + counts.cached + counts.failed
+        share = 100 * finished / counts.total if counts.total else (100 if self.ending else 0)
+        colour = '#dc2626' if counts.failed or self.ending == 'interrupted' else ('#16a34a' if self.ending else '#3b82f6')
+        running = counts.running_names()
         names = ', '.join(html.escape(n) for n in running[:5]) + (f' (+{len(running) - 5})' if len(running) > 5 else '')
         return (
             '<div class="gokart-progress" style="font:12px/1.5 ui-monospace,monospace">'
@@ -54,7 +64,7 @@ class CellProgress(BuildProgress):
 class _HtmlDrawing:
     """An HTML display (with a text fallback) redrawn in place through its display id."""
 
-    def __init__(self, progress: CellProgress) -> None:
+    def __init__(self, progress: _Status) -> None:
         from IPython.display import display
 
         self._progress = progress
@@ -74,7 +84,7 @@ class _HtmlDrawing:
 class _WidgetDrawing:
     """An ipywidgets progress bar with the status line beside it."""
 
-    def __init__(self, progress: CellProgress) -> None:
+    def __init__(self, progress: _Status) -> None:
         import ipywidgets
         from IPython.display import display
 
@@ -84,20 +94,20 @@ class _WidgetDrawing:
         display(ipywidgets.HBox([self.bar, self.label]))
 
     def draw(self) -> None:
-        progress = self._progress
+        status, progress = self._progress, self._progress.counts
         self.bar.max = max(progress.total, 1)
         self.bar.value = progress.done + progress.cached + progress.failed
-        if progress.ending is not None:
-            self.bar.bar_style = 'success' if progress.ending == 'finished' else 'danger'
+        if status.ending is not None:
+            self.bar.bar_style = 'success' if status.ending == 'finished' else 'danger'
         running = progress.running_names()
-        text = html.escape(progress.text()) + (
+        text = html.escape(status.text()) + (
             f' <span style="color:#6b7280">running: {html.escape(", ".join(running[:5]))}</span>' if running else ''
         )
         if self.label.value != text:
             self.label.value = text
 
 
-def _drawing(progress: CellProgress) -> _HtmlDrawing | _WidgetDrawing:
+def _drawing(progress: _Status) -> _HtmlDrawing | _WidgetDrawing:
     try:
         import ipywidgets  # noqa: F401
     except ImportError:
@@ -106,9 +116,9 @@ def _drawing(progress: CellProgress) -> _HtmlDrawing | _WidgetDrawing:
 
 
 @contextmanager
-def cell_progress() -> Iterator[CellProgress]:
-    """A live progress display in the current cell while the block runs (a build), ended with how it ended."""
-    progress = CellProgress()
+def cell_display(counts: Counts) -> Iterator[None]:
+    """A live display of ``counts`` in the current cell while the block (a build) runs, ended with how it ended."""
+    progress = _Status(counts)
     drawing = _drawing(progress)
     stop = threading.Event()
 
@@ -120,7 +130,7 @@ def cell_progress() -> Iterator[CellProgress]:
     thread = threading.Thread(target=contextvars.copy_context().run, args=(redraw,), name='gokart-cell-progress', daemon=True)
     thread.start()
     try:
-        yield progress
+        yield
     except KeyboardInterrupt:
         progress.ending = 'interrupted'
         raise
@@ -131,8 +141,8 @@ def cell_progress() -> Iterator[CellProgress]:
         stop.set()
         thread.join()
         if progress.ending is None:
-            progress.ending = 'failed' if progress.failed else 'finished'
+            progress.ending = 'failed' if counts.failed else 'finished'
         drawing.draw()
 
 
-__all__ = ['CellProgress', 'cell_progress']
+__all__ = ['Counts', 'cell_display']
