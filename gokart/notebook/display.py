@@ -11,9 +11,9 @@ import html
 from collections import Counter
 from typing import Any
 
-from gokart.core import dag
 from gokart.commands.report.graph import DagGraph, NodeState, collect_graph
 from gokart.commands.report.svg import DEFAULT_MAX_NODES, STYLES, boxes_of, render_svg
+from gokart.core import dag
 
 CACHED, WILL_RUN, MISSING_INPUT, FAILED = 'cached', 'will run', 'missing input', 'failed'
 
