@@ -195,8 +195,9 @@ def _run(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
                 _write_report(task, str(report_path), None)
         return
     from gokart.execution.progress import progress_listener
+    from gokart.notebook.progress import for_this_process
 
-    with progress_listener(env_params.get('progress')) as listener:
+    with progress_listener(env_params.get('progress'), cell_display=for_this_process()) as listener:
         if executor == 'dask':
             from gokart.execution.dask_executor import execute_on_dask
 

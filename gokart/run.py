@@ -174,9 +174,10 @@ def _run_and_exit(cmdline_args: list[str]) -> None:
     with CmdlineParser.global_instance(cmdline_args):
         retcodes = luigi.retcodes.retcode()
     from gokart.execution.progress import luigi_progress
+    from gokart.notebook.progress import for_this_process
 
     try:
-        with luigi_progress():
+        with luigi_progress(cell_display=for_this_process()):
             worker = luigi.interface._run(cmdline_args, worker_scheduler_factory=WorkerSchedulerFactory()).worker
     except luigi.interface.PidLockAlreadyTakenExit:
         sys.exit(retcodes.already_running)

@@ -11,8 +11,8 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from gokart.execution.plan import Plan, TaskState
@@ -20,7 +20,11 @@ from gokart.execution.plan import Plan, TaskState
 _REFRESHES_PER_SECOND = 4
 
 
-def progress_enabled(setting: Any = None) -> bool:
+CellDisplay = Callable[['BuildProgress'], AbstractContextManager[None]]
+"""Draws a BuildProgress in a notebook cell while a build runs (``gokart.notebook.progress.for_this_process``)."""
+
+
+def progress_enabled(setting: Any = None, in_kernel: bool = False) -> bool:
     """Whether to show progress: ``True``/``False`` win; otherwise ``GOKART_PROGRESS`` (0/1), otherwise stderr is a TTY or this is a Jupyter kernel."""
     if isinstance(setting, bool):
         return setting
@@ -29,22 +33,22 @@ def progress_enabled(setting: Any = None) -> bool:
     environment = os.environ.get('GOKART_PROGRESS')
     if environment is not None and environment.strip() != '':
         return environment.strip().lower() not in ('0', 'false', 'no', 'off')
-    return _stderr_is_terminal() or _in_kernel()
+    return _stderr_is_terminal() or in_kernel
 
 
 @contextmanager
-def progress_listener(setting: Any = None, redirect_stderr: bool = False) -> Iterator[BuildProgress | None]:
+def progress_listener(
+    setting: Any = None, redirect_stderr: bool = False, cell_display: CellDisplay | None = None
+) -> Iterator[BuildProgress | None]:
     """The listener for ``gokart.build(progress=...)``: a live display while the block runs, or ``None`` when quiet.
 
     ``redirect_stderr`` sends what is written to ``sys.stderr`` meanwhile (log lines) through rich, which
     ends the progress line before each of them and draws it again below.
     """
-    if not progress_enabled(setting):
+    if not progress_enabled(setting, in_kernel=cell_display is not None):
         yield None
         return
-    if _in_kernel():  # drawn in the running cell instead of on the kernel's stderr
-        from gokart.notebook.progress import cell_display
-
+    if cell_display is not None:  # in a Jupyter kernel: drawn in the running cell instead of on the kernel's stderr
         in_cell = BuildProgress()
         with cell_display(in_cell):
             yield in_cell
@@ -134,7 +138,7 @@ class BuildProgress:
 
 
 @contextmanager
-def luigi_progress(setting: Any = None) -> Iterator[BuildProgress | None]:
+def luigi_progress(setting: Any = None, cell_display: CellDisplay | None = None) -> Iterator[BuildProgress | None]:
     """Progress for builds that luigi's own worker runs (``gokart.run``), fed by luigi's task events.
 
     luigi announces neither the plan nor the tasks it finds complete, so the total grows as
@@ -147,7 +151,7 @@ def luigi_progress(setting: Any = None) -> Iterator[BuildProgress | None]:
     """
     import luigi
 
-    with progress_listener(setting, redirect_stderr=True) as progress:
+    with progress_listener(setting, redirect_stderr=True, cell_display=cell_display) as progress:
         if progress is None:
             yield None
             return
@@ -173,12 +177,6 @@ def luigi_progress(setting: Any = None) -> Iterator[BuildProgress | None]:
             progress.total = max(progress.total, progress.done + progress.failed, 1)
             if not progress.failed:  # with no failure, every discovered task that did not run was complete
                 progress.cached = progress.total - progress.done
-
-
-def _in_kernel() -> bool:
-    from gokart.notebook.kernel import in_kernel
-
-    return in_kernel()
 
 
 def _stderr_is_terminal() -> bool:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import contextvars
 import html
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
 _REDRAW_SECONDS = 0.25
@@ -115,6 +115,13 @@ def _drawing(progress: _Status) -> _HtmlDrawing | _WidgetDrawing:
     return _WidgetDrawing(progress)
 
 
+def for_this_process() -> Callable[[Counts], AbstractContextManager[None]] | None:
+    """:func:`cell_display` in a Jupyter kernel, else None: what ``gokart.build`` hands its progress listener."""
+    from gokart.notebook.kernel import in_kernel
+
+    return cell_display if in_kernel() else None
+
+
 @contextmanager
 def cell_display(counts: Counts) -> Iterator[None]:
     """A live display of ``counts`` in the current cell while the block (a build) runs, ended with how it ended."""
@@ -145,4 +152,4 @@ def cell_display(counts: Counts) -> Iterator[None]:
         drawing.draw()
 
 
-__all__ = ['Counts', 'cell_display']
+__all__ = ['Counts', 'cell_display', 'for_this_process']
