@@ -65,26 +65,35 @@ class _Lookups:
     """What one walk read, so a later call can tell, by identity, whether the same walk would read the same things."""
 
     names: list[tuple[Mapping[str, Any], str, Any]] = field(default_factory=list)  # namespace, name, object found
-    classes: list[tuple[type, tuple[tuple[str, Any], ...]]] = field(default_factory=list)  # a class and its members
+    classes: list[tuple[type, tuple[tuple[str, Any], ...], int]] = field(default_factory=list)  # a class, its members, len(vars)
     codes: list[tuple[types.FunctionType, types.CodeType]] = field(default_factory=list)
     cells: list[tuple[Any, Any]] = field(default_factory=list)  # closure cell, its contents
     data: list[tuple[Any, str | None]] = field(default_factory=list)  # a mutable constant and its text then
 
     def unchanged(self) -> bool:
+        # Plain loops and identity checks: this runs for every unique id asked for (a few µs per class).
         for namespace, name, seen in self.names:
             if namespace.get(name, _ABSENT) is not seen:
                 return False
-        for klass, members in self.classes:
-            current = _class_members(klass)
-            if len(current) != len(members) or any(a is not b or m is not n for (a, m), (b, n) in zip(current, members, strict=True)):
-                return False
+        for position, (klass, members, size) in enumerate(self.classes):
+            current = vars(klass)
+            for name, member in members:
+                if current.get(name, _ABSENT) is not member:
+                    return False
+            if len(current) != size:  # a member added, or a cache of gokart's filled since (then nothing changed)
+                if len(_class_members(klass)) != len(members):
+                    return False
+                self.classes[position] = (klass, members, len(current))
         for function, code in self.codes:
             if function.__code__ is not code:
                 return False
         for cell, contents in self.cells:
             if _cell_contents(cell) is not contents:
                 return False
-        return all(_plain_data_repr(value) == text for value, text in self.data)
+        for value, text in self.data:
+            if _plain_data_repr(value) != text:
+                return False
+        return True
 
 
 @dataclass
@@ -214,7 +223,7 @@ class _Walker:
             if id(klass) in self._visited or not self._is_first_party_module(klass.__module__):
                 continue
             self._visited.add(id(klass))
-            self.lookups.classes.append((klass, _class_members(klass)))
+            self.lookups.classes.append((klass, _class_members(klass), len(vars(klass))))
             for name, member in vars(klass).items():
                 self._visit_member(f'{klass.__module__}.{klass.__qualname__}.{name}', name, member)
 
