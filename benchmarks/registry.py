@@ -106,6 +106,17 @@ def all_scenarios() -> list[Scenario]:
     scenarios += engine_scenarios()
     scenarios += id_scheme_scenarios()
     scenarios += runs_scenarios()
+    scenarios.append(
+        Scenario(
+            'code_fingerprint_2000x10',
+            'code_fingerprint.py',
+            ('--n', '2000', '--classes', '10'),
+            'fingerprinting 2,000 cached tasks of 10 notebook-style classes vs a warm plan of them (goal: under 5 %)',
+            quick=False,
+            ours_only=True,
+            timeout=300.0,
+        )
+    )
     return scenarios
 
 

@@ -19,6 +19,7 @@ from gokart import (  # noqa: F401
 from gokart.build import WorkerSchedulerFactory, build
 from gokart.commands.report import report
 from gokart.info import make_tree_info, tree_info
+from gokart.notebook.plan import plan
 from gokart.pandas_type_config import PandasTypeConfig
 from gokart.parameter import (
     ExplicitBoolParameter,
@@ -49,6 +50,7 @@ __all__ = [
     'delete_local_unnecessary_outputs',
     'make_task_info_as_tree_str',
     'make_tree_info',
+    'plan',
     'report',
     'run',
     'runs',

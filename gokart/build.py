@@ -21,6 +21,7 @@ from gokart.core.error_messages import build_failure_message, describe_task, not
 from gokart.errors import GokartBuildError, HasLockedTaskException, NotATaskError, TaskLockException
 from gokart.execution import execute
 from gokart.execution.termination import terminate_on_sigterm
+from gokart.ids import code_fingerprint
 from gokart.records import lineage, run_records
 from gokart.storage import filesystem as storage
 from gokart.target import TargetOnKart
@@ -159,6 +160,7 @@ def build(
         raise NotATaskError(not_a_task_message('gokart.build', task))
     if reset_register:
         _deduplicate_task_register()
+    code_fingerprint.refresh()  # code redefined since ids were cached (a notebook cell, a reload) gives new ids
     with LoggerConfig(level=log_level):
         process_task_info(task, task_dump_config)
 
@@ -193,8 +195,9 @@ def _run(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
                 _write_report(task, str(report_path), None)
         return
     from gokart.execution.progress import progress_listener
+    from gokart.notebook.progress import for_this_process
 
-    with progress_listener(env_params.get('progress')) as listener:
+    with progress_listener(env_params.get('progress'), cell_display=for_this_process()) as listener:
         if executor == 'dask':
             from gokart.execution.dask_executor import execute_on_dask
 

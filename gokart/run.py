@@ -195,11 +195,12 @@ def _run_and_exit(cmdline_args: list[str]) -> None:
     with CmdlineParser.global_instance(cmdline_args):
         retcodes = luigi.retcodes.retcode()
     from gokart.execution.progress import luigi_progress
+    from gokart.notebook.progress import for_this_process
 
     keep_tracebacks = _debug_logging_asked(cmdline_args)
     gokart_worker.quiet_interrupts = not keep_tracebacks  # read by the task processes forked from here
     try:
-        with luigi_progress():
+        with luigi_progress(cell_display=for_this_process()):
             worker = luigi.interface._run(cmdline_args, worker_scheduler_factory=WorkerSchedulerFactory()).worker
     except luigi.interface.PidLockAlreadyTakenExit:
         sys.exit(retcodes.already_running)

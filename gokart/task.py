@@ -220,9 +220,22 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
 
     def make_unique_id(self) -> str:
         """The md5 id of this task (see SPEC section 4); inserted into every output file name."""
-        if self.task_unique_id is not None and self.cache_unique_id:
+        if (
+            self.task_unique_id is not None
+            and self.cache_unique_id
+            and self.__dict__.get('_gokart_code_generation', 0) == code_fingerprint.generation()
+        ):
             return self.task_unique_id
         return identity.unique_id(self)
+
+    def _repr_html_(self) -> str | None:
+        """Jupyter shows a task as a picture of its DAG coloured by what a build would do (``gokart.notebook.display``)."""
+        from gokart.notebook.display import task_html
+
+        try:
+            return task_html(self)
+        except Exception:  # a display must never break the cell: Jupyter falls back to the text repr
+            return None
 
     def get_own_code(self) -> str:
         """The source that ``serialized_task_definition_check`` adds to the unique id (see ``code_fingerprint.own_code``)."""
@@ -269,6 +282,8 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
             relative_file_path = _output_path_text(self, relative_file_path)
         cacheable = processor is None and self.cache_unique_id
         if cacheable:
+            if self.__dict__.get('_gokart_code_generation', 0) != code_fingerprint.generation():
+                identity.forget_unique_id(self)  # code changed since the id was made: so did the targets' names
             cache = self.__dict__.setdefault('_gokart_targets', {})
             found = cache.get((relative_file_path, use_unique_id))
             if found is not None:

@@ -11,8 +11,8 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from gokart.execution.plan import Plan, TaskState
@@ -20,8 +20,12 @@ from gokart.execution.plan import Plan, TaskState
 _REFRESHES_PER_SECOND = 4
 
 
-def progress_enabled(setting: Any = None) -> bool:
-    """Whether to show progress: ``True``/``False`` win; otherwise ``GOKART_PROGRESS`` (0/1), otherwise stderr is a TTY."""
+CellDisplay = Callable[['BuildProgress'], AbstractContextManager[None]]
+"""Draws a BuildProgress in a notebook cell while a build runs (``gokart.notebook.progress.for_this_process``)."""
+
+
+def progress_enabled(setting: Any = None, in_kernel: bool = False) -> bool:
+    """Whether to show progress: ``True``/``False`` win; otherwise ``GOKART_PROGRESS`` (0/1), otherwise stderr is a TTY or this is a Jupyter kernel."""
     if isinstance(setting, bool):
         return setting
     if setting is not None:
@@ -29,18 +33,25 @@ def progress_enabled(setting: Any = None) -> bool:
     environment = os.environ.get('GOKART_PROGRESS')
     if environment is not None and environment.strip() != '':
         return environment.strip().lower() not in ('0', 'false', 'no', 'off')
-    return _stderr_is_terminal()
+    return _stderr_is_terminal() or in_kernel
 
 
 @contextmanager
-def progress_listener(setting: Any = None, redirect_stderr: bool = False) -> Iterator[BuildProgress | None]:
+def progress_listener(
+    setting: Any = None, redirect_stderr: bool = False, cell_display: CellDisplay | None = None
+) -> Iterator[BuildProgress | None]:
     """The listener for ``gokart.build(progress=...)``: a live display while the block runs, or ``None`` when quiet.
 
     ``redirect_stderr`` sends what is written to ``sys.stderr`` meanwhile (log lines) through rich, which
     ends the progress line before each of them and draws it again below.
     """
-    if not progress_enabled(setting):
+    if not progress_enabled(setting, in_kernel=cell_display is not None):
         yield None
+        return
+    if cell_display is not None:  # in a Jupyter kernel: drawn in the running cell instead of on the kernel's stderr
+        in_cell = BuildProgress()
+        with cell_display(in_cell):
+            yield in_cell
         return
     from rich.console import Console
     from rich.live import Live
@@ -74,6 +85,11 @@ class BuildProgress:
     @property
     def running(self) -> int:
         return len(self._running)
+
+    def running_names(self) -> list[str]:
+        """The class names of the tasks running now, oldest first."""
+        with self._lock:
+            return list(self._running.values())
 
     # ----- ExecutionListener ----------------------------------------------------------------
     def planned(self, plan: Plan) -> None:
@@ -122,7 +138,7 @@ class BuildProgress:
 
 
 @contextmanager
-def luigi_progress(setting: Any = None) -> Iterator[BuildProgress | None]:
+def luigi_progress(setting: Any = None, cell_display: CellDisplay | None = None) -> Iterator[BuildProgress | None]:
     """Progress for builds that luigi's own worker runs (``gokart.run``), fed by luigi's task events.
 
     luigi announces neither the plan nor the tasks it finds complete, so the total grows as
@@ -135,7 +151,7 @@ def luigi_progress(setting: Any = None) -> Iterator[BuildProgress | None]:
     """
     import luigi
 
-    with progress_listener(setting, redirect_stderr=True) as progress:
+    with progress_listener(setting, redirect_stderr=True, cell_display=cell_display) as progress:
         if progress is None:
             yield None
             return

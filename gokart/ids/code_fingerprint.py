@@ -23,7 +23,14 @@ Other task classes a method names (``return Upstream()``) are not followed: thei
 their own fingerprint, and their output enters this task's id through their unique id. Objects
 that are neither functions, classes nor plain data (a compiled regex, a model) are not hashed.
 
-Fingerprints are computed once per class per process.
+Fingerprints follow the running process, as a notebook needs: each walk records what it looked up
+(the function bound to each global name, each module attribute, each class's members, closure
+cells, the value of mutable constants), and a later call reuses the fingerprint only while all of
+those are still the same objects. Redefining a helper in a later cell, rebinding a constant or
+patching a method of a base class therefore changes the id; an unchanged process pays a few
+identity checks per call. Each function's hashed source is memoized by the function object, so a
+change re-hashes only what changed. Source comes from ``inspect``, and for code typed into IPython
+or Jupyter from the kernel's cell history when ``linecache`` no longer holds it.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import ast
 import enum
 import hashlib
 import inspect
+import linecache
 import os
 import site
 import sys
@@ -39,6 +47,8 @@ import sysconfig
 import textwrap
 import types
 import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import luigi
@@ -47,13 +57,62 @@ from gokart.core import task_protocol
 
 _NOT_FIRST_PARTY_PACKAGES = frozenset({'gokart', 'luigi', 'builtins', '__future__'})
 _SKIPPED_CLASS_ATTRIBUTES = frozenset({'__module__', '__qualname__', '__doc__', '__dict__', '__weakref__', '__annotations__'})
-_cache: weakref.WeakKeyDictionary[type, dict[str, str]] = weakref.WeakKeyDictionary()
+_ABSENT: Any = object()  # what a lookup found when the name was not bound
+
+
+@dataclass
+class _Lookups:
+    """What one walk read, so a later call can tell, by identity, whether the same walk would read the same things."""
+
+    names: list[tuple[Mapping[str, Any], str, Any]] = field(default_factory=list)  # namespace, name, object found
+    classes: list[tuple[type, tuple[tuple[str, Any], ...], int]] = field(default_factory=list)  # a class, its members, len(vars)
+    codes: list[tuple[types.FunctionType, types.CodeType]] = field(default_factory=list)
+    cells: list[tuple[Any, Any]] = field(default_factory=list)  # closure cell, its contents
+    data: list[tuple[Any, str | None]] = field(default_factory=list)  # a mutable constant and its text then
+
+    def unchanged(self) -> bool:
+        # Plain loops and identity checks: this runs for every unique id asked for (a few µs per class).
+        for namespace, name, seen in self.names:
+            if namespace.get(name, _ABSENT) is not seen:
+                return False
+        for position, (klass, members, size) in enumerate(self.classes):
+            current = vars(klass)
+            for name, member in members:
+                if current.get(name, _ABSENT) is not member:
+                    return False
+            if len(current) != size:  # a member added, or a cache of gokart's filled since (then nothing changed)
+                if len(_class_members(klass)) != len(members):
+                    return False
+                self.classes[position] = (klass, members, len(current))
+        for function, code in self.codes:
+            if function.__code__ is not code:
+                return False
+        for cell, contents in self.cells:
+            if _cell_contents(cell) is not contents:
+                return False
+        for value, text in self.data:
+            if _plain_data_repr(value) != text:
+                return False
+        return True
+
+
+@dataclass
+class _Fingerprint:
+    parts: dict[str, str]
+    digest: str
+    lookups: _Lookups
+
+
+# Entries hold strong references to the objects they saw, so an id is never reused by a new object
+# while an entry compares against it.
+_cache: weakref.WeakKeyDictionary[type, _Fingerprint] = weakref.WeakKeyDictionary()
+# A function's own hash and the names it reads depend only on its code object.
+_function_memo: weakref.WeakKeyDictionary[types.FunctionType, tuple[types.CodeType, str, list[list[str]]]] = weakref.WeakKeyDictionary()
 
 
 def code_fingerprint(task_class: type) -> str:
     """One md5 over :func:`code_fingerprint_parts`; what enters the unique id when ``code_fingerprint_check`` is on."""
-    parts = code_fingerprint_parts(task_class)
-    return hashlib.md5('\n'.join(f'{name}={digest}' for name, digest in sorted(parts.items())).encode()).hexdigest()
+    return _fingerprint(task_class).digest
 
 
 def code_fingerprint_parts(task_class: type) -> dict[str, str]:
@@ -61,12 +120,62 @@ def code_fingerprint_parts(task_class: type) -> dict[str, str]:
 
     Comparing two of these dicts tells which function, method or constant changed between runs.
     """
+    return dict(_fingerprint(task_class).parts)
+
+
+_generation = 0
+
+
+def generation() -> int:
+    """How many times :func:`refresh` found changed code; a unique id cached under another generation is recomputed."""
+    return _generation
+
+
+def refresh() -> int:
+    """Drop the fingerprints whose code changed since they were computed, and return the generation.
+
+    A task instance caches its unique id (and luigi hands the same instance back for the same
+    parameters), so a changed helper must also invalidate ids computed before the change: a
+    build, a plan, and each cell of an IPython kernel call this first.
+    """
+    global _generation
+    stale = [task_class for task_class, found in list(_cache.items()) if not found.lookups.unchanged()]
+    for task_class in stale:
+        _cache.pop(task_class, None)
+    if stale:
+        _generation += 1
+    return _generation
+
+
+def _fingerprint(task_class: type) -> _Fingerprint:
     found = _cache.get(task_class)
-    if found is None:
-        walker = _Walker(own_package=task_class.__module__.split('.')[0])
-        walker.visit_class(task_class)
-        found = _cache[task_class] = dict(sorted(walker.parts.items()))
-    return dict(found)
+    if found is not None and found.lookups.unchanged():
+        return found
+    if found is not None:
+        global _generation
+        _generation += 1  # other tasks may hold ids made with the old fingerprint
+    elif task_class.__module__ == '__main__':
+        _refresh_before_each_cell()
+    walker = _Walker(own_package=task_class.__module__.split('.')[0])
+    walker.visit_class(task_class)
+    parts = dict(sorted(walker.parts.items()))
+    digest = hashlib.md5('\n'.join(f'{name}={value}' for name, value in parts.items()).encode()).hexdigest()
+    found = _cache[task_class] = _Fingerprint(parts=parts, digest=digest, lookups=walker.lookups)
+    return found
+
+
+_hooked_shells: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _refresh_before_each_cell() -> None:
+    """In IPython or Jupyter, run :func:`refresh` before each cell, so ids asked for in a cell see the cells run before it."""
+    ipython_module = sys.modules.get('IPython')
+    shell = ipython_module.get_ipython() if ipython_module is not None else None  # type: ignore[attr-defined]
+    events = getattr(shell, 'events', None)
+    if shell is None or events is None or shell in _hooked_shells:
+        return
+    events.register('pre_run_cell', lambda *_: refresh())
+    _hooked_shells.add(shell)
 
 
 def changed_code(before: dict[str, str], after: dict[str, str]) -> list[str]:
@@ -104,6 +213,7 @@ class _Walker:
     def __init__(self, own_package: str) -> None:
         self.own_package = own_package
         self.parts: dict[str, str] = {}
+        self.lookups = _Lookups()
         self._visited: set[int] = set()
 
     # ----- classes ----------------------------------------------------------------------------
@@ -113,6 +223,7 @@ class _Walker:
             if id(klass) in self._visited or not self._is_first_party_module(klass.__module__):
                 continue
             self._visited.add(id(klass))
+            self.lookups.classes.append((klass, _class_members(klass), len(vars(klass))))
             for name, member in vars(klass).items():
                 self._visit_member(f'{klass.__module__}.{klass.__qualname__}.{name}', name, member)
 
@@ -139,31 +250,36 @@ class _Walker:
         if id(function) in self._visited:
             return
         self._visited.add(id(function))
-        tree = _syntax_tree(function)
-        if tree is None:
-            self.parts[qualified_name] = _code_object_digest(function.__code__)
-            chains = [[name] for name in _code_object_names(function.__code__)]
-        else:
-            self.parts[qualified_name] = hashlib.md5(_normalized(tree).encode()).hexdigest()
-            chains = _name_chains(tree)
-        scope = _scope_of(function)
+        self.lookups.codes.append((function, function.__code__))
+        digest, chains = _function_digest(function)
+        self.parts[qualified_name] = digest
+        globals_, cells = function.__globals__, dict(zip(function.__code__.co_freevars, function.__closure__ or (), strict=False))
         for chain in chains:
-            self._follow(chain, scope, function)
+            self._follow(chain, globals_, cells, function)
 
-    def _follow(self, chain: list[str], scope: dict[str, Any], function: types.FunctionType) -> None:
-        """Resolve ``a.b.c`` in a function's scope: through modules, to a function, class or constant."""
+    def _follow(self, chain: list[str], globals_: dict[str, Any], cells: dict[str, Any], function: types.FunctionType) -> None:
+        """Resolve ``a.b.c`` where ``function`` runs: through modules, to a function, class or constant; record each lookup."""
         head = chain[0]
-        if head not in scope:
-            return  # a local, an attribute of self, or a builtin
-        value = scope[head]
         owner = function.__module__
-        # A closure variable belongs to the enclosing function, a global to the module.
-        name = f'{owner}.{function.__qualname__}.{head}' if head in function.__code__.co_freevars else f'{owner}.{head}'
+        if head in cells:  # a closure variable belongs to the enclosing function
+            value = _cell_contents(cells[head])
+            self.lookups.cells.append((cells[head], value))
+            name = f'{owner}.{function.__qualname__}.{head}'
+        else:
+            value = globals_.get(head, _ABSENT)  # builtins live in __builtins__, so they stay unresolved
+            self.lookups.names.append((globals_, head, value))
+            name = f'{owner}.{head}'
+        if value is _ABSENT:
+            return  # not bound (yet): a later definition of the name is a change
         for attribute in chain[1:]:
             if not isinstance(value, types.ModuleType):
                 break
+            namespace = vars(value)
             owner, name = value.__name__, f'{value.__name__}.{attribute}'
-            value = getattr(value, attribute, None)
+            value = namespace.get(attribute, _ABSENT)
+            self.lookups.names.append((namespace, attribute, value))
+            if value is _ABSENT:
+                return
         self._visit_value(name, value, owner)
 
     def _visit_value(self, name: str, value: Any, owner: str) -> None:
@@ -186,6 +302,8 @@ class _Walker:
 
     def _add_constant(self, name: str, value: Any) -> None:
         text = _plain_data_repr(value)
+        if not isinstance(value, _IMMUTABLE):  # a list or dict can change in place, under the same identity
+            self.lookups.data.append((value, text))
         if text is not None:
             self.parts[name] = hashlib.md5(text.encode()).hexdigest()
 
@@ -205,28 +323,88 @@ class _Walker:
         return not _is_library_path(file)
 
 
-def _scope_of(function: types.FunctionType) -> dict[str, Any]:
-    """The names a function can see besides its locals: its globals, overridden by its closure cells."""
-    scope = dict(function.__globals__)  # builtins live in __builtins__, so they stay unresolved
-    for name, cell in zip(function.__code__.co_freevars, function.__closure__ or (), strict=False):
-        try:
-            scope[name] = cell.cell_contents
-        except ValueError:  # a cell not filled yet
-            continue
-    return scope
+def _class_members(klass: type) -> tuple[tuple[str, Any], ...]:
+    """A class's own members, without the caches gokart fills on task classes at first use (``_gokart_params`` ...)."""
+    return tuple((name, member) for name, member in vars(klass).items() if not name.startswith('_gokart_'))
+
+
+def _cell_contents(cell: Any) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:  # a cell not filled yet
+        return _ABSENT
+
+
+def _function_digest(function: types.FunctionType) -> tuple[str, list[list[str]]]:
+    """The md5 of a function's normalized code and the global or closure names it reads, memoized per function and code object."""
+    memo = _function_memo.get(function)
+    if memo is not None and memo[0] is function.__code__:
+        return memo[1], memo[2]
+    code = function.__code__
+    tree = _syntax_tree(function)
+    if tree is None:
+        digest = _code_object_digest(code)
+        chains = [[name] for name in _code_object_names(code)]
+    else:
+        digest = hashlib.md5(_normalized(tree).encode()).hexdigest()
+        # Only names the code reads as globals or closure variables: a local ``df`` or ``i`` is not the
+        # notebook's global of that name.
+        outer = set(_code_object_names(code))
+        chains = [chain for chain in _name_chains(tree) if chain[0] in outer]
+    _function_memo[function] = (code, digest, chains)
+    return digest, chains
 
 
 def _syntax_tree(function: types.FunctionType) -> ast.AST | None:
     """The function's parsed source without docstrings; None when there is no parsable source (e.g. a lambda in a call)."""
+    source = _source_of(function)
+    if source is None:
+        return None
     try:
-        source = textwrap.dedent(inspect.getsource(function))
-        tree = ast.parse(source)
-    except (OSError, TypeError, SyntaxError, IndentationError):
+        tree = ast.parse(textwrap.dedent(source))
+    except (SyntaxError, IndentationError, ValueError):
         return None
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and _has_docstring(node):
             node.body = node.body[1:] or [ast.Pass()]
     return tree
+
+
+def _source_of(function: types.FunctionType) -> str | None:
+    """The function's source: from ``inspect`` (files, ``linecache``), else from the IPython cell it was typed in."""
+    try:
+        return inspect.getsource(function)
+    except (OSError, TypeError):
+        pass
+    lines = _kernel_cell_lines(function.__code__.co_filename)
+    first = function.__code__.co_firstlineno
+    if lines is None or not 0 < first <= len(lines):
+        return None
+    try:
+        return ''.join(inspect.getblock(lines[first - 1 :]))
+    except (SyntaxError, IndentationError, ValueError):
+        return None
+
+
+def _kernel_cell_lines(filename: str) -> list[str] | None:
+    """The lines of the IPython/Jupyter cell compiled under ``filename``, from the kernel's history.
+
+    IPython puts each cell in ``linecache``, but anything calling ``linecache.clearcache()`` drops it;
+    the shell's compiler still maps the file name to the cell number, and the history keeps the cell.
+    """
+    cached: Any = linecache.cache.get(filename)
+    if cached is not None and len(cached) > 2 and cached[2]:
+        return list(cached[2])
+    ipython_module = sys.modules.get('IPython')
+    shell = ipython_module.get_ipython() if ipython_module is not None else None  # type: ignore[attr-defined]
+    if shell is None:
+        return None
+    number = getattr(getattr(shell, 'compile', None), '_filename_map', {}).get(filename)
+    history = getattr(getattr(shell, 'history_manager', None), 'input_hist_parsed', None)
+    if not isinstance(number, int) or history is None or not 0 <= number < len(history):
+        return None
+    text = history[number]
+    return (text if text.endswith('\n') else text + '\n').splitlines(keepends=True)
 
 
 def _normalized(node: Any) -> str:
@@ -350,5 +528,7 @@ __all__ = [
     'code_fingerprint',
     'code_fingerprint_parts',
     'code_of',
+    'generation',
     'own_code',
+    'refresh',
 ]

@@ -207,6 +207,7 @@ _BOOKKEEPING_ATTRIBUTES = frozenset(
         '_gokart_str_params',
         '_gokart_targets',
         '_gokart_init_values',
+        '_gokart_code_generation',
     }
 )
 _PLAIN_SETTERS = (luigi.Parameter.__set__, luigi.parameter.OptionalParameterMixin.__set__)

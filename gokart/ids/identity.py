@@ -20,6 +20,7 @@ from gokart.core.task_protocol import KartTask, is_kart
 from gokart.errors import DependencyCycleError
 from gokart.ids import id_scheme
 from gokart.ids.code_fingerprint import code_fingerprint
+from gokart.ids.code_fingerprint import generation as code_generation
 
 
 def unique_id(task: KartTask) -> str:
@@ -57,6 +58,7 @@ def unique_id(task: KartTask) -> str:
         computed = hash_task(current, requirements, pending)
         if current.cache_unique_id:
             current.task_unique_id = computed
+            current.__dict__['_gokart_code_generation'] = code_generation()
         else:
             pending[id(current)] = computed
     result = _id_of(task, pending)
@@ -163,7 +165,17 @@ def _cycle_message(cycle: list[Any]) -> str:
 
 
 def _known_id(task: Any) -> str | None:
-    return task.task_unique_id if task.cache_unique_id else None
+    if not task.cache_unique_id:
+        return None
+    if task.task_unique_id is not None and task.__dict__.get('_gokart_code_generation', 0) != code_generation():
+        forget_unique_id(task)
+    return task.task_unique_id  # type: ignore[no-any-return]
+
+
+def forget_unique_id(task: Any) -> None:
+    """Drop a cached id and the targets named with it: code a fingerprint covers changed since (``code_fingerprint.refresh``)."""
+    task.task_unique_id = None
+    task.__dict__.pop('_gokart_targets', None)
 
 
 def _id_of(task: Any, pending: dict[int, str]) -> str | None:

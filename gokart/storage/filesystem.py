@@ -529,15 +529,19 @@ def _atomic_local_write(path: str) -> Iterator[IO[bytes]]:
 @contextmanager
 def _atomic_local_descriptor(path: str) -> Iterator[int]:
     """The descriptor of a new temporary file beside ``path``, renamed to ``path`` when the block ends without error."""
-    fd, temporary = create_in_directory(path, lambda: _create_temporary_beside(path))
+    # The name is known before the file exists, so an interrupt (Ctrl-C, SIGTERM to a worker) that lands
+    # just after it is created, before this function holds it, still removes it.
+    created: list[str] = []
     try:
+        fd, temporary = create_in_directory(path, lambda: _create_temporary_beside(path, created))
         try:
             yield fd
         finally:
             os.close(fd)
         os.replace(temporary, path)
     except BaseException:
-        _remove_quietly(temporary)
+        for name in created:
+            _remove_quietly(name)
         raise
 
 
@@ -569,13 +573,18 @@ TEMPORARY_SUFFIX = '.gokart-tmp'
 _LONGEST_TEMPORARY_STEM = 200  # of 255 bytes: room for '.', the pid, a counter and TEMPORARY_SUFFIX
 
 
-def _create_temporary_beside(path: str) -> tuple[int, str]:
-    """A new hidden file next to ``path``, unique to this process and call; created with the usual umask."""
+def _create_temporary_beside(path: str, created: list[str] | None = None) -> tuple[int, str]:
+    """A new hidden file next to ``path``, unique to this process and call; created with the usual umask.
+
+    Each name tried is appended to ``created`` before the file is made.
+    """
     directory, name = os.path.split(path)
     if len(name.encode()) > _LONGEST_TEMPORARY_STEM:  # keep the temporary name within NAME_MAX when the output's name is
         name = name.encode()[:_LONGEST_TEMPORARY_STEM].decode(errors='ignore')
     while True:
         temporary = os.path.join(directory, f'.{name}.{_process_tag}-{next(_temporary_counter)}{TEMPORARY_SUFFIX}')
+        if created is not None:
+            created.append(temporary)
         try:
             return os.open(temporary, _TEMPORARY_FLAGS, 0o666), temporary
         except FileExistsError:  # left behind by a killed process whose pid was reused

@@ -258,7 +258,10 @@ def _processing_time(task: Any) -> float | None:
 
 
 def _output_of(target: Any) -> Output:
-    path = str(target.path()) if hasattr(target, 'path') else str(target)
+    path = getattr(target, 'path', None)
+    path = str(
+        path() if callable(path) else path if path is not None else target
+    )  # luigi's targets have a path attribute, gokart's a method
     try:
         return Output(path=path, size=storage.size(path) if target.exists() else None)
     except Exception:

@@ -1,0 +1,80 @@
+"""``gokart.plan(task)``: what a build of ``task`` would do, as ``gokart plan`` prints it, and as a table in a notebook."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # gokart.explain is imported by the first plan, not by ``import gokart``
+    from gokart.commands import explain
+
+
+class BuildPlan:
+    """The steps of a dry run, requirements first (:class:`gokart.explain.Step`); shown as a table by Jupyter.
+
+    ``len(plan)``, iteration and indexing give the steps; ``to_run`` and ``cached`` split them.
+    """
+
+    def __init__(self, steps: list[explain.Step]) -> None:
+        self.steps = steps
+
+    @property
+    def to_run(self) -> list[explain.Step]:
+        return [s for s in self.steps if s.will_run]
+
+    @property
+    def cached(self) -> list[explain.Step]:
+        return [s for s in self.steps if not s.will_run]
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __iter__(self) -> Iterator[explain.Step]:
+        return iter(self.steps)
+
+    def __getitem__(self, index: int) -> explain.Step:
+        return self.steps[index]
+
+    def summary(self) -> str:
+        return f'{len(self.to_run)} to run, {len(self.cached)} cached'
+
+    def __str__(self) -> str:
+        return '\n'.join([*(s.describe() for s in self.steps), self.summary()])
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for step in self.steps:
+            state = _state(step)
+            colour = {'cached': '#dbeafe', 'will run': '#dcfce7', 'missing input': '#fef3c7'}[state]
+            rows.append(
+                f'<tr><td>{html.escape(step.name)}</td><td><code>{html.escape(step.unique_id)}</code></td>'
+                f'<td style="background:{colour}">{state}</td><td>{html.escape(step.explanation() if step.will_run else "its output exists")}</td></tr>'
+            )
+        return (
+            '<table class="gokart-plan"><thead><tr><th>task</th><th>id</th><th>state</th><th>reason</th></tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table><p>{html.escape(self.summary())}</p>'
+        )
+
+
+def _state(step: explain.Step) -> str:
+    from gokart.commands.explain import MISSING_EXTERNAL
+
+    if not step.will_run:
+        return 'cached'
+    return 'missing input' if step.reason == MISSING_EXTERNAL else 'will run'
+
+
+def plan(task: Any) -> BuildPlan:
+    """What ``gokart.build(task)`` would do now, without running or deleting anything (the Python form of ``gokart plan``)."""
+    from gokart.commands import explain
+    from gokart.ids import code_fingerprint
+
+    code_fingerprint.refresh()  # ids follow code redefined since they were cached, as in a build
+    return BuildPlan(explain.plan(task))
+
+
+__all__ = ['BuildPlan', 'plan']
