@@ -99,7 +99,7 @@ def request_timer() -> tuple[dict[str, list[float]], Any]:
 
     def hook() -> bool:
         try:
-            from gokart import storage
+            from gokart.storage import filesystem as storage
 
             events = storage.filesystem_for_protocol('s3').client.meta.events
         except Exception:  # gokart 1.12.2: no such client

@@ -31,7 +31,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from gokart.config_lookup import config_section
+from gokart.core.config_lookup import config_section
 from gokart.errors import GokartError
 from gokart.execution.plan import Plan
 
@@ -170,7 +170,7 @@ def estimated_seconds(tasks: list[Any]) -> dict[tuple[str, str], float]:
     Remote workspaces are not asked: a listing there costs a round trip per thousand records, more
     than batching wins on small DAGs. An unreadable record is skipped (an estimate only).
     """
-    from gokart import run_records
+    from gokart.records import run_records
     from gokart.target import make_target
 
     wanted: dict[str, set[str]] = {}

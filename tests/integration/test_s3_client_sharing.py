@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from s3_request_count import counted_s3_requests
 
-from gokart import storage
+from gokart.storage import filesystem as storage
 
 pytestmark = pytest.mark.integration
 
