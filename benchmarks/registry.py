@@ -74,7 +74,8 @@ def all_scenarios() -> list[Scenario]:
                     f'frame_{file_format}_{rows:.0e}'.replace('+0', ''),
                     'frame_io.py',
                     ('--format', file_format, '--rows', str(rows)),
-                    f'dump and load a {rows:,}-row mixed pandas frame as {file_format}, gokart vs the raw library call',
+                    f'dump and load a {rows:,}-row mixed pandas frame as {file_format}, gokart vs the raw library call '
+                    '(alternating, 7 rounds, medians and ratios of wall and CPU time)',
                     quick=rows <= FRAME_ROWS[0],
                     timeout=600.0,
                     show_rss=True,
@@ -173,6 +174,14 @@ def s3_latency_scenarios() -> list[Scenario]:
     """S3 through `latency_proxy.py` (20 ms a request, like a real bucket): warm plans and workspace leases."""
     return [
         Scenario(
+            's3_plan_warm_1000',
+            's3_plan_warm.py',
+            ('--n', '1000'),
+            'warm build of 1,000 cached leaves on S3 behind a 20 ms-per-request proxy, with the breakdown of its requests and time',
+            quick=False,
+            timeout=600.0,
+        ),
+        Scenario(
             's3_plan_warm_2000',
             's3_plan_warm.py',
             ('--n', '2000'),
@@ -214,23 +223,56 @@ def s3_latency_scenarios() -> list[Scenario]:
 
 
 def engine_scenarios() -> list[Scenario]:
-    """Trivial tasks on two workers: local executor, Dask LocalCluster, luigid (`engines.py`); ms per task."""
-    found: list[Scenario] = []
-    for n, engines, timeout in ((2000, ('local', 'dask', 'luigid'), 600.0), (20_000, ('dask', 'luigid'), 600.0)):
-        for engine in engines:
-            found.append(
-                Scenario(
-                    f'engine_{engine}_trivial{n}',
-                    'engines.py',
-                    ('--engine', engine, '--n', str(n)),
-                    f'{n:,} trivial tasks on 2 workers: '
-                    + {'local': 'our local executor', 'dask': 'Dask LocalCluster', 'luigid': 'luigid'}[engine],
-                    quick=False,
-                    ours_only=True,
-                    timeout=timeout,
-                )
-            )
-    return found
+    """Tasks on two workers, every engine in one run side by side (`engines.py`): local executor, Dask batched and not, luigid."""
+    dask_side_by_side = 'local,dask,dask_unbatched,dask_noop'
+    return [
+        Scenario(
+            'engine_trivial2000',
+            'engines.py',
+            ('--n', '2000', '--engines', dask_side_by_side, '--rounds', '3'),
+            '2,000 trivial tasks on 2 workers: local executor, Dask batched, Dask unbatched, Dask no-op functions (3 rounds, median)',
+            quick=False,
+            ours_only=True,
+            timeout=1200.0,
+        ),
+        Scenario(
+            'engine_luigid_trivial2000',
+            'engines.py',
+            ('--n', '2000', '--engines', 'local,luigid'),
+            '2,000 trivial tasks on 2 workers: local executor and luigid with one `gokart.run --workers 2`',
+            quick=False,
+            ours_only=True,
+            timeout=1200.0,
+        ),
+        Scenario(
+            'engine_sleep200',
+            'engines.py',
+            ('--n', '200', '--kind', 'sleep', '--engines', 'dask,dask_unbatched'),
+            '200 tasks sleeping 0.5 s on 2 Dask workers: batched no slower than unbatched (big tasks still spread)',
+            quick=False,
+            ours_only=True,
+            timeout=600.0,
+        ),
+        # luigid is left out at this size: 2,000 tasks take it minutes (about 0.2 s a task).
+        Scenario(
+            'engine_trivial20000',
+            'engines.py',
+            ('--n', '20000', '--engines', dask_side_by_side),
+            '20,000 trivial tasks on 2 workers: local executor, Dask batched, Dask unbatched, Dask no-op functions',
+            quick=False,
+            ours_only=True,
+            timeout=2400.0,
+        ),
+        Scenario(
+            'engine_dask_trivial100000',
+            'engines.py',
+            ('--n', '100000', '--engines', 'dask'),
+            '100,000 trivial tasks on 2 Dask workers, batched: time and the scheduler process peak memory',
+            quick=False,
+            ours_only=True,
+            timeout=2400.0,
+        ),
+    ]
 
 
 def id_scheme_scenarios() -> list[Scenario]:

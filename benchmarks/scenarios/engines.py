@@ -1,17 +1,20 @@
-"""Trivial tasks on two workers: our local executor, Dask (a LocalCluster) and luigid, one engine per run.
+"""Tasks on two workers, engine by engine in one run and on one cluster, so their ratios are side by side.
 
-    python engines.py --engine local|dask|luigid --n N
+    python engines.py --n N [--kind leaf|sleep] [--engines local,dask,dask_unbatched,dask_noop,luigid] [--rounds R]
 
-The DAG is FanOutRoot over N trivial leaves (N + 1 tasks), on a local workspace of its own.
+The DAG is FanOutRoot over N leaves of ``kind`` (N + 1 tasks), each engine on a new local workspace.
 - local: ``gokart.build(root, workers=2)`` in this process.
 - dask: ``gokart.build(root, executor='dask', dask_client=client)`` on a LocalCluster of two
-  single-threaded worker processes, run by a helper process so that the scheduler's memory is its
-  own; ``scheduler_peak_mb`` is that process's peak RSS (scheduler and nannies), and
-  ``dask_alone_seconds`` the time of the same DAG shape of functions doing nothing on that cluster
-  (Dask's own share of the time).
+  single-threaded worker processes with ``[gokart] dask_batch = auto`` (groups of tasks);
+  dask_unbatched: the same with ``dask_batch = off`` (one Dask task per gokart task);
+  dask_noop: the same DAG shape of functions doing nothing (Dask's own cost per task).
+  The cluster runs in a helper process so that the scheduler's memory is its own;
+  ``scheduler_peak_mb`` is that process's peak RSS (scheduler and nannies) at the end.
 - luigid: a luigid on a loopback port and one ``gokart.run ... --workers 2`` process against it;
   the time is taken inside that process, around ``gokart.run`` (its imports excluded).
-Starting the cluster or luigid is not timed, nor the workers' first imports of gokart and the tasks. ``ms_per_task`` is ``seconds / (N + 1)`` in ms.
+The engines run in turn, R rounds; each metric is the median of its rounds (``{engine}_spread``:
+max - min). ``{engine}_ms_per_task`` is ``seconds / (N + 1)`` in ms; ``{engine}_vs_local`` the ratio.
+Starting the cluster or luigid is not timed, nor the workers' first imports of gokart and the tasks.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import argparse
 import os
 import resource
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -27,7 +31,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from _common import Stopwatch, emit, main
+import luigi
+from _common import emit, main
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -49,48 +54,90 @@ LUIGID_WORKER = (
 )
 
 
+ENGINES = ('local', 'dask', 'dask_unbatched', 'dask_noop', 'luigid')
+
+
 def scenario() -> None:
     parser = argparse.ArgumentParser(allow_abbrev=False)
-    parser.add_argument('--engine', choices=['local', 'dask', 'luigid'], required=True)
     parser.add_argument('--n', type=int, required=True)
+    parser.add_argument('--kind', choices=['leaf', 'sleep'], default='leaf')
+    parser.add_argument('--engines', default=','.join(ENGINES))
+    parser.add_argument('--rounds', type=int, default=1)
     args = parser.parse_args()
-    workspace = os.path.abspath('ws')
+    engines = [e for e in args.engines.split(',') if e]
+    unknown = set(engines) - set(ENGINES)
+    if unknown:
+        raise SystemExit(f'unknown engine(s) {sorted(unknown)}; choose from {ENGINES}')
     config = os.path.abspath('bench.cfg')
     with open(config, 'w') as f:
-        f.write(f'[TaskOnKart]\nworkspace_directory = {workspace}\n')
+        f.write(f'[TaskOnKart]\nworkspace_directory = {os.path.abspath("ws")}\n')
     os.environ['LUIGI_CONFIG_PATH'] = config
+    times: dict[str, list[float]] = {engine: [] for engine in engines}
     metrics: dict[str, float] = {}
-    if args.engine == 'luigid':
-        metrics['seconds'] = _run_on_luigid(args.n, config)
-    else:
-        metrics.update(_build_here(args.engine, args.n))
-    metrics['ms_per_task'] = metrics['seconds'] / (args.n + 1) * 1000
-    emit(metrics, tasks=args.n + 1, engine=args.engine)
+    with _cluster_if(any(e.startswith('dask') for e in engines)) as client:
+        for round_ in range(args.rounds):
+            for engine in engines:
+                workspace = os.path.abspath(f'ws-{engine}-{round_}')
+                times[engine].append(_one(engine, args.n, args.kind, workspace, client))
+        if client is not None:
+            metrics['scheduler_peak_mb'] = client.run_on_scheduler(_peak_rss_mb)
+    for engine, values in times.items():
+        metrics[f'{engine}_seconds'] = statistics.median(values)
+        metrics[f'{engine}_ms_per_task'] = metrics[f'{engine}_seconds'] / (args.n + 1) * 1000
+        if len(values) > 1:
+            metrics[f'{engine}_spread'] = max(values) - min(values)
+    if 'local' in times:
+        for engine in engines:
+            if engine != 'local':
+                metrics[f'{engine}_vs_local'] = metrics[f'{engine}_seconds'] / metrics['local_seconds']
+    if 'dask' in times and 'dask_unbatched' in times:
+        metrics['dask_vs_unbatched'] = metrics['dask_seconds'] / metrics['dask_unbatched_seconds']
+    emit(metrics, tasks=args.n + 1, kind=args.kind, engines=engines, rounds=args.rounds, load=os.getloadavg()[0])
 
 
-def _build_here(engine: str, n: int) -> dict[str, float]:
+@contextmanager
+def _cluster_if(wanted: bool) -> Iterator[Any]:
+    if not wanted:
+        yield None
+        return
+    from distributed import Client
+
+    with _local_cluster() as address, Client(address) as client:
+        client.wait_for_workers(2)
+        client.run(_import_on_worker)  # as on a long-lived cluster: not part of any build's time
+        yield client
+
+
+def _one(engine: str, n: int, kind: str, workspace: str, client: Any) -> float:
+    """Seconds of one build of FanOutRoot(kind, n) by ``engine`` on a new workspace."""
+    if engine == 'luigid':
+        config = os.path.abspath(f'{workspace}.cfg')
+        with open(config, 'w') as f:
+            f.write(f'[TaskOnKart]\nworkspace_directory = {workspace}\n')
+        return _run_on_luigid(n, kind, config)
+    if engine == 'dask_noop':
+        started = time.perf_counter()
+        _noop_graph(client, n, os.path.basename(workspace))
+        return time.perf_counter() - started
     from _tasks import FanOutRoot
 
     import gokart
 
-    stopwatch = Stopwatch()
+    config = luigi.configuration.get_config()
+    config.set('TaskOnKart', 'workspace_directory', workspace)
+    if not config.has_section('gokart'):
+        config.add_section('gokart')
+    config.set('gokart', 'dask_batch', 'off' if engine == 'dask_unbatched' else 'auto')
+    luigi.task_register.Register.clear_instance_cache()  # else luigi hands back the tasks made for the last workspace
+    started = time.perf_counter()
     if engine == 'local':
-        with stopwatch.measure('seconds'):
-            result = gokart.build(FanOutRoot(kind='leaf', n=n), workers=2)
+        result = gokart.build(FanOutRoot(kind=kind, n=n), workers=2)
     else:
-        from distributed import Client
-
-        with _local_cluster() as address, Client(address) as client:
-            client.wait_for_workers(2)
-            client.run(_import_on_worker)  # as on a long-lived cluster: not part of any build's time
-            with stopwatch.measure('seconds'):
-                result = gokart.build(FanOutRoot(kind='leaf', n=n), executor='dask', dask_client=client)
-            stopwatch.metrics['scheduler_peak_mb'] = client.run_on_scheduler(_peak_rss_mb)
-            with stopwatch.measure('dask_alone_seconds'):
-                _noop_graph(client, n)
+        result = gokart.build(FanOutRoot(kind=kind, n=n), executor='dask', dask_client=client)
+    seconds = time.perf_counter() - started
     if result != n:
-        raise AssertionError(f'root returned {result!r}, expected {n}')
-    return stopwatch.metrics
+        raise AssertionError(f'{engine}: root returned {result!r}, expected {n}')
+    return seconds
 
 
 def _import_on_worker() -> None:
@@ -99,12 +146,14 @@ def _import_on_worker() -> None:
     import gokart.execution.dask_worker  # noqa: F401
 
 
-def _noop_graph(client: Any, n: int) -> None:
+def _noop_graph(client: Any, n: int, tag: str) -> None:
     """Dask's own cost for the same DAG shape: n functions doing nothing under one more, on the same cluster."""
     from distributed import wait
 
-    leaves = [client.submit(_nothing, i, key=f'noop-leaf-{i}') for i in range(n)]
-    wait(client.submit(_nothing, *leaves, key='noop-root'))
+    leaves = [client.submit(_nothing, i, key=f'noop-leaf-{tag}-{i}') for i in range(n)]
+    root = client.submit(_nothing, *leaves, key=f'noop-root-{tag}')
+    wait(root)
+    del leaves, root
 
 
 def _nothing(*args: Any) -> None:
@@ -138,7 +187,7 @@ def _local_cluster() -> Iterator[str]:
             helper.kill()
 
 
-def _run_on_luigid(n: int, config: str) -> float:
+def _run_on_luigid(n: int, kind: str, config: str) -> float:
     port = _free_port()
     state = os.path.abspath('luigid-state')
     os.makedirs(state, exist_ok=True)
@@ -151,7 +200,7 @@ def _run_on_luigid(n: int, config: str) -> float:
     try:
         _wait_for_port(port)
         environment = {**os.environ, 'LUIGI_CONFIG_PATH': config, 'PYTHONPATH': os.pathsep.join([HERE, os.environ.get('PYTHONPATH', '')])}
-        command = [sys.executable, '-c', LUIGID_WORKER, 'FanOutRoot', '--kind', 'leaf', '--n', str(n)]
+        command = [sys.executable, '-c', LUIGID_WORKER, 'FanOutRoot', '--kind', kind, '--n', str(n)]
         command += ['--scheduler-host', '127.0.0.1', '--scheduler-port', str(port), '--workers', '2', '--no-lock']
         finished = subprocess.run(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if finished.returncode != 0:

@@ -1,16 +1,26 @@
-"""Dump and load throughput of a pandas DataFrame through gokart, next to the raw library call.
+"""Dump and load of a pandas DataFrame through gokart, next to the raw library call, measured so that a ratio can be told from noise.
 
-    python frame_io.py --format pkl|parquet|feather --rows N
+    python frame_io.py --format pkl|parquet|feather --rows N [--rounds R]
 
-The frame has N rows of mixed columns (two int64, two float64, two str). Measured, in this order:
-- raw_dump / raw_load: `pickle.dump(protocol=5)` / `pickle.load`, `pyarrow.parquet.write_table`
-  (defaults) / `read_table().to_pandas()`, `pyarrow.feather.write_feather` (defaults) /
-  `read_feather`. This is what the disk and the library can do on this machine right now.
-- dump: `gokart.build` of a task whose `run()` dumps the frame to `data.<format>`.
-- load: `gokart.build` of the same, now complete, task: it only loads the output and returns it.
-gokart's own format choices apply (e.g. gzip-compressed parquet), so the gap to raw shows what
-they cost. A step that takes under five seconds is repeated (three times in all) and the fastest
-time is kept, which takes most of the page-cache and scheduling noise out of the numbers (the first write of a large file often pays for the page cache).
+The frame has N rows of mixed columns (two int64, two float64, two str). The raw calls are
+`pickle.dump(protocol=5)` / `pickle.load`, `pyarrow.parquet.write_table` (defaults) /
+`read_table().to_pandas()`, `pyarrow.feather.write_feather` (defaults) / `read_feather`: what the
+disk and the library can do on this machine right now. Ours: `dump` is `gokart.build` of a task
+whose `run()` dumps the frame to `data.<format>` (a new task each round, so each round really
+dumps); `load` is `gokart.build` of the same, now complete, task: it only loads the output.
+gokart's own format choices apply, so the gap to raw shows what they cost.
+
+How noise is kept out (a shared machine moves single figures by a factor of two):
+- ours and raw alternate, and which goes first alternates from round to round;
+- both start from the same page-cache state: before each timed dump, the dirty pages are written
+  out (`os.sync`), so neither pays for the other's writeback; before each timed load, the file
+  to be read is read once, so both load from the page cache; each dump writes a new file, and the
+  files of a round are deleted (and synced) after it;
+- the CPU time of this process (all threads, `*_cpu`) is taken with the wall time: other
+  processes on a busy machine delay the wall clock much more than they change the CPU spent;
+- R rounds (default 7); each figure is the median, `*_spread` the min-max range of the rounds,
+  and `*_ratio` the median of the per-round ratios ours / raw (paired, so slow phases of the
+  machine cancel), with `*_ratio_min` / `*_ratio_max`; `*_over_ms` is ours - raw in ms.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import pickle
+import statistics
 import time
 from collections.abc import Callable
 
@@ -83,18 +94,24 @@ def raw_load(file_format: str, path: str) -> pd.DataFrame:
     return feather.read_feather(path)
 
 
-def fastest(step: Callable[[], object], repeat_below: float = 5.0, runs: int = 3) -> float:
-    """Seconds `step` takes; a step faster than `repeat_below` is run `runs` times, keeping the best."""
-    best = timed(step)
-    if best < repeat_below:
-        best = min([best] + [timed(step) for _ in range(runs - 1)])
-    return best
-
-
 def timed(step: Callable[[], object]) -> float:
     start = time.perf_counter()
     step()
     return time.perf_counter() - start
+
+
+def timed_both(step: Callable[[], object]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process, all its threads) of ``step``."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    step()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def read_through(path: str) -> None:
+    """Read ``path`` once, so the timed load that follows finds it in the page cache (not timed)."""
+    with open(path, 'rb') as f:
+        while f.read(1 << 24):
+            pass
 
 
 def scenario() -> None:
@@ -102,42 +119,68 @@ def scenario() -> None:
     parser = argparse.ArgumentParser(allow_abbrev=False)
     parser.add_argument('--format', dest='file_format', choices=['pkl', 'parquet', 'feather'], required=True)
     parser.add_argument('--rows', type=int, required=True)
+    parser.add_argument('--rounds', type=int, default=7)
     args = parser.parse_args()
     FRAME = make_frame(args.rows)
     os.makedirs('raw', exist_ok=True)
-    raw_paths: list[str] = []
+    names = ('raw_dump', 'dump', 'raw_load', 'load')
+    samples: dict[str, list[float]] = {name: [] for name in names + tuple(f'{name}_cpu' for name in names)}
+    sizes: dict[str, int] = {}
+    for round_ in range(args.rounds):
+        raw_path = os.path.join('raw', f'data_{round_}.{args.file_format}')
+        task = DumpFrame(file_format=args.file_format, rows=args.rows, attempt=round_)
 
-    def next_raw_path() -> str:
-        raw_paths.append(os.path.join('raw', f'data_{len(raw_paths)}.{args.file_format}'))
-        return raw_paths[-1]
+        def raw_dump_step(path: str = raw_path) -> None:
+            raw_dump(FRAME, args.file_format, path)
 
-    attempts = iter(range(1_000))
-    task = DumpFrame(file_format=args.file_format, rows=args.rows)
+        def dump_step(task: DumpFrame = task) -> None:
+            gokart.build(task, return_value=False)
 
-    def gokart_dump() -> None:
-        nonlocal task
-        task = DumpFrame(file_format=args.file_format, rows=args.rows, attempt=next(attempts))
-        gokart.build(task, return_value=False)
-
-    loaded: dict[str, pd.DataFrame] = {}
-    metrics = {
-        # Like gokart's dumps, each raw dump writes a new file: rewriting one file in place reuses its
-        # page cache and would flatter the raw call.
-        'raw_dump': fastest(lambda: raw_dump(FRAME, args.file_format, next_raw_path())),
-        'dump': fastest(gokart_dump),
-        'raw_load': fastest(lambda: loaded.__setitem__('raw', raw_load(args.file_format, raw_paths[-1]))),
-        'load': fastest(lambda: loaded.__setitem__('gokart', gokart.build(task))),
-    }
-    for name, frame in loaded.items():
-        if frame.shape != FRAME.shape:
-            raise AssertionError(f'{name} load returned shape {frame.shape}, expected {FRAME.shape}')
+        loaded: dict[str, pd.DataFrame] = {}
+        dumps = [('raw_dump', raw_dump_step), ('dump', dump_step)]
+        for name, step in dumps if round_ % 2 == 0 else reversed(dumps):
+            os.sync()
+            _record(samples, name, timed_both(step))
+        ours_path = task.output().path()
+        loads = [
+            ('raw_load', raw_path, lambda into=loaded, path=raw_path: into.__setitem__('raw', raw_load(args.file_format, path))),
+            ('load', ours_path, lambda into=loaded, task=task: into.__setitem__('gokart', gokart.build(task))),
+        ]
+        for name, path, step in loads if round_ % 2 == 0 else reversed(loads):
+            read_through(path)
+            _record(samples, name, timed_both(step))
+        for name, frame in loaded.items():
+            if frame.shape != FRAME.shape:
+                raise AssertionError(f'{name} load returned shape {frame.shape}, expected {FRAME.shape}')
+        sizes = {'raw': os.path.getsize(raw_path), 'gokart': os.path.getsize(ours_path)}
+        loaded.clear()
+        os.remove(raw_path)
+        os.remove(ours_path)
+        os.sync()
+    metrics: dict[str, float] = {}
+    for name, values in samples.items():
+        metrics[name] = statistics.median(values)
+        metrics[f'{name}_spread'] = max(values) - min(values)
+    for step in ('dump', 'load', 'dump_cpu', 'load_cpu'):
+        ratios = [ours / raw for ours, raw in zip(samples[step], samples[f'raw_{step}'], strict=True)]
+        metrics[f'{step}_ratio'] = statistics.median(ratios)
+        metrics[f'{step}_ratio_min'] = min(ratios)
+        metrics[f'{step}_ratio_max'] = max(ratios)
+        metrics[f'{step}_over_ms'] = (metrics[step] - metrics[f'raw_{step}']) * 1000
     emit(
         metrics,
         rows=args.rows,
+        rounds=args.rounds,
         frame_mb=round(FRAME.memory_usage(deep=True).sum() / 2**20, 1),
-        raw_file_mb=round(os.path.getsize(raw_paths[-1]) / 2**20, 1),
-        gokart_file_mb=round(os.path.getsize(task.output().path()) / 2**20, 1),
+        raw_file_mb=round(sizes['raw'] / 2**20, 1),
+        gokart_file_mb=round(sizes['gokart'] / 2**20, 1),
+        load=os.getloadavg()[0],
     )
+
+
+def _record(samples: dict[str, list[float]], name: str, both: tuple[float, float]) -> None:
+    samples[name].append(both[0])
+    samples[f'{name}_cpu'].append(both[1])
 
 
 if __name__ == '__main__':

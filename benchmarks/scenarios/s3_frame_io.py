@@ -11,9 +11,25 @@ A step under five seconds is repeated (three runs in all) and the fastest kept.
 from __future__ import annotations
 
 import argparse
+import time
+from collections.abc import Callable
 
 from _common import emit, main
 from _s3 import configure, moto_bucket
+
+
+def fastest(step: Callable[[], object], repeat_below: float = 5.0, runs: int = 3) -> float:
+    """Seconds `step` takes; a step faster than `repeat_below` is run `runs` times, keeping the best."""
+    best = _timed(step)
+    if best < repeat_below:
+        best = min([best] + [_timed(step) for _ in range(runs - 1)])
+    return best
+
+
+def _timed(step: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    step()
+    return time.perf_counter() - start
 
 
 def scenario() -> None:
@@ -37,7 +53,7 @@ def scenario() -> None:
             gokart.build(task, return_value=False)
 
         loaded: list[object] = []
-        metrics = {'dump': frame_io.fastest(dump), 'load': frame_io.fastest(lambda: loaded.append(gokart.build(task)))}
+        metrics = {'dump': fastest(dump), 'load': fastest(lambda: loaded.append(gokart.build(task)))}
         if any(getattr(value, 'shape', None) != frame.shape for value in loaded):
             raise AssertionError(f'a load did not return a frame of shape {frame.shape}')
         emit(metrics, rows=args.rows)

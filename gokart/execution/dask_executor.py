@@ -1,12 +1,14 @@
 """Run a planned DAG on a Dask distributed cluster: ``gokart.build(task, executor='dask', ...)``.
 
-The DAG is planned here, as for the local executor; each incomplete task then becomes one Dask
-task keyed ``{family}-{unique_id}`` whose dependencies are the futures of its incomplete
-requirements. On the worker it runs as on the local executor (see ``dask_worker``) and returns
-``None``: values travel through the workspace, never through Dask's memory. Equal keys make two
-clients of one scheduler share a task, so it runs once. A task that raises fails its Dask task;
-Dask then runs no dependent of it, while independent branches go on. A worker that dies mid-task
-is Dask's to handle: the scheduler runs the task again elsewhere, up to its ``allowed-failures``.
+The DAG is planned here, as for the local executor; its incomplete tasks are then cut into groups
+(``dask_groups``: chains fused, cheap siblings batched, ``[gokart] dask_batch``), each one Dask
+task whose dependencies are the futures of the groups it waits for. On the worker a group's tasks
+run in order as on the local executor (see ``dask_worker``) and it returns only each task's status:
+values travel through the workspace, never through Dask's memory. Equal keys make two clients of
+one scheduler share a group, and run locks make each task run once anyway. A task that raises
+stops only the tasks that need it, in its group and in later ones; independent tasks go on. A
+worker that dies mid-group is Dask's to handle: the scheduler runs the group again elsewhere (up
+to its ``allowed-failures``), where the tasks the dead worker finished are complete and skipped.
 
 ``distributed`` is imported only when a Dask build starts, so ``import gokart`` stays light.
 """
@@ -20,7 +22,17 @@ from typing import TYPE_CHECKING, Any
 from gokart.core.error_messages import describe_task
 from gokart.core.task_protocol import KartTask
 from gokart.errors import GokartError
-from gokart.execution.dask_worker import TaskFailedOnWorker, config_snapshot, config_value, run_on_worker, task_payload
+from gokart.execution.dask_groups import Group, batch_setting, make_groups
+from gokart.execution.dask_worker import (
+    NOT_RUN,
+    MemberStatus,
+    TaskFailedOnWorker,
+    config_snapshot,
+    config_value,
+    group_payload,
+    restore_status,
+    run_group,
+)
 from gokart.execution.local import BuildOutcome, ExecutionListener, fewer_garbage_collections, plan_roots, raise_on_cycle
 from gokart.execution.plan import Plan, TaskState
 from gokart.storage import signing
@@ -87,22 +99,25 @@ def dask_key(task: KartTask) -> str:
 
 
 class _DaskRun:
-    """Submits the incomplete tasks of a plan as one Dask graph and follows their futures to the end."""
+    """Submits the incomplete tasks of a plan as one Dask graph of groups and follows their futures to the end."""
 
     def __init__(self, client: Client, plan: Plan, outcome: BuildOutcome, listener: ExecutionListener | None) -> None:
         self.client = client
         self.plan = plan
         self.outcome = outcome
         self.listener = listener
-        self.futures: dict[int, Future] = {}
-        self.waiting_on: dict[int, int] = {}
-        self.not_run: set[int] = set()  # errored only because a requirement failed
+        self.groups: list[Group] = []
+        self.futures: dict[int, Future] = {}  # by group
+        self.waiting_on: dict[int, int] = {}  # group -> upstream groups not finished
+        self.dependents: dict[int, list[int]] = {}
+        self.done: set[int] = set()  # tasks that succeeded
         self.config: Future | None = None
 
     def run(self) -> None:
         order = self._submittable_in_order()
         if order:
-            self._submit(order)
+            self.groups = make_groups(self.plan, order, _worker_threads(self.client), batch_setting(), dask_key)
+            self._submit()
             try:
                 self._follow()
             finally:
@@ -110,11 +125,9 @@ class _DaskRun:
                     future.release()
                 if self.config is not None:
                     self.config.release()
-        submitted = set(self.futures)
-        done = submitted - set(self.outcome.failed) - self.not_run
-        self.outcome.succeeded = [self.plan.tasks[i].task for i in sorted(done)]
+        self.outcome.succeeded = [self.plan.tasks[i].task for i in sorted(self.done)]
         self.outcome.not_run = [
-            i for i, n in enumerate(self.plan.tasks) if n.state is TaskState.PENDING and i not in done and i not in self.outcome.failed
+            i for i, n in enumerate(self.plan.tasks) if n.state is TaskState.PENDING and i not in self.done and i not in self.outcome.failed
         ]
         raise_on_cycle(self.plan, self.outcome)
 
@@ -130,6 +143,7 @@ class _DaskRun:
             if n.state is TaskState.PENDING
         }
         ready = [i for i, count in waiting.items() if count == 0]
+        ready.reverse()  # popped from the end: the plan's order, so two clients group alike
         order: list[int] = []
         while ready:
             index = ready.pop()
@@ -139,51 +153,91 @@ class _DaskRun:
                     waiting[dependent] -= 1
                     if waiting[dependent] == 0:
                         ready.append(dependent)
-        self.waiting_on = {i: sum(1 for r in nodes[i].requirements if nodes[r].state is TaskState.PENDING) for i in order}
         return order
 
-    def _submit(self, order: list[int]) -> None:
+    def _submit(self) -> None:
         nodes = self.plan.tasks
         snapshot = config_snapshot()
         config = self.config = self.client.submit(config_value, snapshot, key=f'gokart-config-{snapshot[0]}', pure=False)
-        for index in order:
-            task = nodes[index].task
-            upstream = [self.futures[r] for r in nodes[index].requirements if r in self.futures]
-            self.futures[index] = self.client.submit(run_on_worker, config, task_payload(task), *upstream, key=dask_key(task), pure=False)
+        position: dict[int, tuple[int, int]] = {}  # task -> (group, position in it)
+        for g, group in enumerate(self.groups):
+            for p, index in enumerate(group.members):
+                position[index] = (g, p)
+        for g, group in enumerate(self.groups):
+            argument = {u: a for a, u in enumerate(group.upstream)}
+            inside: list[list[int]] = []
+            outside: list[list[tuple[int, int]]] = []
+            for index in group.members:
+                here: list[int] = []
+                there: list[tuple[int, int]] = []
+                for r in nodes[index].requirements:
+                    if r in position:
+                        rg, rp = position[r]
+                        if rg == g:
+                            here.append(rp)
+                        else:
+                            there.append((argument[rg], rp))
+                inside.append(here)
+                outside.append(there)
+            payload = group_payload([nodes[i].task for i in group.members], inside, outside)
+            upstream = [self.futures[u] for u in group.upstream]
+            self.futures[g] = self.client.submit(run_group, config, payload, *upstream, key=group.key, pure=False)
+            self.waiting_on[g] = len(group.upstream)
+            for u in group.upstream:
+                self.dependents.setdefault(u, []).append(g)
+        for g in range(len(self.groups)):
+            if self.waiting_on[g] == 0:
+                self._started(g)
+
+    def _started(self, g: int) -> None:
         if self.listener is not None:
-            for index in order:
-                if self.waiting_on[index] == 0:
-                    self.listener.started(nodes[index].task)
+            for index in self.groups[g].members:
+                self.listener.started(self.plan.tasks[index].task)
 
     def _follow(self) -> None:
         from distributed import as_completed
 
-        index_of = {future.key: index for index, future in self.futures.items()}
+        group_of = {future.key: g for g, future in self.futures.items()}
         for future in as_completed(list(self.futures.values()), loop=self.client.loop):
-            index = index_of[future.key]
+            g = group_of[future.key]
+            members = self.groups[g].members
+            statuses: list[MemberStatus | BaseException]
             if future.status == 'finished':
-                self._finished(index, None)
-            elif self._blamed_upstream(index):
-                self.not_run.add(index)
+                statuses = future.result()
+            elif any(self.futures[u].status != 'finished' for u in self.groups[g].upstream):
+                statuses = [NOT_RUN] * len(members)  # never ran: Dask passed an upstream group's error down
             else:
-                self._finished(index, _exception_of(future, self.plan.tasks[index].task))
+                error = _exception_of(future, self.plan.tasks[members[0]].task, len(members))
+                statuses = [error] * len(members)
+            self._finished(g, statuses)
 
-    def _blamed_upstream(self, index: int) -> bool:
-        """An errored future whose submitted requirement did not finish was never run: Dask passed the error down."""
-        return any(r in self.futures and self.futures[r].status != 'finished' for r in self.plan.tasks[index].requirements)
-
-    def _finished(self, index: int, error: BaseException | None) -> None:
+    def _finished(self, g: int, statuses: list[MemberStatus | BaseException]) -> None:
         nodes = self.plan.tasks
-        if self.listener is not None:
-            self.listener.finished(nodes[index].task, error is None)
-        if error is not None:
-            self.outcome.failed[index] = error
-            return
-        for dependent in nodes[index].dependents:
-            if dependent in self.waiting_on:
-                self.waiting_on[dependent] -= 1
-                if self.waiting_on[dependent] == 0 and self.listener is not None:
-                    self.listener.started(nodes[dependent].task)
+        for index, status in zip(self.groups[g].members, statuses, strict=True):
+            task = nodes[index].task
+            if status is None:
+                self.done.add(index)
+            elif status == NOT_RUN:
+                if self.listener is not None:
+                    self.listener.put_aside(task)  # no longer running, and neither done nor failed
+                continue
+            else:
+                self.outcome.failed[index] = status if isinstance(status, BaseException) else restore_status(status)
+            if self.listener is not None:
+                self.listener.finished(task, status is None)
+        for dependent in self.dependents.get(g, []):
+            self.waiting_on[dependent] -= 1
+            if self.waiting_on[dependent] == 0:
+                self._started(dependent)
+
+
+def _worker_threads(client: Client) -> int:
+    """How many tasks the cluster runs at once (its workers' threads); 1 when the scheduler does not say."""
+    try:
+        workers = client.scheduler_info().get('workers', {})
+    except Exception:
+        return 1
+    return max(1, sum(int(w.get('nthreads', 1)) for w in workers.values()))
 
 
 def _announce_dashboard(client: Client) -> None:
@@ -197,20 +251,22 @@ def _announce_dashboard(client: Client) -> None:
     print(f'gokart: building on Dask scheduler {info.get("address", "")}{link}', file=sys.stderr)
 
 
-def _exception_of(future: Future, task: Any) -> BaseException:
+def _exception_of(future: Future, task: Any, members: int) -> BaseException:
+    """The error of a group's Dask task that did not return (its worker died, it was cancelled), named after its first task."""
+    what = describe_task(task) + (f' and {members - 1} more task(s) of its Dask group {future.key!r}' if members > 1 else '')
     try:
         error = future.exception()
     except Exception as e:  # cancelled: the scheduler or the client went away
-        return GokartError(f'the Dask task of {describe_task(task)} did not finish: {type(e).__name__}: {e}')
+        return GokartError(f'the Dask task of {what} did not finish: {type(e).__name__}: {e}')
     if isinstance(error, TaskFailedOnWorker):
         return error.original()
     if type(error).__name__ == 'KilledWorker':
         return GokartError(
-            f'{describe_task(task)}: every Dask worker that ran it died (killed, out of memory or crashed); '
+            f'{what}: every Dask worker that ran it died (killed, out of memory or crashed); '
             f"the scheduler's distributed.scheduler.allowed-failures limit was reached: {error}"
         )
     if error is None:
-        return GokartError(f'the Dask task of {describe_task(task)} ended as {future.status!r}')
+        return GokartError(f'the Dask task of {what} ended as {future.status!r}')
     return error
 
 

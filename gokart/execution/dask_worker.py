@@ -1,12 +1,13 @@
-"""What a Dask worker does for gokart: apply the client's luigi config, construct the task again, run it.
+"""What a Dask worker does for gokart: apply the client's luigi config, construct a group's tasks again, run them.
 
-A task travels as its class and parameter values (task instances carry wrapped methods that
+A group of tasks (see ``dask_groups``) is one Dask task. A task travels as its class and parameter values (task instances carry wrapped methods that
 cannot be pickled; constructing them again gives the same unique id). cloudpickle sends a class
 of an importable module by reference and one defined in ``__main__`` (a script, a notebook) by
 value. The client's luigi config travels with each task and is applied before the task is
 constructed, so tasks built in ``requires()`` on the worker read the same config; the pickle
 signing key is left out: workers keep their own. The task then runs through the local executor's
 ``run_task``: run lock, events, ``log/`` records, signing and atomic outputs as in a local build.
+The group returns only each member's status (values travel through the workspace).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import functools
 import hashlib
 import io
 import pickle
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Final
 
 import luigi
 
@@ -104,17 +106,95 @@ def _rebuild_task(task_class: type, param_kwargs: dict[str, Any]) -> Any:
     return task_class(**param_kwargs)
 
 
-def task_payload(task: KartTask) -> tuple[str, str, bytes]:
-    """(module of the task's class, description, pickled task) for ``run_on_worker``."""
+def _pickled(tasks: list[KartTask]) -> tuple[str, str, bytes]:
+    """(modules of the tasks' classes, description, the tasks pickled together: one class sent once)."""
     buffer = io.BytesIO()
     try:
-        _task_pickler_class()(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(task)
-    except Exception as e:
-        raise GokartError(
-            f'{describe_task(task)} cannot be sent to Dask workers: {type(e).__name__}: {e}. '
-            f'Its class and parameter values must be picklable (see {RECIPE})'
-        ) from e
-    return type(task).__module__, describe_task(task), buffer.getvalue()
+        _task_pickler_class()(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(tasks)
+    except Exception:
+        for task in tasks:  # find the task that does not pickle, to name it
+            try:
+                _task_pickler_class()(io.BytesIO(), protocol=pickle.HIGHEST_PROTOCOL).dump(task)
+            except Exception as e:
+                raise GokartError(
+                    f'{describe_task(task)} cannot be sent to Dask workers: {type(e).__name__}: {e}. '
+                    f'Its class and parameter values must be picklable (see {RECIPE})'
+                ) from e
+        raise
+    modules = sorted({type(task).__module__ for task in tasks})
+    more = f' and {len(tasks) - 1} more task(s)' if len(tasks) > 1 else ''
+    return ', '.join(modules), describe_task(tasks[0]) + more, buffer.getvalue()
+
+
+NOT_RUN: Final = 'not run'
+"""A group member's status when a requirement of it failed or did not run: it was not tried."""
+
+MemberStatus = tuple[bytes | None, str] | str | None
+"""None: succeeded (or found complete); ``NOT_RUN``; else the (pickled exception, description) it raised."""
+
+
+@dataclass(frozen=True)
+class GroupPayload:
+    """What a worker needs to run a group: the tasks and how each waits for the others.
+
+    ``inside[m]``: positions in the group of member m's requirements; ``outside[m]``: (argument,
+    position) of its requirements run by upstream groups, whose statuses arrive as arguments.
+    """
+
+    modules: str
+    description: str
+    tasks: bytes
+    inside: list[list[int]]
+    outside: list[list[tuple[int, int]]]
+
+
+def group_payload(tasks: list[KartTask], inside: list[list[int]], outside: list[list[tuple[int, int]]]) -> GroupPayload:
+    modules, description, data = _pickled(tasks)
+    return GroupPayload(modules, description, data, inside, outside)
+
+
+def run_group(config: tuple[str, bytes], payload: GroupPayload, *upstream: list[MemberStatus]) -> list[MemberStatus]:
+    """The Dask task of a group: run its tasks in order as the local executor does; the status of each.
+
+    A failure stops only the members that need it (here, or in later groups through the statuses
+    returned); the others still run. A member that is already complete (a retry after its worker
+    died finished it) is skipped by ``run_task``'s check under its run lock.
+    """
+    _apply_config(config)
+    try:
+        tasks: list[KartTask] = pickle.loads(payload.tasks)
+    except (ImportError, AttributeError) as e:
+        missing = getattr(e, 'name', None) or payload.modules
+        failure = portable_exception(
+            TaskFailedOnWorker(
+                None,
+                f'Dask worker {_worker_address()} cannot import module {missing!r} of {payload.description}: {type(e).__name__}: {e}. '
+                'Task classes must be importable on every worker: client.upload_file(...), the same package installed, '
+                f'or a shared image (see {RECIPE})',
+            )
+        )
+        return [failure for _ in payload.inside]
+    statuses: list[MemberStatus] = []
+    for position, task in enumerate(tasks):
+        blocked = any(statuses[p] is not None for p in payload.inside[position]) or any(
+            upstream[argument][p] is not None for argument, p in payload.outside[position]
+        )
+        if blocked:
+            statuses.append(NOT_RUN)
+            continue
+        try:
+            run_task(task)
+            statuses.append(None)
+        except Exception as e:
+            statuses.append(portable_exception(e))
+    return statuses
+
+
+def restore_status(status: MemberStatus) -> BaseException:
+    """The exception a member's failure status carries (a TaskFailedOnWorker is unwrapped to what it wraps)."""
+    assert isinstance(status, tuple)
+    error = restore_exception(*status)
+    return error.original() if isinstance(error, TaskFailedOnWorker) else error
 
 
 class TaskFailedOnWorker(GokartError):
@@ -132,25 +212,6 @@ class TaskFailedOnWorker(GokartError):
         return restore_exception(self.payload, self.description)
 
 
-def run_on_worker(config: tuple[str, bytes], payload: tuple[str, str, bytes], *upstream: Any) -> None:
-    """The Dask task: apply the client's config, construct the gokart task from its payload and run it; raise what it raised."""
-    _apply_config(config)
-    module, description, data = payload
-    try:
-        task = pickle.loads(data)
-    except (ImportError, AttributeError) as e:
-        raise TaskFailedOnWorker(
-            None,
-            f'Dask worker {_worker_address()} cannot import module {module!r} of {description}: {type(e).__name__}: {e}. '
-            'Task classes must be importable on every worker: client.upload_file(...), the same package installed, '
-            f'or a shared image (see {RECIPE})',
-        ) from None
-    try:
-        run_task(task)
-    except Exception as e:
-        raise TaskFailedOnWorker(*portable_exception(e)) from None
-
-
 def _worker_address() -> str:
     try:
         from distributed import get_worker
@@ -160,4 +221,15 @@ def _worker_address() -> str:
         return '(unknown)'
 
 
-__all__ = ['RECIPE', 'TaskFailedOnWorker', 'config_snapshot', 'config_value', 'run_on_worker', 'task_payload']
+__all__ = [
+    'NOT_RUN',
+    'RECIPE',
+    'GroupPayload',
+    'MemberStatus',
+    'TaskFailedOnWorker',
+    'config_snapshot',
+    'config_value',
+    'group_payload',
+    'restore_status',
+    'run_group',
+]

@@ -22,6 +22,7 @@ import datetime
 import email.utils
 import io
 import logging
+import os
 import sys
 import tempfile
 import threading
@@ -93,6 +94,11 @@ def _send_small_puts_without_expect(model: Any, params: dict[str, Any], **kwargs
         del params['headers']['Expect']
 
 
+# (pid, made after moto was imported, client) by the options it was made with: see S3FileSystem._shared_client.
+_SHARED_CLIENTS: dict[str, tuple[int, bool, Any]] = {}
+_SHARED_CLIENTS_LOCK = threading.Lock()
+
+
 class S3FileSystem(AbstractFileSystem):  # type: ignore[misc]
     """``s3://`` paths through one lazily created, cached boto3 client per set of options."""
 
@@ -138,7 +144,6 @@ class S3FileSystem(AbstractFileSystem):  # type: ignore[misc]
         if options.get('requester_pays'):
             self._request_extras.setdefault('RequestPayer', 'requester')
         _warn_unknown(set(options) - _IGNORED_OPTIONS)
-        self._lock = threading.Lock()
         self._client: Any = None
         self._client_saw_moto = False
         self._transfer_config: Any = None
@@ -155,12 +160,33 @@ class S3FileSystem(AbstractFileSystem):  # type: ignore[misc]
         moto_loaded = 'moto.core.models' in sys.modules
         client = self._client
         if client is None or (moto_loaded and not self._client_saw_moto):
-            with self._lock:
+            with _SHARED_CLIENTS_LOCK:
                 if self._client is None or (moto_loaded and not self._client_saw_moto):
-                    self._client = self._make_client()
-                    self._client_saw_moto = moto_loaded
+                    self._client, self._client_saw_moto = self._shared_client(moto_loaded)
                 client = self._client
         return client
+
+    def _shared_client(self, moto_loaded: bool) -> tuple[Any, bool]:
+        """(client, made after moto was imported): one per set of options in this process, shared by every thread.
+
+        fsspec keeps a file system instance per thread, so without this each thread that writes
+        (the run records written at once, completion checks in threads) made a client of its own:
+        ~100 ms of CPU each, seconds on a busy machine, for a client boto3 lets threads share. A
+        forked child makes its own (a client's connections must not cross a fork).
+        """
+        key = self._client_key()
+        known = _SHARED_CLIENTS.get(key)
+        if known is not None and known[0] == os.getpid() and (known[1] or not moto_loaded):
+            return known[2], known[1]
+        client = self._make_client()
+        _SHARED_CLIENTS[key] = (os.getpid(), moto_loaded, client)
+        return client, moto_loaded
+
+    def _client_key(self) -> str:
+        def ordered(mapping: dict[str, Any]) -> list[tuple[str, Any]]:
+            return sorted(mapping.items(), key=lambda item: item[0])
+
+        return repr((ordered(self._client_options), ordered(self._config), self._profile))
 
     def _make_client(self) -> Any:
         import boto3

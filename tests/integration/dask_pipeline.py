@@ -111,6 +111,48 @@ class DaskRoot(gokart.TaskOnKart[dict]):
         self.dump({'pairs': [loaded[f'pair_{j}'] for j in range(PAIRS)], 'slow': loaded.get('slow')})
 
 
+class DaskAfterFailing(gokart.TaskOnKart[int]):
+    """Needs only DaskFailing, which has no other dependent: the two form a chain, run in one Dask group."""
+
+    __module__ = 'dask_pipeline'
+    runs = luigi.Parameter()
+
+    def requires(self) -> DaskFailing:
+        return DaskFailing(runs=self.runs)
+
+    def run(self) -> None:
+        record_run(self.runs, 'DaskAfterFailing')
+        self.dump(0)
+
+
+class DaskGroupRoot(gokart.TaskOnKart[list]):
+    """Needs ``LEAVES`` leaves, with DaskFailing -> DaskAfterFailing (``failing``) or DaskSlow (``slow``) after the first ``BEFORE`` of them.
+
+    Batched into one Dask group, the leaves run in this order: those before the odd task first.
+    """
+
+    __module__ = 'dask_pipeline'
+    runs = luigi.Parameter()
+    slow = luigi.BoolParameter(default=False)
+    failing = luigi.BoolParameter(default=False)
+
+    def requires(self) -> list[gokart.TaskOnKart]:
+        leaves: list[gokart.TaskOnKart] = [DaskLeaf(runs=self.runs, i=i) for i in range(GROUP_LEAVES)]
+        odd: list[gokart.TaskOnKart] = []
+        if self.slow:
+            odd.append(DaskSlow(runs=self.runs))
+        if self.failing:
+            odd.append(DaskAfterFailing(runs=self.runs))
+        return leaves[:GROUP_BEFORE] + odd + leaves[GROUP_BEFORE:]
+
+    def run(self) -> None:
+        record_run(self.runs, 'DaskGroupRoot')
+        self.dump([value for value in self.load() if isinstance(value, int)])
+
+
+GROUP_LEAVES, GROUP_BEFORE = 6, 4
+
+
 def expected_pairs() -> list[int]:
     return [(2 * j) ** 2 + (2 * j + 1) ** 2 for j in range(PAIRS)]
 

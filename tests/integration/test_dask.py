@@ -21,7 +21,7 @@ from typing import Any
 
 import luigi
 import pytest
-from dask_pipeline import DaskPair, DaskRoot, expected_pairs, run_counts, task_names
+from dask_pipeline import GROUP_BEFORE, GROUP_LEAVES, DaskGroupRoot, DaskPair, DaskRoot, expected_pairs, run_counts, task_names
 from integration_servers import FAKE_AWS_ENVIRONMENT
 
 import gokart
@@ -76,6 +76,23 @@ def _workspace_in_config(path: str) -> Iterator[str]:
             config.remove_option('TaskOnKart', 'workspace_directory')
         else:
             config.set('TaskOnKart', 'workspace_directory', previous)
+
+
+@contextmanager
+def _batching(value: str) -> Iterator[None]:
+    """``[gokart] dask_batch = value`` in this process's luigi config for the block (the client decides the groups)."""
+    config = luigi.configuration.get_config()
+    if not config.has_section('gokart'):
+        config.add_section('gokart')
+    previous = config.get('gokart', 'dask_batch', None)
+    config.set('gokart', 'dask_batch', value)
+    try:
+        yield
+    finally:
+        if previous is None:
+            config.remove_option('gokart', 'dask_batch')
+        else:
+            config.set('gokart', 'dask_batch', previous)
 
 
 def _runs(tmp_path: Path) -> str:
@@ -140,12 +157,13 @@ def test_a_worker_killed_mid_task_is_replaced_and_the_task_runs_again(tmp_path: 
     assert counts == {name: 1 for name in task_names()}
 
 
-def test_two_clients_submitting_one_dag_share_its_tasks(tmp_path: Path, cluster: object) -> None:
-    """Two separate processes (``gokart.run --executor dask``) build one DAG on one scheduler: each task runs once."""
+@pytest.mark.parametrize('batch', ['4', 'off'])
+def test_two_clients_submitting_one_dag_share_its_tasks(tmp_path: Path, cluster: object, batch: str) -> None:
+    """Two separate processes (``gokart.run --executor dask``) build one DAG on one scheduler: each task runs once, batched or not."""
     runs = _runs(tmp_path)
     address = cluster.scheduler_address  # type: ignore[attr-defined]
     config = tmp_path / 'client.cfg'
-    config.write_text(f'[TaskOnKart]\nworkspace_directory = {tmp_path / "ws"}\n')
+    config.write_text(f'[TaskOnKart]\nworkspace_directory = {tmp_path / "ws"}\n[gokart]\ndask_batch = {batch}\n')
     environment = {**os.environ, 'LUIGI_CONFIG_PATH': str(config), 'PYTHONPATH': os.pathsep.join([str(HERE), *sys.path])}
     # The module is imported (not run as __main__), so workers find the same classes under the same name.
     command = [sys.executable, '-c', 'import dask_pipeline, gokart; gokart.run()', 'DaskRoot', '--runs', runs, '--seconds', '0.5']
@@ -156,6 +174,69 @@ def test_two_clients_submitting_one_dag_share_its_tasks(tmp_path: Path, cluster:
     outputs = [p.communicate(timeout=120)[0].decode(errors='replace') for p in processes]
 
     assert [p.returncode for p in processes] == [0, 0], outputs
+    assert run_counts(runs) == {name: 1 for name in task_names()}
+
+
+def _pid_of(runs: str, name: str) -> list[int]:
+    return [int(line) for line in Path(runs, f'{name}.runs').read_text().split()]
+
+
+def test_a_failure_inside_a_group_stops_only_its_dependents_and_the_rest_of_the_group_runs(
+    tmp_path: Path, workspace: str, client: object
+) -> None:
+    runs = _runs(tmp_path)
+    with _batching('100'), pytest.raises(GokartBuildError) as raised:
+        gokart.build(DaskGroupRoot(runs=runs, failing=True), dask_client=client)
+
+    errors = [e for es in raised.value.raised_exceptions.values() for e in es]
+    assert len(errors) == 1 and isinstance(errors[0], ValueError) and 'broke on purpose' in str(errors[0])
+    counts = run_counts(runs)
+    # DaskAfterFailing (chained to DaskFailing in the group) and the root never ran; every leaf did.
+    assert counts == {'DaskFailing': 1, **{f'DaskLeaf_{i}': 1 for i in range(GROUP_LEAVES)}}
+    # One group: the leaves and the failing task ran in one worker, one after the other.
+    assert {pid for i in range(GROUP_LEAVES) for pid in _pid_of(runs, f'DaskLeaf_{i}')} == set(_pid_of(runs, 'DaskFailing'))
+
+
+def test_a_worker_killed_mid_group_reruns_only_the_unfinished_tasks_elsewhere(tmp_path: Path, workspace: str, client: object) -> None:
+    runs = _runs(tmp_path)
+    killer = threading.Thread(target=_kill_first_slow_run_then_release, args=(Path(runs),), daemon=True)
+    killer.start()
+
+    with _batching('100'):
+        value = gokart.build(DaskGroupRoot(runs=runs, slow=True), dask_client=client)
+    killer.join(timeout=60)
+
+    assert value == [i * i for i in range(GROUP_LEAVES)]
+    killed = int(sorted(Path(runs).glob('slow-*.pid'), key=lambda p: p.stat().st_mtime)[0].read_text())
+    # The leaves before DaskSlow ran in the killed worker, in its group, and were skipped when the group ran again.
+    assert all(_pid_of(runs, f'DaskLeaf_{i}') == [killed] for i in range(GROUP_BEFORE))
+    counts = run_counts(runs)
+    assert counts.pop('DaskSlow') == 2  # the killed run and the rerun on a live worker
+    assert counts == {**{f'DaskLeaf_{i}': 1 for i in range(GROUP_LEAVES)}, 'DaskGroupRoot': 1}
+    assert all(_pid_of(runs, f'DaskLeaf_{i}') != [killed] for i in range(GROUP_BEFORE, GROUP_LEAVES))
+
+
+@pytest.mark.parametrize(
+    ('batch', 'expected'),
+    [
+        ('100', {'DaskLeaf_x6', 'DaskPair_x3', 'DaskRoot'}),  # groups named by their families and counts
+        ('off', {'DaskLeaf', 'DaskPair', 'DaskRoot'}),  # one Dask task per gokart task, keyed {family}-{unique_id}
+    ],
+)
+def test_the_task_stream_names_groups_by_families_and_counts_and_batching_off_submits_each_task(
+    tmp_path: Path, workspace: str, client: object, batch: str, expected: set[str]
+) -> None:
+    from dask.utils import key_split
+
+    runs = _runs(tmp_path)
+    root = DaskRoot(runs=runs)
+    with _batching(batch), distributed.get_task_stream(client) as stream:
+        assert gokart.build(root, dask_client=client) == {'pairs': expected_pairs(), 'slow': None}
+
+    keys = [str(record['key']) for record in stream.data if not str(record['key']).startswith('gokart-config-')]
+    assert {key_split(key) for key in keys} == expected
+    assert f'DaskRoot-{root.make_unique_id()}' in keys
+    assert len(keys) == (3 if batch != 'off' else len(task_names()))
     assert run_counts(runs) == {name: 1 for name in task_names()}
 
 
