@@ -30,6 +30,10 @@ class GokartBuildError(GokartError):
         self.raised_exceptions: dict[str, list[Exception]] = raised_exceptions or {}
 
 
+class TaskNameError(GokartError, LookupError):
+    """A task named as ``module:Class`` (``gokart plan``, ``gokart.runs``, ...) cannot be found or is not a task class."""
+
+
 class HasLockedTaskException(GokartError):
     """A task of the build was locked by another worker; ``gokart.build`` retries the build."""
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -31,6 +30,8 @@ from luigi.cmdline_parser import CmdlineParser
 
 from gokart.commands import runs as runs_commands
 from gokart.core.error_messages import did_you_mean
+from gokart.core.task_names import task_class_named
+from gokart.errors import TaskNameError
 
 
 class UsageError(Exception):
@@ -284,25 +285,10 @@ def make_task(tokens: Sequence[str]) -> Any:
 
 def find_task_class(spec: str) -> Any:
     """The class named ``module:Class``, ``module.Class``, or a bare class name registered with luigi."""
-    module_name, separator, class_name = spec.partition(':')
-    if not separator:
-        module_name, _, class_name = spec.rpartition('.')
-    if module_name:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as e:
-            raise UsageError(f'cannot import {module_name}: {e}')
-        cls = getattr(module, class_name, None)
-        if cls is None:
-            raise UsageError(f'{module_name} has no {class_name}')
-    else:
-        try:
-            cls = luigi.task_register.Register.get_task_cls(class_name)
-        except Exception:
-            raise UsageError(f'unknown task {class_name!r}: name it as MODULE:TASK')
-    if not (isinstance(cls, type) and issubclass(cls, luigi.Task)):
-        raise UsageError(f'{spec} is not a luigi task class')
-    return cls
+    try:
+        return task_class_named(spec)
+    except TaskNameError as e:
+        raise UsageError(str(e)) from e
 
 
 def _split_roots(tokens: list[str]) -> list[list[str]]:

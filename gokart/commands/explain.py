@@ -13,13 +13,13 @@ every run leaves, which hold the significant parameters as strings. Nothing here
 
 from __future__ import annotations
 
-import bz2
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from gokart.core import dag
+from gokart.core.task_names import decoded_task_instance
 from gokart.core.task_protocol import KartTask
 from gokart.execution.plan import output_paths
 from gokart.ids.code_fingerprint import changed_code, code_fingerprint_parts
@@ -396,7 +396,7 @@ def _value_differences(path: str, now: str | None, before: str | None, upstream:
     """
     if now == before:
         return []
-    task_now, task_before = _decode_task_parameter(now), _decode_task_parameter(before)
+    task_now, task_before = decoded_task_instance(now), decoded_task_instance(before)
     if task_now is not None and task_before is not None and task_now[0] == task_before[0]:
         return _parameter_differences(task_now[1], task_before[1], prefix=f'{path}.', upstream=True)
     list_now, list_before = _decode_task_list(now), _decode_task_list(before)
@@ -420,7 +420,7 @@ def parameter_leaves(params: dict[str, str], prefix: str = '') -> dict[str, str]
     leaves: dict[str, str] = {}
     for name, value in params.items():
         path = prefix + name
-        task = _decode_task_parameter(value)
+        task = decoded_task_instance(value)
         elements = _decode_task_list(value) if task is None else None
         if task is not None:
             leaves[path] = task[0]
@@ -434,20 +434,6 @@ def parameter_leaves(params: dict[str, str], prefix: str = '') -> dict[str, str]
     return leaves
 
 
-def _decode_task_parameter(value: str | None) -> tuple[str, dict[str, str]] | None:
-    """``(family, params)`` of a serialized TaskInstanceParameter value, or None for any other value."""
-    if not value or not value.startswith('{'):
-        return None
-    try:
-        data = json.loads(value)
-        if not isinstance(data, dict) or set(data) != {'type', 'params'}:
-            return None
-        params = json.loads(bz2.decompress(bytes.fromhex(data['params'])).decode())
-        return str(data['type']), {str(k): str(v) for k, v in params.items()}
-    except Exception:
-        return None
-
-
 def _decode_task_list(value: str | None) -> list[str] | None:
     """The serialized tasks of a ListTaskInstanceParameter value (a JSON list of them), or None for any other value."""
     if not value or not value.startswith('['):
@@ -456,13 +442,13 @@ def _decode_task_list(value: str | None) -> list[str] | None:
         data = json.loads(value)
     except ValueError:
         return None
-    if not isinstance(data, list) or not all(isinstance(item, str) and _decode_task_parameter(item) is not None for item in data):
+    if not isinstance(data, list) or not all(isinstance(item, str) and decoded_task_instance(item) is not None for item in data):
         return None
     return data
 
 
 def _readable(value: str | None) -> str | None:
-    decoded = _decode_task_parameter(value)
+    decoded = decoded_task_instance(value)
     if decoded is None:
         elements = _decode_task_list(value)
         return value if elements is None else '[' + ', '.join(str(_readable(e)) for e in elements) + ']'

@@ -8,10 +8,8 @@ upstream task as ``Family_<unique id>``.
 
 from __future__ import annotations
 
-import bz2
 import datetime
 import hashlib
-import importlib
 import json
 import os
 import sqlite3
@@ -21,6 +19,7 @@ from typing import Any
 
 import luigi
 
+from gokart.core.task_names import decoded_task_instance, task_class_named
 from gokart.errors import GokartError
 from gokart.runs import index
 from gokart.runs import sync as syncing
@@ -58,22 +57,7 @@ def task_class(spec: Any) -> type:
         return type(spec)
     if not isinstance(spec, str):
         raise TypeError(f'gokart.runs takes a task class, a task or "module:Task", not {type(spec).__name__}')
-    module_name, separator, name = spec.partition(':')
-    if not separator:
-        module_name, _, name = spec.rpartition('.')
-    if module_name:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as e:
-            raise GokartError(f'{spec}: cannot import {module_name} ({e}); name the task as module:Class, importable from here') from e
-        found = getattr(module, name, None)
-        if not isinstance(found, type):
-            raise GokartError(f'{spec}: {module_name} has no task class {name}')
-        return found
-    try:
-        return luigi.task_register.Register.get_task_cls(name)  # type: ignore[no-any-return]
-    except luigi.task_register.TaskClassException as e:
-        raise GokartError(f'{spec}: no task class of that name is registered; name it as module:Class') from e
+    return task_class_named(spec)
 
 
 def default_workspace(cls: type | None = None) -> str:
@@ -522,7 +506,7 @@ def readable_params(params: dict[str, str], nested: bool = False) -> dict[str, s
     """Recorded parameter strings with each task-valued one shown as ``Family(name=value, ...)`` (tasks inside it as ``Family(...)``)."""
     shown = {}
     for name, value in params.items():
-        decoded = decode_task_parameter(value)
+        decoded = decoded_task_instance(value)
         if decoded is None:
             shown[name] = value
         elif nested:
@@ -531,17 +515,3 @@ def readable_params(params: dict[str, str], nested: bool = False) -> dict[str, s
             inner = ', '.join(f'{k}={v}' for k, v in readable_params(decoded[1], nested=True).items())
             shown[name] = f'{decoded[0]}({inner})'
     return shown
-
-
-def decode_task_parameter(value: str | None) -> tuple[str, dict[str, str]] | None:
-    """``(family, params)`` of a recorded TaskInstanceParameter value (JSON of its type and bz2-compressed params), else None."""
-    if not value or not value.startswith('{'):
-        return None
-    try:
-        data = json.loads(value)
-        if not isinstance(data, dict) or set(data) != {'type', 'params'}:
-            return None
-        params = json.loads(bz2.decompress(bytes.fromhex(data['params'])).decode())
-        return str(data['type']), {str(k): str(v) for k, v in params.items()}
-    except Exception:  # any other value that starts with "{"
-        return None
