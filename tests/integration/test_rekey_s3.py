@@ -26,7 +26,7 @@ def s3_workspace(s3_bucket: str):
 def keys(endpoint: str, bucket: str) -> set[str]:
     listing = boto3.client('s3', endpoint_url=endpoint).list_objects_v2(Bucket=bucket)
     # the lineage journal under .gokart/ is neither an output nor a record: rekey leaves it alone
-    return {item['Key'] for item in listing.get('Contents', []) if '/.gokart/' not in f"/{item['Key']}"}
+    return {item['Key'] for item in listing.get('Contents', []) if '/.gokart/' not in f'/{item["Key"]}'}
 
 
 def build_under(scheme: int) -> list[str]:
