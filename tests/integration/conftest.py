@@ -32,6 +32,20 @@ def s3_bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return name
 
 
+@pytest.fixture
+def s3_workspace(s3_bucket: str) -> Iterator[str]:
+    """A fresh bucket that every task's workspace_directory points into (``s3://BUCKET/ws/``), through the
+    [TaskOnKart] config section as users set it; yields the bucket's name."""
+    import luigi
+
+    config = luigi.configuration.get_config()
+    if not config.has_section('TaskOnKart'):
+        config.add_section('TaskOnKart')
+    config.set('TaskOnKart', 'workspace_directory', f's3://{s3_bucket}/ws/')
+    yield s3_bucket
+    config.remove_section('TaskOnKart')
+
+
 @pytest.fixture(scope='session')
 def redis_address() -> Iterator[tuple[str, int]]:
     """(host, port) of a real redis-server for the session; skipped only when no binary can be found."""

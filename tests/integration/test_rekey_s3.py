@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 import boto3
-import luigi
-import pytest
 from rekey_pipeline import RUNS, Root
 
 import gokart
 from gokart.commands.rekey import COPIED, IN_PLACE, MOVED, rekey
 from gokart.ids import id_scheme
-
-
-@pytest.fixture
-def s3_workspace(s3_bucket: str):
-    """Every task's workspace_directory in the bucket, through the [TaskOnKart] config section as users set it."""
-    config = luigi.configuration.get_config()
-    if not config.has_section('TaskOnKart'):
-        config.add_section('TaskOnKart')
-    config.set('TaskOnKart', 'workspace_directory', f's3://{s3_bucket}/ws/')
-    yield s3_bucket
-    config.remove_section('TaskOnKart')
 
 
 def keys(endpoint: str, bucket: str) -> set[str]:

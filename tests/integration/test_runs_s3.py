@@ -6,7 +6,6 @@ import os
 import sys
 
 import boto3
-import luigi
 import pytest
 
 import gokart
@@ -16,16 +15,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from runs_pipeline import Data, Leaf, Train, Wide  # noqa: E402
 
 
-@pytest.fixture
-def s3_workspace(s3_bucket: str, tmp_path, monkeypatch: pytest.MonkeyPatch):
-    """Every task's workspace_directory in the bucket ([TaskOnKart] config), and a private cache directory for the index."""
+@pytest.fixture(autouse=True)
+def private_index_cache(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index of an object-store workspace lives under the user's cache directory: one of this test's own."""
     monkeypatch.setenv('GOKART_CACHE_DIR', str(tmp_path / 'cache'))
-    config = luigi.configuration.get_config()
-    if not config.has_section('TaskOnKart'):
-        config.add_section('TaskOnKart')
-    config.set('TaskOnKart', 'workspace_directory', f's3://{s3_bucket}/ws/')
-    yield s3_bucket
-    config.remove_section('TaskOnKart')
 
 
 def keys(endpoint: str, bucket: str, prefix: str) -> list[str]:
