@@ -2,6 +2,7 @@
 nothing exits 0; progress and logs do not share a line."""
 
 import os
+import pickle
 import pty
 import re
 import subprocess
@@ -141,8 +142,17 @@ def bins(tmp_path):
     return path
 
 
-def test_an_abbreviated_flag_is_refused_with_the_flag_it_resembles(bins):
-    # luigi's parser takes --n-bin=7 for --n-bins=7 (argparse's prefix matching); it must not set another parameter.
+def test_an_abbreviated_flag_is_taken_as_in_1_12_with_a_warning_naming_the_whole_flag(bins):
+    # luigi's parser takes --n-bin=7 for --n-bins=7 (argparse's prefix matching), as gokart 1.12 does.
+    done = run_pipeline(bins, 'Bins', '--local-scheduler', '--n-bin=7')
+    assert done.returncode == 0, done.stderr
+    assert '--n-bin is taken as --n-bins (an abbreviation); write the flag in full' in done.stderr
+    outputs = list((bins.parent / 'resources' / '__main__').glob('Bins_*.pkl'))
+    assert len(outputs) == 1 and pickle.loads(outputs[0].read_bytes()) == 7
+
+
+def test_in_strict_mode_an_abbreviated_flag_is_refused_with_the_flag_it_resembles(bins, monkeypatch):
+    monkeypatch.setenv('GOKART_STRICT', 'true')
     done = run_pipeline(bins, 'Bins', '--local-scheduler', '--n-bin=7')
     assert done.returncode == 2
     assert done.stderr.splitlines()[-1] == 'bins.py: error: unrecognized arguments: --n-bin=7 (--n-bin: did you mean --n-bins?)'

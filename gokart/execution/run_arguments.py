@@ -14,10 +14,11 @@ What happens next is gokart 1.12's control flow (docs/design.md, "Compatibility 
 - a bad value for another task's ``--Class-x`` is a warning: 1.12 fails (or not) when that task is
   constructed, and so does this run.
 
-Abbreviated flags are refused here: luigi's parser would take ``--n-bin=7`` as ``--n-bins=7`` without
-a word (argparse's prefix matching), so a misspelled flag could set another parameter. With
-abbreviations off it is what any unknown flag is in gokart 1.12, argparse's ``unrecognized
-arguments`` error (exit 2), here followed by the flag it resembles.
+An abbreviated flag is taken as in gokart 1.12, where luigi's parser reads ``--n-bin=7`` as
+``--n-bins=7`` (argparse's prefix matching), but with a warning naming the whole flag, since a
+misspelled flag could set another parameter. ``[gokart] strict = true`` refuses it: it is then what any
+unknown flag is, argparse's ``unrecognized arguments`` error (exit 2). An unknown flag's error is
+followed by the flag it resembles.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from luigi.cmdline_parser import CmdlineParser
 from luigi.parameter import MissingParameterException, Parameter
 from luigi.task_register import Register
 
+from gokart.core import strict_mode
 from gokart.errors import MissingParameterError, TaskParameterError, TaskParameterTypeError
 
 logger = logging.getLogger(__name__)
@@ -40,9 +42,12 @@ logger = logging.getLogger(__name__)
 
 def check_command_line(cmdline_args: list[str]) -> None:
     """Raise, naming the task and the flag, when the root task of ``cmdline_args`` cannot be made from it."""
-    with _without_abbreviations(), CmdlineParser.global_instance(cmdline_args) as parser:
+    strict = strict_mode.enabled()
+    with _luigi_parsers(abbreviations=not strict), CmdlineParser.global_instance(cmdline_args) as parser:
         known = parser.known_args
         root = known.root_task
+        if not strict:
+            _warn_on_abbreviations(cmdline_args, root)
         for task_name, is_root_flag, param_name, parameter in Register.get_all_params():
             if is_root_flag and task_name != root:
                 continue
@@ -79,19 +84,39 @@ def _check_value(task_name: str, is_root: bool, flag: str, parameter: Parameter,
         # Another error of --x is left to luigi, which decides what 1.12 does with it.
 
 
-@contextlib.contextmanager
-def _without_abbreviations() -> Iterator[None]:
-    """luigi's command-line parsers, built while this lasts, take whole flags only and suggest one for an unknown flag.
+def _warn_on_abbreviations(cmdline_args: list[str], root: str) -> None:
+    """Warn of each ``--flag`` that argparse will take as the one longer flag it begins."""
+    flags = {'--help', '--module'}
+    for task_name, without_section, param_name, _ in Register.get_all_params():
+        flags.add(f'--{task_name}-{param_name}'.replace('_', '-'))
+        if without_section or task_name == root:
+            flags.add(f'--{param_name.replace("_", "-")}')
+    for argument in cmdline_args:
+        given = argument.split('=', 1)[0]
+        if not given.startswith('--') or given in flags:
+            continue
+        meant = [flag for flag in flags if flag.startswith(given)]
+        if len(meant) == 1:
+            logger.warning(
+                f'{given} is taken as {meant[0]} (an abbreviation); write the flag in full, '
+                'or set [gokart] strict = true to refuse abbreviations.'
+            )
 
-    Only the check needs it: a command line it accepts has no abbreviation, so luigi's own parsing of
-    the same arguments afterwards (abbreviations on) reads every flag exactly as the check did.
+
+@contextlib.contextmanager
+def _luigi_parsers(abbreviations: bool) -> Iterator[None]:
+    """luigi's command-line parsers, built while this lasts, suggest a flag for an unknown one, and without
+    ``abbreviations`` take whole flags only.
+
+    Only the check needs it: a command line it accepts in strict mode has no abbreviation, so luigi's own
+    parsing of the same arguments afterwards (abbreviations on) reads every flag exactly as the check did.
     """
     original = CmdlineParser.__dict__['_build_parser']  # the staticmethod itself, put back as it was
     build = CmdlineParser._build_parser
 
     def build_without_abbreviations(*args: Any, **kwargs: Any) -> argparse.ArgumentParser:
         parser = build(*args, **kwargs)
-        parser.allow_abbrev = False  # read by argparse when it parses, so it may be set after construction
+        parser.allow_abbrev = abbreviations  # read by argparse when it parses, so it may be set after construction
         report = parser.error
 
         def error(message: str) -> NoReturn:
