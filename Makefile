@@ -8,13 +8,14 @@ BIN := $(VENV)/bin
 
 setup: $(VENV)/.installed
 
-# editable_mode=compat puts the project directory on sys.path through a plain .pth file, which mypy
-# follows; the default editable mode installs an import hook that mypy cannot see, so `mypy` run in
-# this environment would not find gokart (nor its types and plugin).
+# mypy and pyright do not follow the import hook that setuptools' editable install uses for a flat
+# layout, so the checkout itself also goes on sys.path through a plain .pth file, which both read.
+# (setuptools' own way of doing that, editable_mode=compat, is deprecated and warns at every install.)
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]' --config-settings editable_mode=compat
+	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/python -c 'import os, sysconfig; open(os.path.join(sysconfig.get_paths()["purelib"], "gokart-checkout.pth"), "w").write(os.getcwd() + "\n")'
 	touch $@
 
 # gokart 1.12.2 itself, in a separate environment, for the tests that cross-check ids, files and names
