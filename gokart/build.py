@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 import functools
 import logging
-import os
 from dataclasses import dataclass
 from logging import getLogger
 from typing import Any, Literal, Protocol, TypeVar, overload
@@ -17,6 +16,7 @@ from luigi import rpc, scheduler
 from luigi.execution_summary import LuigiRunResult, LuigiStatusCode
 
 from gokart import worker
+from gokart.core import settings
 from gokart.core.error_messages import build_failure_message, describe_task, not_a_task_message
 from gokart.errors import GokartBuildError, HasLockedTaskException, NotATaskError, TaskLockException
 from gokart.execution import execute
@@ -184,7 +184,7 @@ def build(
 def _run(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
     # A Dask client or address alone asks for Dask too, rather than being ignored by the local executor.
     implied = 'dask' if env_params.keys() & {'dask_client', 'dask_address'} else None
-    executor = env_params.get('executor') or implied or os.environ.get('GOKART_EXECUTOR', 'gokart')
+    executor = env_params.get('executor') or implied or settings.value('executor')
     report_path = env_params.get('report')
     # A replaced luigi.build is a test simulating the scheduler's outcome: it is called as gokart 1.12 calls it.
     if executor == 'luigi' or set(env_params) - _EXECUTOR_OPTIONS or luigi.build is not _LUIGI_BUILD:

@@ -134,7 +134,7 @@ def test_the_scheme_comes_from_the_environment_or_the_config(tmp_path, monkeypat
         monkeypatch.setenv('GOKART_ID_SCHEME', '1')
         assert id_scheme.refresh() == 1  # the environment wins
         monkeypatch.setenv('GOKART_ID_SCHEME', 'merkle')
-        with pytest.raises(GokartError, match="GOKART_ID_SCHEME='merkle' is not an id scheme: use 1"):
+        with pytest.raises(GokartError, match="GOKART_ID_SCHEME is 'merkle': not an id scheme: use 1"):
             id_scheme.refresh()
     finally:
         luigi.configuration.get_config().remove_section('gokart')

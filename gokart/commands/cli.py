@@ -7,6 +7,7 @@
     gokart gc     [--yes] [--all-workspaces] [--force] [--older-than 7d] MODULE:TASK [--param value ...] [+ MODULE:TASK2 ...]
     gokart rekey  --to {1,2} [--dry-run] [--copy] MODULE:TASK [--param value ...]
     gokart runs | lineage | diff   (the runs index: see gokart.commands.runs)
+    gokart config [--format json]  (every [gokart] setting: value and source)
 
 A task is named ``package.module:Class`` or ``package.module.Class`` (a bare registered class name also
 works); the current directory is importable. Parameters follow the task as ``--name value`` or
@@ -28,6 +29,7 @@ from typing import Any
 import luigi
 from luigi.cmdline_parser import CmdlineParser
 
+from gokart.commands import config as config_command
 from gokart.commands import runs as runs_commands
 from gokart.core.error_messages import did_you_mean
 from gokart.core.task_names import task_class_named
@@ -51,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if arguments.command == config_command.NAME:
+            return config_command.run(arguments)
         if arguments.command in runs_commands.COMMANDS:  # they take a class, a path or ids, not a task to construct
             return runs_commands.run(arguments, make_task)
         groups = _split_roots(arguments.task)
@@ -584,6 +588,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         command.add_argument('task', nargs=argparse.REMAINDER, help=task_help)
     gc._actions[-1].help = 'MODULE:TASK then its parameters as --name value; "+" starts another root whose DAG is kept too'
     runs_commands.register(commands)
+    config_command.register(commands)
     return parser, dict(commands.choices)
 
 

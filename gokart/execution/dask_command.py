@@ -7,8 +7,9 @@ worker, and the process exits with gokart.run's codes.
 
 from __future__ import annotations
 
-import os
 import sys
+
+from gokart.core import settings
 
 EXECUTOR_OPTION = '--executor'
 ADDRESS_OPTION = '--dask-address'
@@ -29,7 +30,7 @@ def pop_executor_options(cmdline_args: list[str]) -> tuple[str | None, str | Non
         if not value or value.startswith('--'):
             raise SystemExit(f'gokart.run: {name} needs a value, e.g. {EXECUTOR_OPTION} dask {ADDRESS_OPTION} tcp://scheduler:8786')
         found[name] = value
-    executor = found.get(EXECUTOR_OPTION) or os.environ.get('GOKART_EXECUTOR') or None
+    executor = found.get(EXECUTOR_OPTION) or settings.lookup('executor').text or None
     return executor, found.get(ADDRESS_OPTION), rest
 
 

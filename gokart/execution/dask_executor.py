@@ -15,10 +15,10 @@ to its ``allowed-failures``), where the tasks the dead worker finished are compl
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from gokart.core import settings
 from gokart.core.error_messages import describe_task
 from gokart.core.task_protocol import KartTask
 from gokart.errors import GokartError
@@ -40,7 +40,7 @@ from gokart.storage import signing
 if TYPE_CHECKING:
     from distributed import Client, Future
 
-ADDRESS_VARIABLE = 'GOKART_DASK_ADDRESS'
+ADDRESS_VARIABLE = settings.setting('dask_address').environment_variable
 
 
 def execute_on_dask(
@@ -77,7 +77,7 @@ def connect(address: str | None = None) -> tuple[Client, bool]:
         from distributed import Client, default_client
     except ImportError as e:
         raise GokartError("executor='dask' needs Dask distributed: pip install 'gokart[dask]'") from e
-    address = address or os.environ.get(ADDRESS_VARIABLE) or None
+    address = address or settings.value('dask_address') or None
     if address:
         try:
             return Client(address, set_as_default=False), True

@@ -31,11 +31,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from gokart.core.config_lookup import config_section
-from gokart.errors import GokartError
+from gokart.core import settings
 from gokart.execution.plan import Plan
 
-CONFIG_SECTION, CONFIG_OPTION = 'gokart', 'dask_batch'
+CONFIG_SECTION, CONFIG_OPTION = settings.SECTION, 'dask_batch'
 
 # A group of cheap tasks should take about this long: long enough that Dask's few milliseconds per
 # task vanish, short enough that a killed worker loses little and the last group does not keep
@@ -62,18 +61,7 @@ class Group:
 
 def batch_setting() -> int | None:
     """``[gokart] dask_batch``: None for off, 0 for auto, else the largest group."""
-    raw = (config_section(CONFIG_SECTION) or {}).get(CONFIG_OPTION, 'auto').strip().lower()
-    if raw in ('', 'auto'):
-        return 0
-    if raw in ('off', 'none', 'false', 'no', '0', '1'):
-        return None
-    try:
-        count = int(raw)
-    except ValueError:
-        raise GokartError(f'[gokart] dask_batch = {raw!r} is not auto, off or a number of tasks a group (e.g. 64)') from None
-    if count < 0:
-        raise GokartError(f'[gokart] dask_batch = {raw!r}: the number of tasks a group must be positive (or auto, off)')
-    return count
+    return settings.value(CONFIG_OPTION)  # type: ignore[no-any-return]
 
 
 def make_groups(plan: Plan, order: list[int], workers: int, setting: int | None, task_key: Any) -> list[Group]:

@@ -7,7 +7,6 @@ nothing for it. It is quiet when stderr is not a terminal (CI logs, pipes) unles
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
@@ -15,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
+from gokart.core import settings
 from gokart.execution.plan import Plan, TaskState
 
 _REFRESHES_PER_SECOND = 4
@@ -30,9 +30,9 @@ def progress_enabled(setting: Any = None, in_kernel: bool = False) -> bool:
         return setting
     if setting is not None:
         return str(setting).strip().lower() not in ('0', 'false', 'no', 'off', '')
-    environment = os.environ.get('GOKART_PROGRESS')
-    if environment is not None and environment.strip() != '':
-        return environment.strip().lower() not in ('0', 'false', 'no', 'off')
+    from_environment = settings.value('progress')
+    if from_environment is not None:
+        return bool(from_environment)
     return _stderr_is_terminal() or in_kernel
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,14 +25,14 @@ from typing import Any
 
 import luigi
 
-from gokart.core.config_lookup import luigi_config
+from gokart.core import settings
 from gokart.core.task_protocol import KartTask
 from gokart.errors import GokartError, TaskParameterError
 from gokart.ids.code_fingerprint import code_fingerprint, own_code
 
-ENVIRONMENT_VARIABLE = 'GOKART_ID_SCHEME'
-CONFIG_SECTION = 'gokart'
+CONFIG_SECTION = settings.SECTION
 CONFIG_OPTION = 'id_scheme'
+ENVIRONMENT_VARIABLE = settings.setting(CONFIG_OPTION).environment_variable
 SCHEMES = (1, 2)
 CHECK_MODULUS = 251
 
@@ -54,7 +53,7 @@ def current() -> int:
 def refresh() -> int:
     """Read the scheme again from ``GOKART_ID_SCHEME`` and the luigi config (``gokart.add_config`` calls this)."""
     global _read
-    _read = _read_scheme(os.environ.get(ENVIRONMENT_VARIABLE), luigi_config())
+    _read = int(settings.value(CONFIG_OPTION))
     return _read
 
 
@@ -188,18 +187,6 @@ def _family_entry(cls: Any) -> tuple[str, str]:
         family = cls.get_task_family()
         entry = _families[cls] = (family, json.dumps(family))
     return entry
-
-
-def _read_scheme(environment: str | None, config: Any) -> int:
-    if environment not in (None, ''):
-        return _checked(environment, f'the environment variable {ENVIRONMENT_VARIABLE}={environment!r}')
-    try:
-        value = config.get(CONFIG_SECTION, CONFIG_OPTION, None)
-    except Exception:  # luigi's parsers raise their own errors for a missing section
-        value = None
-    if value in (None, ''):
-        return 1
-    return _checked(value, f'[{CONFIG_SECTION}] {CONFIG_OPTION} = {value!r} in the luigi config')
 
 
 def _checked(value: Any, where: str) -> int:

@@ -35,6 +35,8 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from gokart.core import settings
+from gokart.errors import ConfigOptionError
 from gokart.storage import filesystem as storage
 from gokart.storage import local_target_seam
 
@@ -49,7 +51,7 @@ REMOTE_FLUSH_SECONDS = 5.0
 FORMAT_VERSION = 1
 
 SUCCESS, FAILURE = 'SUCCESS', 'FAILURE'
-DISABLE_VARIABLE = 'GOKART_LINEAGE'
+DISABLE_VARIABLE = settings.setting('lineage').environment_variable
 """``GOKART_LINEAGE=0`` turns the journal off (the log/ records are written as ever; ``gokart.runs`` still reads them)."""
 
 
@@ -344,10 +346,18 @@ def append(workspace: str, record: dict[str, Any]) -> None:
         journals.writer(workspace).append(line)
 
 
+def _journal_on() -> bool:
+    try:
+        return bool(settings.value('lineage'))
+    except ConfigOptionError as e:  # a mistyped switch of the journal must not fail the build it records
+        logger.warning(f'{e}: the runs are journaled')
+        return True
+
+
 def record_run(task: Any, state: str, error: BaseException | None = None) -> None:
     """Journal the run of ``task`` that just ended in ``state``; a failure to journal is logged, never raised into the build."""
     workspace = getattr(task, 'workspace_directory', None)
-    if not isinstance(workspace, str) or os.environ.get(DISABLE_VARIABLE, '1') in ('0', 'false', 'no'):
+    if not isinstance(workspace, str) or not _journal_on():
         return
     if storage.is_local(workspace) and local_target_seam.replacement() is not None:
         return  # local outputs go to a stand-in (a test's in-memory store): so do no real files

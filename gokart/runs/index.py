@@ -13,6 +13,7 @@ import hashlib
 import os
 import sqlite3
 
+from gokart.core import settings
 from gokart.records import lineage
 from gokart.storage import filesystem as storage
 
@@ -47,7 +48,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 
 def cache_directory() -> str:
     """Where the indexes of object-store workspaces live."""
-    explicit = os.environ.get('GOKART_CACHE_DIR')
+    explicit = settings.value('cache_dir')
     if explicit:
         return explicit
     base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')

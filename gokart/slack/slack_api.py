@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import TYPE_CHECKING, Any
+
+from gokart.core import settings
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
 logger = logging.getLogger(__name__)
 
-API_URL_ENVIRONMENT_VARIABLE = 'GOKART_SLACK_API_URL'
+API_URL_ENVIRONMENT_VARIABLE = settings.setting('slack_api_url').environment_variable
 # conversations.list is paginated; stop after this many pages so a misbehaving server cannot loop us forever.
 _MAX_CHANNEL_PAGES = 100
 
@@ -110,7 +111,7 @@ class SlackAPI:
 
 
 def _make_client(token: str, base_url: str | None) -> WebClient:
-    url = base_url or os.environ.get(API_URL_ENVIRONMENT_VARIABLE) or None
+    url = base_url or settings.value('slack_api_url') or None
     kwargs: dict[str, Any] = {'token': token}
     if url:
         kwargs['base_url'] = url if url.endswith('/') else url + '/'

@@ -109,20 +109,14 @@ def _config_instance(config_class: type[T]) -> T:
 
 def retry_options() -> dict[str, Any]:
     """``storage_timeout`` (seconds per connect or read) and ``storage_retries`` from the ``[gokart]`` section, when set."""
-    section = config_section('gokart') or {}
+    from gokart.core import settings
+
+    section = config_section(settings.SECTION) or {}
     options: dict[str, Any] = {}
-    for name, kind in (('storage_timeout', float), ('storage_retries', int)):
-        value = section.get(name)
-        if value is None or value == '':
-            continue
-        try:
-            parsed = kind(value)
-        except ValueError:
-            parsed = -1
-        if parsed < 0 or (name == 'storage_timeout' and parsed == 0):
-            wanted = 'a positive number of seconds' if kind is float else 'a whole number >= 0'
-            raise ValueError(f'[gokart] {name} = {value!r} is not valid: give {wanted}')
-        options[name] = parsed
+    for name in ('storage_timeout', 'storage_retries'):
+        found = settings.lookup(name, section)
+        if found.source != 'default':  # unset: the file system's own defaults (the same numbers)
+            options[name] = found.value
     return options
 
 

@@ -31,6 +31,7 @@ from typing import IO, Any, TypeVar
 
 from fsspec import AbstractFileSystem
 
+from gokart.core import settings
 from gokart.core.error_messages import missing_bucket_error
 from gokart.errors import StorageUnavailableError
 
@@ -38,8 +39,8 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar('T')
 
-DEFAULT_STORAGE_TIMEOUT = 3.0
-DEFAULT_STORAGE_RETRIES = 3
+DEFAULT_STORAGE_TIMEOUT: float = settings.setting('storage_timeout').default
+DEFAULT_STORAGE_RETRIES: int = settings.setting('storage_retries').default
 
 # Downloads up to this size are read into memory; larger ones spill to a local temporary file.
 _READ_IN_MEMORY_BYTES = 32 * 1024 * 1024

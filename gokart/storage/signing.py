@@ -33,13 +33,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any, NamedTuple
 
-from gokart.core.config_lookup import config_section
+from gokart.core import settings
 from gokart.errors import UnsignedOutputError
 from gokart.file_processor.pickling import LzmaPickleFileProcessor, PickleFileProcessor
 
-ENVIRONMENT_VARIABLE = 'GOKART_PICKLE_SIGNING_KEY'
-CONFIG_SECTION = 'gokart'
+CONFIG_SECTION = settings.SECTION
 CONFIG_OPTION = 'pickle_signing_key'
+ENVIRONMENT_VARIABLE = settings.setting(CONFIG_OPTION).environment_variable
 
 TRAILER_MAGIC = b'\n#gokart-hmac-sha256-v2:'
 """Marks a signed file; the signed name, its length and the digest follow it and end the file."""
@@ -66,9 +66,7 @@ def signing_key() -> bytes | None:
     """The signing key (UTF-8 bytes of the setting), or None when signing is off."""
     if _pinned_key is not _UNPINNED:
         return _pinned_key  # type: ignore[no-any-return]
-    value = os.environ.get(ENVIRONMENT_VARIABLE)
-    if not value:
-        value = _config_value()
+    value = settings.value(CONFIG_OPTION)
     return value.encode() if value else None
 
 
@@ -274,11 +272,6 @@ def _refusal(path: str, reason: str) -> str:
         'It was written without the key, with another key, for another output, or changed since it was written; unpickling it '
         'could run code chosen by whoever wrote it. If the file is yours, rerun the task that writes it (rerun=True) or delete the file.'
     )
-
-
-def _config_value() -> str | None:
-    value = (config_section(CONFIG_SECTION) or {}).get(CONFIG_OPTION)
-    return str(value) if value else None
 
 
 class _SigningStream(io.RawIOBase):
