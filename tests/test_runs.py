@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 
+import luigi
 import pandas as pd
 import pytest
 import runs_pipeline
@@ -363,3 +364,63 @@ def test_the_demo_prints_the_runs_of_its_two_models_and_the_lineage_of_the_best(
     lineage_lines = [line for line in runs_part[1].splitlines()[1:] if line.strip()]
     assert lineage_lines[0].startswith('EvaluateModel_') and lineage_lines[-1].strip().startswith('LoadWineData_')
     assert table[1].split()[0] in lineage_lines[0]  # the best (sorted first) is the one traced
+
+
+# ----- issue 31: right answers -----------------------------------------------------------------
+def test_an_upstream_column_names_the_run_the_run_read_not_one_computed_under_todays_settings():
+    config = luigi.configuration.get_config()
+    config.set('TaskOnKart', 'code_fingerprint_check', 'true')
+    luigi.task_register.Register.clear_instance_cache()
+    gokart.build(Train(c=0.3, data=Data()), log_level=40)
+    config.remove_option('TaskOnKart', 'code_fingerprint_check')
+    luigi.task_register.Register.clear_instance_cache()
+    read = Data().make_unique_id()  # today's id of Data(): without the fingerprint, another id than the run read
+    [row] = gokart.runs(Train).to_dict('records')
+    [required] = row['requires']
+    assert row['data'] == required and required != f'Data_{read}'
+    assert gokart.runs(Train, where=f"data == 'Data_{read}'").empty
+    assert len(gokart.runs(Train, where=f"data == '{required}'")) == 1
+
+
+def test_an_upstream_column_of_a_run_known_only_from_log_records_takes_the_id_from_the_upstream_records():
+    config = luigi.configuration.get_config()
+    config.set('TaskOnKart', 'code_fingerprint_check', 'true')
+    luigi.task_register.Register.clear_instance_cache()
+    gokart.build(Train(c=0.3, data=Data()), log_level=40)
+    recorded = Data().make_unique_id()
+    config.remove_option('TaskOnKart', 'code_fingerprint_check')
+    luigi.task_register.Register.clear_instance_cache()
+    shutil.rmtree(os.path.join('resources', '.gokart'))  # as gokart 1.12 leaves a workspace
+    [row] = gokart.runs(Train).to_dict('records')
+    assert row['data'] == f'Data_{recorded}'
+
+
+def test_csv_of_an_empty_result_is_the_header():
+    build_grid()
+    found = gokart_command('runs', 'runs_pipeline:Train', '--where', 'c > 5', '--format', 'csv')
+    assert found.returncode == 0, found.stderr
+    [header] = found.stdout.splitlines()
+    assert header.split(',')[:4] == ['unique_id', 'family', 'c', 'model']
+
+
+def test_one_id_grammar_full_prefix_and_family_form_with_percent_and_underscore_as_plain_characters():
+    tasks = build_grid()
+    unique_id = tasks[0].make_unique_id()
+    other = tasks[1].make_unique_id()
+    for name in (unique_id, unique_id[:8], f'Train_{unique_id}', f'Train_{unique_id[:8]}'):
+        assert gokart.load_run(name) == gokart.load_run(unique_id), name
+        assert list(gokart.lineage(name)['unique_id'])[0] == unique_id, name
+        assert gokart.diff(name, other).a == f'Train_{unique_id}', name
+    for pattern in ('______', '%%%%%%', unique_id[:6] + '%', '_' + unique_id[1:8], f'Data_{unique_id}'):
+        with pytest.raises(gokart.runs.RunNotFoundError):
+            gokart.load_run(pattern)
+        with pytest.raises(gokart.runs.RunNotFoundError):
+            gokart.lineage(pattern)
+    with pytest.raises(gokart.runs.RunNotFoundError, match='6 characters'):
+        gokart.load_run(unique_id[:4])
+    up = gokart_command('lineage', f'Train_{unique_id[:10]}')
+    assert up.returncode == 0 and up.stdout.startswith(f'Train_{unique_id} '), up.stderr
+    diff = gokart_command('diff', f'Train_{unique_id}', other[:8])
+    assert diff.returncode == 0 and "parameter model: 'svm' -> 'rf'" in diff.stdout, diff.stderr
+    refused = gokart_command('diff', '______', other)
+    assert refused.returncode == 1 and "no recorded run has the unique id '______'" in refused.stderr

@@ -202,6 +202,8 @@ def _print_frame(frame: Any, format: str, title: str) -> None:
 def _plain_cells(frame: Any) -> Any:
     copy = frame.copy()
     for column in copy.columns:
+        if copy[column].dtype != object:  # an empty frame's time columns are datetime64, which map().any() refuses
+            continue
         if copy[column].map(lambda v: isinstance(v, (list, tuple, dict))).any():
             copy[column] = copy[column].map(lambda v: json.dumps(v, default=str) if isinstance(v, (list, tuple, dict)) else v)
     return copy

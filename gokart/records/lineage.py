@@ -134,6 +134,33 @@ def _direct_requirements(task: Any) -> list[dict[str, Any]]:
         return []
 
 
+def _task_parameter_ids(task: Any) -> dict[str, Any]:
+    """The unique id of each task held in a significant parameter (a list of ids for a list of tasks): what the run read.
+
+    Readers show these ids, not ones computed again from the parameters, which today's code or
+    settings (a code fingerprint turned on) may make differently.
+    """
+    import luigi
+
+    found: dict[str, Any] = {}
+    try:
+        for name, parameter in task.get_params():
+            value = getattr(task, name, None)
+            if not parameter.significant:
+                continue
+            if isinstance(value, luigi.Task):
+                found[name] = _unique_id(value)
+            elif isinstance(value, (list, tuple)) and value and all(isinstance(v, luigi.Task) for v in value):
+                found[name] = [_unique_id(v) for v in value]
+    except Exception:  # a parameter that cannot be read is the task's to report
+        return {}
+    return found
+
+
+def _unique_id(task: Any) -> str:
+    return str(task.make_unique_id()) if hasattr(task, 'make_unique_id') else str(task.task_id)
+
+
 def make_record(task: Any, state: str, started: float | None, processing_time: float | None, error: BaseException | None) -> dict[str, Any]:
     """The journal line of ``task``'s run that just ended in ``state``."""
     from gokart.ids import id_scheme
@@ -153,6 +180,7 @@ def make_record(task: Any, state: str, started: float | None, processing_time: f
         'scheme': id_scheme.current(),
         'params': dict(task.__dict__.get('_lineage_params') or task.to_str_params(only_significant=True)),
         'requires': _direct_requirements(task),
+        'task_params': _task_parameter_ids(task),
         'outputs': _recorded_outputs(task),
         'metrics': task.__dict__.get('_lineage_metrics'),
         'code_fingerprint': fingerprint,

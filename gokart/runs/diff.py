@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from gokart.runs import query
+from gokart.runs.row import RunRow
 from gokart.storage import filesystem as storage
 
 
@@ -41,18 +41,23 @@ def diff(id_a: str, id_b: str, workspace: str | None = None, sync: bool = True) 
     """Parameter, upstream and code differences between two recorded runs, and a summary of how their outputs differ."""
     workspace = workspace or query.default_workspace()
     with query.opened(workspace, sync) as connection:
-        a, b = query._run_row(connection, id_a), query._run_row(connection, id_b)
-    result = RunDiff(a=f'{a[0]}_{a[1]}', b=f'{b[0]}_{b[1]}')
-    params_a, params_b = json.loads(a[5]), json.loads(b[5])
-    for name in dict.fromkeys([*params_a, *params_b]):
-        if params_a.get(name) != params_b.get(name):
-            result.parameters.append((name, params_a.get(name), params_b.get(name)))
-    result.upstream = _upstream_differences(json.loads(a[7]), json.loads(b[7]))
-    for name, column in (('code fingerprint', 15), ('git commit', 16), ('git dirty', 17), ('id scheme', 14)):
-        if a[column] != b[column] and (a[column] is not None or b[column] is not None):
-            result.code.append((name, a[column], b[column]))
+        a, b = query.find_run(connection, id_a), query.find_run(connection, id_b)
+    result = RunDiff(a=a.label, b=b.label)
+    for name in dict.fromkeys([*a.params, *b.params]):
+        if a.params.get(name) != b.params.get(name):
+            result.parameters.append((name, a.params.get(name), b.params.get(name)))
+    result.upstream = _upstream_differences(a.requires, b.requires)
+    for name, attribute in (
+        ('code fingerprint', 'code_fingerprint'),
+        ('git commit', 'git_commit'),
+        ('git dirty', 'git_dirty'),
+        ('id scheme', 'scheme'),
+    ):
+        x, y = getattr(a, attribute), getattr(b, attribute)
+        if x != y and (x is not None or y is not None):
+            result.code.append((name, x, y))
     result.code += _changed_functions(workspace, a, b)
-    result.output = _output_differences(json.loads(a[6]), json.loads(b[6]), a[8], b[8])
+    result.output = _output_differences(a.outputs, b.outputs, a.metrics, b.metrics)
     return result
 
 
@@ -72,15 +77,15 @@ def _upstream_differences(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> l
     return differences
 
 
-def _changed_functions(workspace: str, a: Any, b: Any) -> list[tuple[str, Any, Any]]:
+def _changed_functions(workspace: str, a: RunRow, b: RunRow) -> list[tuple[str, Any, Any]]:
     """Which functions changed, from the runs' ``log/code_fingerprint`` records when both have one."""
     from gokart.ids.code_fingerprint import changed_code
     from gokart.records import run_records
     from gokart.target import make_target
 
     parts = []
-    for row in (a, b):
-        path = run_records.path_in(workspace, run_records.CODE_FINGERPRINT, row[0], row[1])
+    for run in (a, b):
+        path = run_records.path_in(workspace, run_records.CODE_FINGERPRINT, run.task_class, run.id)
         try:
             loaded = make_target(path).load() if storage.exists(path) else None
         except Exception:
@@ -91,9 +96,11 @@ def _changed_functions(workspace: str, a: Any, b: Any) -> list[tuple[str, Any, A
     return [(f'changed {name}', parts[0].get(name), parts[1].get(name)) for name in changed_code(parts[0], parts[1])]
 
 
-def _output_differences(a: list[str], b: list[str], metrics_a: str | None, metrics_b: str | None) -> list[tuple[str, Any, Any]]:
+def _output_differences(
+    a: list[str], b: list[str], metrics_a: dict[str, float] | None, metrics_b: dict[str, float] | None
+) -> list[tuple[str, Any, Any]]:
     differences: list[tuple[str, Any, Any]] = []
-    ma, mb = json.loads(metrics_a) if metrics_a else {}, json.loads(metrics_b) if metrics_b else {}
+    ma, mb = metrics_a or {}, metrics_b or {}
     for name in dict.fromkeys([*ma, *mb]):
         if ma.get(name) != mb.get(name):
             differences.append((f'metric {name}', ma.get(name), mb.get(name)))

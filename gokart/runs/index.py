@@ -15,21 +15,15 @@ import sqlite3
 
 from gokart.core import settings
 from gokart.records import lineage
+from gokart.runs import row
 from gokart.storage import filesystem as storage
 
-SCHEMA_VERSION = '1'
+SCHEMA_VERSION = f'2-{row.SCHEMA_DIGEST}'  # the run row's declaration is part of it: a new column rebuilds the cache
 DATABASE_NAME = 'runs.sqlite'
 BUSY_SECONDS = 60.0
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    class TEXT NOT NULL, id TEXT NOT NULL, family TEXT, module TEXT, source TEXT NOT NULL,
-    params TEXT NOT NULL, outputs TEXT NOT NULL, requires TEXT NOT NULL, metrics TEXT,
-    start REAL, "end" REAL, processing_time REAL, state TEXT, error TEXT,
-    scheme INTEGER, code_fingerprint TEXT, git_commit TEXT, git_dirty INTEGER, host TEXT, user TEXT,
-    stream TEXT, seq INTEGER,
-    PRIMARY KEY (class, id)
-);
+{runs_table};
 CREATE INDEX IF NOT EXISTS runs_id ON runs (id);
 CREATE TABLE IF NOT EXISTS edges (
     class TEXT NOT NULL, id TEXT NOT NULL, input_class TEXT NOT NULL, input_id TEXT NOT NULL, path TEXT
@@ -43,7 +37,7 @@ CREATE INDEX IF NOT EXISTS produced_run ON produced (class, id);
 CREATE TABLE IF NOT EXISTS journals (stem TEXT PRIMARY KEY, offset INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS records (name TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-"""
+""".replace('{runs_table}', row.TABLE)
 
 
 def cache_directory() -> str:
@@ -78,17 +72,23 @@ def connect(workspace: str) -> sqlite3.Connection:
 def _ensure_schema(connection: sqlite3.Connection) -> None:
     connection.execute('BEGIN IMMEDIATE')
     try:
+        if _schema_version(connection) not in (None, SCHEMA_VERSION):
+            # Made by another version of gokart: a cache, so dropped and made again (a DELETE would keep old columns).
+            tables = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").fetchall()
+            for (table,) in tables:
+                connection.execute(f'DROP TABLE IF EXISTS "{table}"')
         for statement in _SCHEMA.split(';'):
             if statement.strip():
                 connection.execute(statement)
-        found = connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        if found is None:
-            connection.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
-        elif found[0] != SCHEMA_VERSION:  # made by another version of gokart: a cache, so start it again
-            for table in ('runs', 'edges', 'produced', 'journals', 'records', 'meta'):
-                connection.execute(f'DELETE FROM {table}')
-            connection.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        connection.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
         connection.execute('COMMIT')
     except BaseException:
         connection.execute('ROLLBACK')
         raise
+
+
+def _schema_version(connection: sqlite3.Connection) -> str | None:
+    if connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone() is None:
+        return None
+    found = connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    return '' if found is None else str(found[0])

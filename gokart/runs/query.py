@@ -21,7 +21,7 @@ import luigi
 
 from gokart.core.task_names import decoded_task_instance, task_class_named
 from gokart.errors import GokartError
-from gokart.runs import index
+from gokart.runs import index, row
 from gokart.runs import sync as syncing
 from gokart.runs import where as where_expressions
 from gokart.storage import filesystem as storage
@@ -41,7 +41,8 @@ BUILT_IN = {
     'source': 'source',
 }
 _TIMES = ('start_time', 'end_time')
-_COLUMNS = 'class, id, family, module, source, params, outputs, requires, metrics, start, "end", processing_time, state, error, scheme, code_fingerprint, git_commit, git_dirty, host, user'
+MINIMUM_PREFIX = 6
+"""A run may be named by this many leading characters of its unique id, or more."""
 
 
 class RunNotFoundError(GokartError, LookupError):
@@ -120,23 +121,24 @@ def runs(task: Any, workspace: str | None = None, where: str | None = None, sync
     parsed = where_expressions.parse(where) if where else None
     with opened(workspace, sync) as connection:
         rows, applied = _select(connection, cls, parsed)
-        frame = _frame(rows, cls)
+        frame = _frame(rows, cls, RecordedRuns(connection))
     if parsed is not None and not applied:
         frame = where_expressions.apply(parsed, frame).reset_index(drop=True)
     return frame
 
 
-def _select(connection: sqlite3.Connection, cls: type, parsed: where_expressions.Where | None) -> tuple[list[Any], bool]:
-    base = f'SELECT {_COLUMNS} FROM runs WHERE class = ?'
+def _select(connection: sqlite3.Connection, cls: type, parsed: where_expressions.Where | None) -> tuple[list[row.RunRow], bool]:
+    base = f'{row.SELECT} WHERE class = ?'
     if parsed is not None:
         try:
             columns = _SqlColumns(connection, cls, parsed)
             condition, values = where_expressions.to_sql(parsed, columns)
             _index_expressions(connection, columns.expressions)
-            return connection.execute(f'{base} AND {condition} ORDER BY start, id', [cls.__name__, *values]).fetchall(), True
+            found = connection.execute(f'{base} AND {condition} ORDER BY start, id', [cls.__name__, *values])
+            return [row.from_sql(r) for r in found], True
         except where_expressions.NotTranslatable:
             pass
-    return connection.execute(f'{base} ORDER BY start, id', [cls.__name__]).fetchall(), False
+    return [row.from_sql(r) for r in connection.execute(f'{base} ORDER BY start, id', [cls.__name__])], False
 
 
 def _index_expressions(connection: sqlite3.Connection, expressions: set[str]) -> None:
@@ -235,7 +237,7 @@ def _time_constant(value: Any) -> Any:
     return value
 
 
-def _frame(rows: list[Any], cls: type | None) -> Any:
+def _frame(runs: list[row.RunRow], cls: type | None, recorded: RecordedRuns) -> Any:
     import pandas as pd
 
     decoder = _Decoder(cls)
@@ -245,38 +247,34 @@ def _frame(rows: list[Any], cls: type | None) -> Any:
     parameter_names: dict[str, None] = dict.fromkeys(
         n for n, p in (cls.get_params() if cls is not None and hasattr(cls, 'get_params') else []) if p.significant
     )
-    all_outputs = [path for row in rows for path in json.loads(row[6])]
-    sizes = output_sizes(all_outputs)
-    for row in rows:
-        params = json.loads(row[5])
-        metrics = json.loads(row[8]) if row[8] else {}
-        outputs = json.loads(row[6])
-        requires = json.loads(row[7])
-        record: dict[str, Any] = {'unique_id': row[1], 'family': row[2] or row[0]}
-        for name, value in params.items():
+    sizes = output_sizes([path for run in runs for path in run.outputs])
+    for run in runs:
+        record: dict[str, Any] = {'unique_id': run.id, 'family': run.family or run.task_class}
+        for name, value in run.params.items():
             parameter_names.setdefault(name)
-            record[name] = decoder.decode(name, value)
-        for name, value in metrics.items():
+            upstream = upstream_label(run, name, value, recorded)
+            record[name] = upstream if upstream is not None else decoder.decode(name, value)
+        for name, number in (run.metrics or {}).items():
             metric_names.setdefault(name)
-            record[('metric_' + name) if name in record else name] = value
-        found = [sizes.get(path) for path in outputs]
+            record[('metric_' + name) if name in record else name] = number
+        found = [sizes.get(path) for path in run.outputs]
         record.update(
-            start_time=syncing.utc(row[9]),
-            end_time=syncing.utc(row[10]),
-            processing_time=row[11],
-            state=row[12],
-            output_paths=outputs,
-            output_size=sum(s for s in found if s is not None) if outputs and all(s is not None for s in found) else None,
-            output_exists=bool(outputs) and all(s is not None for s in found),
-            requires=[f'{r.get("family") or r.get("class")}_{r.get("id")}' for r in requires],
-            error=row[13],
-            scheme=row[14],
-            code_fingerprint=row[15],
-            git_commit=row[16],
-            git_dirty=None if row[17] is None else bool(row[17]),
-            host=row[18],
-            user=row[19],
-            source=row[4],
+            start_time=syncing.utc(run.start),
+            end_time=syncing.utc(run.end),
+            processing_time=run.processing_time,
+            state=run.state,
+            output_paths=run.outputs,
+            output_size=sum(s for s in found if s is not None) if run.outputs and all(s is not None for s in found) else None,
+            output_exists=bool(run.outputs) and all(s is not None for s in found),
+            requires=[f'{r.get("family") or r.get("class")}_{r.get("id")}' for r in run.requires],
+            error=run.error,
+            scheme=run.scheme,
+            code_fingerprint=run.code_fingerprint,
+            git_commit=run.git_commit,
+            git_dirty=None if run.git_dirty is None else bool(run.git_dirty),
+            host=run.host,
+            user=run.user,
+            source=run.source,
         )
         records.append(record)
     columns = ['unique_id', 'family', *parameter_names, *(n if n not in parameter_names else 'metric_' + n for n in metric_names)]
@@ -288,6 +286,86 @@ def _frame(rows: list[Any], cls: type | None) -> Any:
     frame.attrs['parameters'] = list(parameter_names)
     frame.attrs['metrics'] = [n if n not in parameter_names else 'metric_' + n for n in metric_names]
     return frame
+
+
+class RecordedRuns:
+    """The ids of the recorded runs of a family with given parameters, each family read once per query."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+        self._families: dict[str, list[tuple[str, dict[str, str]]]] = {}
+
+    def ids(self, family: str, params: dict[str, str]) -> set[str]:
+        if family not in self._families:
+            found = self._connection.execute(
+                'SELECT id, params FROM runs WHERE family = ? OR (family IS NULL AND class = ?)', (family, family)
+            )
+            self._families[family] = [(unique_id, _json_object(text)) for unique_id, text in found]
+        return {unique_id for unique_id, recorded in self._families[family] if recorded == params}
+
+
+def _json_object(text: str) -> dict[str, str]:
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def upstream_label(run: row.RunRow, name: str, value: str, recorded: RecordedRuns) -> Any:
+    """``Family_<id>`` of the task the run held in its parameter ``name``, with an id from the records; None for other parameters.
+
+    The id is the one the run read: ``task_params`` of its record; else its one requirement of that
+    family; else the one recorded run of that family with those parameters. It is never computed
+    again from the parameters: under today's settings (a code fingerprint turned on, an edited
+    class) that would name a run that did not happen. When the records leave it open, the task is
+    shown as ``Family(name=value, ...)``.
+    """
+    decoded = decoded_task_instance(value)
+    elements = None if decoded is not None else _task_list(value)
+    if decoded is None and elements is None:
+        return None
+    recorded_ids = run.task_params.get(name)
+    if decoded is not None:
+        if isinstance(recorded_ids, str):
+            return f'{decoded[0]}_{recorded_ids}'
+        return _label_from_records(run, value, recorded)
+    assert elements is not None
+    if isinstance(recorded_ids, list) and len(recorded_ids) == len(elements):
+        return [f'{(decoded_task_instance(e) or ("?", {}))[0]}_{i}' for e, i in zip(elements, recorded_ids, strict=True)]
+    return [_label_from_records(run, e, recorded) for e in elements]
+
+
+def _label_from_records(run: row.RunRow, value: str, recorded: RecordedRuns) -> str:
+    family, params = decoded_task_instance(value) or ('?', {})
+    required = {str(r.get('id')) for r in run.requires if (r.get('family') or r.get('class')) == family}
+    if len(required) != 1:
+        same = recorded.ids(family, params)
+        required = (same & required) if required else same
+    if len(required) == 1:
+        return f'{family}_{required.pop()}'
+    return readable_task(value)
+
+
+def readable_task(value: str) -> str:
+    """A serialized task as ``Family(name=value, ...)``, tasks inside it as ``Family(...)``."""
+    decoded = decoded_task_instance(value)
+    if decoded is None:
+        return value
+    inner = ', '.join(f'{k}={v}' for k, v in readable_params(decoded[1], nested=True).items())
+    return f'{decoded[0]}({inner})'
+
+
+def _task_list(value: str) -> list[str] | None:
+    if not value.startswith('['):
+        return None
+    try:
+        found = json.loads(value)
+    except ValueError:
+        return None
+    if isinstance(found, list) and found and all(isinstance(v, str) and decoded_task_instance(v) is not None for v in found):
+        return found
+    return None
 
 
 class _Decoder:
@@ -353,35 +431,59 @@ def output_sizes(paths: list[str]) -> dict[str, int]:
 
 
 # ----- gokart.load_run -----------------------------------------------------------------------
-def _run_row(connection: sqlite3.Connection, unique_id: str) -> Any:
-    rows = connection.execute(f'SELECT {_COLUMNS} FROM runs WHERE id = ?', (unique_id,)).fetchall()
-    if not rows:
-        rows = (
-            connection.execute(f'SELECT {_COLUMNS} FROM runs WHERE id LIKE ?', (unique_id + '%',)).fetchall() if len(unique_id) >= 6 else []
-        )
-    if not rows:
-        raise RunNotFoundError(f'no recorded run has the unique id {unique_id!r} (its log/ records and lineage journals were searched)')
-    if len({row[1] for row in rows}) > 1:
-        raise RunNotFoundError(
-            f'{unique_id!r} is the start of several recorded ids ({", ".join(sorted({r[1] for r in rows}))}): give more of it'
-        )
-    return rows[0]
+def find_runs(connection: sqlite3.Connection, text: str) -> list[row.RunRow]:
+    """The recorded runs ``text`` names: a full unique id, a prefix of 6 or more characters, or ``Family_<id or prefix>``.
+
+    The one id grammar of ``load_run``, ``lineage``, ``diff`` and the commands. Every character is
+    itself: ``%`` and ``_`` are compared as they are (no SQL pattern is made of the text).
+    """
+    if not isinstance(text, str):
+        raise TypeError(f'a run is named by its unique id (a str), not {type(text).__name__}')
+    found = _by_id(connection, text)
+    if not found and '_' in text:
+        family, _, unique_id = text.rpartition('_')
+        found = [r for r in _by_id(connection, unique_id) if family in (r.family, r.task_class)]
+    return found
+
+
+def _by_id(connection: sqlite3.Connection, text: str) -> list[row.RunRow]:
+    exact = [row.from_sql(r) for r in connection.execute(f'{row.SELECT} WHERE id = ?', (text,))]
+    if exact or len(text) < MINIMUM_PREFIX:
+        return exact
+    # A range of the index, not LIKE: the text is a prefix of characters, never a pattern.
+    upper = text[:-1] + chr(ord(text[-1]) + 1) if ord(text[-1]) < 0x10FFFF else text + '\U0010ffff'
+    candidates = connection.execute(f'{row.SELECT} WHERE id >= ? AND id < ?', (text, upper))
+    return [run for run in map(row.from_sql, candidates) if run.id.startswith(text)]
+
+
+def find_run(connection: sqlite3.Connection, text: str) -> row.RunRow:
+    """The one recorded run ``text`` names (see ``find_runs``); ``RunNotFoundError`` lists the candidates when several match."""
+    found = find_runs(connection, text)
+    if not found:
+        hint = '' if len(text) >= MINIMUM_PREFIX or '_' in text else f' (a prefix needs {MINIMUM_PREFIX} characters or more)'
+        raise RunNotFoundError(f'no recorded run has the unique id {text!r}{hint}; its log/ records and lineage journals were searched')
+    if len(found) > 1:
+        names = sorted(r.label for r in found)
+        shown = ', '.join(names[:10]) + (f' and {len(names) - 10} more' if len(names) > 10 else '')
+        raise RunNotFoundError(f'{text!r} names several recorded runs ({shown}): give more of the id')
+    return found[0]
 
 
 def load_run(unique_id: str, workspace: str | None = None, sync: bool = True) -> Any:
-    """The output of the recorded run with ``unique_id`` (a prefix of 6 or more characters will do); a dict or list for several outputs."""
+    """The output of the recorded run ``unique_id`` names (full, a prefix of 6 or more characters, or ``Family_<id>``); a list for several outputs."""
     from gokart.target import make_target
 
     workspace = workspace or default_workspace()
     with opened(workspace, sync) as connection:
-        row = _run_row(connection, unique_id)
-    outputs = json.loads(row[6])
-    if not outputs:
-        raise RunNotFoundError(f'the run {row[0]}_{row[1]} recorded no output path (state {row[12]}): nothing to load')
-    missing = [path for path in outputs if not storage.exists(path)]
+        run = find_run(connection, unique_id)
+    if run.state == 'FAILURE':
+        raise RunNotFoundError(f'the run {run.label} failed: {run.error or "no error was recorded"}; it left no output to load')
+    if not run.outputs:
+        raise RunNotFoundError(f'the run {run.label} recorded no output path (state {run.state}): nothing to load')
+    missing = [path for path in run.outputs if not storage.exists(path)]
     if missing:
-        raise FileNotFoundError(f'the output of the run {row[0]}_{row[1]} is gone: {", ".join(missing)}; build the task again to make it')
-    loaded = [make_target(path).load() for path in outputs]
+        raise FileNotFoundError(f'the output of the run {run.label} is gone: {", ".join(missing)}; build the task again to make it')
+    loaded = [make_target(path).load() for path in run.outputs]
     return loaded[0] if len(loaded) == 1 else loaded
 
 
@@ -419,8 +521,7 @@ def lineage(path_or_task: Any, direction: str = 'up', depth: int | None = None, 
                 if key in seen:
                     continue
                 seen.add(key)
-                row = details.get(key)
-                rows.append(_lineage_row(key, parent, path, row, current_depth))
+                rows.append(_lineage_row(key, parent, path, details.get(key), current_depth))
                 if direction == 'up':
                     following.extend((r, key, p) for r, p in _inputs_of(connection, key))
                 else:
@@ -443,14 +544,16 @@ def _starting_runs(connection: sqlite3.Connection, spec: Any) -> _Start:
     if not isinstance(spec, str):
         raise TypeError(f'lineage takes an output path, a task or a unique id, not {type(spec).__name__}')
     path = syncing.normal_path(spec)
-    producers = [(row[0], row[1]) for row in connection.execute('SELECT class, id FROM produced WHERE path = ?', (path,))]
+    producers = [(found[0], found[1]) for found in connection.execute('SELECT class, id FROM produced WHERE path = ?', (path,))]
     if producers:
         return _Start(producers, path, False)
     if connection.execute('SELECT 1 FROM edges WHERE path = ? LIMIT 1', (path,)).fetchone() is not None:
         return _Start([], path, False)
-    by_id = connection.execute('SELECT class, id FROM runs WHERE id = ?', (spec,)).fetchall()
+    by_id = find_runs(connection, spec)
+    if len({r.id for r in by_id}) > 1:
+        find_run(connection, spec)  # raises, naming the candidates
     if by_id:
-        return _Start([(row[0], row[1]) for row in by_id], None, True)
+        return _Start([r.key for r in by_id], None, True)
     raise RunNotFoundError(f'{spec}: no recorded run produced or read this path, and no run has this id (paths are compared as {path})')
 
 
@@ -477,28 +580,30 @@ def _consumers_of_path(connection: sqlite3.Connection, path: str | None) -> list
     return list(found.items())
 
 
-def _details(connection: sqlite3.Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
-    found: dict[tuple[str, str], Any] = {}
+def _details(connection: sqlite3.Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], row.RunRow]:
+    found: dict[tuple[str, str], row.RunRow] = {}
     ids = sorted({key[1] for key in keys})
     for start in range(0, len(ids), 500):  # SQLite's limit on bound values
         chunk = ids[start : start + 500]
-        query = f'SELECT {_COLUMNS} FROM runs WHERE id IN ({", ".join("?" for _ in chunk)})'
-        for row in connection.execute(query, chunk):
-            found[(row[0], row[1])] = row
+        query = f'{row.SELECT} WHERE id IN ({", ".join("?" for _ in chunk)})'
+        for run in map(row.from_sql, connection.execute(query, chunk)):
+            found[run.key] = run
     return found
 
 
-def _lineage_row(key: tuple[str, str], parent: tuple[str, str] | None, path: str | None, row: Any, depth: int) -> dict[str, Any]:
+def _lineage_row(
+    key: tuple[str, str], parent: tuple[str, str] | None, path: str | None, run: row.RunRow | None, depth: int
+) -> dict[str, Any]:
     return {
         'depth': depth,
-        'family': (row[2] if row is not None else None) or key[0],
+        'family': (run.family if run is not None else None) or key[0],
         'unique_id': key[1],
         'parent': f'{parent[0]}_{parent[1]}' if parent else None,
         'path': path,
-        'params': readable_params(json.loads(row[5])) if row is not None else None,
-        'state': row[12] if row is not None else 'not recorded',
-        'start_time': syncing.utc(row[9]) if row is not None else None,
-        'output_paths': json.loads(row[6]) if row is not None else [],
+        'params': readable_params(run.params) if run is not None else None,
+        'state': run.state if run is not None else 'not recorded',
+        'start_time': syncing.utc(run.start) if run is not None else None,
+        'output_paths': run.outputs if run is not None else [],
     }
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import logging
 import os
 import pickle
 import sqlite3
@@ -28,7 +29,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from gokart.records import lineage, run_records
+from gokart.runs import row
 from gokart.storage import filesystem as storage
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar('T')
 R = TypeVar('R')
@@ -96,89 +100,94 @@ def _sync_journals(connection: sqlite3.Connection, workspace: str, result: SyncR
     local = storage.is_local(workspace)
     # Many new records (a first sync): what is indexed already is read in one pass, not asked per run.
     existing = _Existing(connection, everything=new_bytes > 1_000_000)
-    for (path, offset), (records, consumed) in zip(wanted, _map(_read_journal, wanted, parallel=not local), strict=True):
+    for chunk in _map(_read_journal, wanted, parallel=not local):
         result.files_read += 1
-        _store_journal_records(connection, records, existing)
-        result.journal_records += len(records)
-        connection.execute('INSERT OR REPLACE INTO journals VALUES (?, ?)', (lineage.chunk_stem(path), offset + consumed))
+        result.journal_records += _store_journal_records(connection, chunk, existing)
+        connection.execute('INSERT OR REPLACE INTO journals VALUES (?, ?)', (lineage.chunk_stem(chunk.path), chunk.offset + chunk.consumed))
 
 
-def _read_journal(entry: tuple[str, int]) -> tuple[list[dict[str, Any]], int]:
+@dataclass
+class _Chunk:
+    """The whole lines of a journal read from ``offset``: each parsed line with its line number, and the bytes they span."""
+
+    path: str
+    offset: int
+    lines: list[tuple[int, Any]]
+    consumed: int
+    unreadable: list[int]
+
+
+def _read_journal(entry: tuple[str, int]) -> _Chunk:
     path, offset = entry
     try:
         if storage.is_local(path):
             with open(storage.local_path(path), 'rb') as f:
-                f.seek(offset)
-                return lineage.parse_lines(f.read())
-        with storage.open_read(path) as f:  # published objects never change: read whole
-            records, consumed = lineage.parse_lines(f.read())
-            return records, consumed
+                before = f.read(offset).count(b'\n') if offset else 0  # line numbers count from the file's start
+                data = f.read()
+        else:
+            with storage.open_read(path) as f:  # published objects never change: read whole
+                data, before = f.read(), 0
     except FileNotFoundError:  # an open journal renamed to .jsonl between the listing and the read: next sync
-        return [], 0
-
-
-def _store_journal_records(connection: sqlite3.Connection, records: list[dict[str, Any]], known: _Existing) -> None:
-    """Index a journal's records in a few statements: the latest run of each id wins, a log/-only row gives way."""
-    latest: dict[tuple[str, str], dict[str, Any]] = {}
-    for record in records:
-        try:
-            key = (str(record['class']), str(record['id']))
-        except KeyError:
+        return _Chunk(path, offset, [], 0, [])
+    end = data.rfind(b'\n') + 1  # a partial last line is left for the next sync
+    chunk = _Chunk(path, offset, [], end, [])
+    for number, line in enumerate(data[:end].split(b'\n')[:-1], start=before + 1):
+        if not line.strip():
             continue
-        before = latest.get(key)
-        if before is None or (_number(record.get('end')) or 0) >= (_number(before.get('end')) or 0):
-            latest[key] = record
+        try:
+            chunk.lines.append((number, json.loads(line)))
+        except ValueError:  # torn by a crash mid-write (or damaged): skipped with a warning
+            chunk.unreadable.append(number)
+    return chunk
+
+
+def _store_journal_records(connection: sqlite3.Connection, chunk: _Chunk, known: _Existing) -> int:
+    """Index a journal's records in a few statements: the latest run of each id wins, a log/-only row gives way.
+
+    A line that is not a run record of the expected types is skipped with one warning naming the
+    file and line: it is never indexed, so it can never break a query. Returns how many records were read.
+    """
+    latest: dict[tuple[str, str], row.RunRow] = {}
+    bad: list[str] = [f'line {n}: not JSON' for n in chunk.unreadable]
+    for number, record in chunk.lines:
+        try:
+            run = row.from_journal(record)
+        except row.BadRecord as e:
+            bad.append(f'line {number}: {e}')
+            continue
+        before = latest.get(run.key)
+        if before is None or (run.end or 0) >= (before.end or 0):
+            latest[run.key] = run
+    if bad:
+        shown = '; '.join(bad[:3]) + (f'; and {len(bad) - 3} more' if len(bad) > 3 else '')
+        logger.warning(f'gokart runs: skipped {len(bad)} unreadable record(s) of the lineage journal {chunk.path} ({shown})')
     if not latest:
-        return
+        return 0
     existing = known.of(list(latest))
-    rows: list[tuple[Any, ...]] = []
+    rows: list[row.RunRow] = []
     edges: list[tuple[str, str, str, str, str | None]] = []
     produced: list[tuple[str, str, str]] = []
     replaced: list[tuple[str, str]] = []
-    for key, record in latest.items():
-        end = _number(record.get('end'))
+    for key, run in latest.items():
         found = existing.get(key)
         if found is not None:
-            if found[0] == 'journal' and (found[1] or 0) > (end or 0):
+            if found[0] == row.JOURNAL_SOURCE and (found[1] or 0) > (run.end or 0):
                 continue  # a later run of the same id is indexed already
             replaced.append(key)
-        git = record.get('git') or {}
-        rows.append(
-            (
-                *key,
-                record.get('family'),
-                record.get('module'),
-                'journal',
-                json.dumps(record.get('params') or {}),
-                json.dumps(record.get('outputs') or []),
-                json.dumps(record.get('requires') or []),
-                json.dumps(record['metrics']) if record.get('metrics') else None,
-                _number(record.get('start')),
-                end,
-                _number(record.get('processing_time')),
-                record.get('state'),
-                record.get('error'),
-                record.get('scheme'),
-                record.get('code_fingerprint'),
-                git.get('commit'),
-                None if not git else int(bool(git.get('dirty'))),
-                record.get('host'),
-                record.get('user'),
-                record.get('stream'),
-                record.get('seq'),
-            )
-        )
-        for required in record.get('requires') or []:
-            identity = (str(required.get('class')), str(required.get('id')))
+        run.outputs = [normal_path(p) for p in run.outputs]
+        rows.append(run)
+        for required in run.requires:
+            identity = (required['class'], required['id'])
             paths: list[str | None] = [normal_path(p) for p in required.get('outputs') or []] or [None]
             edges.extend((*key, *identity, path) for path in paths)
-        produced.extend((normal_path(p), *key) for p in record.get('outputs') or [])
+        produced.extend((p, *key) for p in run.outputs)
     connection.executemany('DELETE FROM edges WHERE class = ? AND id = ?', replaced)
     connection.executemany('DELETE FROM produced WHERE class = ? AND id = ?', replaced)
-    connection.executemany('INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', rows)
+    connection.executemany(row.INSERT, [row.values(r) for r in rows])
     connection.executemany('INSERT INTO edges VALUES (?, ?, ?, ?, ?)', edges)
     connection.executemany('INSERT INTO produced VALUES (?, ?, ?)', produced)
-    known.learn([(row[0], row[1]) for row in rows], [('journal', row[10]) for row in rows])
+    known.learn([r.key for r in rows], [(row.JOURNAL_SOURCE, r.end) for r in rows])
+    return len(chunk.lines)
 
 
 class _Existing:
@@ -195,9 +204,9 @@ class _Existing:
             return {key: self._all[key] for key in keys if key in self._all}
         found = {}
         for key in keys:
-            row = self._connection.execute('SELECT source, "end" FROM runs WHERE class = ? AND id = ?', key).fetchone()
-            if row is not None:
-                found[key] = (row[0], row[1])
+            hit = self._connection.execute('SELECT source, "end" FROM runs WHERE class = ? AND id = ?', key).fetchone()
+            if hit is not None:
+                found[key] = (hit[0], hit[1])
         return found
 
     def learn(self, keys: Any, values: Any) -> None:
@@ -213,10 +222,6 @@ def _store_outputs(connection: sqlite3.Connection, key: tuple[str, str], outputs
 def normal_path(path: str) -> str:
     """A local path made absolute and normal (as the index keeps paths); URLs as they are."""
     return os.path.abspath(storage.local_path(path)) if storage.is_local(path) else path.rstrip('/')
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 # ----- log/ records --------------------------------------------------------------------------
@@ -256,7 +261,7 @@ def _sync_log_records(connection: sqlite3.Connection, workspace: str, result: Sy
     log_listing = _listing(connection, run_records.directory(workspace, run_records.TASK_LOG))
     if params_listing is None and log_listing is None:
         return
-    seen = {row[0] for row in connection.execute('SELECT name FROM records')}
+    seen = {name for (name,) in connection.execute('SELECT name FROM records')}
     new_params = [(p, m) for p, m in params_listing or [] if _record_key(p) not in seen]
     new_logs = [(p, m) for p, m in log_listing or [] if _record_key(p) not in seen]
     if not new_params and not new_logs:
@@ -271,10 +276,10 @@ def _sync_log_records(connection: sqlite3.Connection, workspace: str, result: Sy
             continue
         result.files_read += 1
         started = modified if modified is not None else _local_mtime(path)
-        connection.execute(
-            'INSERT OR IGNORE INTO runs (class, id, family, source, params, outputs, requires, start, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-            (*name, name[0], FROM_LOG_RECORDS, json.dumps(params), '[]', '[]', started, 'STARTED'),
+        started_run = row.RunRow(
+            task_class=name[0], id=name[1], family=name[0], source=FROM_LOG_RECORDS, params=params, start=started, state='STARTED'
         )
+        connection.execute(row.INSERT_NEW, row.values(started_run))
         indexed[name] = FROM_LOG_RECORDS
         result.log_runs += 1
     finished = [(p, m) for p, m in new_logs if indexed.get(_parsed_name(p) or ('', '')) in (FROM_LOG_RECORDS, None)]
@@ -286,10 +291,8 @@ def _sync_log_records(connection: sqlite3.Connection, workspace: str, result: Sy
         result.files_read += 1
         ended = modified if modified is not None else _local_mtime(path)
         if name not in indexed:  # a task_log without task_params: what it says is all there is
-            connection.execute(
-                'INSERT OR IGNORE INTO runs (class, id, family, source, params, outputs, requires, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-                (*name, name[0], FROM_LOG_RECORDS, '{}', '[]', '[]', 'SUCCESS'),
-            )
+            finished_run = row.RunRow(task_class=name[0], id=name[1], family=name[0], source=FROM_LOG_RECORDS, state='SUCCESS')
+            connection.execute(row.INSERT_NEW, row.values(finished_run))
             result.log_runs += 1
         metrics = _metrics_from_outputs(outputs)
         connection.execute(
@@ -305,7 +308,7 @@ def _record_key(path: str) -> str:
 
 
 def _indexed_sources(connection: sqlite3.Connection) -> dict[tuple[str, str], str]:
-    return {(row[0], row[1]): row[2] for row in connection.execute('SELECT class, id, source FROM runs')}
+    return {(c, i): source for c, i, source in connection.execute('SELECT class, id, source FROM runs')}
 
 
 def _local_mtime(path: str) -> float | None:
