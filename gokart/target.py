@@ -14,7 +14,7 @@ import zipfile
 from abc import abstractmethod
 from collections.abc import Callable
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import luigi
 
@@ -26,8 +26,8 @@ from gokart.file_processor import FileProcessor, make_file_processor
 from gokart.gcs_obj_metadata_client import GCSObjectMetadataClient
 from gokart.object_storage import ObjectStorage
 from gokart.required_task_output import RequiredTaskOutput
+from gokart.storage import content_hash, signing
 from gokart.storage import filesystem as storage
-from gokart.storage import signing
 from gokart.zip_client import ZipClient
 from gokart.zip_client_util import make_zip_client
 
@@ -151,11 +151,14 @@ class SingleFileTarget(_FileTarget):
             return read_with_processor(self._processor, content, self._file_path)
 
     def _dump(self, obj: Any) -> None:
+        signs = signing.covers(self._processor)
         with (
             storage.atomic_write(self._file_path) as stream,
-            signing.signed(stream, self._file_path, signing.covers(self._processor), self._workspace_directory) as out,
+            signing.signed(stream, self._file_path, signs, self._workspace_directory) as out,
         ):
-            write_with_processor(self._processor, obj, out)
+            hashing = content_hash.HashingWriter(out)  # the content hash, taken on the way (no second read)
+            write_with_processor(self._processor, obj, cast(IO[bytes], hashing))
+        content_hash.note_written(self._file_path, hashing, signed=out is not stream)
 
 
 class ModelTarget(_FileTarget):
@@ -210,12 +213,14 @@ class ModelTarget(_FileTarget):
             with (
                 storage.atomic_write(self._file_path) as stream,
                 signing.signed(stream, self._file_path, workspace=self._workspace_directory) as out,
-                zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as archive,
             ):
-                for root, _, files in os.walk(scratch):
-                    for name in sorted(files):
-                        full = os.path.join(root, name)
-                        archive.write(full, os.path.relpath(full, scratch))
+                hashing = content_hash.HashingWriter(out)  # a seekable archive rewrites its headers: then read back once
+                with zipfile.ZipFile(hashing, 'w', zipfile.ZIP_DEFLATED) as archive:
+                    for root, _, files in os.walk(scratch):
+                        for name in sorted(files):
+                            full = os.path.join(root, name)
+                            archive.write(full, os.path.relpath(full, scratch))
+            content_hash.note_written(self._file_path, hashing, signed=out is not stream)
 
     def _scratch_directory(self) -> tempfile.TemporaryDirectory[str]:
         # A fresh directory per call: two processes handling the same model never share scratch files.

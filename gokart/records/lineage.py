@@ -15,6 +15,15 @@ gokart 1.12's file set and names stay as they are, and adds no file per task:
 
 ``stream`` names the process (host, pid and a random part), so writers never share a file, and
 each line carries ``stream`` and ``seq``, which identify it wherever a reader finds it.
+
+Content hashes (``storage.content_hash``, for early cutoff): ``contents`` lists, parallel to
+``outputs``, each output's ``{'hash', 'size', 'mtime_ns'}`` as the run wrote it (None where not
+known); each entry of ``requires`` may carry ``hashes``, the content its outputs had when the run
+read them; ``cutoff_key`` is what another run must share with this one to reuse its outputs
+(family, own parameters, code fingerprint); ``cutoff_from`` names the run a cut-off run's outputs
+came from. A line of ``kind`` ``'content'`` remembers the hash of a file computed on first need (an
+output written before the journal knew hashes, or by gokart 1.12). Readers ignore keys they do not know,
+so older journals read as before and older readers read these.
 """
 
 from __future__ import annotations
@@ -37,8 +46,8 @@ from typing import Any
 
 from gokart.core import settings
 from gokart.errors import ConfigOptionError
+from gokart.storage import content_hash, local_target_seam
 from gokart.storage import filesystem as storage
-from gokart.storage import local_target_seam
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +108,55 @@ def note_dumped(task: Any, obj: Any) -> None:
 
 def _requirement(task: Any) -> dict[str, Any]:
     unique_id = task.make_unique_id() if hasattr(task, 'make_unique_id') else str(getattr(task, 'task_id', ''))
-    return {'class': type(task).__name__, 'family': task.get_task_family(), 'id': unique_id, 'outputs': _output_paths(task)}
+    outputs = _output_paths(task)
+    found = {'class': type(task).__name__, 'family': task.get_task_family(), 'id': unique_id, 'outputs': outputs}
+    hashes = [_known_digest(path) for path in outputs]
+    if any(hashes):  # the content this run read, where this process knows it (written or hashed here): no file is read for it
+        found['hashes'] = hashes
+    return found
+
+
+def _known_digest(path: str) -> str | None:
+    known = content_hash.known(path)
+    return known.digest if known is not None else None
+
+
+def _output_contents(paths: list[str]) -> list[dict[str, Any] | None] | None:
+    """The content hash (and size, time) of each output as written by this process; None when none is known."""
+    contents = [content_hash.known(path) for path in paths]
+    if not any(contents):
+        return None
+    return [content.as_record() if content is not None else None for content in contents]
+
+
+def cutoff_key(task: Any, fingerprint: str | None, params: Mapping[str, str] | None = None) -> str:
+    """What a run must share with another run of its class for early cutoff to reuse it: family, own parameters, code fingerprint.
+
+    Parameters holding upstream tasks are left out: their values change with any upstream id, and
+    early cutoff compares what those upstreams wrote instead (``gokart.runs.cutoff``).
+    """
+    import hashlib
+
+    values = params if params is not None else (task.__dict__.get('_lineage_params') or task.to_str_params(only_significant=True))
+    upstream = _task_valued_parameters(type(task))
+    own = sorted((name, value) for name, value in values.items() if name not in upstream)
+    text = json.dumps([task.get_task_family(), own, fingerprint], separators=(',', ':'), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+_task_valued: dict[type, frozenset[str]] = {}
+
+
+def _task_valued_parameters(cls: type) -> frozenset[str]:
+    found = _task_valued.get(cls)
+    if found is None:
+        import luigi
+
+        from gokart.parameter import ListTaskInstanceParameter, TaskInstanceParameter
+
+        kinds = (luigi.TaskParameter, TaskInstanceParameter, ListTaskInstanceParameter)
+        found = _task_valued[cls] = frozenset(name for name, parameter in cls.get_params() if isinstance(parameter, kinds))  # type: ignore[attr-defined]
+    return found
 
 
 def _output_paths(task: Any) -> list[str]:
@@ -171,6 +228,8 @@ def make_record(task: Any, state: str, started: float | None, processing_time: f
         from gokart.ids.code_fingerprint import code_fingerprint
 
         fingerprint = code_fingerprint(type(task))
+    params = dict(task.__dict__.get('_lineage_params') or task.to_str_params(only_significant=True))
+    outputs = _recorded_outputs(task)
     record: dict[str, Any] = {
         'v': FORMAT_VERSION,
         'class': type(task).__name__,
@@ -178,10 +237,13 @@ def make_record(task: Any, state: str, started: float | None, processing_time: f
         'module': type(task).__module__,
         'id': task.make_unique_id(),
         'scheme': id_scheme.current(),
-        'params': dict(task.__dict__.get('_lineage_params') or task.to_str_params(only_significant=True)),
+        'params': params,
         'requires': _direct_requirements(task),
         'task_params': _task_parameter_ids(task),
-        'outputs': _recorded_outputs(task),
+        'outputs': outputs,
+        'contents': _output_contents(outputs),
+        'cutoff_key': cutoff_key(task, fingerprint, params) if state == SUCCESS else None,
+        'cutoff_from': task.__dict__.get('_cutoff_from'),
         'metrics': task.__dict__.get('_lineage_metrics'),
         'code_fingerprint': fingerprint,
         'git': git_state(type(task)),
@@ -380,6 +442,20 @@ def _journal_on() -> bool:
     except ConfigOptionError as e:  # a mistyped switch of the journal must not fail the build it records
         logger.warning(f'{e}: the runs are journaled')
         return True
+
+
+CONTENT_KIND = 'content'
+"""The ``kind`` of a journal line that remembers the content hash of a file gokart read to hash (an output older than the journal)."""
+
+
+def record_content(workspace: str, path: str, content: content_hash.Content) -> None:
+    """Journal the hash of ``path`` computed just now, so no later build reads the file again for it; never raises."""
+    if not _journal_on():
+        return
+    try:
+        append(workspace, {'v': FORMAT_VERSION, 'kind': CONTENT_KIND, 'path': _absolute(path), **content.as_record(), 'end': time.time()})
+    except Exception as e:
+        logger.warning(f'gokart could not journal the content hash of {path}: {e}')
 
 
 def record_run(task: Any, state: str, error: BaseException | None = None) -> None:

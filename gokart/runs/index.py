@@ -25,6 +25,9 @@ BUSY_SECONDS = 60.0
 _SCHEMA = """
 {runs_table};
 CREATE INDEX IF NOT EXISTS runs_id ON runs (id);
+CREATE INDEX IF NOT EXISTS runs_cutoff ON runs (cutoff_key);
+CREATE TABLE IF NOT EXISTS contents (path TEXT NOT NULL, hash TEXT NOT NULL, size INTEGER, mtime_ns INTEGER, "end" REAL);
+CREATE INDEX IF NOT EXISTS contents_path ON contents (path);
 CREATE TABLE IF NOT EXISTS edges (
     class TEXT NOT NULL, id TEXT NOT NULL, input_class TEXT NOT NULL, input_id TEXT NOT NULL, path TEXT
 );

@@ -72,6 +72,14 @@ def _task_ids(value: Any) -> bool:
     return isinstance(value, dict) and all(isinstance(k, str) and (_text(v) or _text_list(v)) for k, v in value.items())
 
 
+def _contents(value: Any) -> bool:
+    return isinstance(value, list) and all(v is None or isinstance(v, dict) for v in value)
+
+
+def _mapping(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
 KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     'text': (_text, 'a string'),
     'real': (_number, 'a number'),
@@ -82,6 +90,8 @@ KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     'text list': (_text_list, 'a list of strings'),
     'requirements': (_requirements, 'a list of {class, id, family, outputs}'),
     'task ids': (_task_ids, 'a mapping of parameter names to unique ids'),
+    'contents': (_contents, 'a list of {hash, size, mtime_ns} or null'),
+    'mapping': (_mapping, 'a mapping'),
 }
 
 
@@ -145,6 +155,12 @@ class RunRow:
     # The unique id of the task held in each TaskInstanceParameter when the run was recorded (a list for
     # a list of tasks): what the run read, which today's code may no longer compute (absent before 2026-12).
     task_params: dict[str, Any] = column('TEXT NOT NULL', 'task ids', json_value=True, default={})
+    # The content hash of each output, parallel to outputs (None where not known; storage.content_hash).
+    contents: list[dict[str, Any] | None] = column('TEXT NOT NULL', 'contents', json_value=True, default=[])
+    # What another run must share with this one for early cutoff to reuse its outputs (runs.cutoff).
+    cutoff_key: str | None = column('TEXT', 'text')
+    # For a cut-off run, the run its outputs came from: {class, id, end}.
+    cutoff_from: dict[str, Any] | None = column('TEXT', 'mapping', json_value=True)
 
     @property
     def key(self) -> tuple[str, str]:

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 
 from gokart.records import lineage, run_records
 from gokart.runs import row
+from gokart.storage import content_hash
 from gokart.storage import filesystem as storage
 
 logger = logging.getLogger(__name__)
@@ -149,7 +150,11 @@ def _store_journal_records(connection: sqlite3.Connection, chunk: _Chunk, known:
     """
     latest: dict[tuple[str, str], row.RunRow] = {}
     bad: list[str] = [f'line {n}: not JSON' for n in chunk.unreadable]
+    contents: list[tuple[str, str, int | None, int | None, float | None]] = []
     for number, record in chunk.lines:
+        if isinstance(record, dict) and record.get('kind') == lineage.CONTENT_KIND:
+            contents.extend(_content_rows(record))
+            continue
         try:
             run = row.from_journal(record)
         except row.BadRecord as e:
@@ -161,6 +166,7 @@ def _store_journal_records(connection: sqlite3.Connection, chunk: _Chunk, known:
     if bad:
         shown = '; '.join(bad[:3]) + (f'; and {len(bad) - 3} more' if len(bad) > 3 else '')
         logger.warning(f'gokart runs: skipped {len(bad)} unreadable record(s) of the lineage journal {chunk.path} ({shown})')
+    connection.executemany('INSERT INTO contents VALUES (?, ?, ?, ?, ?)', contents)
     if not latest:
         return 0
     existing = known.of(list(latest))
@@ -168,6 +174,7 @@ def _store_journal_records(connection: sqlite3.Connection, chunk: _Chunk, known:
     edges: list[tuple[str, str, str, str, str | None]] = []
     produced: list[tuple[str, str, str]] = []
     replaced: list[tuple[str, str]] = []
+    output_contents: list[tuple[str, str, int | None, int | None, float | None]] = []
     for key, run in latest.items():
         found = existing.get(key)
         if found is not None:
@@ -181,13 +188,38 @@ def _store_journal_records(connection: sqlite3.Connection, chunk: _Chunk, known:
             paths: list[str | None] = [normal_path(p) for p in required.get('outputs') or []] or [None]
             edges.extend((*key, *identity, path) for path in paths)
         produced.extend((p, *key) for p in run.outputs)
+        if run.state == 'SUCCESS':
+            output_contents.extend(_output_content_rows(run))
     connection.executemany('DELETE FROM edges WHERE class = ? AND id = ?', replaced)
     connection.executemany('DELETE FROM produced WHERE class = ? AND id = ?', replaced)
     connection.executemany(row.INSERT, [row.values(r) for r in rows])
     connection.executemany('INSERT INTO edges VALUES (?, ?, ?, ?, ?)', edges)
     connection.executemany('INSERT INTO produced VALUES (?, ?, ?)', produced)
+    connection.executemany('INSERT INTO contents VALUES (?, ?, ?, ?, ?)', output_contents)
     known.learn([r.key for r in rows], [(row.JOURNAL_SOURCE, r.end) for r in rows])
     return len(chunk.lines)
+
+
+def _content_rows(record: dict[str, Any]) -> list[tuple[str, str, int | None, int | None, float | None]]:
+    """The row of a journal line remembering one file's hash; none for a malformed line."""
+    found = content_hash.Content.from_record(record)
+    path = record.get('path')
+    if found is None or not isinstance(path, str):
+        return []
+    end = record.get('end')
+    return [(normal_path(path), found.digest, found.size, found.mtime_ns, float(end) if row.KINDS['real'][0](end) else None)]
+
+
+def _output_content_rows(run: row.RunRow) -> list[tuple[str, str, int | None, int | None, float | None]]:
+    """A row per output whose content the run recorded (``contents`` parallel to ``outputs``)."""
+    if len(run.contents) != len(run.outputs):
+        return []
+    rows = []
+    for path, value in zip(run.outputs, run.contents, strict=True):
+        found = content_hash.Content.from_record(value)
+        if found is not None:
+            rows.append((path, found.digest, found.size, found.mtime_ns, run.end))
+    return rows
 
 
 class _Existing:

@@ -199,6 +199,19 @@ def split_trailer(stream: IO[bytes]) -> tuple[bytes, Trailer | None]:
     return _split(stream)
 
 
+def trailer_length(stream: IO[bytes]) -> int:
+    """How many bytes at the end of the seekable ``stream`` a signature trailer takes (0 without one); the stream is left at 0."""
+    size = stream.seek(0, io.SEEK_END)
+
+    def read_at(offset: int, count: int) -> bytes:
+        stream.seek(offset)
+        return stream.read(count)
+
+    found = _find_trailer(read_at, size)
+    stream.seek(0)
+    return found.size if found is not None else 0
+
+
 def _split(stream: IO[bytes]) -> tuple[bytes, Trailer | None]:
     if stream.seekable():
         size = stream.seek(0, io.SEEK_END)
