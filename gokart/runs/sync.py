@@ -207,7 +207,15 @@ def _content_rows(record: dict[str, Any]) -> list[tuple[str, str, int | None, in
     if found is None or not isinstance(path, str):
         return []
     end = record.get('end')
-    return [(normal_path(path), found.digest, found.size, found.mtime_ns, float(end) if row.KINDS['real'][0](end) else None)]
+    return [
+        (
+            normal_path(path),
+            found.digest,
+            found.size,
+            found.mtime_ns,
+            float(end) if isinstance(end, (int, float)) and not isinstance(end, bool) else None,
+        )
+    ]
 
 
 def _output_content_rows(run: row.RunRow) -> list[tuple[str, str, int | None, int | None, float | None]]:
