@@ -18,6 +18,7 @@ from gokart import (  # noqa: F401
 )
 from gokart.build import WorkerSchedulerFactory, build
 from gokart.commands.report import report
+from gokart.contracts import Schema
 from gokart.info import make_tree_info, tree_info
 from gokart.notebook.plan import plan
 from gokart.pandas_type_config import PandasTypeConfig
@@ -40,6 +41,7 @@ __all__ = [
     'ExplicitBoolParameter',
     'ListTaskInstanceParameter',
     'PandasTypeConfig',
+    'Schema',
     'SerializableParameter',
     'TaskInstanceParameter',
     'TaskOnKart',

@@ -16,6 +16,7 @@ from luigi import rpc, scheduler
 from luigi.execution_summary import LuigiRunResult, LuigiStatusCode
 
 from gokart import worker
+from gokart.contracts.preflight import check_before_run
 from gokart.core import settings
 from gokart.core.error_messages import build_failure_message, describe_task, not_a_task_message
 from gokart.errors import GokartBuildError, HasLockedTaskException, NotATaskError, TaskLockException
@@ -229,6 +230,7 @@ def _run_with_luigi(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
         else:
             collected.setdefault(failed_task, []).append(exception)
 
+    check_before_run([task])  # declared frame contracts, before luigi runs anything (nothing when none is declared)
     try:
         # The arguments, and their order, of gokart 1.12's call: tests that replace luigi.build check them.
         arguments: dict[str, Any] = {

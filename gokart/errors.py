@@ -267,6 +267,25 @@ class MissingBucketError(GokartError, FileNotFoundError):
     """The bucket of an object-storage workspace does not exist (or is not visible with these credentials)."""
 
 
+class SchemaError(GokartError):
+    """A frame contract (``gokart.Schema``) is broken or cannot be read; see docs/contracts.md."""
+
+
+class SchemaDeclarationError(SchemaError, TypeError):
+    """An ``output_schema`` or ``input_schema`` gokart cannot read: an unknown dtype, or an input the task does not have."""
+
+
+class SchemaMismatchError(SchemaError, ValueError):
+    """``dump()`` was given a frame that does not match the task's ``output_schema``; nothing was written."""
+
+
+class SchemaContractError(SchemaError, GokartBuildError):
+    """Found at plan time, before any ``run()``: two tasks' declared schemas disagree, or a cached output no longer matches its schema.
+
+    A ``GokartBuildError`` too, so the ``except`` clause around a build catches it as any failed build.
+    """
+
+
 class TaskClassNotFoundError(GokartError, TaskClassNotFoundException):
     """The command line names no registered task class; still luigi's ``TaskClassNotFoundException``, which gokart 1.12 raised.
 

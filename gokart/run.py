@@ -18,8 +18,10 @@ from luigi.task_register import Register, TaskClassNotFoundException
 
 from gokart import worker as gokart_worker
 from gokart.build import WorkerSchedulerFactory
+from gokart.contracts.declarations import possibly_declared
+from gokart.contracts.preflight import check_before_run
 from gokart.core.error_messages import task_class_not_found_message
-from gokart.errors import TaskClassNotFoundError
+from gokart.errors import SchemaContractError, TaskClassNotFoundError
 from gokart.execution.dask_command import pop_executor_options, run_on_dask_and_exit
 from gokart.execution.run_arguments import check_command_line
 from gokart.execution.termination import BuildTerminated, terminate_on_sigterm
@@ -197,6 +199,7 @@ def _run_and_exit(cmdline_args: list[str]) -> None:
     from gokart.execution.progress import luigi_progress
     from gokart.notebook.progress import for_this_process
 
+    _check_contracts_or_exit(cmdline_args, retcodes.scheduling_error or retcodes.unhandled_exception)
     keep_tracebacks = _debug_logging_asked(cmdline_args)
     gokart_worker.quiet_interrupts = not keep_tracebacks  # read by the task processes forked from here
     try:
@@ -231,6 +234,17 @@ def _run_and_exit(cmdline_args: list[str]) -> None:
     if code == 0 and root_task not in task_sets['completed'] and root_task not in task_sets['already_done']:
         sys.exit(retcodes.not_run)
     sys.exit(code)
+
+
+def _check_contracts_or_exit(cmdline_args: list[str], exit_code: int) -> None:
+    """Exit with ``exit_code`` when declared frame contracts are broken (``gokart.Schema``), before luigi runs anything."""
+    if not possibly_declared():
+        return
+    try:
+        check_before_run([_root_task(cmdline_args)])
+    except SchemaContractError as e:
+        print(f'SchemaContractError: {e}', file=sys.stderr)
+        sys.exit(exit_code)
 
 
 def _debug_logging_asked(cmdline_args: list[str]) -> bool:

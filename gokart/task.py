@@ -24,6 +24,7 @@ from gokart import errors
 from gokart.conflict_prevention_lock.run_once import wrap_run_once
 from gokart.conflict_prevention_lock.task_lock import make_task_lock_params, make_task_lock_params_for_run
 from gokart.conflict_prevention_lock.task_lock_wrappers import wrap_run_with_lock
+from gokart.contracts.dump_check import check_dump
 from gokart.core import dag, error_messages, strict_mode, task_protocol
 from gokart.errors import CorruptOutputError, EmptyDumpError, NotARequirementError, OutputNotFoundError, UnsupportedFormatError
 from gokart.file_processor import FileProcessor as FileProcessor  # re-exported, as in gokart 1.12
@@ -477,6 +478,7 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
         if self.fail_on_empty_dump and _is_empty_pandas_frame(obj):
             raise EmptyDumpError(f'{error_messages.describe_task(self)} dumped an empty DataFrame and fail_on_empty_dump is set.')
         output_target = self._get_output_target(target)
+        check_dump(self, obj, target if isinstance(target, str) else None, output_target.path())  # output_schema, if declared
         check_run_lock_held(self)  # a lease taken over by another process: leave the output to it
         required_task_outputs = self._required_task_outputs() if output_target.path().startswith('gs://') else None
         try:

@@ -124,12 +124,19 @@ def get_dataframe_type_from_task(task: Any) -> str:
     """'pandas', 'polars' or 'polars-lazy', from the ``T`` of ``TaskOnKart[T]`` in the task's class hierarchy."""
     cls = task if isinstance(task, type) else type(task)
     dumped_type = _resolve_task_type_argument(cls)
+    if typing.get_origin(dumped_type) is typing.Annotated:  # TaskOnKart[Annotated[pl.DataFrame, Schema(...)]] dumps a pl.DataFrame
+        dumped_type = typing.get_args(dumped_type)[0]
     if dumped_type is None:
         return 'pandas'
     module = getattr(dumped_type, '__module__', '') or ''
     if 'polars' in module:
         return 'polars-lazy' if getattr(dumped_type, '__name__', '') == 'LazyFrame' else 'polars'
     return 'pandas'
+
+
+def task_type_argument(cls: type) -> Any:
+    """The ``T`` of ``TaskOnKart[T]`` for ``cls`` (through generic intermediate classes), None when not given."""
+    return _resolve_task_type_argument(cls)
 
 
 def _resolve_task_type_argument(cls: type) -> Any:

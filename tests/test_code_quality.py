@@ -242,6 +242,7 @@ _LAYERS = (
     ('ids', 'ids', 'parameter'),
     ('storage', 'storage run_locks', 'target file_processor object_storage zip_client zip_client_util gcs_zip_client s3_zip_client'),
     ('storage', '', 'gcs_obj_metadata_client conflict_prevention_lock in_memory'),
+    ('contracts', 'contracts', ''),
     ('records', 'records runs', ''),
     ('tasks', '', 'task tree info workspace_management'),
     ('execution', 'execution', 'worker'),

@@ -331,11 +331,14 @@ def _report(arguments: argparse.Namespace, roots: list[Any]) -> int:
 
 def _plan(arguments: argparse.Namespace, roots: list[Any]) -> int:
     from gokart.commands.explain import plan
+    from gokart.contracts.describe import declared_columns
 
     steps = plan(roots[0])
     running = [s for s in steps if s.will_run]
     for step in steps:
         print(step.describe())
+        for line in declared_columns(step.task):
+            print(f'        {line}')
     _print_scheme_line(roots[0])
     from gokart.records.main_module import plan_warning
 
@@ -343,7 +346,18 @@ def _plan(arguments: argparse.Namespace, roots: list[Any]) -> int:
     if warning is not None:
         print(f'TwoCachesWarning: {warning}')
     print(f'{len(running)} to run, {len(steps) - len(running)} cached')
-    return 0
+    return 1 if _print_broken_contracts(steps) else 0
+
+
+def _print_broken_contracts(steps: list[Any]) -> bool:
+    """Print the broken frame contracts of the plan (gokart.Schema) to stderr, as a build would raise them; True if any."""
+    from gokart.contracts.dag_check import check_contracts, contract_error_message
+
+    cached = {step.task: not step.will_run for step in steps}
+    check = check_contracts([step.task for step in steps], cached.get)
+    if check.problems:
+        print(f'SchemaContractError: {contract_error_message(check.problems)}', file=sys.stderr)
+    return bool(check.problems)
 
 
 def _why(arguments: argparse.Namespace, roots: list[Any]) -> int:

@@ -16,6 +16,8 @@ from typing import Any
 
 import luigi
 
+from gokart.contracts.dag_check import check_contracts
+from gokart.contracts.declarations import possibly_declared
 from gokart.core import dag
 from gokart.core.error_messages import describe_task
 from gokart.execution.collisions import check_collisions
@@ -104,7 +106,20 @@ def _make_plan(roots: list[Any]) -> Plan:
                 node.requirements.append(required)
                 planned[required].dependents.append(position)
     check_collisions(node.task for node in planned)
+    _check_contracts(planned, index)
     return Plan(tasks=planned, roots=root_positions)
+
+
+def _check_contracts(planned: list[PlannedTask], index: dict[Any, int]) -> None:
+    """Raise ``SchemaContractError`` when the declared frame contracts of the plan disagree, before anything runs."""
+    if not possibly_declared():  # no task of this process declares a schema
+        return
+
+    def cached(task: Any) -> bool | None:
+        position = index.get(task)
+        return None if position is None else planned[position].state is TaskState.COMPLETE
+
+    check_contracts((node.task for node in planned), cached).raise_if_broken()
 
 
 def _check_completion(tasks: list[Any]) -> list[tuple[bool, BaseException | None]]:
