@@ -500,7 +500,9 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
         try:
             return target.load()
         except OutputNotFoundError as e:
-            raise OutputNotFoundError(error_messages.missing_input_message(self, target, e, dag.writer_of(self, target))) from e
+            writer = dag.writer_of(self, target)
+            failure = _recorded_failure(writer) if writer is not None else None
+            raise OutputNotFoundError(error_messages.missing_input_message(self, target, e, writer, failure)) from e
         except CorruptOutputError as e:
             raise type(e)(error_messages.corrupt_input_message(self, target, e, dag.writer_of(self, target))) from e
 
@@ -727,3 +729,14 @@ def _is_empty_pandas_frame(obj: Any) -> bool:
 task_protocol.declare_base(TaskOnKart)
 run_records.register(TaskOnKart)
 main_module.register(TaskOnKart)
+
+
+def _recorded_failure(writer: Any) -> str | None:
+    """The error the runs index recorded for ``writer``'s last run when it failed (why its output is missing), else None."""
+    workspace = getattr(writer, 'workspace_directory', None)
+    unique_id = getattr(writer, 'make_unique_id', None)
+    if not isinstance(workspace, str) or unique_id is None:
+        return None
+    from gokart.runs.query import recorded_failure
+
+    return recorded_failure(workspace, type(writer).__name__, str(unique_id()))

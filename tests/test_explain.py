@@ -267,3 +267,135 @@ def test_a_task_with_many_changed_parameters_names_a_few_and_counts_the_rest():
     step = explain.Step(task=None, name='T', unique_id='0', will_run=True, reason=explain.CHANGED_PARAMETER)
     step.differences = explain._parameter_differences(current, cached)
     assert step.summary() == "changed parameter (p0: '1' -> '2'; p1: '1' -> '2'; p2: '1' -> '2'; and 7 more)"
+
+
+# ----- issue 31: like with like, no false first run, a failed upstream, the chain to the first cause ----------
+MODELS = """
+import luigi
+import gokart
+
+
+class ModelsData(gokart.TaskOnKart[int]):
+    offset = luigi.IntParameter(default=0)
+
+    def run(self):
+        self.dump(self.offset)
+
+
+class ModelsFeatures(gokart.TaskOnKart[int]):
+    def requires(self):
+        return ModelsData()
+
+    def run(self):
+        self.dump(self.load() + 1)
+
+
+class TrainA(gokart.TaskOnKart[float]):
+    C = luigi.FloatParameter(default=1.0)
+
+    def run(self):
+        self.dump(self.C)
+
+
+class TrainB(gokart.TaskOnKart[float]):
+    depth = luigi.IntParameter(default=6)
+    leaves = luigi.IntParameter(default=31)
+
+    def run(self):
+        self.dump(float(self.depth))
+
+
+class Evaluate(gokart.TaskOnKart[dict]):
+    model = gokart.TaskInstanceParameter()
+
+    def run(self):
+        self.dump({'score': self.load('model')})
+
+
+class ModelsReport(gokart.TaskOnKart[int]):
+    def requires(self):
+        return ModelsFeatures()
+
+    def run(self):
+        self.dump(self.load())
+
+
+class Failing(gokart.TaskOnKart[int]):
+    def run(self):
+        raise ValueError('the input file has no header')
+
+
+class AfterFailing(gokart.TaskOnKart[int]):
+    def requires(self):
+        return Failing()
+
+    def run(self):
+        self.dump(self.load())
+"""
+
+
+@pytest.fixture
+def models(tmp_path, monkeypatch):
+    name = f'explain_models_{next(_names)}'
+    (tmp_path / f'{name}.py').write_text(textwrap.dedent(MODELS))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, 'dont_write_bytecode', True)
+    yield __import__(name)
+    sys.modules.pop(name, None)
+    registry = luigi.task_register.Register._reg
+    registry[:] = [cls for cls in registry if cls.__module__ != name]
+
+
+@pytest.mark.parametrize('order', ['B first', 'A first'])
+def test_the_closest_cached_run_holds_an_upstream_task_of_the_same_class(models, order):
+    built = [models.Evaluate(model=models.TrainB(depth=6)), models.Evaluate(model=models.TrainA(C=1.0))]
+    for task in built if order == 'B first' else built[::-1]:
+        gokart.build(task, reset_register=False, log_level=40)
+    luigi.task_register.Register.clear_instance_cache()
+    # Two leaves differ from the run of the same class, one value from the other: the same class is still the closer.
+    root = explain.plan(models.Evaluate(model=models.TrainB(depth=8, leaves=63)))[-1]
+    assert root.closest is not None and root.closest.unique_id == built[0].make_unique_id()
+    assert [d.describe() for d in root.differences] == ["model.depth: '6' -> '8'", "model.leaves: '31' -> '63'"]
+
+
+def test_turning_on_the_code_fingerprint_is_not_called_a_first_run(models, capsys):
+    gokart.build(models.ModelsReport(), reset_register=False, log_level=40)
+    luigi.configuration.get_config().set('TaskOnKart', 'code_fingerprint_check', 'true')
+    luigi.task_register.Register.clear_instance_cache()
+    capsys.readouterr()
+    status, lines = cli(capsys, 'why', f'{models.__name__}:ModelsReport')
+    text = '\n'.join(lines)
+    assert 'first run' not in text and 'no run of' not in text, text
+    assert 'the code fingerprint is new' in lines[0], lines[0]
+    assert explain.why(models.ModelsReport()).reason == explain.CHANGED_CODE
+
+
+def test_why_follows_the_upstream_chain_down_to_the_changed_leaf_parameter(models, capsys):
+    gokart.build(models.ModelsReport(), reset_register=False, log_level=40)
+    luigi.task_register.Register.clear_instance_cache()
+    capsys.readouterr()
+    _, lines = cli(capsys, 'why', f'{models.__name__}:ModelsReport', '--ModelsData-offset', '5')
+    assert lines[0].startswith(f'ModelsReport[{models.ModelsReport().make_unique_id()}]: a build would run it: upstream changed')
+    features = [i for i, line in enumerate(lines) if line.startswith('  ModelsFeatures[')]
+    data = [i for i, line in enumerate(lines) if line.startswith('    ModelsData[')]
+    assert features and data and data[0] > features[0], lines
+    assert "offset: '0' -> '5'" in lines[data[0]], lines
+
+
+def test_a_failed_run_says_so_in_why_load_run_and_the_load_of_its_output(models, capsys):
+    with pytest.raises(gokart.errors.GokartBuildError):
+        gokart.build(models.AfterFailing(), reset_register=False, log_level=50)
+    luigi.task_register.Register.clear_instance_cache()
+    failing = models.Failing()
+    step = explain.why(failing)
+    assert step.reason == explain.FAILED_RUN
+    assert 'ValueError: the input file has no header' in step.explanation()
+    with pytest.raises(gokart.runs.RunNotFoundError, match='failed: ValueError: the input file has no header'):
+        gokart.load_run(failing.make_unique_id())
+    with pytest.raises(gokart.errors.OutputNotFoundError) as raised:
+        models.AfterFailing().load()
+    assert 'failed: ValueError: the input file has no header' in str(raised.value)
+    assert 'did you call self.dump()' not in str(raised.value)
+    capsys.readouterr()
+    _, lines = cli(capsys, 'why', f'{models.__name__}:AfterFailing')
+    assert any('Failing[' in line and 'the input file has no header' in line for line in lines), lines

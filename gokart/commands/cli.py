@@ -371,9 +371,7 @@ def _why(arguments: argparse.Namespace, roots: list[Any]) -> int:
         print(f'{head}: its output exists; a build would load it.')
         return 0
     print(f'{head}: a build would run it: {step.explanation()}')
-    for difference in step.differences:
-        if difference.detail is not None:  # an upstream task that will run: what differs there
-            print(f'  {difference.name.partition(" ")[0]}: {difference.detail}')
+    _print_causes(step, depth=1, seen=set())
     if step.own_run is not None:
         print(f'  its own run {step.own_run.unique_id} is recorded in {run_records.log_directory(task.workspace_directory)}/; missing now:')
         for path in step.own_run.output_paths:
@@ -395,6 +393,19 @@ def _why(arguments: argparse.Namespace, roots: list[Any]) -> int:
         if not run.differences:
             print('    same significant parameters: the id differs through the code or an upstream task (see above)')
     return 1
+
+
+def _print_causes(step: Any, depth: int, seen: set[str]) -> None:
+    """Each upstream task that will run and why, then what made it run, down to the first cause (an edited helper, a leaf parameter)."""
+    for difference in step.differences:
+        if difference.detail is None:
+            continue
+        name = difference.name.partition(' ')[0]
+        print(f'{"  " * depth}{name}: {difference.detail}')
+        inner = difference.step
+        if inner is not None and name not in seen:
+            seen.add(name)
+            _print_causes(inner, depth + 1, seen)
 
 
 def _count(items: list[Any], human_size: Any) -> str:

@@ -36,6 +36,7 @@ MISSING_EXTERNAL = 'missing external data'
 CHANGED_CODE = 'changed code'
 OUTPUT_DELETED = 'output missing'
 UNFINISHED_RUN = 'unfinished run'
+FAILED_RUN = 'failed run'
 
 
 @dataclass
@@ -47,6 +48,8 @@ class Difference:
     current: str | None
     upstream: bool  # the difference is in an upstream task, not in this task's own parameters
     detail: str | None = None  # for an upstream task that will run: its own diagnosis, which ``why`` prints below
+    changed_class: bool = False  # a task parameter holds a task of another class than the cached run's
+    step: Step | None = None  # for an upstream task that will run: its diagnosis, which ``why`` follows down to the first cause
 
     def describe(self) -> str:
         if self.cached is None and self.current is None:
@@ -76,6 +79,7 @@ class CachedRun:
     output_exists: bool
     differences: list[Difference] = field(default_factory=list)
     finished: bool = True  # its task_log record exists: the run reached SUCCESS
+    error: str | None = None  # the error the runs index recorded for it, when its last run failed
 
 
 @dataclass
@@ -102,7 +106,14 @@ class Step:
         """The reason and what differs, without the closest cached run."""
         text = str(self.reason)
         if self.reason == NO_OUTPUT and self.closest is None:
-            text += ' (first run: no run of this class is recorded in log/)'
+            if self.runs:  # never "first run" when runs are recorded: say what is known
+                text += (
+                    ' (runs of this class are recorded with the same significant parameters under other ids; the records do not say why)'
+                )
+            else:
+                text += ' (first run: no run of this class is recorded in log/)'
+        if self.reason == FAILED_RUN and self.own_run is not None:
+            text += f' (its last run failed: {self.own_run.error})'
         if self.differences:
             text += ' (' + '; '.join(describe_differences(self.differences)) + ')'
         return text
@@ -113,6 +124,8 @@ class Step:
             return f'{OUTPUT_DELETED} (its run is recorded in log/: deleted?)'
         if self.reason == UNFINISHED_RUN:
             return f'{UNFINISHED_RUN} (its run started but never succeeded: it failed or was interrupted)'
+        if self.reason == FAILED_RUN:
+            return self.summary()
         text = self.summary()
         if self.closest is not None:
             text += f', closest cached run {self.closest.unique_id}'
@@ -239,11 +252,16 @@ class Explainer:
         # before any sibling run, whose parameters would otherwise be blamed for nothing.
         step.own_run = self.own_run(task)
         if step.own_run is not None:
-            step.reason = OUTPUT_DELETED if step.own_run.finished else UNFINISHED_RUN
+            step.own_run.error = recorded_failure(task)
+            if step.own_run.error is not None:
+                step.reason = FAILED_RUN
+            else:
+                step.reason = OUTPUT_DELETED if step.own_run.finished else UNFINISHED_RUN
             return step
         step.runs = self.cached_runs(task)
         if not step.runs:
             step.reason = NO_OUTPUT
+            step.differences = self._failed_requirements(task)  # a first run that will meet a failure upstream: said here
             return step
         closest = step.runs[0]
         step.closest, step.differences = closest, closest.differences
@@ -290,7 +308,23 @@ class Explainer:
                 # Only the requirement and its reason: its own line (or ``gokart why`` on it) says what differs,
                 # and repeating that here would nest every upstream change in each task below it.
                 name = f'{type(requirement).__name__}[{step_id(requirement)}] will run: {inner.reason}'
-                differences.append(Difference(name=name, cached=None, current=None, upstream=True, detail=inner.summary()))
+                differences.append(Difference(name=name, cached=None, current=None, upstream=True, detail=inner.summary(), step=inner))
+        return differences
+
+    def _failed_requirements(self, task: Any) -> list[Difference]:
+        """Requirements whose last recorded run failed (the index holds the error), each with its diagnosis."""
+        differences = []
+        try:
+            requirements = _requirements(task)
+        except Exception:
+            return []
+        for requirement in requirements:
+            if outputs_exist(requirement):
+                continue
+            inner = self.step(requirement)
+            if inner.reason == FAILED_RUN:
+                name = f'{type(requirement).__name__}[{step_id(requirement)}] will run: {inner.reason}'
+                differences.append(Difference(name=name, cached=None, current=None, upstream=True, detail=inner.summary(), step=inner))
         return differences
 
     def cached_runs(self, task: Any) -> list[CachedRun]:
@@ -304,7 +338,9 @@ class Explainer:
         self._learn_existence(p for run in runs for p in run.output_paths)
         for run in runs:
             run.output_exists = bool(run.output_paths) and all(self._existence[p] for p in run.output_paths)
-        runs.sort(key=lambda r: (not r.output_exists, len(r.differences)))
+        # Like with like first: a run whose task parameters hold tasks of the same classes, so that what
+        # differs is named leaf by leaf (model.depth: 6 -> 8), not as one task of another class.
+        runs.sort(key=lambda r: (sum(d.changed_class for d in r.differences), not r.output_exists, len(r.differences)))
         return runs
 
     def _recorded_runs_of(self, workspace: str, name: str) -> list[_RecordedRun]:
@@ -366,19 +402,38 @@ class Explainer:
 
 
 def _code_differences(task: KartTask, cached_unique_id: str) -> list[Difference]:
-    """``code changed in X`` for each function whose fingerprint differs from the cached run's record."""
-    if not getattr(task, 'code_fingerprint_check', False):
-        return []
+    """``code changed in X`` for each function whose fingerprint differs from the cached run's record.
+
+    A run recorded without a fingerprint (``code_fingerprint_check`` was off) differs by the fingerprint
+    itself; one recorded with a fingerprint, from a task that has the check off now, the other way round.
+    """
+    checked = bool(getattr(task, 'code_fingerprint_check', False))
     try:
         before = run_records.load_code_fingerprint_parts(task, unique_id=cached_unique_id)
     except Exception:
         return []
+    if not checked:
+        if before is None:
+            return []
+        name = f'code_fingerprint_check is off now; the cached run {cached_unique_id} was recorded with a code fingerprint'
+        return [Difference(name=name, cached=None, current=None, upstream=False)]
     if before is None:
-        return []
+        name = f'the code fingerprint is new: the cached run {cached_unique_id} was recorded without one (code_fingerprint_check was off)'
+        return [Difference(name=name, cached=None, current=None, upstream=False)]
     return [
         Difference(name=f'code changed in {name}', cached=None, current=None, upstream=False)
         for name in changed_code(before, code_fingerprint_parts(type(task)))
     ]
+
+
+def recorded_failure(task: Any) -> str | None:
+    """The error of ``task``'s own run when the runs index records its last run as a failure, else None."""
+    workspace = getattr(task, 'workspace_directory', None)
+    if not isinstance(workspace, str):
+        return None
+    from gokart.runs.query import recorded_failure as failure_in_index
+
+    return failure_in_index(workspace, type(task).__name__, step_id(task))
 
 
 def _parameter_differences(current: dict[str, str], cached: dict[str, str], prefix: str = '', upstream: bool = False) -> list[Difference]:
@@ -408,7 +463,16 @@ def _value_differences(path: str, now: str | None, before: str | None, upstream:
             differences += _value_differences(f'{path}[{position}]', element_now, element_before, upstream=True)
         return differences
     is_task = any(decoded is not None for decoded in (task_now, task_before, list_now, list_before))
-    return [Difference(name=path, cached=_readable(before), current=_readable(now), upstream=upstream or is_task)]
+    changed_class = (task_now is None) != (task_before is None) or (task_now is not None and task_before is not None)
+    return [
+        Difference(
+            name=path,
+            cached=_readable(before),
+            current=_readable(now),
+            upstream=upstream or is_task,
+            changed_class=is_task and changed_class,
+        )
+    ]
 
 
 def parameter_leaves(params: dict[str, str], prefix: str = '') -> dict[str, str]:
@@ -562,6 +626,7 @@ def _window(value: str, start: int) -> str:
 __all__ = [
     'CHANGED_CODE',
     'CHANGED_PARAMETER',
+    'FAILED_RUN',
     'MISSING_EXTERNAL',
     'NO_OUTPUT',
     'OUTPUT_DELETED',

@@ -94,16 +94,24 @@ def clause(error: BaseException | str) -> str:
     return text[:-1] if text.endswith('.') and not text.endswith('..') else text
 
 
-def missing_input_message(task: KartTask, target: Any, error: BaseException, writer: Any = None) -> str:
+def missing_input_message(task: KartTask, target: Any, error: BaseException, writer: Any = None, failure: str | None = None) -> str:
     """Message of an ``OutputNotFoundError`` raised while ``task`` loads ``target``, naming who should have written it.
 
     A task whose run() writes nothing succeeds (as in gokart 1.12, with a warning), so the missing file
     is often that task's doing: the message says so, for the task that loads and for ``gokart.build``'s own load.
+    ``failure``: the error the runs index recorded for the writer's last run, which is then the reason given.
     """
+    if writer is task and failure is not None:
+        return f'{describe_task(task)} cannot return its output: {target.path()} does not exist because its last run failed: {failure}'
     if writer is task:
         return (
             f'{describe_task(task)} cannot return its output: {target.path()} does not exist. If the task has run, '
             'its run() did not write it: did you call self.dump()? Build a task that writes no output with return_value=False.'
+        )
+    if writer is not None and failure is not None:
+        return (
+            f'{describe_task(task)} cannot load its input {target.path()}, the output of {describe_task(writer)}: '
+            f'it does not exist because the last run of {type(writer).__name__} failed: {failure}. Fix that and build it again.'
         )
     if writer is not None:
         return (

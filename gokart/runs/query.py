@@ -21,6 +21,7 @@ import luigi
 
 from gokart.core.task_names import decoded_task_instance, task_class_named
 from gokart.errors import GokartError
+from gokart.records import lineage as journal
 from gokart.runs import index, row
 from gokart.runs import sync as syncing
 from gokart.runs import where as where_expressions
@@ -476,11 +477,11 @@ def load_run(unique_id: str, workspace: str | None = None, sync: bool = True) ->
     workspace = workspace or default_workspace()
     with opened(workspace, sync) as connection:
         run = find_run(connection, unique_id)
-    if run.state == 'FAILURE':
+    missing = [path for path in run.outputs if not storage.exists(path)]
+    if run.state == 'FAILURE' and (missing or not run.outputs):
         raise RunNotFoundError(f'the run {run.label} failed: {run.error or "no error was recorded"}; it left no output to load')
     if not run.outputs:
         raise RunNotFoundError(f'the run {run.label} recorded no output path (state {run.state}): nothing to load')
-    missing = [path for path in run.outputs if not storage.exists(path)]
     if missing:
         raise FileNotFoundError(f'the output of the run {run.label} is gone: {", ".join(missing)}; build the task again to make it')
     loaded = [make_target(path).load() for path in run.outputs]
@@ -620,3 +621,22 @@ def readable_params(params: dict[str, str], nested: bool = False) -> dict[str, s
             inner = ', '.join(f'{k}={v}' for k, v in readable_params(decoded[1], nested=True).items())
             shown[name] = f'{decoded[0]}({inner})'
     return shown
+
+
+def recorded_failure(workspace: str, task_class_name: str, unique_id: str) -> str | None:
+    """The recorded error when the index's latest run of ``task_class_name`` with ``unique_id`` failed; None otherwise or when unknown.
+
+    Asked on the way to an error message: a workspace without records, or an index that cannot be
+    read, is no reason for a second error.
+    """
+    try:
+        if storage.is_local(workspace) and not os.path.isdir(os.path.join(storage.local_path(workspace), journal.LINEAGE_DIRECTORY)):
+            return None  # no journal, so no recorded failure: nothing is created to say so
+        with opened(workspace) as connection:
+            found = connection.execute(f'{row.SELECT} WHERE class = ? AND id = ?', (task_class_name, unique_id)).fetchone()
+    except Exception:
+        return None
+    if found is None:
+        return None
+    run = row.from_sql(found)
+    return (run.error or 'no error was recorded') if run.state == 'FAILURE' else None
