@@ -198,6 +198,7 @@ def _run(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
     from gokart.execution.progress import progress_listener
     from gokart.notebook.progress import for_this_process
 
+    _set_up_luigi_logging()
     with progress_listener(env_params.get('progress'), cell_display=for_this_process()) as listener:
         if executor == 'dask':
             from gokart.execution.dask_executor import execute_on_dask
@@ -217,6 +218,20 @@ def _run(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
     if exceptions or (outcome.not_run and not outcome.missing_external):
         message = build_failure_message(outcome.summary(), {describe_task(t): e for t, e in exceptions.items()})
         raise GokartBuildError(message, _by_unique_id(exceptions))
+
+
+def _set_up_luigi_logging() -> None:
+    """luigi's logging set-up, as ``luigi.build`` makes it for gokart 1.12's builds: once per process.
+
+    The first build gives luigi's ``luigi-interface`` logger the build's level and a stderr handler;
+    each build logs how luigi's logging is configured. Our executor's worker records go through those
+    loggers (``execution.worker_records``), so they reach the same handlers as 1.12's did.
+    """
+    set_up = luigi.interface.InterfaceLogging
+    if set_up._configured:  # nothing to read: luigi only says so
+        set_up.setup()
+        return
+    set_up.setup(luigi.interface.core(log_level=logging.getLevelName(logger.getEffectiveLevel())))
 
 
 def _run_with_luigi(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:

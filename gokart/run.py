@@ -137,7 +137,9 @@ def _start_slack_notifier() -> Any:
         return None
     try:
         notifier = RunNotifier.from_config()
-        if notifier is not None:
+        if notifier is None:
+            logger.info('Slack notification is not activated.')  # gokart 1.12's record
+        else:
             notifier.start()
         return notifier
     except Exception as e:

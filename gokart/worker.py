@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import logging
 import os
 import signal
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -70,6 +72,21 @@ class Worker(luigi.worker.Worker):
             process.run = functools.partial(_run_guarded_task_process, process.run, os.getpid())
         return process
 
+    def __enter__(self) -> Worker:
+        _records_as_1_12.enter()
+        try:
+            super().__enter__()
+        except BaseException:
+            _records_as_1_12.exit()
+            raise
+        return self
+
+    def __exit__(self, *exc: Any) -> bool:
+        try:
+            return bool(super().__exit__(*exc))
+        finally:
+            _records_as_1_12.exit()
+
     def run(self) -> bool:
         """luigi's run; on Ctrl-C, what was interrupted is kept on the KeyboardInterrupt (``interruption_of``) before it goes on."""
         try:
@@ -115,6 +132,47 @@ def _run_unless_complete(run_get_new_deps: Callable[[], Any], task: Any, check: 
             return None
         with run_by_executor(task, lock):
             return run_get_new_deps()
+
+
+class _WorkerLogger:
+    """Stands for luigi.worker's module logger while one of our workers runs: its records go to ``gokart.worker``.
+
+    gokart 1.12 ran a copy of luigi's worker whose records came from ``gokart.worker``, except the
+    completion checks and the keep-alive thread's, which it left to luigi (``luigi-interface``).
+    Pipelines filter on those names, so each call is sent to the logger 1.12 used, told apart by
+    the luigi function that logs.
+    """
+
+    def __init__(self, luigi_logger: logging.Logger) -> None:
+        self._luigi = luigi_logger
+        self._gokart = logging.getLogger('gokart.worker')
+        self._luigi_callers = {luigi.worker.check_complete.__code__, luigi.worker.KeepAliveThread.run.__code__}
+
+    def __getattr__(self, name: str) -> Any:
+        chosen = self._luigi if sys._getframe(1).f_code in self._luigi_callers else self._gokart
+        return getattr(chosen, name)
+
+
+class _RecordsAs112:
+    """Puts ``_WorkerLogger`` in luigi.worker for as long as any of our workers is open (they nest), then puts luigi's back."""
+
+    def __init__(self) -> None:
+        self._open = 0
+        self._luigi_logger: Any = None
+
+    def enter(self) -> None:
+        if self._open == 0:
+            self._luigi_logger = luigi.worker.logger
+            luigi.worker.logger = _WorkerLogger(self._luigi_logger)  # type: ignore[assignment]
+        self._open += 1
+
+    def exit(self) -> None:
+        self._open -= 1
+        if self._open == 0:
+            luigi.worker.logger = self._luigi_logger
+
+
+_records_as_1_12 = _RecordsAs112()
 
 
 @dataclasses.dataclass

@@ -34,7 +34,7 @@ from luigi.task import getpaths
 from gokart.conflict_prevention_lock.file_lock import check_lock_directories
 from gokart.core.error_messages import describe_task, workspace_error
 from gokart.errors import DependencyCycleError, GokartError
-from gokart.execution import termination
+from gokart.execution import termination, worker_records
 from gokart.execution.completion_check import complete_if_checked, completed_before_run
 from gokart.execution.plan import Plan, TaskState, make_plan
 from gokart.records import lineage, main_module
@@ -117,11 +117,23 @@ class BuildOutcome:
 
 def execute(roots: list[Any], workers: int = 1, parallel: str = 'process', listener: ExecutionListener | None = None) -> BuildOutcome:
     """Plan the DAG under ``roots`` and run what is not complete, on ``workers`` processes or threads."""
+    global _nesting
+    nested = _nesting > 0  # the dynamic requirements of a running task: part of the build that runs it
+    if not nested:
+        worker_records.started(workers)
+    _nesting += 1
     with fewer_garbage_collections(), signing.key_pinned():
         try:
-            return _plan_and_run(roots, workers, parallel, listener)
+            outcome = _plan_and_run(roots, workers, parallel, listener, nested)
         finally:
+            _nesting -= 1
             lineage.flush()  # the runs of this build readable on S3/GCS now, not when the process ends
+    if not nested:
+        worker_records.finished(len(outcome.not_run) + len(outcome.failed), outcome.summary)
+    return outcome
+
+
+_nesting = 0  # how many builds this process is inside (a build of dynamic requirements is inside its task's)
 
 
 @contextmanager
@@ -143,11 +155,12 @@ def fewer_garbage_collections() -> Iterator[None]:
         gc.set_threshold(*thresholds)
 
 
-def _plan_and_run(roots: list[Any], workers: int, parallel: str, listener: ExecutionListener | None) -> BuildOutcome:
+def _plan_and_run(roots: list[Any], workers: int, parallel: str, listener: ExecutionListener | None, nested: bool = False) -> BuildOutcome:
     plan = plan_roots(roots)
     gc.freeze()
     if listener is not None:
         listener.planned(plan)
+    _announce(plan, workers, nested)
     outcome = BuildOutcome(plan=plan)
     pending = [i for i, node in enumerate(plan.tasks) if node.state is TaskState.PENDING]
     if not pending:
@@ -170,6 +183,25 @@ def _plan_and_run(roots: list[Any], workers: int, parallel: str, listener: Execu
         raise
     runner.close()
     return outcome
+
+
+_SCHEDULER_STATUS = {
+    TaskState.PENDING: 'PENDING',
+    TaskState.COMPLETE: 'DONE',
+    TaskState.MISSING_EXTERNAL: 'MISSING',
+    TaskState.BROKEN: 'UNKNOWN',
+}
+
+
+def _announce(plan: Plan, workers: int, nested: bool) -> None:
+    """luigi's scheduling records of the plan (``worker_records.planned``); the tuples are made only if someone listens."""
+    nodes = plan.tasks
+    worker_records.planned(
+        ((n.task, _SCHEDULER_STATUS[n.state], [nodes[r].task for r in n.requirements], n.error) for n in nodes),
+        [nodes[i].task for i in plan.roots],
+        workers,
+        nested,
+    )
 
 
 def plan_roots(roots: list[Any]) -> Plan:
@@ -216,6 +248,7 @@ def run_task(task: Any, wait_for_lock: bool = True) -> bool:
 
 
 def _run_task_with_events(task: Any, lock: RunLock | None, checked: bool) -> None:
+    worker_records.running(task)
     try:
         task.trigger_event(luigi.Event.START, task)
         started = time.time()
@@ -226,9 +259,10 @@ def _run_task_with_events(task: Any, lock: RunLock | None, checked: bool) -> Non
                 if isinstance(result, types.GeneratorType):
                     _follow_dynamic_requirements(task, result)
         task.trigger_event(luigi.Event.PROCESSING_TIME, task, time.time() - started)
+        worker_records.done(task)
         task.trigger_event(luigi.Event.SUCCESS, task)
     except Exception as e:
-        logger.error(f'{describe_task(task)} failed:\n{traceback.format_exc()}')
+        worker_records.failed(task)  # with the traceback
         task.trigger_event(luigi.Event.FAILURE, task, e)
         raise
 
@@ -241,6 +275,7 @@ def _follow_dynamic_requirements(task: Any, generator: types.GeneratorType[Any, 
             requirements = generator.send(to_send)
         except StopIteration:
             return
+        worker_records.new_requirements(task)
         outcome = execute(flatten(requirements), workers=1)
         if not outcome.ok or outcome.not_run or outcome.missing_external:
             failures = outcome.exceptions_by_task()
@@ -266,6 +301,7 @@ def _schedule(plan: Plan, outcome: BuildOutcome, runner: _Runner, listener: Exec
     put_aside: deque[int] = deque()  # ready, but another process held the run lock when last tried
     running: dict[Future[Any], list[int]] = {}
     finished: set[int] = set()
+    pending = sum(1 for node in nodes if node.state is TaskState.PENDING)  # for the worker's records
 
     def complete_one(index: int, error: BaseException | None) -> None:
         finished.add(index)
@@ -286,11 +322,13 @@ def _schedule(plan: Plan, outcome: BuildOutcome, runner: _Runner, listener: Exec
             # A task put aside is waited for only when nothing else is ready, one per free worker.
             retrying = not ready
             batch = [put_aside.popleft()] if retrying else [ready.pop() for _ in range(runner.batch_size(len(ready)))]
+            worker_records.asking(pending - len(finished))
             if listener is not None:
                 for index in batch:
                     listener.started(nodes[index].task)
             running[runner.submit(batch, [nodes[i].task for i in batch], retrying)] = batch
         if running:
+            worker_records.waiting(len(running))
             done, _ = wait(list(running), return_when=FIRST_COMPLETED)
             for future in done:
                 batch = running.pop(future)
@@ -300,6 +338,7 @@ def _schedule(plan: Plan, outcome: BuildOutcome, runner: _Runner, listener: Exec
                         if listener is not None:
                             listener.put_aside(nodes[index].task)
                     else:
+                        worker_records.informed(nodes[index].task, result is None)
                         complete_one(index, result)
 
     outcome.not_run = [i for i, node in enumerate(nodes) if node.state is TaskState.PENDING and i not in finished]

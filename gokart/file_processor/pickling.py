@@ -11,6 +11,7 @@ accepts dill pickles and pickles from old pandas versions.
 from __future__ import annotations
 
 import io
+import logging
 import lzma
 import pickle
 import types
@@ -27,6 +28,10 @@ WRITE_CHUNK_BYTES = 1 << 30
 """Largest single ``write()``: macOS fails writes of 2 GiB and more, as gokart found."""
 
 StreamWrapper = Callable[[IO[bytes]], IO[bytes]]
+
+# gokart 1.12 logged each pickle it wrote from its chunked writer, in file_processor.base; pipelines
+# that ship gokart's records count on them (issue 30).
+_write_log = logging.getLogger('gokart.file_processor.base')
 
 
 class PickleFileProcessor(BinaryFormatProcessor):
@@ -65,18 +70,39 @@ def dump_pickle(obj: Any, file: IO[bytes], compress: StreamWrapper | None = None
     """
     if not _can_rewind(file):
         buffer = io.BytesIO()
-        dump_pickle(obj, buffer, compress)
-        _ChunkedWriter(file).write(buffer.getbuffer())
-        return
+        _pickle_into(obj, buffer, compress)
+        written = _ChunkedWriter(file).write(buffer.getbuffer())
+    else:
+        written = _pickle_into(obj, file, compress)
+    if compress is None:  # gokart 1.12 had no compressed pickles, hence no records of them
+        _log_written(written)
+
+
+def _pickle_into(obj: Any, file: IO[bytes], compress: StreamWrapper | None) -> int:
+    """Pickle ``obj`` into the rewindable ``file``; the number of bytes the pickler wrote."""
     start = file.tell()
     try:
-        _write(obj, file, compress, _PlainPickler)
+        return _write(obj, file, compress, _PlainPickler)
     except OSError:
         raise
     except Exception:
         file.seek(start)
         file.truncate()
-        _write(obj, file, compress, _dill_pickler())
+        return _write(obj, file, compress, _dill_pickler())
+
+
+def _log_written(total: int) -> None:
+    """gokart 1.12's records of one pickle written: its size, each chunk of at most WRITE_CHUNK_BYTES, done.
+
+    Emitted once the bytes are written (the size is known only then, as the pickle streams to the
+    file), and only when someone listens at INFO.
+    """
+    if not _write_log.isEnabledFor(logging.INFO):
+        return
+    _write_log.info(f'writing a file with total_bytes={total}...')
+    for start in range(0, total, WRITE_CHUNK_BYTES):
+        _write_log.info(f'writing bytes [{start}, {min(start + WRITE_CHUNK_BYTES, total)})')
+    _write_log.info('done')
 
 
 def load_pickle(file: IO[bytes], decompress: StreamWrapper | None = None) -> Any:
@@ -138,10 +164,12 @@ def _dill_pickler() -> type[pickle.Pickler]:
     return dill.Pickler  # type: ignore[no-any-return]
 
 
-def _write(obj: Any, file: IO[bytes], compress: StreamWrapper | None, pickler_class: type[pickle.Pickler]) -> None:
+def _write(obj: Any, file: IO[bytes], compress: StreamWrapper | None, pickler_class: type[pickle.Pickler]) -> int:
     stream = compress(file) if compress else file
+    writer = _ChunkedWriter(stream)
     try:
-        pickler_class(_ChunkedWriter(stream), protocol=PICKLE_PROTOCOL).dump(obj)
+        pickler_class(writer, protocol=PICKLE_PROTOCOL).dump(obj)
+        return writer.written
     finally:
         if compress:
             stream.close()  # flushes the compressor; the raw file stays open
@@ -159,6 +187,7 @@ class _ChunkedWriter:
 
     def __init__(self, file: IO[bytes]) -> None:
         self._file = file
+        self.written = 0
 
     def write(self, data: Any) -> int:
         view = memoryview(data)
@@ -166,4 +195,5 @@ class _ChunkedWriter:
             view = view.cast('B')
         for start in range(0, len(view), WRITE_CHUNK_BYTES):
             self._file.write(view[start : start + WRITE_CHUNK_BYTES])
+        self.written += len(view)
         return len(view)

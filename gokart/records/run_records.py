@@ -31,6 +31,7 @@ from gokart.target import SingleFileTarget, insert_unique_id, make_target, write
 from gokart.utils import flatten
 
 logger = logging.getLogger(__name__)
+_task_logger = logging.getLogger('gokart.task')  # gokart 1.12 logged a task's FAILURE from gokart.task
 
 _SINGLE_FILE_TARGET_DUMP = SingleFileTarget.dump
 
@@ -239,7 +240,8 @@ def on_success(task: Any) -> None:
 
 
 def on_failure(task: Any, exception: BaseException) -> None:
-    logger.info(f'FAILURE:\n    task name={type(task).__name__}\n    unique id={task.make_unique_id()}')
+    if _task_logger.isEnabledFor(logging.INFO):
+        _task_logger.info(f'FAILURE:\n    task name={type(task).__name__}\n    unique id={task.make_unique_id()}')
     if task.should_dump_supplementary_log_files:
         lineage.record_run(task, lineage.FAILURE, exception)
 
