@@ -478,7 +478,7 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
         if self.fail_on_empty_dump and _is_empty_pandas_frame(obj):
             raise EmptyDumpError(f'{error_messages.describe_task(self)} dumped an empty DataFrame and fail_on_empty_dump is set.')
         output_target = self._get_output_target(target)
-        check_dump(self, obj, target if isinstance(target, str) else None, output_target.path())  # output_schema, if declared
+        schema = check_dump(self, obj, target if isinstance(target, str) else None, output_target.path())  # output_schema, if declared
         check_run_lock_held(self)  # a lease taken over by another process: leave the output to it
         required_task_outputs = self._required_task_outputs() if output_target.path().startswith('gs://') else None
         try:
@@ -494,7 +494,7 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
             if clearer is e:
                 raise
             raise clearer from e
-        lineage.note_dumped(self, obj)  # a small metrics dict goes into the run's lineage record
+        lineage.note_dumped(self, obj, output_target.path(), schema)  # metrics, and a frame's columns, go into the run's lineage record
 
     def _load_one(self, target: Any) -> Any:
         try:

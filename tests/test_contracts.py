@@ -40,6 +40,7 @@ def started():
 def features_task(schema, frame, path='features.parquet'):
     class Features(gokart.TaskOnKart[pd.DataFrame]):
         output_schema = schema
+        version = luigi.IntParameter(default=0)
 
         def output(self):
             return self.make_target(path)
@@ -266,6 +267,23 @@ def test_a_feather_footer_gives_its_columns_without_gokarts_index_column():
     gokart.build(Features(), return_value=False)
     read = footer.read_columns(Features().output().path(), footer.FEATHER)
     assert read.columns == {'age_years': 'int64', 'income': 'float64'} and read.bytes_read < 4096
+
+
+# ----- the runs index and gokart diff ---------------------------------------------------------------------
+def test_the_runs_index_records_each_outputs_schema_and_diff_shows_the_changes():
+    First = features_task(gokart.Schema(age='int64'), pd.DataFrame({'age': [31], 'income': [1]}))
+    gokart.build(First(version=1), return_value=False)
+    Second = features_task(gokart.Schema(age_years='int64', income='float64'), pd.DataFrame({'age_years': [31], 'income': [1.5]}))
+    gokart.build(Second(version=2), return_value=False)
+    found = gokart.diff(First(version=1).make_unique_id(), Second(version=2).make_unique_id())
+    assert ('columns of features.parquet', ['age'], ['age_years']) in found.output
+    assert ('dtype of income in features.parquet', 'int64', 'float64') in found.output
+    assert ('declared schema of features.parquet', 'age: int64', 'age_years: int64, income: float64') in found.output
+    assert not any(name == 'values' for name, _, _ in found.output)
+    (row,) = gokart.runs(Second, where='version == 2').to_dict('records')
+    assert row['output_schemas'] == [
+        {'columns': {'age_years': 'int64', 'income': 'float64'}, 'declared': {'age_years': 'int64', 'income': 'float64'}}
+    ]
 
 
 # ----- gokart plan -------------------------------------------------------------------------------------

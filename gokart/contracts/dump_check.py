@@ -6,25 +6,28 @@ from typing import Any
 
 from gokart.contracts.declarations import ALL_OUTPUTS, declarations_of, possibly_declared
 from gokart.contracts.frames import compare, frame_columns
+from gokart.contracts.schema import Schema
 from gokart.core.error_messages import describe_task
 from gokart.errors import SchemaMismatchError
 
 
-def check_dump(task: Any, obj: Any, output_name: str | None, path: str) -> None:
+def check_dump(task: Any, obj: Any, output_name: str | None, path: str) -> Schema | None:
     """Raise ``SchemaMismatchError`` when ``obj`` does not match the schema declared for the output ``output_name`` of ``task``.
+
+    Returns the schema checked (None when the output declares none), which the runs index records.
 
     Names the missing columns, the extra ones (a strict schema) and those of another dtype. A pandera
     model declared as the schema also runs its own checks here (value ranges and the like), as pandera
     users expect of it. Costs one lookup when the task declares nothing.
     """
     if not possibly_declared():
-        return
+        return None
     declared = declarations_of(type(task))
     if declared is None:
-        return
+        return None
     schema = declared.output_schema(output_name)
     if schema is None:
-        return
+        return None
     output = '' if output_name is None else f' {output_name!r}'
     columns = frame_columns(obj)
     if columns is None:
@@ -42,6 +45,7 @@ def check_dump(task: Any, obj: Any, output_name: str | None, path: str) -> None:
     model = declared.models.get(output_name, declared.models.get(ALL_OUTPUTS))
     if model is not None:
         _validate_with_pandera(task, model, obj, output, path)
+    return schema
 
 
 def _validate_with_pandera(task: Any, model: Any, obj: Any, output: str, path: str) -> None:

@@ -44,6 +44,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from gokart.contracts.frames import frame_columns
 from gokart.core import settings
 from gokart.errors import ConfigOptionError
 from gokart.storage import content_hash, local_target_seam
@@ -99,11 +100,20 @@ def metrics_of(obj: Any) -> dict[str, float] | None:
     return found
 
 
-def note_dumped(task: Any, obj: Any) -> None:
-    """Remember ``obj`` as the run's metrics when it is a small mapping of names to numbers (see ``metrics_of``)."""
+def note_dumped(task: Any, obj: Any, path: str | None = None, schema: Any = None) -> None:
+    """Remember ``obj`` as the run's metrics when it is a small mapping of names to numbers (see ``metrics_of``).
+
+    A frame dumped to ``path`` leaves its columns and dtypes (and the ``gokart.Schema`` it was checked
+    against, if any) for the run's ``schemas``, which ``gokart diff`` compares: names only, no values read.
+    """
     metrics = metrics_of(obj)
     if metrics is not None:
         task.__dict__['_lineage_metrics'] = metrics
+    if path is not None:
+        columns = frame_columns(obj)
+        if columns is not None:
+            declared = schema.as_record() if schema is not None else None
+            task.__dict__.setdefault('_lineage_schemas', {})[_absolute(str(path))] = {'columns': columns, 'declared': declared}
 
 
 def _requirement(task: Any) -> dict[str, Any]:
@@ -245,6 +255,7 @@ def make_record(task: Any, state: str, started: float | None, processing_time: f
         'cutoff_key': cutoff_key(task, fingerprint, params) if state == SUCCESS else None,
         'cutoff_from': task.__dict__.get('_cutoff_from'),
         'metrics': task.__dict__.get('_lineage_metrics'),
+        'schemas': task.__dict__.get('_lineage_schemas'),
         'code_fingerprint': fingerprint,
         'git': git_state(type(task)),
         'host': _HOST,

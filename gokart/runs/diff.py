@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,8 +58,47 @@ def diff(id_a: str, id_b: str, workspace: str | None = None, sync: bool = True) 
         if x != y and (x is not None or y is not None):
             result.code.append((name, x, y))
     result.code += _changed_functions(workspace, a, b)
-    result.output = _output_differences(a.outputs, b.outputs, a.metrics, b.metrics)
+    schema_changes, both_recorded = _schema_differences(a, b)
+    output = _output_differences(a.outputs, b.outputs, a.metrics, b.metrics, columns_known=both_recorded)
+    if schema_changes:  # a changed column is the difference to show, not that the values then differ too
+        output = [change for change in output if change[0] != 'values']
+    result.output = output + schema_changes
     return result
+
+
+def _schema_differences(a: RunRow, b: RunRow) -> tuple[list[tuple[str, Any, Any]], bool]:
+    """Columns, dtypes and declared schemas that changed between the runs' frame outputs, from what each run recorded at dump.
+
+    Outputs are paired by position (the runs are of one class); the second value says whether every output
+    of both runs has a recorded schema, so their files need not be loaded to compare columns.
+    """
+    differences: list[tuple[str, Any, Any]] = []
+    pairs = list(zip(a.outputs, b.outputs, strict=False))
+    recorded = [(a.schemas.get(x), b.schemas.get(y), _output_label(x, a.id)) for x, y in pairs]
+    for left, right, label in recorded:
+        if not isinstance(left, dict) or not isinstance(right, dict):
+            continue
+        x, y = left.get('columns') or {}, right.get('columns') or {}
+        only_a, only_b = [c for c in x if c not in y], [c for c in y if c not in x]
+        if only_a or only_b:
+            differences.append((f'columns of {label}', only_a or None, only_b or None))
+        for column in x:
+            if column in y and x[column] != y[column]:
+                differences.append((f'dtype of {column} in {label}', x[column], y[column]))
+        if left.get('declared') != right.get('declared'):
+            differences.append((f'declared schema of {label}', _schema_text(left.get('declared')), _schema_text(right.get('declared'))))
+    both = bool(pairs) and all(isinstance(left, dict) and isinstance(right, dict) for left, right, _ in recorded)
+    return differences, both
+
+
+def _output_label(path: str, unique_id: str) -> str:
+    return os.path.basename(path).replace(f'_{unique_id}', '')
+
+
+def _schema_text(declared: Any) -> str | None:
+    if not isinstance(declared, dict):
+        return None
+    return ', '.join(name if dtype is None else f'{name}: {dtype}' for name, dtype in declared.items())
 
 
 def _upstream_differences(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[tuple[str, Any, Any]]:
@@ -97,7 +137,7 @@ def _changed_functions(workspace: str, a: RunRow, b: RunRow) -> list[tuple[str, 
 
 
 def _output_differences(
-    a: list[str], b: list[str], metrics_a: dict[str, float] | None, metrics_b: dict[str, float] | None
+    a: list[str], b: list[str], metrics_a: dict[str, float] | None, metrics_b: dict[str, float] | None, columns_known: bool = False
 ) -> list[tuple[str, Any, Any]]:
     differences: list[tuple[str, Any, Any]] = []
     ma, mb = metrics_a or {}, metrics_b or {}
@@ -112,12 +152,13 @@ def _output_differences(
         return differences
     if x.shape != y.shape:
         differences.append(('shape', x.shape, y.shape))
-    only_a, only_b = [c for c in x.columns if c not in y.columns], [c for c in y.columns if c not in x.columns]
-    if only_a or only_b:
-        differences.append(('columns', only_a or None, only_b or None))
-    for column in x.columns:
-        if column in y.columns and x[column].dtype != y[column].dtype:
-            differences.append((f'dtype of {column}', str(x[column].dtype), str(y[column].dtype)))
+    if not columns_known:  # else the recorded schemas said it (_schema_differences)
+        only_a, only_b = [c for c in x.columns if c not in y.columns], [c for c in y.columns if c not in x.columns]
+        if only_a or only_b:
+            differences.append(('columns', only_a or None, only_b or None))
+        for column in x.columns:
+            if column in y.columns and x[column].dtype != y[column].dtype:
+                differences.append((f'dtype of {column}', str(x[column].dtype), str(y[column].dtype)))
     if not differences and not x.equals(y):
         differences.append(('values', 'differ', 'differ'))
     return differences

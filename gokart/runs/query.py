@@ -267,6 +267,7 @@ def _frame(runs: list[row.RunRow], cls: type | None, recorded: RecordedRuns) -> 
             output_paths=run.outputs,
             output_size=sum(s for s in found if s is not None) if run.outputs and all(s is not None for s in found) else None,
             output_exists=bool(run.outputs) and all(s is not None for s in found),
+            output_schemas=[run.schemas.get(path) for path in run.outputs],
             requires=[f'{r.get("family") or r.get("class")}_{r.get("id")}' for r in run.requires],
             error=run.error,
             scheme=run.scheme,
@@ -279,7 +280,8 @@ def _frame(runs: list[row.RunRow], cls: type | None, recorded: RecordedRuns) -> 
         )
         records.append(record)
     columns = ['unique_id', 'family', *parameter_names, *(n if n not in parameter_names else 'metric_' + n for n in metric_names)]
-    rest = ['start_time', 'end_time', 'processing_time', 'state', 'output_paths', 'output_size', 'output_exists', 'requires', 'error']
+    rest = ['start_time', 'end_time', 'processing_time', 'state', 'output_paths', 'output_size', 'output_exists', 'output_schemas']
+    rest += ['requires', 'error']
     rest += ['scheme', 'code_fingerprint', 'git_commit', 'git_dirty', 'host', 'user', 'source']
     frame = pd.DataFrame.from_records(records, columns=columns + rest)
     for name in ('start_time', 'end_time'):

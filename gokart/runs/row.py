@@ -80,6 +80,18 @@ def _mapping(value: Any) -> bool:
     return isinstance(value, dict)
 
 
+def _schemas(value: Any) -> bool:
+    def declared(schema: Any) -> bool:
+        return schema is None or (
+            isinstance(schema, dict) and all(isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in schema.items())
+        )
+
+    return isinstance(value, dict) and all(
+        isinstance(path, str) and isinstance(entry, dict) and _text_map(entry.get('columns')) and declared(entry.get('declared'))
+        for path, entry in value.items()
+    )
+
+
 KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     'text': (_text, 'a string'),
     'real': (_number, 'a number'),
@@ -92,6 +104,7 @@ KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     'task ids': (_task_ids, 'a mapping of parameter names to unique ids'),
     'contents': (_contents, 'a list of {hash, size, mtime_ns} or null'),
     'mapping': (_mapping, 'a mapping'),
+    'schemas': (_schemas, 'a mapping of output paths to {columns, declared}'),
 }
 
 
@@ -161,6 +174,8 @@ class RunRow:
     cutoff_key: str | None = column('TEXT', 'text')
     # For a cut-off run, the run its outputs came from: {class, id, end}.
     cutoff_from: dict[str, Any] | None = column('TEXT', 'mapping', json_value=True)
+    # The columns and dtypes of each frame output as dumped, and the gokart.Schema it was checked against (contracts).
+    schemas: dict[str, Any] = column('TEXT NOT NULL', 'schemas', json_value=True, default={})
 
     @property
     def key(self) -> tuple[str, str]:
