@@ -9,7 +9,6 @@ The messages that name the task, the path and the fix are built in ``gokart.core
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -199,38 +198,6 @@ class StorageUnavailableError(GokartError, ConnectionError):
 
 class MissingStorageLibraryError(GokartError, ImportError):
     """The client library of a remote workspace (``s3://``, ``gs://``, ...) is not installed; the message names the extra."""
-
-
-# What each object store needs importable, the gokart extra that installs it, and its name in 1.12's message.
-EXTRAS: dict[str, tuple[tuple[str, ...], str, str]] = {
-    's3': (('boto3',), 's3', 'S3'),
-    's3a': (('boto3',), 's3', 'S3'),
-    'gs': (('gcsfs', 'google.auth'), 'gcs', 'GCS'),
-    'gcs': (('gcsfs', 'google.auth'), 'gcs', 'GCS'),
-}
-
-
-def require_extra(protocol: str, subject: str, modules: tuple[str, ...] = ()) -> None:
-    """Raise ``MissingStorageLibraryError`` (an ``ImportError``) when ``protocol``'s libraries cannot be imported now.
-
-    Checked at every call, as gokart 1.12 did, so a library hidden or removed after start-up fails
-    the same way as one never installed. The message keeps 1.12's words (``pip install gokart[s3]``,
-    which users' tests match) after naming ``subject`` and the module that failed. ``modules`` are
-    needed besides the protocol's own (the Google API client for ``GCSConfig.get_gcs_client``).
-    An imported module costs a dictionary look-up here.
-    """
-    extra = EXTRAS.get(protocol)
-    if extra is None:
-        return
-    own_modules, name, label = extra
-    for module in own_modules + modules:
-        try:
-            importlib.import_module(module)
-        except ImportError as error:
-            raise MissingStorageLibraryError(
-                f'{subject} needs {module}, which cannot be imported ({error}). '
-                f'{label} support requires additional dependencies. Install them with: pip install gokart[{name}]'
-            ) from error
 
 
 class WorkspaceError(GokartError, OSError):

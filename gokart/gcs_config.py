@@ -14,7 +14,7 @@ from typing import Any
 
 import luigi
 
-from gokart.errors import require_extra
+from gokart.storage.backends import require_client
 
 
 class GCSConfig(luigi.Config):
@@ -58,7 +58,7 @@ class GCSConfig(luigi.Config):
 
 def _require_google_client(subject: str) -> None:
     # luigi's GCSClient imports these lazily and, without them, fails only on its first request.
-    require_extra('gs', subject, ('googleapiclient', 'google.oauth2.service_account'))
+    require_client('gs', subject, ('googleapiclient', 'google.oauth2.service_account'))
 
 
 def parse_gcs_credential(value: str) -> str | dict[str, Any] | None:

@@ -12,9 +12,9 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from gokart.errors import require_extra
 from gokart.gcs_config import GCSConfig
 from gokart.required_task_output import RequiredTaskOutput
+from gokart.storage.backends import require_client
 from gokart.storage.filesystem import filesystem
 from gokart.utils import FlattenableItems, map_flattenable_items
 
@@ -48,7 +48,7 @@ class GCSObjectMetadataClient:
         """Merge the task's labels into the metadata of the object at ``path``; log records are left alone."""
         if not path.startswith('gs://') or GCSObjectMetadataClient._is_log_related_path(path):
             return
-        require_extra('gs', f'GCSObjectMetadataClient.add_task_state_labels({path!r})')
+        require_client('gs', f'GCSObjectMetadataClient.add_task_state_labels({path!r})')
         fs, fs_path = filesystem(path)
         existing = dict(fs.info(fs_path).get('metadata') or {})
         updated = merge_task_state_labels(existing, task_params, custom_labels, required_task_outputs)

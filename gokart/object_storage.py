@@ -14,13 +14,13 @@ import luigi
 import luigi.format
 from luigi.format import Format
 
-from gokart.errors import require_extra
 from gokart.storage import filesystem as storage
+from gokart.storage.backends import OBJECT_STORE_PREFIXES, require_client
 from gokart.zip_client import ZipClient, make_zip_client
 
 __all__ = ['Format', 'ObjectStorage', 'RemoteFileTarget', 'ZipClient', 'object_storage_path_prefix']
 
-object_storage_path_prefix = ['s3://', 'gs://']
+object_storage_path_prefix = list(OBJECT_STORE_PREFIXES)
 """The prefixes gokart 1.12 recognised as object storage; ``if_object_storage_path`` also accepts any other fsspec URL."""
 
 
@@ -33,18 +33,18 @@ class ObjectStorage:
     @staticmethod
     def get_object_storage_target(path: str, format: Any = None) -> RemoteFileTarget:
         """A luigi target over the remote file, opened with the luigi ``format`` given."""
-        require_extra(storage.protocol_of(path), f'ObjectStorage.get_object_storage_target({path!r})')
+        require_client(storage.protocol_of(path), f'ObjectStorage.get_object_storage_target({path!r})')
         return RemoteFileTarget(path, format=format)
 
     @staticmethod
     def exists(path: str) -> bool:
-        require_extra(storage.protocol_of(path), f'ObjectStorage.exists({path!r})')
+        require_client(storage.protocol_of(path), f'ObjectStorage.exists({path!r})')
         return storage.exists(path)
 
     @staticmethod
     def get_timestamp(path: str) -> datetime:
         """Last modification time; ``FileNotFoundError`` when the object is missing."""
-        require_extra(storage.protocol_of(path), f'ObjectStorage.get_timestamp({path!r})')
+        require_client(storage.protocol_of(path), f'ObjectStorage.get_timestamp({path!r})')
         return storage.modification_time(path)
 
     @staticmethod

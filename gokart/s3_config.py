@@ -13,7 +13,7 @@ from typing import Any
 
 import luigi
 
-from gokart.errors import require_extra
+from gokart.storage.backends import require_client
 
 
 class S3Config(luigi.Config):
@@ -27,14 +27,14 @@ class S3Config(luigi.Config):
     def get_s3_client(self) -> Any:
         """luigi's ``luigi.contrib.s3.S3Client`` with these credentials, made once per config instance (as gokart 1.12 did)."""
         # Checked at every call, as 1.12 did: luigi's S3Client needs boto3 and only says so on first use.
-        require_extra('s3', 'S3Config().get_s3_client()')
+        require_client('s3', 'S3Config().get_s3_client()')
         client = self.__dict__.get('_client')
         if client is None:
             client = self._client = self._get_s3_client()
         return client
 
     def _get_s3_client(self) -> Any:
-        require_extra('s3', 'S3Config().get_s3_client()')
+        require_client('s3', 'S3Config().get_s3_client()')
         from luigi.contrib.s3 import S3Client
 
         options: dict[str, Any] = {

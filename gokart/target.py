@@ -28,6 +28,7 @@ from gokart.object_storage import ObjectStorage
 from gokart.required_task_output import RequiredTaskOutput
 from gokart.storage import content_hash, signing
 from gokart.storage import filesystem as storage
+from gokart.storage.backends import backend_of
 from gokart.zip_client import ZipClient
 from gokart.zip_client_util import make_zip_client
 
@@ -56,7 +57,7 @@ class TargetOnKart(luigi.target.Target):
             wrap_dump_with_lock(func=self._dump, task_lock_params=self._get_task_lock_params(), exist_check=self.exists)(obj)
         else:
             self._dump(obj)
-        if self.path().startswith('gs://'):
+        if backend_of(storage.protocol_of(self.path())).object_labels:
             GCSObjectMetadataClient.add_task_state_labels(self.path(), task_params, custom_labels, required_task_outputs)
 
     def remove(self) -> None:

@@ -38,6 +38,8 @@ from gokart.records import lineage, main_module, run_records
 from gokart.records.modification_time import newest_input_time
 from gokart.required_task_output import RequiredTaskOutput
 from gokart.run_locks.ownership import check_run_lock_held, checked_by_executor
+from gokart.storage.backends import backend_of as storage_backend_of
+from gokart.storage.filesystem import protocol_of
 from gokart.storage.output_path import check_output_path, warn_if_outside_workspace
 from gokart.target import TargetOnKart
 from gokart.task_complete_check import task_complete_check_wrapper as task_complete_check_wrapper  # re-exported, as in gokart 1.12
@@ -480,7 +482,9 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
         output_target = self._get_output_target(target)
         schema = check_dump(self, obj, target if isinstance(target, str) else None, output_target.path())  # output_schema, if declared
         check_run_lock_held(self)  # a lease taken over by another process: leave the output to it
-        required_task_outputs = self._required_task_outputs() if output_target.path().startswith('gs://') else None
+        required_task_outputs = (
+            self._required_task_outputs() if storage_backend_of(protocol_of(output_target.path())).object_labels else None
+        )
         try:
             output_target.dump(
                 obj,

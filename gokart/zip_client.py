@@ -12,9 +12,9 @@ import shutil
 import zipfile
 from abc import abstractmethod
 
-from gokart.errors import require_extra
 from gokart.storage import filesystem as storage
 from gokart.storage import signing
+from gokart.storage.backends import backend_of, require_client, resolve
 
 
 class ZipClient:
@@ -89,7 +89,7 @@ class S3ZipClient(StorageZipClient):
     """
 
     def __init__(self, file_path: str, temporary_directory: str) -> None:
-        require_extra('s3', f'S3ZipClient({file_path!r})')
+        require_client('s3', f'S3ZipClient({file_path!r})')
         super().__init__(file_path, temporary_directory)
 
 
@@ -100,7 +100,7 @@ class GCSZipClient(StorageZipClient):
     """
 
     def __init__(self, file_path: str, temporary_directory: str) -> None:
-        require_extra('gs', f'GCSZipClient({file_path!r})')
+        require_client('gs', f'GCSZipClient({file_path!r})')
         super().__init__(file_path, temporary_directory)
 
 
@@ -123,11 +123,10 @@ def _unpack_checked(local_archive: str, file_path: str, directory: str) -> None:
 
 
 def make_zip_client(file_path: str, temporary_directory: str) -> ZipClient:
-    """The zip client for ``file_path``: S3, GCS or local; any other fsspec URL works through storage too."""
-    if file_path.startswith('s3://'):
-        return S3ZipClient(file_path, temporary_directory)
-    if file_path.startswith('gs://'):
-        return GCSZipClient(file_path, temporary_directory)
+    """The zip client for ``file_path``: its storage backend's (S3, GCS), else local, else any fsspec URL through storage."""
+    client = backend_of(storage.protocol_of(file_path)).zip_client
+    if client is not None:
+        return resolve(client)(file_path, temporary_directory)  # type: ignore[no-any-return]
     if storage.is_local(file_path):
         return LocalZipClient(file_path, temporary_directory)
     return StorageZipClient(file_path, temporary_directory)

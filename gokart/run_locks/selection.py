@@ -27,12 +27,10 @@ from gokart.run_locks.base import RunLock
 from gokart.run_locks.file import FileRunLock
 from gokart.run_locks.lease import WorkspaceLease, lease_path
 from gokart.run_locks.redis import RedisRunLock
+from gokart.storage import backends
 from gokart.storage import filesystem as storage
 
 logger = logging.getLogger('gokart.run_locks')
-
-LEASE_PROTOCOLS = frozenset({'s3', 's3a', 'gs', 'gcs'})
-_SINGLE_PROCESS_PROTOCOLS = frozenset({'memory'})
 
 
 def refresh_settings() -> None:
@@ -77,9 +75,10 @@ def _automatic_mode(task: Any, workspace: str) -> str:
     if storage.is_local(workspace):
         return 'file'
     protocol = storage.protocol_of(workspace)
-    if protocol in LEASE_PROTOCOLS:
+    backend = backends.backend_of(protocol)
+    if backend.lease_store is not None:
         return 'workspace'
-    if protocol not in _SINGLE_PROCESS_PROTOCOLS and protocol not in _warned_protocols:
+    if not backend.in_process and protocol not in _warned_protocols:
         _warned_protocols.add(protocol)
         logger.warning(
             f'tasks on {protocol}:// workspaces run without a run lock: gokart has no lock for this store, so processes building '
@@ -93,23 +92,19 @@ _warned_protocols: set[str] = set()
 
 def _workspace_lease(task: Any, workspace: str, lease_seconds: float, best_effort: bool) -> RunLock:
     protocol = storage.protocol_of(workspace)
-    if protocol not in LEASE_PROTOCOLS:
-        raise _mismatch(task, 'workspace', f'workspace leases need s3:// or gs://, and its workspace is {workspace}')
+    if backends.backend_of(protocol).lease_store is None:
+        stores = ' or '.join(f'{name}://' for name in backends.lease_protocols())
+        raise _mismatch(task, 'workspace', f'workspace leases need {stores}, and its workspace is {workspace}')
     name = lock_name(task)
     path = lease_path(workspace, name)
     return WorkspaceLease(_lease_store(protocol), path, name, task, lease_seconds, best_effort=best_effort)
 
 
 def _lease_store(protocol: str) -> Any:
-    fs = storage.filesystem_for_protocol(protocol)
-    # The store modules load boto3 or gcsfs: imported only once a lease is wanted on such a workspace.
-    if protocol in ('s3', 's3a'):
-        from gokart.run_locks.s3_leases import S3LeaseStore
-
-        return S3LeaseStore(fs)
-    from gokart.run_locks.gcs_leases import GcsLeaseStore
-
-    return GcsLeaseStore(fs)
+    fs = storage.filesystem_for_protocol(protocol)  # first: a missing client library is named before the store's module loads it
+    # The store's module loads boto3 or gcsfs: imported only once a lease is wanted on such a workspace.
+    make_store = backends.resolve(backends.backend_of(protocol).lease_store)  # type: ignore[arg-type]
+    return make_store(fs)
 
 
 def _mismatch(task: Any, mode: str, why: str) -> RunLockConfigurationError:

@@ -22,12 +22,12 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 
-from gokart.errors import EXTRAS, MissingBucketError, MissingStorageLibraryError, StorageUnavailableError, require_extra
-from gokart.storage import local_target_seam
+from gokart.errors import MissingBucketError, MissingStorageLibraryError, StorageUnavailableError
+from gokart.storage import backends, local_target_seam
 from gokart.storage.local_target_seam import replacement as _replaced_local_target
 from gokart.storage.options import storage_options_for
 
@@ -40,8 +40,6 @@ _LIST_DIRECTORY_FROM = 4
 _SCAN_LOCAL_DIRECTORY_FROM = 256
 
 T = TypeVar('T')
-
-_S3_PROTOCOLS = frozenset({'s3', 's3a'})
 
 _known_directories: set[str] = set()
 _known_existence = threading.local()
@@ -66,7 +64,7 @@ def protocol_of(path: str) -> str:
     return path.split('://', 1)[0] if '://' in path else 'file'
 
 
-_usable_protocols: set[str] = {'file', 'memory'}
+_usable_protocols: set[str] = set()  # undeclared protocols fsspec was found to reach, once per process
 
 
 def require_client_library(path: str) -> None:
@@ -74,11 +72,11 @@ def require_client_library(path: str) -> None:
 
     Targets call this when they are made, so a missing ``gokart[s3]`` shows when the pipeline is
     defined, naming the extra, instead of on the first request in the client library's own words.
-    S3 and GCS are checked at every call (``require_extra``); other protocols once per process.
+    A protocol of ``storage.backends`` is checked at every call; any other fsspec protocol once per process.
     """
     protocol = protocol_of(path)
-    if protocol in EXTRAS:
-        require_extra(protocol, path)
+    if backends.declared(protocol):
+        backends.require_client(protocol, path)
         return
     if protocol in _usable_protocols:
         return
@@ -101,16 +99,15 @@ def filesystem(path: str) -> tuple[Any, str]:
 
 
 def filesystem_for_protocol(protocol: str) -> Any:
-    """The fsspec file system for ``protocol``, created with the options ``gokart.storage.options`` gathers.
+    """The fsspec file system for ``protocol``: its backend's class (``storage.backends``) or fsspec's, with ``storage.options``.
 
     fsspec keeps one instance per distinct set of options, so this is cheap to call per path, and a
     change of credentials or endpoint (config, environment, ``set_storage_options``) takes effect.
     """
-    require_extra(protocol, f'{protocol}:// storage')
-    if protocol in _S3_PROTOCOLS:  # boto3's synchronous client, which moto's in-process mock intercepts
-        from gokart.storage.s3_filesystem import S3FileSystem
-
-        return S3FileSystem(**storage_options_for(protocol))
+    backend = backends.backend_of(protocol)
+    backend.require_client(f'{protocol}:// storage')
+    if backend.filesystem is not None:
+        return backends.resolve(backend.filesystem)(**storage_options_for(protocol))
     import fsspec
 
     return fsspec.filesystem(protocol, **storage_options_for(protocol))
@@ -118,9 +115,154 @@ def filesystem_for_protocol(protocol: str) -> Any:
 
 def url_of(protocol: str, fs_path: str) -> str:
     """The inverse of ``filesystem``: a full URL for a path inside ``protocol``'s file system."""
-    if protocol == 'memory':
-        return f'memory://{fs_path}'
+    if backends.backend_of(protocol).rooted_paths:
+        return f'{protocol}://{fs_path}'
     return f'{protocol}://{fs_path.lstrip("/")}'
+
+
+class LocalStore:
+    """Files on this machine's disk, written by a rename of a temporary file beside them."""
+
+    def exists(self, path: str) -> bool:
+        return os.path.exists(path)
+
+    def open_read(self, path: str) -> IO[bytes]:
+        return open(path, 'rb')
+
+    def atomic_write(self, path: str) -> AbstractContextManager[IO[bytes]]:
+        return _atomic_local_write(path)
+
+    def write_bytes(self, path: str, data: bytes | memoryview) -> None:
+        # Raw descriptor calls: a buffered file object would cost more than writing a small file.
+        with _atomic_local_descriptor(path) as fd:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+
+    def remove(self, path: str) -> None:
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        elif os.path.exists(path):
+            os.remove(path)
+
+    def modification_time(self, path: str) -> datetime.datetime:
+        return datetime.datetime.fromtimestamp(os.path.getmtime(path), tz=datetime.timezone.utc)
+
+    def size(self, path: str) -> int:
+        return os.path.getsize(path)
+
+    def list_files(self, directory: str) -> list[str]:
+        found: list[str] = []
+        for dirpath, _, filenames in os.walk(directory):
+            found.extend(os.path.join(dirpath, name) for name in filenames)
+        return found
+
+    def list_entries(self, directory: str) -> list[FileEntry]:
+        found: list[FileEntry] = []
+        for dirpath, _, filenames in os.walk(directory):
+            for name in filenames:
+                path = os.path.join(dirpath, name)
+                try:
+                    stat = os.stat(path)
+                except OSError:  # removed meanwhile
+                    continue
+                modified = datetime.datetime.fromtimestamp(stat.st_mtime, tz=datetime.timezone.utc)
+                found.append(FileEntry(path=path, size=stat.st_size, modified=modified))
+        return found
+
+
+class ReplacedLocalStore(LocalStore):
+    """Local outputs through what a test put in place of ``luigi.LocalTarget`` (``storage.local_target_seam``)."""
+
+    def __init__(self, factory: Any) -> None:
+        self.factory = factory
+
+    def exists(self, path: str) -> bool:
+        return local_target_seam.exists(self.factory, path)
+
+    def open_read(self, path: str) -> IO[bytes]:
+        return local_target_seam.open_read(self.factory, path)
+
+    def atomic_write(self, path: str) -> AbstractContextManager[IO[bytes]]:
+        return local_target_seam.atomic_write(self.factory, path)
+
+    def write_bytes(self, path: str, data: bytes | memoryview) -> None:
+        local_target_seam.write_bytes(self.factory, path, data)
+
+    def remove(self, path: str) -> None:
+        local_target_seam.remove(self.factory, path)
+
+    def modification_time(self, path: str) -> datetime.datetime:
+        return local_target_seam.modification_time(self.factory, path)
+
+
+class FsspecStore:
+    """A remote store, through the fsspec file system of its protocol; paths are full URLs."""
+
+    def exists(self, path: str) -> bool:
+        fs, fs_path = filesystem(path)
+        return bool(fs.exists(fs_path))
+
+    def open_read(self, path: str) -> IO[bytes]:
+        fs, fs_path = filesystem(path)
+        return fs.open(fs_path, 'rb')  # type: ignore[no-any-return]
+
+    def atomic_write(self, path: str) -> AbstractContextManager[IO[bytes]]:
+        return _spooled_remote_write(path)
+
+    def write_bytes(self, path: str, data: bytes | memoryview) -> None:
+        fs, fs_path = filesystem(path)
+        fs.pipe_file(fs_path, bytes(data))  # one upload: the object appears whole or not at all
+
+    def remove(self, path: str) -> None:
+        fs, fs_path = filesystem(path)
+        if fs.exists(fs_path):
+            fs.rm(fs_path, recursive=True)
+
+    def modification_time(self, path: str) -> datetime.datetime:
+        fs, fs_path = filesystem(path)
+        value = fs.modified(fs_path)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.timezone.utc)
+        return value  # type: ignore[no-any-return]
+
+    def size(self, path: str) -> int:
+        fs, fs_path = filesystem(path)
+        return int(fs.size(fs_path))
+
+    def list_files(self, directory: str) -> list[str]:
+        fs, fs_path = filesystem(directory)
+        protocol = protocol_of(directory)
+        return [url_of(protocol, p) for p in fs.find(fs_path)]
+
+    def list_entries(self, directory: str) -> list[FileEntry]:
+        fs, fs_path = filesystem(directory)
+        protocol = protocol_of(directory)
+        try:
+            listed = fs.find(fs_path, detail=True)
+        except MissingBucketError:
+            raise
+        except FileNotFoundError:  # a missing prefix, for file systems that say so
+            return []
+        return [
+            FileEntry(path=url_of(protocol, name), size=int(info.get('size') or 0), modified=_listed_time(info))
+            for name, info in listed.items()
+        ]
+
+
+_LOCAL_STORE = LocalStore()
+_REMOTE_STORE = FsspecStore()
+
+
+def store_of(path: str) -> tuple[LocalStore | FsspecStore, str]:
+    """The store ``path`` lives in and the path as that store takes it: the one choice of local disk, test stand-in or fsspec."""
+    if '://' not in path:
+        replaced = _replaced_local_target()
+        return (_LOCAL_STORE if replaced is None else ReplacedLocalStore(replaced)), path
+    if path.startswith('file://'):
+        replaced = _replaced_local_target()
+        return (_LOCAL_STORE if replaced is None else ReplacedLocalStore(replaced)), path[len('file://') :]
+    return _REMOTE_STORE, path
 
 
 def exists(path: str) -> bool:
@@ -130,13 +272,8 @@ def exists(path: str) -> bool:
             return bool(known[path])  # an unreachable endpoint's error is raised here (see ExistenceAnswers)
         except KeyError:
             pass
-    if is_local(path):
-        replaced = _replaced_local_target()
-        if replaced is not None:
-            return local_target_seam.exists(replaced, local_path(path))
-        return os.path.exists(local_path(path))
-    fs, fs_path = filesystem(path)
-    return bool(fs.exists(fs_path))
+    store, where = store_of(path)
+    return store.exists(where)
 
 
 class ExistenceAnswers(dict[str, bool]):
@@ -259,45 +396,24 @@ def known_existence(answers: dict[str, bool]) -> Iterator[None]:
 
 def open_read(path: str) -> IO[bytes]:
     """A seekable binary stream over the file; the caller closes it."""
-    if is_local(path):
-        replaced = _replaced_local_target()
-        if replaced is not None:
-            return local_target_seam.open_read(replaced, local_path(path))
-        return open(local_path(path), 'rb')
-    fs, fs_path = filesystem(path)
-    return fs.open(fs_path, 'rb')  # type: ignore[no-any-return]
+    store, where = store_of(path)
+    return store.open_read(where)
 
 
 @contextmanager
 def atomic_write(path: str) -> Iterator[IO[bytes]]:
     """Yield a binary stream; the file appears under ``path`` whole when the block ends without error."""
     _forget_existence(path)
-    if is_local(path):
-        replaced = _replaced_local_target()
-        writer = _atomic_local_write(local_path(path)) if replaced is None else local_target_seam.atomic_write(replaced, local_path(path))
-        with writer as f:
-            yield f
-        return
-    with _spooled_remote_write(path) as f:
+    store, where = store_of(path)
+    with store.atomic_write(where) as f:
         yield f
 
 
 def write_bytes(path: str, data: bytes | memoryview) -> None:
     """Publish ``data`` at ``path`` in one atomic write: the short path for small files built in memory."""
     _forget_existence(path)
-    if not is_local(path):
-        fs, fs_path = filesystem(path)
-        fs.pipe_file(fs_path, bytes(data))  # one upload: the object appears whole or not at all
-        return
-    replaced = _replaced_local_target()
-    if replaced is not None:
-        local_target_seam.write_bytes(replaced, local_path(path), data)
-        return
-    # Raw descriptor calls: a buffered file object would cost more than writing a small file.
-    with _atomic_local_descriptor(local_path(path)) as fd:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+    store, where = store_of(path)
+    store.write_bytes(where, data)
 
 
 def write_many(files: Iterable[tuple[str, bytes | memoryview]]) -> None:
@@ -326,54 +442,25 @@ def write_many(files: Iterable[tuple[str, bytes | memoryview]]) -> None:
 def remove(path: str) -> None:
     """Delete a file (or a directory tree); a missing path is not an error."""
     _forget_existence(path)
-    if is_local(path):
-        target = local_path(path)
-        replaced = _replaced_local_target()
-        if replaced is not None:
-            local_target_seam.remove(replaced, target)
-            return
-        if os.path.isdir(target):
-            shutil.rmtree(target, ignore_errors=True)
-        elif os.path.exists(target):
-            os.remove(target)
-        return
-    fs, fs_path = filesystem(path)
-    if fs.exists(fs_path):
-        fs.rm(fs_path, recursive=True)
+    store, where = store_of(path)
+    store.remove(where)
 
 
 def modification_time(path: str) -> datetime.datetime:
     """Last modification time as an aware UTC datetime; ``FileNotFoundError`` when missing."""
-    if is_local(path):
-        replaced = _replaced_local_target()
-        if replaced is not None:
-            return local_target_seam.modification_time(replaced, local_path(path))
-        return datetime.datetime.fromtimestamp(os.path.getmtime(local_path(path)), tz=datetime.timezone.utc)
-    fs, fs_path = filesystem(path)
-    value = fs.modified(fs_path)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.timezone.utc)
-    return value  # type: ignore[no-any-return]
+    store, where = store_of(path)
+    return store.modification_time(where)
 
 
 def size(path: str) -> int:
-    if is_local(path):
-        return os.path.getsize(local_path(path))
-    fs, fs_path = filesystem(path)
-    return int(fs.size(fs_path))
+    store, where = store_of(path)
+    return store.size(where)
 
 
 def list_files(directory: str) -> list[str]:
     """Every file below ``directory``, recursively, as paths in the same form as ``directory``."""
-    if is_local(directory):
-        root = local_path(directory)
-        found: list[str] = []
-        for dirpath, _, filenames in os.walk(root):
-            found.extend(os.path.join(dirpath, name) for name in filenames)
-        return found
-    fs, fs_path = filesystem(directory)
-    protocol = protocol_of(directory)
-    return [url_of(protocol, p) for p in fs.find(fs_path)]
+    store, where = store_of(directory)
+    return store.list_files(where)
 
 
 @dataclass(frozen=True)
@@ -391,31 +478,8 @@ def list_entries(directory: str) -> list[FileEntry]:
     On an object store this is one paginated listing of the prefix: sizes and times come with the
     listing, not one request per file, so surveying a workspace of 100,000 objects costs 100 requests.
     """
-    if is_local(directory):
-        root = local_path(directory)
-        found: list[FileEntry] = []
-        for dirpath, _, filenames in os.walk(root):
-            for name in filenames:
-                path = os.path.join(dirpath, name)
-                try:
-                    stat = os.stat(path)
-                except OSError:  # removed meanwhile
-                    continue
-                modified = datetime.datetime.fromtimestamp(stat.st_mtime, tz=datetime.timezone.utc)
-                found.append(FileEntry(path=path, size=stat.st_size, modified=modified))
-        return found
-    fs, fs_path = filesystem(directory)
-    protocol = protocol_of(directory)
-    try:
-        listed = fs.find(fs_path, detail=True)
-    except MissingBucketError:
-        raise
-    except FileNotFoundError:  # a missing prefix, for file systems that say so
-        return []
-    return [
-        FileEntry(path=url_of(protocol, name), size=int(info.get('size') or 0), modified=_listed_time(info))
-        for name, info in listed.items()
-    ]
+    store, where = store_of(directory)
+    return store.list_entries(where)
 
 
 def _listed_time(info: dict[str, Any]) -> datetime.datetime | None:
@@ -472,6 +536,11 @@ def download(path: str, local_file: str) -> None:
 def copy(source: str, destination: str) -> None:
     """Copy a file to ``destination`` (same or another store); the copy appears whole or not at all."""
     _forget_existence(destination)
+    protocol = protocol_of(source)
+    if protocol == protocol_of(destination) and backends.backend_of(protocol).server_side_copy:
+        fs, fs_source = filesystem(source)
+        fs.copy(fs_source, fs._strip_protocol(destination))  # within the store: no bytes pass through this process
+        return
     with open_read(source) as reader, atomic_write(destination) as writer:  # atomic_write makes the directory
         shutil.copyfileobj(reader, writer, _UPLOAD_CHUNK_BYTES)
 

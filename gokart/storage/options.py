@@ -24,13 +24,12 @@ import os
 from typing import Any, TypeVar
 
 from gokart.core.config_lookup import config_section, luigi_config
+from gokart.storage import backends
 
 T = TypeVar('T')
 
 _overrides: dict[str, dict[str, Any]] = {}
 _version = 0
-
-_OBJECT_STORE_PROTOCOLS = frozenset({'s3', 's3a', 'gs', 'gcs'})
 
 
 def set_storage_options(protocol: str, **options: Any) -> None:
@@ -52,19 +51,17 @@ def clear_storage_options(protocol: str | None = None) -> None:
 
 def storage_options_version() -> int:
     """Changes whenever options set from code change, so callers caching file systems know to drop them."""
-    return _version
+    return _version + backends.registrations()
 
 
 def storage_options_for(protocol: str) -> dict[str, Any]:
     """The keyword arguments the fsspec file system of ``protocol`` is created with."""
+    backend = backends.backend_of(protocol)
     options: dict[str, Any] = {}
-    if protocol in _OBJECT_STORE_PROTOCOLS:
+    if backend.object_store:
         options['use_listings_cache'] = False
-    if protocol in ('s3', 's3a'):
-        options.update(s3_options())
-        options.update(retry_options())
-    elif protocol in ('gs', 'gcs'):
-        options.update(gcs_options())
+    for credentials in backend.options:  # the entry's own: [S3Config] credentials, [GCSConfig] token, timeouts
+        options.update(backends.resolve(credentials)())
     options.update(config_section_options(protocol))
     options.update(_overrides.get(protocol, {}))
     return options

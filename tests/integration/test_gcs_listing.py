@@ -70,3 +70,13 @@ def test_gc_of_a_missing_gcs_bucket_is_an_error_naming_it(gcs_bucket, capsys):
     assert main(['gc', 'listing_pipeline:ListedRoot', '--workspace-directory', workspace]) == 1
     err = capsys.readouterr().err
     assert f"bucket '{gcs_bucket}-gone' of the workspace {workspace} does not exist" in err
+
+
+def test_copy_on_gcs_is_done_by_the_store_and_leaves_the_source(gcs_workspace):
+    """gs:// declares a server-side copy (storage.backends): gokart rekey --copy copies inside the bucket."""
+    source, destination = f'{gcs_workspace}copy/source.bin', f'{gcs_workspace}copy/elsewhere/destination.bin'
+    storage.write_bytes(source, b'the bytes')
+    storage.copy(source, destination)
+    with storage.open_read(destination) as copied:
+        assert copied.read() == b'the bytes'
+    assert storage.exists(source)
