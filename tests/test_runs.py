@@ -156,6 +156,8 @@ def test_sync_during_a_concurrent_build_loses_and_duplicates_no_run():
     size = 120
     build = subprocess.Popen([sys.executable, os.path.join(TESTS, 'runs_pipeline.py'), 'build', str(size), 'x', '2'], env=ENVIRONMENT)
     counts = []
+    while build.poll() is None and not os.path.isdir('resources'):  # before the build makes it, there is no workspace to ask
+        pass
     while build.poll() is None:
         counts.append(len(gokart.runs(Leaf)))
     assert build.wait() == 0
@@ -424,3 +426,123 @@ def test_one_id_grammar_full_prefix_and_family_form_with_percent_and_underscore_
     assert diff.returncode == 0 and "parameter model: 'svm' -> 'rf'" in diff.stdout, diff.stderr
     refused = gokart_command('diff', '______', other)
     assert refused.returncode == 1 and "no recorded run has the unique id '______'" in refused.stderr
+
+
+# ----- issue 31: bad records and bad places ------------------------------------------------------
+def close_index_files() -> str:
+    """The index path with its WAL checkpointed away, so the main file holds every page."""
+    database = index.database_path('./resources')
+    connection = index.connect('./resources')
+    connection.execute('PRAGMA wal_checkpoint(TRUNCATE)')
+    connection.close()
+    for suffix in ('-wal', '-shm'):
+        if os.path.exists(database + suffix):
+            os.remove(database + suffix)
+    return database
+
+
+@pytest.mark.parametrize('damage', ['random bytes', 'torn page', 'truncated'])
+def test_a_damaged_index_is_set_aside_and_rebuilt_with_one_warning(damage, caplog):
+    build_grid()
+    before = gokart.runs(Train)
+    database = close_index_files()
+    size = os.path.getsize(database)
+    with open(database, 'r+b') as f:
+        if damage == 'random bytes':
+            f.write(os.urandom(size))
+        elif damage == 'torn page':
+            f.seek(4096 * 2)  # a page of the runs table, past the header
+            f.write(os.urandom(4096))
+        else:
+            f.truncate(size // 3)
+    with caplog.at_level('WARNING', logger='gokart.runs'):
+        after = gokart.runs(Train)
+    pd.testing.assert_frame_equal(before, after)
+    warnings = [r for r in caplog.records if 'damaged' in r.getMessage()]
+    assert len(warnings) == 1 and 'rebuilt from the records' in warnings[0].getMessage()
+    assert [n for n in os.listdir(os.path.dirname(database)) if '.damaged-' in n]
+    assert len(gokart.runs(Train)) == 6 and len([r for r in caplog.records if 'damaged' in r.getMessage()]) == 1
+
+
+def test_journal_lines_of_unexpected_types_are_skipped_with_a_warning_naming_file_and_line(caplog):
+    build_grid()
+    [name] = journal_files()
+    path = os.path.join('resources', '.gokart', 'lineage', name)
+    lines_before = sum(1 for _ in open(path))
+    bad = [
+        {'class': 'Train', 'id': 'f' * 32, 'family': {'a': 1}},
+        {'class': 'Train', 'id': 'e' * 32, 'requires': 'Data_123'},
+        {'class': 'Train', 'id': 'd' * 32, 'params': ['c', 1]},
+        {'class': ['Train'], 'id': 'c' * 32},
+    ]
+    with open(path, 'a') as f:
+        for record in bad:
+            f.write(json.dumps(record) + '\n')
+        f.write('{"class": "Train", "id": \n')  # not JSON
+    with caplog.at_level('WARNING', logger='gokart.runs'):
+        found = gokart.runs(Train)
+        assert len(gokart.runs(Train, where='c > 0.2')) == 4
+        assert len(gokart.lineage(found['output_paths'][0][0])) == 2
+    assert len(found) == 6 and not found['unique_id'].str.fullmatch('[c-f]{32}').any()
+    [warning] = [r.getMessage() for r in caplog.records if 'skipped' in r.getMessage()]
+    assert path.split(os.sep)[-1] in warning and '5 unreadable record(s)' in warning
+    assert f'line {lines_before + 1}: family is dict' in warning and f'line {lines_before + 2}: requires is str' in warning
+    os.remove(path)
+    assert len(gokart.runs(Train)) == 6  # what was indexed stays; nothing of the bad lines ever entered
+
+
+def test_a_missing_workspace_is_an_error_that_names_the_close_one_and_creates_nothing():
+    build_grid()
+    with pytest.raises(gokart.runs.WorkspaceNotFoundError, match=r'no workspace at \./resourcse.*did you mean \./resources\?'):
+        gokart.runs(Train, workspace='./resourcse')
+    assert not os.path.exists('resourcse')
+    os.chdir(tempfile.mkdtemp())
+    for ask in (
+        lambda: gokart.runs(Train),
+        lambda: gokart.load_run('abcdef'),
+        lambda: gokart.lineage('abcdef'),
+        lambda: gokart.runs.sync(),
+    ):
+        with pytest.raises(gokart.runs.WorkspaceNotFoundError):
+            ask()
+    assert os.listdir('.') == []
+    refused = gokart_command('runs', 'runs_pipeline:Train', '--workspace', './nowhere')
+    assert refused.returncode == 1 and 'no workspace at ./nowhere' in refused.stderr and 'Traceback' not in refused.stderr
+
+
+def test_a_full_disk_is_said_so(tmp_path):
+    build_grid()
+    database = index.database_path('./resources')
+    for suffix in ('', '-wal', '-shm'):
+        if os.path.exists(database + suffix):
+            os.remove(database + suffix)
+    os.symlink('/dev/full', database)  # every write there fails with ENOSPC, as on a full disk
+    with pytest.raises(gokart.runs.IndexUnavailableError, match='the disk is full'):
+        gokart.runs(Train)
+    assert os.path.islink(database)  # not taken for damage and set aside
+
+
+READ_ONLY = shutil.which('unshare') is not None and (
+    subprocess.run(['unshare', '-rm', 'sh', '-c', 'mount --bind / / 2>/dev/null || mount --bind /tmp /tmp'], capture_output=True).returncode
+    == 0
+)
+
+
+@pytest.mark.skipif(not READ_ONLY, reason='needs unshare and user namespaces to mount the workspace read-only')
+def test_a_read_only_workspace_keeps_its_index_in_the_users_cache(tmp_path):
+    build_grid()
+    expected = sorted(gokart.runs(Train)['unique_id'])
+    shutil.rmtree(os.path.join('resources', '.gokart', 'runs.sqlite'), ignore_errors=True)
+    for name in os.listdir(os.path.join('resources', '.gokart')):
+        if name.startswith('runs.sqlite'):
+            os.remove(os.path.join('resources', '.gokart', name))
+    cache = tmp_path / 'cache'
+    code = 'import gokart, runs_pipeline; print(",".join(sorted(gokart.runs(runs_pipeline.Train)["unique_id"])))'
+    script = f"mount --bind resources resources && mount -o remount,bind,ro resources && {sys.executable} -c '{code}'"
+    result = subprocess.run(
+        ['unshare', '-rm', 'sh', '-c', script], env={**ENVIRONMENT, 'GOKART_CACHE_DIR': str(cache)}, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().split(',') == expected
+    assert [p.name for p in (cache / 'runs').iterdir() if p.suffix == '.sqlite'] != []
+    assert not [n for n in os.listdir(os.path.join('resources', '.gokart')) if n.startswith('runs.sqlite')]

@@ -13,10 +13,23 @@ import types
 from typing import Any
 
 from gokart.runs.diff import RunDiff, diff
+from gokart.runs.index import IndexUnavailableError, WorkspaceNotFoundError
 from gokart.runs.query import RunNotFoundError, default_workspace, lineage, load_run, runs, sync
 from gokart.runs.where import WhereError
 
-__all__ = ['RunDiff', 'RunNotFoundError', 'WhereError', 'default_workspace', 'diff', 'lineage', 'load_run', 'runs', 'sync']
+__all__ = [
+    'IndexUnavailableError',
+    'RunDiff',
+    'RunNotFoundError',
+    'WhereError',
+    'WorkspaceNotFoundError',
+    'default_workspace',
+    'diff',
+    'lineage',
+    'load_run',
+    'runs',
+    'sync',
+]
 
 
 class _CallableModule(types.ModuleType):

@@ -41,8 +41,7 @@ class RunDiff:
 def diff(id_a: str, id_b: str, workspace: str | None = None, sync: bool = True) -> RunDiff:
     """Parameter, upstream and code differences between two recorded runs, and a summary of how their outputs differ."""
     workspace = workspace or query.default_workspace()
-    with query.opened(workspace, sync) as connection:
-        a, b = query.find_run(connection, id_a), query.find_run(connection, id_b)
+    a, b = query.answer(workspace, sync, lambda connection: (query.find_run(connection, id_a), query.find_run(connection, id_b)))
     result = RunDiff(a=a.label, b=b.label)
     for name in dict.fromkeys([*a.params, *b.params]):
         if a.params.get(name) != b.params.get(name):

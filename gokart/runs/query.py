@@ -13,9 +13,9 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import luigi
 
@@ -26,6 +26,8 @@ from gokart.runs import index, row
 from gokart.runs import sync as syncing
 from gokart.runs import where as where_expressions
 from gokart.storage import filesystem as storage
+
+T = TypeVar('T')
 
 BUILT_IN = {
     'unique_id': 'id',
@@ -90,7 +92,7 @@ def _workspace_of(spec: Any, cls: type | None, workspace: str | None) -> str:
 
 @contextmanager
 def opened(workspace: str, sync: bool = True) -> Iterator[sqlite3.Connection]:
-    """The index of ``workspace``, synced first unless ``sync`` is False."""
+    """The index of ``workspace``, synced first unless ``sync`` is False (see ``answer`` for one that survives a damaged index)."""
     connection = index.connect(workspace)
     try:
         if sync:
@@ -100,14 +102,33 @@ def opened(workspace: str, sync: bool = True) -> Iterator[sqlite3.Connection]:
         connection.close()
 
 
+def answer(workspace: str, sync: bool, question: Callable[[sqlite3.Connection], T]) -> T:
+    """``question`` asked of the index of ``workspace`` (synced first unless ``sync`` is False).
+
+    An index found damaged on the way (a torn page, random bytes) is set aside with one warning and
+    rebuilt from the records, and the question asked again: the index is a cache. A full disk or
+    an unwritable place is an ``IndexUnavailableError`` that says so.
+    """
+    for attempt in (1, 2):
+        connection = index.connect(workspace)
+        try:
+            if sync:
+                syncing.sync(connection, workspace)
+            return question(connection)
+        except sqlite3.DatabaseError as e:
+            if attempt == 2 or not index.is_damage(e):
+                raise index.unavailable(index.database_path(workspace), e) from e
+            damage = e
+        finally:
+            connection.close()
+        index.set_aside(index.database_path(workspace), damage)
+    raise AssertionError('unreachable')
+
+
 def sync(workspace: str | None = None) -> syncing.SyncResult:
     """Sync the index of ``workspace`` (default: the configured one) and say what was new."""
     workspace = workspace or default_workspace()
-    connection = index.connect(workspace)
-    try:
-        return syncing.sync(connection, workspace)
-    finally:
-        connection.close()
+    return answer(workspace, False, lambda connection: syncing.sync(connection, workspace))
 
 
 # ----- gokart.runs ---------------------------------------------------------------------------
@@ -120,9 +141,12 @@ def runs(task: Any, workspace: str | None = None, where: str | None = None, sync
     cls = task_class(task)
     workspace = _workspace_of(task, cls, workspace)
     parsed = where_expressions.parse(where) if where else None
-    with opened(workspace, sync) as connection:
+
+    def question(connection: sqlite3.Connection) -> tuple[Any, bool]:
         rows, applied = _select(connection, cls, parsed)
-        frame = _frame(rows, cls, RecordedRuns(connection))
+        return _frame(rows, cls, RecordedRuns(connection)), applied
+
+    frame, applied = answer(workspace, sync, question)
     if parsed is not None and not applied:
         frame = where_expressions.apply(parsed, frame).reset_index(drop=True)
     return frame
@@ -477,8 +501,7 @@ def load_run(unique_id: str, workspace: str | None = None, sync: bool = True) ->
     from gokart.target import make_target
 
     workspace = workspace or default_workspace()
-    with opened(workspace, sync) as connection:
-        run = find_run(connection, unique_id)
+    run = answer(workspace, sync, lambda connection: find_run(connection, unique_id))
     missing = [path for path in run.outputs if not storage.exists(path)]
     if run.state == 'FAILURE' and (missing or not run.outputs):
         raise RunNotFoundError(f'the run {run.label} failed: {run.error or "no error was recorded"}; it left no output to load')
@@ -506,33 +529,37 @@ def lineage(path_or_task: Any, direction: str = 'up', depth: int | None = None, 
     if isinstance(path_or_task, luigi.Task):
         workspace = _workspace_of(path_or_task, type(path_or_task), workspace)
     workspace = workspace or default_workspace()
-    rows: list[dict[str, Any]] = []
-    with opened(workspace, sync) as connection:
-        start = _starting_runs(connection, path_or_task)
-        seen: set[tuple[str, str]] = set()
-        level: list[tuple[tuple[str, str], tuple[str, str] | None, str | None]] = []
-        if direction == 'down' and isinstance(path_or_task, str) and not start.is_run:
-            level = [(c, None, p) for c, p in _consumers_of_path(connection, start.path)]
-            current_depth = 1
-        else:
-            level = [(key, None, start.path) for key in start.runs]
-            current_depth = 0
-        while level and (depth is None or current_depth <= depth):
-            details = _details(connection, [key for key, _, _ in level])
-            following: list[tuple[tuple[str, str], tuple[str, str] | None, str | None]] = []
-            for key, parent, path in level:
-                if key in seen:
-                    continue
-                seen.add(key)
-                rows.append(_lineage_row(key, parent, path, details.get(key), current_depth))
-                if direction == 'up':
-                    following.extend((r, key, p) for r, p in _inputs_of(connection, key))
-                else:
-                    following.extend((c, key, p) for c, p in _consumers_of_run(connection, key))
-            level = following
-            current_depth += 1
+    rows = answer(workspace, sync, lambda connection: _walk(connection, path_or_task, direction, depth))
     columns = ['depth', 'family', 'unique_id', 'parent', 'path', 'params', 'state', 'start_time', 'output_paths']
     return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def _walk(connection: sqlite3.Connection, path_or_task: Any, direction: str, depth: int | None) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    start = _starting_runs(connection, path_or_task)
+    seen: set[tuple[str, str]] = set()
+    level: list[tuple[tuple[str, str], tuple[str, str] | None, str | None]] = []
+    if direction == 'down' and isinstance(path_or_task, str) and not start.is_run:
+        level = [(c, None, p) for c, p in _consumers_of_path(connection, start.path)]
+        current_depth = 1
+    else:
+        level = [(key, None, start.path) for key in start.runs]
+        current_depth = 0
+    while level and (depth is None or current_depth <= depth):
+        details = _details(connection, [key for key, _, _ in level])
+        following: list[tuple[tuple[str, str], tuple[str, str] | None, str | None]] = []
+        for key, parent, path in level:
+            if key in seen:
+                continue
+            seen.add(key)
+            rows.append(_lineage_row(key, parent, path, details.get(key), current_depth))
+            if direction == 'up':
+                following.extend((r, key, p) for r, p in _inputs_of(connection, key))
+            else:
+                following.extend((c, key, p) for c, p in _consumers_of_run(connection, key))
+        level = following
+        current_depth += 1
+    return rows
 
 
 class _Start:
@@ -634,8 +661,11 @@ def recorded_failure(workspace: str, task_class_name: str, unique_id: str) -> st
     try:
         if storage.is_local(workspace) and not os.path.isdir(os.path.join(storage.local_path(workspace), journal.LINEAGE_DIRECTORY)):
             return None  # no journal, so no recorded failure: nothing is created to say so
-        with opened(workspace) as connection:
-            found = connection.execute(f'{row.SELECT} WHERE class = ? AND id = ?', (task_class_name, unique_id)).fetchone()
+        found = answer(
+            workspace,
+            True,
+            lambda connection: connection.execute(f'{row.SELECT} WHERE class = ? AND id = ?', (task_class_name, unique_id)).fetchone(),
+        )
     except Exception:
         return None
     if found is None:

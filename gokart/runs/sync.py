@@ -68,7 +68,8 @@ def sync(connection: sqlite3.Connection, workspace: str) -> SyncResult:
         _sync_log_records(connection, workspace, result)
         connection.execute('COMMIT')
     except BaseException:
-        connection.execute('ROLLBACK')
+        if connection.in_transaction:  # SQLite rolls back itself on some errors (a full disk): the first error is the one to tell
+            connection.execute('ROLLBACK')
         raise
     return result
 
