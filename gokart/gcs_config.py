@@ -57,8 +57,8 @@ class GCSConfig(luigi.Config):
 
 
 def _require_google_client(subject: str) -> None:
-    # luigi's GCSClient imports these lazily and, without them, fails only on its first request.
-    require_client('gs', subject, ('googleapiclient', 'google.oauth2.service_account'))
+    # luigi's GCSClient imports the Google API client lazily and, without it, fails only on its first request.
+    require_client('gs', subject)
 
 
 def parse_gcs_credential(value: str) -> str | dict[str, Any] | None:

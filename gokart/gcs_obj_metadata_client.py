@@ -56,6 +56,18 @@ class GCSObjectMetadataClient:
             fs.setxattrs(fs_path, **updated)
 
     @staticmethod
+    def _makepatch(original: dict[str, Any], modified: dict[str, Any]) -> dict[str, Any]:
+        """The JSON patch turning ``original`` into ``modified`` (changed keys, ``None`` for removed ones; nested dicts patched in turn).
+
+        gokart 1.12's step before sending metadata to GCS, made by the Google API client, which must be importable.
+        """
+        require_client('gs', 'GCSObjectMetadataClient._makepatch()')
+        from googleapiclient.model import makepatch
+
+        patch: dict[str, Any] = makepatch(original, modified)
+        return patch
+
+    @staticmethod
     def _is_log_related_path(path: str) -> bool:
         """True for gokart's own ``log/`` records (task_log, processing_time, ...), which get no labels."""
         return _LOG_PATH.search(path) is not None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import io
 import sys
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ import luigi.format
 from luigi.format import Format
 
 from gokart.storage import filesystem as storage
-from gokart.storage.backends import OBJECT_STORE_PREFIXES, require_client
+from gokart.storage.backends import OBJECT_STORE_PREFIXES, import_client_module, require_client
 from gokart.zip_client import ZipClient, make_zip_client
 
 __all__ = ['Format', 'ObjectStorage', 'RemoteFileTarget', 'ZipClient', 'object_storage_path_prefix']
@@ -62,7 +61,7 @@ class ObjectStorage:
         if luigi_s3 is None:  # never imported: nothing can be its reader
             return True
         try:
-            importlib.import_module('boto3')
+            import_client_module('boto3')
         except ImportError:
             return True
         return not isinstance(file, luigi_s3.ReadableS3File)

@@ -150,14 +150,21 @@ def _start_slack_notifier() -> Any:
 def _send_slack(notifier: Any, cmdline_args: list[str]) -> None:
     try:
         task = _root_task(cmdline_args)
-        tree = None
-        if getattr(notifier, 'send_tree_info', False):
-            from gokart.tree.task_info import make_task_info_as_tree_str
-
-            tree = make_task_info_as_tree_str(task)
+        tree = _slack_tree(task) if getattr(notifier, 'send_tree_info', False) else None
         notifier.send(task, tree_info=tree)
     except Exception as e:
         logger.warning(f'Slack notification failed: {e}')
+
+
+def _slack_tree(task: Any) -> str:
+    """The task tree of the Slack report: ``gokart.make_tree_info`` with details, as gokart 1.12 made it.
+
+    Looked up on the package at each report, so a test that patches ``gokart.make_tree_info`` sees its tree sent.
+    The package is imported already (this module is part of it); no import here, which would point upward.
+    """
+    package = sys.modules[__package__ or 'gokart']
+    tree: str = package.make_tree_info(task, details=True)
+    return tree
 
 
 def _try_get_slack_api(cmdline_args: list[str]) -> Any:
@@ -187,11 +194,7 @@ def _try_to_send_event_summary_to_slack(slack_api: Any, event_aggregator: Any, c
 
     with CmdlineParser.global_instance(cmdline_args) as cp:
         task = cp.get_task_obj()
-        tree = None
-        if SlackConfig().send_tree_info:
-            from gokart.tree.task_info import make_task_info_as_tree_str
-
-            tree = make_task_info_as_tree_str(task)
+        tree = _slack_tree(task) if SlackConfig().send_tree_info else None
     slack_api.send_snippet(**report_snippet(type(task).__name__, event_aggregator, tree))
 
 

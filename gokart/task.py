@@ -8,6 +8,7 @@ work is delegated to the modules named above and to the run records in ``gokart.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import random
@@ -111,7 +112,7 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
     """With redis_host and redis_port set, run() waits for the task's Redis run lock, so processes on all machines run it once."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        construction.inject_task_on_kart_config(type(self), kwargs)
+        self._add_configuration(kwargs, 'TaskOnKart')
         self.task_log: dict[str, Any] = {}
         self.task_unique_id: str | None = None
         construction.set_parameters(self, args, kwargs)
@@ -181,19 +182,13 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
 
     @classmethod
     def _add_configuration(cls, kwargs: dict[str, Any], section: str) -> None:
-        """gokart 1.12's helper: fill ``kwargs`` with this class's parameters set in config ``section``.
+        """gokart 1.12's helper: fill ``kwargs`` with the options of config ``section`` that name parameters.
 
-        Each option of the section that names a parameter of the class and is not in ``kwargs``
-        yet is added, parsed by that parameter (``'7'`` for an ``IntParameter`` becomes ``7``);
-        other options, and a missing section, change nothing.
+        Options naming a parameter of ``TaskOnKart`` or of this class itself, not already in ``kwargs``,
+        are added, parsed by that parameter (``'7'`` for an ``IntParameter`` becomes ``7``); other
+        options, and a missing section, change nothing. Construction calls it for ``[TaskOnKart]``.
         """
-        config = luigi.configuration.get_config()
-        if not config.has_section(section):
-            return
-        params = dict(cls.get_params())
-        for key, value in config.items(section):
-            if key in params and key not in kwargs:
-                kwargs[key] = params[key].parse(value)
+        construction.add_configuration(cls, kwargs, section)
 
     @classmethod
     def _resolve_param_values(cls, params: Any, args: Any, kwargs: Any) -> list[tuple[str, Any]]:
@@ -670,8 +665,11 @@ def _skip_when_complete(task: TaskOnKart[Any], run: Callable[[], Any]) -> Callab
             _check_dumped(task)
         return result
 
-    run_unless_complete.__wrapped__ = run  # type: ignore[attr-defined]
-    return run_unless_complete
+    # Named as the user's run, which it wraps, as gokart 1.12's wrapper was: tests read run.__name__ and
+    # follow run.__wrapped__ (through the lock wrapper too) to the user's own method. __module__ stays
+    # this module's: dill pickles a task's wrapped run by value (kannon ships tasks so), and a function
+    # whose globals are not its module's would drag this module's globals into the pickle.
+    return functools.update_wrapper(run_unless_complete, run, assigned=('__name__', '__qualname__', '__doc__'))
 
 
 def _check_dumped(task: TaskOnKart[Any]) -> None:

@@ -7,6 +7,7 @@ nothing of gokart, so each of them can ask it without depending on the others.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import luigi
@@ -30,11 +31,24 @@ def luigi_config() -> Any:
 
 def config_section(section: str) -> dict[str, str] | None:
     """The items of a section of luigi's config, or None when it has none; for the cfg and TOML parsers alike."""
-    config = luigi_config()
+    return section_items(luigi_config(), section)
+
+
+def section_items(config: Any, section: str) -> dict[str, Any] | None:
+    """The items of ``section`` in ``config``, or None when it has none.
+
+    ``config`` is what ``luigi.configuration.get_config()`` returns: luigi's cfg or TOML parser, or,
+    where a test patched it, a plain mapping of sections to options (gokart 1.12 read it by
+    ``section in config`` and ``config[section]``, so such a patch worked there).
+    """
     data = getattr(config, 'data', None)
     if isinstance(data, dict):  # luigi's TOML parser keeps its values here
         found = data.get(section)
         return {k: str(v) for k, v in found.items()} if isinstance(found, dict) else None
+    has_section = getattr(config, 'has_section', None)
+    if has_section is None and isinstance(config, Mapping):
+        mapping = config.get(section)
+        return dict(mapping) if mapping is not None else None
     if not config.has_section(section):
         return None
     return dict(config.items(section))

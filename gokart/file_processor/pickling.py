@@ -18,6 +18,7 @@ import types
 from collections.abc import Callable
 from typing import IO, Any
 
+from . import base
 from .base import BinaryFormatProcessor
 from .errors import FileLoadError
 
@@ -38,7 +39,7 @@ class PickleFileProcessor(BinaryFormatProcessor):
     """Any picklable object; the default format of a task's output."""
 
     def load(self, file: IO[bytes]) -> Any:
-        return load_pickle(file)
+        return load_pickle(file, chunked=True)
 
     def dump(self, obj: Any, file: IO[bytes]) -> None:
         dump_pickle(obj, file)
@@ -105,19 +106,25 @@ def _log_written(total: int) -> None:
     _write_log.info('done')
 
 
-def load_pickle(file: IO[bytes], decompress: StreamWrapper | None = None) -> Any:
+def load_pickle(file: IO[bytes], decompress: StreamWrapper | None = None, chunked: bool = False) -> Any:
     """Unpickle ``file``: the C unpickler, then dill, then pandas' reader for old pandas pickles.
 
-    Raises ``FileLoadError`` (with the first reader's exception as cause) when all fail, so a
-    truncated or corrupt file never passes silently.
+    With ``chunked`` the unpicklers read through ``gokart.file_processor.base._ChunkedLargeFileReader``,
+    looked up there at each load (gokart 1.12 read ``.pkl`` files through it, and users' tests wrap or
+    replace it there). Raises ``FileLoadError`` (with the first reader's exception as cause) when all
+    fail, so a truncated or corrupt file never passes silently.
     """
     if not file.seekable():
         file = io.BytesIO(file.read())
     start = file.tell()
+    view: Any = base._ChunkedLargeFileReader(file) if chunked else file
     errors: list[Exception] = []
     for reader in _READERS:
         file.seek(start)
-        stream = decompress(file) if decompress else file
+        if decompress:
+            stream = decompress(file)
+        else:
+            stream = file if reader is _read_with_pandas else view  # pandas wants a whole file object
         try:
             loaded = reader(stream)
             if decompress:

@@ -19,8 +19,9 @@ import luigi
 from luigi.cmdline_parser import CmdlineParser
 from luigi.parameter import ParameterVisibility, _no_value
 
+from gokart import errors
 from gokart.core import task_protocol
-from gokart.core.config_lookup import config_section
+from gokart.core.config_lookup import config_section, section_items
 from gokart.ids import identity
 
 
@@ -273,18 +274,34 @@ def plain_defaults(cls: Any, params: list[tuple[str, luigi.Parameter]]) -> _Defa
     return cached  # type: ignore[no-any-return]
 
 
-def inject_task_on_kart_config(cls: type, kwargs: dict[str, Any]) -> None:
-    """Fill kwargs from the ``[TaskOnKart]`` config section (gokart 1.12 precedence, SPEC 3.2)."""
-    section = config_section('TaskOnKart')
-    if section is None:
+def add_configuration(cls: Any, kwargs: dict[str, Any], section: str) -> None:
+    """Fill ``kwargs`` from config ``section`` as gokart 1.12's ``TaskOnKart._add_configuration`` does (SPEC 3.2).
+
+    An option applies when it names an attribute of ``TaskOnKart`` itself or of ``cls`` itself (not
+    of a class in between), and ``kwargs`` does not give it: so ``[TaskOnKart] retry_count = 3`` sets
+    a task's own ``retry_count`` parameter, though luigi.Task has an attribute of that name. The
+    config is asked through ``luigi.configuration.get_config()`` at each call, as 1.12 did (tests
+    patch it). An option naming an attribute that is not a parameter raises an ``AttributeError``, as
+    in 1.12, with a message naming the option.
+    """
+    options = section_items(luigi.configuration.get_config(), section)
+    if not options:
         return
-    for key, value in section.items():
+    base = _kart_base()
+    for key, value in options.items():
         if key in kwargs:
             continue
-        base = _kart_base()
-        param = getattr(base, key, None) if hasattr(base, key) else cls.__dict__.get(key)
-        if isinstance(param, luigi.Parameter):
-            kwargs[key] = param.parse(value)
+        attribute = cls.__dict__.get(key, _MISSING)
+        if attribute is _MISSING:
+            attribute = base.__dict__.get(key, _MISSING)
+            if attribute is _MISSING:
+                continue
+        if not isinstance(attribute, luigi.Parameter):
+            raise errors.ConfigNotAParameterError(
+                f'[{section}] {key} = {value} in the luigi config: {key} of {cls.__name__} is not a parameter (a {type(attribute).__name__}), '
+                f'so the config cannot set it. Remove the option, or make {key} a luigi.Parameter.'
+            )
+        kwargs[key] = attribute.parse(value)
 
 
 def _kart_base() -> Any:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from gokart.core import settings
@@ -81,7 +83,7 @@ class SlackAPI:
                 initial_comment=self._mention() + comment,
             )
             if not response.get('ok', False):
-                raise FileNotUploadedError(f'File was not uploaded. The error reason is "{response.get("error")}".')
+                raise FileNotUploadedError(f'Error while uploading file. The error reason is "{response.get("error")}".')
         except Exception as e:
             logger.warning(f'Failed to send slack notification: {e}')
 
@@ -91,23 +93,28 @@ class SlackAPI:
         return f'<@{self._to_user.lstrip("@")}> '
 
     def _get_channel_id(self) -> str:
-        cursor: str | None = None
-        for _ in range(_MAX_CHANNEL_PAGES):
-            try:
-                response = self._client.conversations_list(exclude_archived=True, limit=100, cursor=cursor)
-            except OSError as e:  # urllib's URLError and socket errors: the API itself did not answer
-                raise SlackUnreachableError(
-                    f'the Slack API at {self._base_url} could not be reached ({e}); check the network, a proxy, or {API_URL_ENVIRONMENT_VARIABLE}.'
-                ) from e
-            if not response.get('ok', False):
-                raise ChannelListNotLoadedError(f'Error while loading channels. The error reason is "{response.get("error")}".')
-            for channel in response.get('channels') or []:
-                if channel.get('name') == self._channel:
-                    return str(channel['id'])
-            cursor = (response.get('response_metadata') or {}).get('next_cursor') or None
-            if cursor is None:
-                break
+        try:
+            # gokart 1.12's call, which users' fake clients are written for: the options go in params=.
+            response = self._client.conversations_list(params={'exclude_archived': True, 'limit': 100})
+            for page in itertools.islice(_pages(response), _MAX_CHANNEL_PAGES):
+                if page.get('ok', True) is False:
+                    raise ChannelListNotLoadedError(f'Error while loading channels. The error reason is "{page.get("error")}".')
+                for channel in page.get('channels') or []:
+                    if channel.get('name') == self._channel:
+                        return str(channel['id'])
+        except OSError as e:  # urllib's URLError and socket errors: the API itself did not answer
+            raise SlackUnreachableError(
+                f'the Slack API at {self._base_url} could not be reached ({e}); check the network, a proxy, or {API_URL_ENVIRONMENT_VARIABLE}.'
+            ) from e
         raise ChannelNotFoundError(f'Channel {self._configured_channel} is not found in public channels.')
+
+
+def _pages(response: Any) -> Iterable[Any]:
+    """The pages of a conversations.list answer: slack-sdk's response iterates them (fetching the next
+    cursor's page as it goes), as does a fake's list of pages; a plain dict is one page."""
+    if isinstance(response, Mapping):
+        return [response]
+    return response  # type: ignore[no-any-return]
 
 
 def _make_client(token: str, base_url: str | None) -> WebClient:
