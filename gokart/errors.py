@@ -56,6 +56,10 @@ class ConfigOptionError(GokartError, ValueError):
     """A gokart option of the luigi config or the environment (``[gokart] strict``, ``GOKART_STRICT``) has a value it cannot take."""
 
 
+class ConfigNotAParameterError(GokartError, AttributeError):
+    """A ``[TaskOnKart]`` (or task) config option names a task attribute that is not a parameter (a method, a property); an AttributeError, as in gokart 1.12."""
+
+
 class RunLockLostError(GokartError):
     """The run lock (a workspace lease) of a running task was taken over by another process: its outputs are not written."""
 
