@@ -269,6 +269,22 @@ def test_a_feather_footer_gives_its_columns_without_gokarts_index_column():
     assert read.columns == {'age_years': 'int64', 'income': 'float64'} and read.bytes_read < 4096
 
 
+# ----- seen: the report, the notebook display, gokart.plan ----------------------------------------------------
+def test_the_report_and_the_notebook_show_declared_columns_and_gokart_plan_the_broken_contracts():
+    Features = features_task(gokart.Schema(age_years='int64', income='float64'), AGE_YEARS)
+    Train = train_task({'features': gokart.Schema(age='int64')})
+    task = Train(features=Features())
+    with open(gokart.report(task, 'report.html'), encoding='utf-8') as f:
+        page = f.read()
+    assert 'dumps age_years: int64, income: float64' in page and 'reads &#x27;features&#x27; age: int64' in page
+    picture = task._repr_html_()
+    assert 'dumps age_years: int64, income: float64' in picture  # the hover text of the task's box
+    planned = gokart.plan(task)
+    assert "reads 'features' age: int64" in str(planned)
+    assert len(planned.broken_contracts) == 1 and "Did you mean 'age_years'?" in planned.broken_contracts[0]
+    assert 'Broken frame contracts' in planned._repr_html_() and 'dumps age_years: int64' in planned._repr_html_()
+
+
 # ----- the runs index and gokart diff ---------------------------------------------------------------------
 def test_the_runs_index_records_each_outputs_schema_and_diff_shows_the_changes():
     First = features_task(gokart.Schema(age='int64'), pd.DataFrame({'age': [31], 'income': [1]}))

@@ -16,8 +16,10 @@ class BuildPlan:
     ``len(plan)``, iteration and indexing give the steps; ``to_run`` and ``cached`` split them.
     """
 
-    def __init__(self, steps: list[explain.Step]) -> None:
+    def __init__(self, steps: list[explain.Step], broken_contracts: list[str] | None = None) -> None:
         self.steps = steps
+        self.broken_contracts = broken_contracts or []
+        """The frame contracts (gokart.Schema) a build would refuse at plan time, one paragraph each; a build raises SchemaContractError."""
 
     @property
     def to_run(self) -> list[explain.Step]:
@@ -40,24 +42,51 @@ class BuildPlan:
         return f'{len(self.to_run)} to run, {len(self.cached)} cached'
 
     def __str__(self) -> str:
-        return '\n'.join([*(s.describe() for s in self.steps), self.summary()])
+        lines = []
+        for step in self.steps:
+            lines.append(step.describe())
+            lines.extend(f'        {line}' for line in _declared_columns(step))
+        lines.append(self.summary())
+        if self.broken_contracts:
+            lines += ['broken frame contracts (a build would stop before running anything):', *self.broken_contracts]
+        return '\n'.join(lines)
 
     def __repr__(self) -> str:
         return str(self)
 
     def _repr_html_(self) -> str:
         rows = []
-        for step in self.steps:
+        declared = [_declared_columns(step) for step in self.steps]
+        with_columns = any(declared)  # the column only when some task declares a frame contract
+        for step, lines in zip(self.steps, declared, strict=True):
             state = _state(step)
             colour = {'cached': '#dbeafe', 'will run': '#dcfce7', 'missing input': '#fef3c7'}[state]
+            columns = f'<td>{"<br>".join(html.escape(line) for line in lines)}</td>' if with_columns else ''
             rows.append(
                 f'<tr><td>{html.escape(step.name)}</td><td><code>{html.escape(step.unique_id)}</code></td>'
-                f'<td style="background:{colour}">{state}</td><td>{html.escape(step.explanation() if step.will_run else "its output exists")}</td></tr>'
+                f'<td style="background:{colour}">{state}</td><td>{html.escape(step.explanation() if step.will_run else "its output exists")}</td>'
+                f'{columns}</tr>'
+            )
+        broken = ''
+        if self.broken_contracts:
+            items = ''.join(
+                f'<li><pre style="white-space:pre-wrap;margin:0">{html.escape(p.removeprefix("- "))}</pre></li>'
+                for p in self.broken_contracts
+            )
+            broken = (
+                f'<p style="color:#b91c1c"><b>Broken frame contracts</b>: a build would stop before running anything.</p><ul>{items}</ul>'
             )
         return (
-            '<table class="gokart-plan"><thead><tr><th>task</th><th>id</th><th>state</th><th>reason</th></tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table><p>{html.escape(self.summary())}</p>'
+            '<table class="gokart-plan"><thead><tr><th>task</th><th>id</th><th>state</th><th>reason</th>'
+            f'{"<th>columns</th>" if with_columns else ""}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table><p>{html.escape(self.summary())}</p>{broken}'
         )
+
+
+def _declared_columns(step: explain.Step) -> list[str]:
+    from gokart.contracts.describe import declared_columns
+
+    return declared_columns(step.task)
 
 
 def _state(step: explain.Step) -> str:
@@ -71,10 +100,13 @@ def _state(step: explain.Step) -> str:
 def plan(task: Any) -> BuildPlan:
     """What ``gokart.build(task)`` would do now, without running or deleting anything (the Python form of ``gokart plan``)."""
     from gokart.commands import explain
+    from gokart.contracts.dag_check import check_contracts
     from gokart.ids import code_fingerprint
 
     code_fingerprint.refresh()  # ids follow code redefined since they were cached, as in a build
-    return BuildPlan(explain.plan(task))
+    steps = explain.plan(task)
+    cached = {step.task: not step.will_run for step in steps}
+    return BuildPlan(steps, check_contracts([step.task for step in steps], cached.get).problems)
 
 
 __all__ = ['BuildPlan', 'plan']

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from gokart.contracts.describe import declared_columns
 from gokart.core import dag
 from gokart.execution.plan import TaskState
 from gokart.storage import filesystem as storage
@@ -47,6 +48,7 @@ class TaskNode:
     # What tells it from the other tasks of its class in the DAG (``C=0.01``, ``model.C=1.0``); '' when it is the only one.
     distinction: str = ''
     leaves: dict[str, str] = field(default_factory=dict)  # its significant parameters, nested tasks decoded
+    columns: list[str] = field(default_factory=list)  # its declared frame contracts: 'dumps a: int64', "reads 'data' a" (gokart.Schema)
 
     @property
     def key(self) -> str:
@@ -217,6 +219,7 @@ def _make_node(task: Any, states: dict[str, tuple[NodeState, str | None]] | None
         outputs=outputs,
         error=error,
         leaves=_leaves_of(task),
+        columns=declared_columns(task),
     )
     return node, requirements
 

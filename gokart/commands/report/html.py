@@ -97,6 +97,7 @@ def _node_svg(node: TaskNode, position: tuple[int, int], index: int) -> str:
     search_text = ' '.join([node.name, node.unique_id, *(f'{k}={v}' for k, v in node.params.items())]).lower()
     tooltip_lines = [f'{node.name}[{node.unique_id}] ({label})', *(f'{k}={v}' for k, v in node.params.items())]
     tooltip_lines += [f'output: {o.path} ({"missing" if o.size is None else _bytes(o.size)})' for o in node.outputs]
+    tooltip_lines += node.columns
     tooltip = '\n'.join(tooltip_lines)
     return (
         f'<g class="node state-{label}" id="task-{html.escape(node.key)}" data-index="{index}" data-name="{html.escape(node.name)}" '
@@ -124,6 +125,7 @@ def _node_details(node: TaskNode, graph: DagGraph) -> dict[str, Any]:
         'requires': [graph.nodes[r].key for r in node.requirements],
         'error': node.error,
         'distinction': node.distinction,
+        'columns': node.columns,
     }
 
 
@@ -250,6 +252,7 @@ _JS = """
     h += row('time', esc(d.processing_time || 'unknown'));
     Object.keys(d.params).forEach(function (k) { h += row(k, esc(d.params[k])); });
     d.outputs.forEach(function (o) { h += row('output', esc(o.path) + ' <b>' + esc(o.size || 'missing') + '</b>'); });
+    d.columns.forEach(function (c) { var i = c.indexOf(' '); h += row('columns ' + c.slice(0, i), esc(c.slice(i + 1))); });
     d.requires.forEach(function (r) { h += row('requires', esc(r)); });
     h += '</table>';
     if (d.error) h += '<p class="error">' + esc(d.error) + '</p>';

@@ -148,6 +148,7 @@ def _tooltip(graph: DagGraph, index: int, state: str) -> str:
     node = graph.nodes[index]
     lines = [f'{node.name}[{node.unique_id}] ({state})', *(f'{k}={v}' for k, v in node.params.items())]
     lines += [f'output: {o.path}' + ('' if o.size is not None else ' (missing)') for o in node.outputs]
+    lines += node.columns  # its declared frame contracts (gokart.Schema)
     if node.error:
         lines.append(node.error)
     return '\n'.join(lines)
