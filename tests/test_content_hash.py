@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 
+import blake3
 import luigi
 import pandas as pd
 import pytest
@@ -43,9 +43,9 @@ def _load(path):
         return f.read()
 
 
-def sha256_of(path: str) -> str:
+def blake3_of(path: str) -> str:
     with open(path, 'rb') as f:
-        return 'sha256:' + hashlib.sha256(f.read()).hexdigest()
+        return 'blake3:' + blake3.blake3(f.read()).hexdigest()
 
 
 def journal_records() -> list[dict]:
@@ -58,13 +58,13 @@ def journal_records() -> list[dict]:
 
 
 @pytest.mark.parametrize('extension', ['.pkl', '.csv', '.parquet', '.feather', '.json'])
-def test_the_journal_records_the_sha256_of_each_output_as_written(extension):
+def test_the_journal_records_the_blake3_hash_of_each_output_as_written(extension):
     task = Frame(extension=extension)
     gokart.build(task, log_level=40)
     path = task.output().path()
     [record] = [r for r in journal_records() if r.get('class') == 'Frame']
     [content] = record['contents']
-    assert content['hash'] == sha256_of(path)
+    assert content['hash'] == blake3_of(path)
     assert content['size'] == os.path.getsize(path) and content['mtime_ns'] == os.stat(path).st_mtime_ns
 
 
@@ -72,17 +72,17 @@ def test_a_model_archive_is_hashed_though_its_writer_seeks_back():
     task = Model()
     gokart.build(task, log_level=40)
     [record] = [r for r in journal_records() if r.get('class') == 'Model']
-    assert record['contents'][0]['hash'] == sha256_of(task.output().path())
+    assert record['contents'][0]['hash'] == blake3_of(task.output().path())
 
 
 def test_a_signed_output_has_the_hash_of_its_content_without_the_signature(monkeypatch):
     unsigned = Frame()
     gokart.build(unsigned, log_level=40)
-    plain = sha256_of(unsigned.output().path())
+    plain = blake3_of(unsigned.output().path())
     monkeypatch.setenv(signing.ENVIRONMENT_VARIABLE, 'k' * 32)
     signed = Frame(workspace_directory='./signed')
     gokart.build(signed, log_level=40)
-    assert sha256_of(signed.output().path()) != plain  # the file carries a trailer naming its place
+    assert blake3_of(signed.output().path()) != plain  # the file carries a trailer naming its place
     [record] = [r for r in journal_records_of('signed') if r.get('class') == 'Frame']
     assert record['contents'][0]['hash'] == plain  # the same content at another place has the same hash
     assert content_hash.hash_file(signed.output().path()).digest == plain  # and so says a second look at the file
@@ -108,7 +108,7 @@ def test_the_inputs_a_run_read_are_recorded_with_their_hashes():
     gokart.build(Consumer(), log_level=40)
     [record] = [r for r in journal_records() if r.get('class') == 'Consumer']
     [required] = record['requires']
-    assert required['hashes'] == [sha256_of(Frame().output().path())]
+    assert required['hashes'] == [blake3_of(Frame().output().path())]
 
 
 def test_the_runs_index_keeps_the_hashes_and_reads_old_and_malformed_journal_lines():
@@ -123,7 +123,7 @@ def test_the_runs_index_keeps_the_hashes_and_reads_old_and_malformed_journal_lin
     gokart.runs.sync('resources')
     connection = index.connect('resources')
     known = dict(connection.execute('SELECT path, hash FROM contents').fetchall())
-    assert known == {os.path.abspath(task.output().path()): sha256_of(task.output().path())}
+    assert known == {os.path.abspath(task.output().path()): blake3_of(task.output().path())}
     classes = {row[0] for row in connection.execute('SELECT class FROM runs')}
     assert {'Old', 'Bad', 'Frame'} <= classes  # a line without hashes, or with malformed ones, is still a run
 
@@ -133,7 +133,7 @@ def test_a_file_hashed_on_first_need_is_remembered_until_it_changes(tmp_path):
     with open(path, 'wb') as f:
         f.write(b'bytes gokart did not write')
     first = content_hash.hash_file(path)
-    assert first.digest == sha256_of(path)
+    assert first.digest == blake3_of(path)
     assert content_hash.current(path) == first
     with open(path, 'wb') as f:
         f.write(b'other bytes, another size')
@@ -148,4 +148,4 @@ def test_a_pickle_that_falls_back_to_dill_is_hashed_as_finally_written():
     task = Lambda()
     gokart.build(task, log_level=40)
     [record] = [r for r in journal_records() if r.get('class') == 'Lambda']
-    assert record['contents'][0]['hash'] == sha256_of(task.output().path())
+    assert record['contents'][0]['hash'] == blake3_of(task.output().path())

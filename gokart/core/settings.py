@@ -177,6 +177,12 @@ SETTINGS: tuple[Setting, ...] = (
         'Sign pickle outputs with this key and refuse unsigned ones (docs/safety.md).',
         secret=True,
     ),
+    Setting(
+        'early_cutoff',
+        BOOLEAN,
+        False,
+        'Reuse the outputs of a run whose inputs have the same content though an upstream id changed (docs/early_cutoff.md).',
+    ),
     Setting('storage_timeout', number(0.0, above=True), 3.0, 'Seconds an S3 request may take to connect or read.'),
     Setting('storage_retries', integer(0), 3, 'How many times a failed S3 request is tried again.'),
     Setting(
