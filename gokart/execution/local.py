@@ -42,6 +42,7 @@ from gokart.records.run_records import resolve_seed_methods
 from gokart.run_locks.base import RunLock
 from gokart.run_locks.ownership import run_by_executor
 from gokart.run_locks.selection import lock_for, refresh_settings
+from gokart.runs import cutoff
 from gokart.storage import signing
 from gokart.utils import flatten
 
@@ -255,9 +256,11 @@ def _run_task_with_events(task: Any, lock: RunLock | None, checked: bool) -> Non
         # Skipped as gokart 1.12's worker skips it: its events fire, run() is not called.
         if checked or not completed_before_run(task):
             with run_by_executor(task, lock):
-                result = task.run()
-                if isinstance(result, types.GeneratorType):
-                    _follow_dynamic_requirements(task, result)
+                # Early cutoff (opt-in): an earlier run's outputs placed here instead of calling run(); its events fire as for a run.
+                if cutoff.cut_off(task) is None:
+                    result = task.run()
+                    if isinstance(result, types.GeneratorType):
+                        _follow_dynamic_requirements(task, result)
         task.trigger_event(luigi.Event.PROCESSING_TIME, task, time.time() - started)
         worker_records.done(task)
         task.trigger_event(luigi.Event.SUCCESS, task)

@@ -74,6 +74,20 @@ def sync(connection: sqlite3.Connection, workspace: str) -> SyncResult:
     return result
 
 
+def sync_journals(connection: sqlite3.Connection, workspace: str) -> SyncResult:
+    """``sync`` of the lineage journals only: what a build asks between its tasks (early cutoff), where the ``log/`` records of
+    the tasks running meanwhile would only be read to be superseded by their journal lines."""
+    result = SyncResult()
+    connection.execute('BEGIN IMMEDIATE')
+    try:
+        _sync_journals(connection, workspace, result)
+        connection.execute('COMMIT')
+    except BaseException:
+        connection.execute('ROLLBACK')
+        raise
+    return result
+
+
 # ----- journals ------------------------------------------------------------------------------
 def _journal_entries(folder: str) -> list[tuple[str, int]]:
     if storage.is_local(folder):

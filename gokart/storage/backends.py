@@ -107,6 +107,7 @@ _BUILT_IN = (
         filesystem='gokart.storage.s3_filesystem:S3FileSystem',  # boto3's synchronous client, which moto's in-process mock intercepts
         options=('gokart.storage.options:s3_options', 'gokart.storage.options:retry_options'),
         object_store=True,
+        server_side_copy=True,  # S3FileSystem.cp_file: CopyObject (multipart past 8 MiB)
         lease_store='gokart.run_locks.s3_leases:S3LeaseStore',
         zip_client='gokart.zip_client:S3ZipClient',
     ),
@@ -119,6 +120,7 @@ _BUILT_IN = (
         install='gokart[gcs]',
         options=('gokart.storage.options:gcs_options',),
         object_store=True,
+        server_side_copy=True,  # gcsfs copies by a rewrite within GCS
         lease_store='gokart.run_locks.gcs_leases:GcsLeaseStore',
         zip_client='gokart.zip_client:GCSZipClient',
         object_labels=True,

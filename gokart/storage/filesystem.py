@@ -545,6 +545,38 @@ def copy(source: str, destination: str) -> None:
         shutil.copyfileobj(reader, writer, _UPLOAD_CHUNK_BYTES)
 
 
+def place_copy(source: str, destination: str) -> None:
+    """Make ``destination`` a copy of ``source`` that appears whole or not at all, moving no bytes through this process where the store allows.
+
+    Locally a hard link made beside ``destination`` and renamed over it (a plain copy where links
+    cannot be made: another device, a file system without them); on one object store a server-side
+    copy where the store's backend offers one (S3 CopyObject, GCS rewrite); else a copy through a local spool.
+    """
+    _forget_existence(destination)
+    if is_local(source) and is_local(destination):
+        if _replaced_local_target() is None:
+            target = local_path(destination)
+            try:
+                create_in_directory(target, functools.partial(_link_into_place, local_path(source), target))
+                return
+            except FileNotFoundError:
+                raise
+            except OSError:  # no hard links here: copy the bytes instead
+                pass
+    copy(source, destination)  # server-side where the store's backend can (storage.backends)
+
+
+def _link_into_place(source: str, target: str) -> None:
+    directory, name = os.path.split(target)
+    temporary = os.path.join(directory, f'.{name[:_LONGEST_TEMPORARY_STEM]}.{_process_tag}-{next(_temporary_counter)}{TEMPORARY_SUFFIX}')
+    try:
+        os.link(source, temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        _remove_quietly(temporary)
+        raise
+
+
 def move(source: str, destination: str) -> None:
     """Move a file: an atomic rename on a local disk, a copy then a delete elsewhere.
 

@@ -497,6 +497,25 @@ class S3FileSystem(AbstractFileSystem):  # type: ignore[misc]
             'writing', path, self.client.upload_fileobj, f, bucket, key, ExtraArgs=self._request_extras or None, Config=self._transfer()
         )
 
+    def cp_file(self, path1: str, path2: str, **kwargs: Any) -> None:
+        """Copy an object within S3 without its bytes passing through this process (CopyObject, multipart past 8 MiB).
+
+        The copy appears whole or not at all, as every S3 write does.
+        """
+        source, destination = self._strip_protocol(path1), self._strip_protocol(path2)
+        source_bucket, source_key = self.split_path(source)
+        bucket, key = self.split_path(destination)
+        self._call(
+            'copying to',
+            destination,
+            self.client.copy,
+            {'Bucket': source_bucket, 'Key': source_key},
+            bucket,
+            key,
+            ExtraArgs=self._request_extras or None,
+            Config=self._transfer(),
+        )
+
     def rm(self, path: Any, recursive: bool = False, maxdepth: int | None = None) -> None:
         """Delete the object at ``path`` (or each of a list of paths) and, with ``recursive``, every object below it.
 

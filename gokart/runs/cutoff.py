@@ -1,0 +1,446 @@
+"""Early cutoff (opt-in ``[gokart] early_cutoff``): a task whose inputs have the content its last run read is not run again.
+
+A unique id hashes a task's parameters and its upstream ids, so a rerun upstream renames everything
+below it, even when the upstream wrote the same bytes as before. Ids stay as they are (a plan still
+knows every id before anything runs); cutoff is a second lookup, made right before ``run()`` would
+be called, under the task's run lock:
+
+1. the task's *cutoff key* (its family, its own parameters without the upstream tasks they hold,
+   its code fingerprint when ``code_fingerprint_check`` is on; ``records.lineage.cutoff_key``) names
+   the runs that could stand in for this one; the runs index (``gokart.runs``) finds the successful
+   ones, latest first;
+2. a run stands in when it read, requirement by requirement, outputs with the content hashes the
+   task's requirements have now (``storage.content_hash``: known from writing them, from the journal,
+   or hashed once on first need and journaled), and its own outputs are still there as it wrote them;
+3. its outputs are then placed at the task's paths (``storage.filesystem.place_copy``: a hard link
+   or copy locally, a server-side copy on S3/GCS, each whole or absent; a signed output is signed
+   again for its new place), and ``run()`` is not called. The executor fires the task's events as
+   for a run, so its ``log/`` records are written, and its journal line names the run its outputs
+   came from (``cutoff_from``).
+
+A cut-off output has the hash of the one it copies, so the task's own downstream are cut off the
+same way: a chain stops at the first unchanged output. Anything unexpected (no index, a record of
+another shape, a file gone meanwhile) means "no cutoff": the task runs, as gokart 1.12 would run it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+from typing import Any
+
+from gokart.core import settings
+from gokart.records import lineage
+from gokart.storage import content_hash, signing
+from gokart.storage import filesystem as storage
+
+logger = logging.getLogger(__name__)
+
+_CANDIDATES = 20  # the latest runs of one cutoff key looked at; older ones have been superseded
+
+
+def enabled() -> bool:
+    """``[gokart] early_cutoff`` / ``GOKART_EARLY_CUTOFF`` (off by default: with it, a ``run()`` 1.12 would call may not be called)."""
+    return bool(settings.value('early_cutoff'))
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """The earlier run whose outputs a cut-off task reuses."""
+
+    task_class: str
+    id: str
+    family: str
+    end: float | None
+    outputs: tuple[str, ...]
+    metrics: dict[str, float] | None
+
+    @property
+    def label(self) -> str:
+        return f'{self.family}_{self.id}'
+
+    def as_record(self) -> dict[str, Any]:
+        return {'class': self.task_class, 'id': self.id, 'family': self.family, 'end': self.end}
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    """What the lookup found for one task: the run that stands in for it, or why none does."""
+
+    source: Source | None
+    reason: str
+    changed_input: str | None = None  # the requirement whose output's content differs, when that is the reason
+
+
+def cut_off(task: Any) -> Source | None:
+    """Place the outputs of a run that stands in for ``task`` at its paths and return that run; None when ``task`` must run.
+
+    The executors call this under the task's run lock, where they would call ``run()``. Never raises
+    for a lookup or placement that fails: the task then runs.
+    """
+    if not enabled() or not eligible(task):
+        return None
+    try:
+        finding = find(task)
+        if finding.source is None:
+            logger.debug(f'{_describe(task)} is not cut off: {finding.reason}')
+            return None
+        place(task, finding.source)
+    except Exception as e:  # cutoff only ever spares work: when in doubt, the task runs
+        logger.warning(f'gokart early cutoff: {_describe(task)} runs, the lookup or the placement of its outputs failed: {e}')
+        return None
+    task.__dict__['_cutoff_from'] = finding.source.as_record()
+    if finding.source.metrics:
+        task.__dict__['_lineage_metrics'] = finding.source.metrics
+    logger.info(f"{_describe(task)} is cut off: its inputs have the content {finding.source.label} read; its outputs are that run's")
+    return finding.source
+
+
+def eligible(task: Any) -> bool:
+    """Whether ``task`` could ever be cut off: file outputs only, no ``rerun``, no requirements ``run()`` yields as it goes."""
+    if getattr(task, 'rerun', False) or not hasattr(task, 'workspace_directory'):
+        return False
+    run = getattr(type(task), 'run', None)
+    if run is None or inspect.isgeneratorfunction(inspect.unwrap(run)):
+        return False  # dynamic requirements: what it reads is known only by running it
+    return _file_outputs(task) is not None
+
+
+def find(task: Any) -> Finding:
+    """The latest successful run with ``task``'s cutoff key that read what ``task``'s requirements hold now, outputs intact."""
+    outputs = _file_outputs(task)
+    if outputs is None:
+        return Finding(None, 'its outputs are not files')
+    inputs = _requirement_outputs(task)
+    if inputs is None:
+        return Finding(None, 'an input is not a file')
+    own_id = task.make_unique_id()
+    workspace = task.workspace_directory
+    index = _index(workspace)
+    candidates = index.candidates(lineage.cutoff_key(task, _fingerprint(task)), own_id)
+    if not candidates:
+        return Finding(None, 'no earlier run with the same parameters and code is recorded')
+    changed: str | None = None
+    for candidate in candidates:
+        differs = _first_differing_input(candidate, inputs, index, workspace)
+        if differs is not None:
+            changed = changed or differs
+            continue
+        if not _outputs_intact(candidate, outputs, own_id):
+            continue
+        metrics = candidate.get('metrics')
+        return Finding(
+            Source(
+                task_class=str(candidate['class']),
+                id=str(candidate['id']),
+                family=str(candidate.get('family') or candidate['class']),
+                end=candidate.get('end'),
+                outputs=tuple(candidate['outputs']),
+                metrics=metrics if isinstance(metrics, dict) else None,
+            ),
+            'its inputs have the content an earlier run read',
+        )
+    if changed is not None:
+        return Finding(None, f"{changed}'s output changed", changed_input=changed)
+    return Finding(None, 'the outputs of the earlier runs that read the same inputs are gone or changed')
+
+
+def place(task: Any, source: Source) -> None:
+    """Make ``task``'s outputs copies of ``source``'s, each whole or absent (signed again for its place when signing is on)."""
+    own_id = task.make_unique_id()
+    for target, recorded in zip(_file_outputs(task) or [], source.outputs, strict=True):
+        new = target.path()
+        if content_hash.key(recorded) == content_hash.key(new):
+            continue
+        # The earlier output named as this task names its own (relative to the same workspace): a signature binds that form.
+        old = new.replace(own_id, source.id)
+        if content_hash.key(old) != content_hash.key(recorded):
+            old = recorded
+        known = content_hash.current(old) or content_hash.hash_file(old)
+        if _signed_here(target):
+            _copy_signed(target, old, new, task.workspace_directory)
+        else:
+            storage.place_copy(old, new)
+        stat = _local_stat(new)
+        content_hash.remember(
+            new, content_hash.Content(known.digest, stat.st_size if stat else known.size, stat.st_mtime_ns if stat else None)
+        )
+
+
+def inputs_unchanged_since_run(task: Any) -> bool:
+    """Whether every input of ``task`` has the content its recorded run of this very id read (``modification_time_check`` by content)."""
+    inputs = _requirement_outputs(task)
+    if inputs is None:
+        return False
+    try:
+        index = _index(task.workspace_directory)
+        record = index.run(type(task).__name__, task.make_unique_id())
+        return record is not None and _first_differing_input(record, inputs, index, task.workspace_directory) is None
+    except Exception as e:
+        logger.warning(f'gokart early cutoff: cannot compare the inputs of {_describe(task)} by content ({e}); their times decide')
+        return False
+
+
+def may_be_cut_off(task: Any) -> bool:
+    """Whether a run with ``task``'s cutoff key is recorded, so the task may be cut off if its inputs come out unchanged (for ``gokart plan``)."""
+    if not eligible(task):
+        return False
+    try:
+        return bool(_index(task.workspace_directory).candidates(lineage.cutoff_key(task, _fingerprint(task)), task.make_unique_id()))
+    except Exception:
+        return False
+
+
+# ----- the inputs and outputs of a task ---------------------------------------------------------
+def _file_outputs(task: Any) -> list[Any] | None:
+    """The task's outputs when every one is a gokart file target (a local file or an object), else None."""
+    from gokart.target import ModelTarget, SingleFileTarget
+    from gokart.utils import flatten
+
+    try:
+        targets = flatten(task.output())
+    except Exception:
+        return None
+    if not targets or not all(isinstance(t, (SingleFileTarget, ModelTarget)) for t in targets):
+        return None
+    return list(targets)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Input:
+    family: str
+    label: str  # Family_<id>, as messages name it
+    paths: tuple[str, ...]
+
+
+def _requirement_outputs(task: Any) -> list[_Input] | None:
+    from gokart.core import dag
+
+    try:
+        found = []
+        for required in dag.requirements(task):
+            targets = _file_outputs(required)
+            if targets is None:
+                return None
+            family = required.get_task_family()
+            found.append(_Input(family, f'{family}_{required.make_unique_id()}', tuple(t.path() for t in targets)))
+        return found
+    except Exception:
+        return None
+
+
+def _first_differing_input(run: dict[str, Any], inputs: list[_Input], index: _Index, workspace: str) -> str | None:
+    """The label of the first input whose content is not what ``run`` read (any mismatch of shape counts); None when all match."""
+    recorded = run.get('requires')
+    if not isinstance(recorded, list) or len(recorded) != len(inputs):
+        return inputs[0].label if inputs else 'a requirement'
+    for was, now in zip(recorded, inputs, strict=True):
+        if not isinstance(was, dict) or was.get('family') != now.family:
+            return now.label
+        old_paths, old_hashes = was.get('outputs'), was.get('hashes')
+        if not isinstance(old_paths, list) or len(old_paths) != len(now.paths):
+            return now.label
+        for position, (old_path, new_path) in enumerate(zip(old_paths, now.paths, strict=True)):
+            old = old_hashes[position] if isinstance(old_hashes, list) and len(old_hashes) == len(old_paths) else None
+            if not content_hash.is_digest(old):
+                old = index.recorded_hash(old_path) if isinstance(old_path, str) else None
+            if old is None or old != _current_hash(new_path, index, workspace):
+                return now.label
+    return None
+
+
+def _current_hash(path: str, index: _Index, workspace: str) -> str | None:
+    """The content hash of the file at ``path`` now: remembered, recorded in the journal (and still that file), or read once."""
+    known = content_hash.current(path)
+    if known is not None:
+        return known.digest
+    recorded = index.recorded_content(path)
+    if recorded is not None and _still_the_file(path, recorded):
+        content_hash.remember(path, recorded)
+        return recorded.digest
+    try:
+        computed = content_hash.hash_file(path)
+    except FileNotFoundError:
+        return None
+    lineage.record_content(workspace, path, computed)  # no later build reads this file again for its hash
+    return computed.digest
+
+
+def _still_the_file(path: str, content: content_hash.Content) -> bool:
+    """Whether the file at ``path`` is the one ``content`` was taken from: same size and (locally) modification time."""
+    stat = _local_stat(path)
+    if stat is not None:
+        return (content.size is None or stat.st_size == content.size) and content.mtime_ns == stat.st_mtime_ns
+    if storage.is_local(path):
+        return False
+    try:
+        return content.size is not None and storage.size(path) == content.size
+    except FileNotFoundError:
+        return False
+
+
+def _outputs_intact(run: dict[str, Any], targets: list[Any], own_id: str) -> bool:
+    """Whether ``run``'s outputs match ``task``'s one for one (the same paths but for the id) and are still as it wrote them."""
+    old_paths, contents = run.get('outputs'), run.get('contents')
+    if not isinstance(old_paths, list) or len(old_paths) != len(targets):
+        return False
+    for position, (old, target) in enumerate(zip(old_paths, targets, strict=True)):
+        if not isinstance(old, str) or content_hash.key(old).replace(str(run.get('id')), own_id) != content_hash.key(target.path()):
+            return False
+        recorded = (
+            content_hash.Content.from_record(contents[position]) if isinstance(contents, list) and len(contents) == len(old_paths) else None
+        )
+        if recorded is None:
+            if not _unchanged_since(old, run.get('end')):
+                return False
+        elif _still_the_file(old, recorded):
+            content_hash.remember(old, recorded)
+        else:
+            return False
+    return True
+
+
+def _unchanged_since(path: str, end: Any) -> bool:
+    """For a run recorded without content hashes: a local file not modified after the run ended is taken as the one it wrote."""
+    stat = _local_stat(path)
+    return stat is not None and isinstance(end, (int, float)) and stat.st_mtime <= end + 1.0
+
+
+def _signed_here(target: Any) -> bool:
+    from gokart.target import ModelTarget
+
+    if signing.signing_key() is None:
+        return False
+    return isinstance(target, ModelTarget) or signing.covers(target._processor)
+
+
+def _copy_signed(target: Any, old: str, new: str, workspace: str) -> None:
+    """A signed output read, checked against its own place, and written signed for its new place."""
+    with storage.open_read(old) as stream:
+        content = signing.verified(stream, old, True, workspace).read()
+    with storage.atomic_write(new) as stream, signing.signed(stream, new, True, workspace) as out:
+        out.write(content)
+
+
+def _fingerprint(task: Any) -> str | None:
+    if not getattr(task, 'code_fingerprint_check', False):
+        return None
+    from gokart.ids.code_fingerprint import code_fingerprint
+
+    return code_fingerprint(type(task))
+
+
+def _local_stat(path: str) -> os.stat_result | None:
+    if not storage.is_local(path):
+        return None
+    try:
+        return os.stat(storage.local_path(path))
+    except OSError:
+        return None
+
+
+def _describe(task: Any) -> str:
+    from gokart.core.error_messages import describe_task
+
+    return describe_task(task)
+
+
+# ----- the runs index, as the lookup reads it ---------------------------------------------------
+class _Index:
+    """One process's connection to a workspace's runs index, brought up to date with the journals when asked."""
+
+    def __init__(self, workspace: str) -> None:
+        from gokart.runs import index
+
+        self.workspace = workspace
+        self._connection = index.connect(workspace)
+        self._lock = threading.Lock()
+        self._synced_at = float('-inf')
+
+    def _sync(self) -> None:
+        from gokart.runs.sync import sync_journals
+
+        sync_journals(self._connection, self.workspace)
+        self._synced_at = time.monotonic()
+
+    def _stale(self) -> bool:
+        # Locally a sync that finds nothing new is one directory scan: done before every lookup. On an
+        # object store it is a listing request, and journals there are published every few seconds anyway.
+        if storage.is_local(self.workspace):
+            return True
+        return time.monotonic() - self._synced_at > lineage.REMOTE_FLUSH_SECONDS
+
+    def _rows(self, query: str, arguments: tuple[Any, ...], resync: bool) -> list[sqlite3.Row]:
+        with self._lock:
+            if self._stale():
+                self._sync()
+            rows = self._connection.execute(query, arguments).fetchall()
+            if not rows and resync:  # written meanwhile by another process of this build
+                self._sync()
+                rows = self._connection.execute(query, arguments).fetchall()
+            return rows
+
+    def candidates(self, cutoff_key: str, own_id: str) -> list[dict[str, Any]]:
+        rows = self._rows(
+            f'SELECT {_RUN_COLUMNS} FROM runs WHERE cutoff_key = ? AND state = ? AND id != ? ORDER BY "end" DESC LIMIT {_CANDIDATES}',
+            (cutoff_key, lineage.SUCCESS, own_id),
+            resync=False,
+        )
+        return [_decoded(row) for row in rows]
+
+    def run(self, task_class: str, unique_id: str) -> dict[str, Any] | None:
+        rows = self._rows(f'SELECT {_RUN_COLUMNS} FROM runs WHERE class = ? AND id = ?', (task_class, unique_id), resync=True)
+        return _decoded(rows[0]) if rows else None
+
+    def recorded_content(self, path: str) -> content_hash.Content | None:
+        from gokart.runs.sync import normal_path
+
+        rows = self._rows(
+            'SELECT hash, size, mtime_ns FROM contents WHERE path = ? ORDER BY "end" DESC LIMIT 1', (normal_path(path),), resync=True
+        )
+        if not rows:
+            return None
+        return content_hash.Content.from_record({'hash': rows[0][0], 'size': rows[0][1], 'mtime_ns': rows[0][2]})
+
+    def recorded_hash(self, path: str) -> str | None:
+        found = self.recorded_content(path)
+        return found.digest if found is not None else None
+
+
+_RUN_COLUMNS = '"class", id, family, outputs, requires, contents, "end", metrics'
+
+
+def _decoded(row: sqlite3.Row | tuple[Any, ...]) -> dict[str, Any]:
+    names = ('class', 'id', 'family', 'outputs', 'requires', 'contents', 'end', 'metrics')
+    found = dict(zip(names, row, strict=True))
+    for name in ('outputs', 'requires', 'contents', 'metrics'):
+        try:
+            found[name] = json.loads(found[name]) if isinstance(found[name], str) else None
+        except ValueError:  # a damaged row: it matches nothing
+            found[name] = None
+    return found
+
+
+_indexes: dict[tuple[int, str], _Index] = {}
+_indexes_lock = threading.Lock()
+
+
+def _index(workspace: str) -> _Index:
+    """This process's index of ``workspace`` (a forked worker opens its own: SQLite connections do not cross a fork)."""
+    if storage.is_local(workspace):  # './resources' is another directory after a chdir
+        workspace = os.path.abspath(storage.local_path(workspace))
+    key = (os.getpid(), workspace)
+    with _indexes_lock:
+        found = _indexes.get(key)
+        if found is None:
+            found = _indexes[key] = _Index(workspace)
+        return found
+
+
+__all__ = ['Finding', 'Source', 'cut_off', 'eligible', 'enabled', 'find', 'inputs_unchanged_since_run', 'may_be_cut_off', 'place']
