@@ -483,9 +483,15 @@ def record_run(task: Any, state: str, error: BaseException | None = None) -> Non
         logger.warning(f'gokart could not journal the run of {type(task).__name__}[{getattr(task, "make_unique_id", lambda: "?")()}]: {e}')
 
 
+published = 0
+"""How many times ``flush`` published this process's journals: a reader caching what they said (early cutoff's index) reads again after."""
+
+
 def flush() -> None:
     """Publish what is held in memory (remote journals); called at the end of each build."""
+    global published
     journals = _journals
+    published += 1
     with journals.lock:
         for writer in journals.writers.values():
             _quietly(writer.flush)

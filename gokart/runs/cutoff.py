@@ -362,17 +362,19 @@ class _Index:
         self._connection = index.connect(workspace)
         self._lock = threading.Lock()
         self._synced_at = float('-inf')
+        self._synced_after = -1
 
     def _sync(self) -> None:
         from gokart.runs.sync import sync_journals
 
         sync_journals(self._connection, self.workspace)
         self._synced_at = time.monotonic()
+        self._synced_after = lineage.published
 
     def _stale(self) -> bool:
         # Locally a sync that finds nothing new is one directory scan: done before every lookup. On an
         # object store it is a listing request, and journals there are published every few seconds anyway.
-        if storage.is_local(self.workspace):
+        if storage.is_local(self.workspace) or self._synced_after != lineage.published:  # or a build ended since
             return True
         return time.monotonic() - self._synced_at > lineage.REMOTE_FLUSH_SECONDS
 
