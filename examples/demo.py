@@ -3,9 +3,11 @@
 `python examples/demo.py [--workspace DIR]` builds the pipeline in a fresh workspace (a new
 directory under the temporary directory unless one is given, kept afterwards so you can look at
 its files), writes the HTML report of the DAG there, prints the results, builds it again and
-prints how many task bodies ran each time, then the `gokart` commands to try next. It exits with
-status 1 if the first run ran nothing or the second run ran anything: that is the caching
-promise gokart makes.
+prints how many task bodies ran each time, shows a frame contract (the pipeline's declared
+`gokart.Schema`s) stopping a build on a renamed column before anything runs, then the `gokart`
+commands to try next. It exits with status 1 if the first run ran nothing or the second run ran
+anything (the caching promise gokart makes), or if the renamed column was not caught before any
+task ran.
 
 Task bodies are counted with luigi's START event, which fires just before a task's `run()`.
 """
@@ -22,7 +24,7 @@ import luigi
 import gokart
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wine_pipeline import WinePipeline, format_report  # noqa: E402
+from wine_pipeline import FEATURE_COLUMNS, LoadWineData, MakeFeatures, SplitTrainTest, WinePipeline, format_report  # noqa: E402
 
 started: list[str] = []
 
@@ -60,9 +62,38 @@ def main() -> int:
     if second_report != first_report:
         print(f'second report differs from the first: {second_report} != {first_report}', file=sys.stderr)
         return 1
+    if not show_a_broken_contract(workspace):
+        return 1
     print(next_steps(workspace, html))
     print_runs_and_lineage(workspace)
     return 0
+
+
+class RenamedFeatures(MakeFeatures):
+    """MakeFeatures after a well-meant rename of `phenols_ratio` to `phenol_ratio`, declared in its schema too."""
+
+    output_schema = gokart.Schema(
+        **{('phenol_ratio' if name == 'phenols_ratio' else name): dtype for name, dtype in FEATURE_COLUMNS.items()}
+    )
+
+    def run(self) -> None:
+        super().run()  # never reached in the demo: the plan stops the build first
+
+
+def show_a_broken_contract(workspace: str) -> bool:
+    """Build the split on top of a renamed feature column: the frame contracts stop it before any task runs."""
+    ws = {'workspace_directory': workspace}
+    split = SplitTrainTest(features=RenamedFeatures(data=LoadWineData(**ws), **ws), **ws)
+    print('\nFrame contracts: each task declares the columns it dumps and reads (gokart.Schema). Rename a feature column upstream:')
+    started.clear()
+    try:
+        gokart.build(split)
+    except gokart.errors.SchemaContractError as e:
+        print(f'SchemaContractError: {e}')
+        print(f'tasks run before the error: {len(started)}')
+        return not started
+    print('the renamed column was not caught', file=sys.stderr)
+    return False
 
 
 def next_steps(workspace: str, html: str) -> str:

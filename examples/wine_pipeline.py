@@ -7,9 +7,13 @@ Every box is a gokart task: its output file name carries a hash of its significa
 and of everything upstream, so a second run finds every output and runs nothing, while
 changing one parameter (say the regularisation strength `C`) reruns only what depends on it.
 
+Each frame task declares the columns it dumps (`output_schema`) and reads (`input_schema`) as a
+`gokart.Schema`: a build compares them for the whole DAG before anything runs, and refuses a frame
+that does not match at dump (docs/contracts.md).
+
 Run it with `python examples/wine_pipeline.py [--workspace DIR]`. The data set ships inside
 scikit-learn, so no network is needed. Only gokart's public API is used: the same file runs on
-this gokart and on gokart 1.12.2.
+this gokart and on gokart 1.12.2 (which has no `gokart.Schema`: the declarations are then None).
 """
 
 from __future__ import annotations
@@ -33,8 +37,22 @@ DEFAULT_WORKSPACE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 're
 MODEL_SETTINGS = (0.01, 1.0)
 
 
+def schema(**columns: str) -> object:
+    """``gokart.Schema(**columns)``; None on gokart 1.12.2, which has no frame contracts."""
+    return gokart.Schema(**columns) if hasattr(gokart, 'Schema') else None
+
+
+MEASUREMENTS = ('alcohol', 'malic_acid', 'ash', 'alcalinity_of_ash', 'magnesium', 'total_phenols', 'flavanoids')
+MEASUREMENTS += ('nonflavanoid_phenols', 'proanthocyanins', 'color_intensity', 'hue', 'od280/od315_of_diluted_wines', 'proline')
+DERIVED = ('phenols_ratio', 'color_per_hue', 'alcohol_x_proline')
+RAW_COLUMNS = {**dict.fromkeys(MEASUREMENTS, 'float64'), 'target': 'int64'}
+FEATURE_COLUMNS = {**RAW_COLUMNS, **dict.fromkeys(DERIVED, 'float64')}
+
+
 class LoadWineData(gokart.TaskOnKart[pd.DataFrame]):
     """Loads the 178-sample wine table (13 chemical measurements and a `target` class)."""
+
+    output_schema = schema(**RAW_COLUMNS)
 
     def output(self):
         return self.make_target('wine/raw.parquet')
@@ -47,6 +65,12 @@ class MakeFeatures(gokart.TaskOnKart[pd.DataFrame]):
     """Adds derived ratio features; the model sees these next to the raw measurements."""
 
     data = gokart.TaskInstanceParameter(expected_type=LoadWineData)
+    input_schema = {
+        'data': schema(
+            flavanoids='float64', total_phenols='float64', color_intensity='float64', hue='float64', alcohol='float64', proline='float64'
+        )
+    }
+    output_schema = schema(**FEATURE_COLUMNS)
 
     def output(self):
         return self.make_target('wine/features.parquet')
@@ -66,6 +90,8 @@ class SplitTrainTest(gokart.TaskOnKart[dict]):
     features = gokart.TaskInstanceParameter(expected_type=MakeFeatures)
     test_size = luigi.FloatParameter(default=0.3)
     seed = luigi.IntParameter(default=0)
+    input_schema = {'features': schema(**FEATURE_COLUMNS)}  # passed on whole: train and test keep every column
+    output_schema = schema(**FEATURE_COLUMNS)  # one Schema: both outputs, train and test
 
     def output(self):
         return {'train': self.make_target('wine/train.pkl'), 'test': self.make_target('wine/test.pkl')}
@@ -82,6 +108,7 @@ class TrainModel(gokart.TaskOnKart[Pipeline]):
 
     split = gokart.TaskInstanceParameter(expected_type=SplitTrainTest)
     C = luigi.FloatParameter()
+    input_schema = {'split': {'train': schema(target='int64')}}  # the label; every other column is a feature
 
     def run(self) -> None:
         train = self.load(self.split.output()['train'])
@@ -95,6 +122,7 @@ class EvaluateModel(gokart.TaskOnKart[dict]):
 
     model = gokart.TaskInstanceParameter(expected_type=TrainModel)
     split = gokart.TaskInstanceParameter(expected_type=SplitTrainTest)
+    input_schema = {'split': {'test': schema(target='int64')}}
 
     def run(self) -> None:
         model = self.load('model')

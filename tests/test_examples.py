@@ -17,6 +17,8 @@ def test_demo_keeps_its_workspace_and_prints_commands_that_run(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.splitlines()
     assert 'second run: 0 tasks ran, all cache hits' in lines
+    assert 'tasks run before the error: 0' in lines  # the renamed column, caught by the declared frame contracts
+    assert any("reads column 'phenols_ratio'" in line and "Did you mean 'phenol_ratio'?" in line for line in lines)
     assert (
         f"The workspace is kept: look at its files (outputs, and log/ with each run's records), delete it when done: {workspace}/" in lines
     )

@@ -119,14 +119,14 @@ class _Checker:
                     hint = f' Did you mean {guess!r}? (renamed upstream?)' if guess else ''
                     self._problem(
                         f'{reads} reads column {column!r}, which {describe_task(producer)} does not declare.{hint}\n'
-                        f'    {_declaration_line(producer, "output_schema", output_name, produced)}\n'
-                        f'    {_declaration_line(consumer, "input_schema", input_name, wanted)}'
+                        f'    {_declaration_line(producer, "output_schema", output_name, produced, (guess,))}\n'
+                        f'    {_declaration_line(consumer, "input_schema", input_name, wanted, (column,))}'
                     )
                 elif not compatible(wanted.kind(column), produced.kind(column)):
                     self._problem(
                         f'{reads} reads column {column!r} as {wanted[column]}, but {describe_task(producer)} declares it {produced[column]}.\n'
-                        f'    {_declaration_line(producer, "output_schema", output_name, produced)}\n'
-                        f'    {_declaration_line(consumer, "input_schema", input_name, wanted)}'
+                        f'    {_declaration_line(producer, "output_schema", output_name, produced, (column,))}\n'
+                        f'    {_declaration_line(consumer, "input_schema", input_name, wanted, (column,))}'
                     )
             return
         if self._cached(producer):  # nothing declared upstream: what the cached file holds is the contract
@@ -211,9 +211,18 @@ def _reads_text(consumer: Any, input_name: str | None, output_name: str | None) 
     return f'{describe_task(consumer)}, through its input{where}{output},'
 
 
-def _declaration_line(task: Any, attribute: str, key: str | None, schema: Schema) -> str:
+def _declaration_line(task: Any, attribute: str, key: str | None, schema: Schema, focus: tuple[str | None, ...] = ()) -> str:
+    """``Class.attribute[key] = Schema(...)``; a long schema shortened to its first columns and those of ``focus``."""
     keyed = '' if key is None else f'[{key!r}]'
-    return f'{type(task).__name__}.{attribute}{keyed} = {schema!r}'
+    if len(schema) <= SHOWN_COLUMNS:
+        return f'{type(task).__name__}.{attribute}{keyed} = {schema!r}'
+    names = list(schema)
+    chosen = set(names[:SHOWN_COLUMNS]) | {n for n in focus if n is not None}
+    parts = [n if schema[n] is None else f'{n}: {schema[n]}' for n in names if n in chosen]
+    return f'{type(task).__name__}.{attribute}{keyed}: {len(names)} columns, among them ' + ', '.join(parts) + ', ...'
+
+
+SHOWN_COLUMNS = 6
 
 
 def _closest(name: str, candidates: list[str]) -> str | None:

@@ -291,7 +291,7 @@ def _frame(runs: list[row.RunRow], cls: type | None, recorded: RecordedRuns) -> 
             output_paths=run.outputs,
             output_size=sum(s for s in found if s is not None) if run.outputs and all(s is not None for s in found) else None,
             output_exists=bool(run.outputs) and all(s is not None for s in found),
-            output_schemas=[run.schemas.get(path) for path in run.outputs],
+            output_schemas=[run.schemas.get(path) for path in run.outputs] if run.schemas else None,
             requires=[f'{r.get("family") or r.get("class")}_{r.get("id")}' for r in run.requires],
             error=run.error,
             scheme=run.scheme,
