@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar, overload
 
 import luigi
 from luigi.parameter import ParameterVisibility
+from luigi.task import getpaths
 
 import gokart.target
 from gokart import errors
@@ -265,6 +266,10 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
             elif _is_task_on_kart_type(kind):
                 found[key] = value
         return found
+
+    def input(self) -> Any:
+        """The outputs of what ``requires()`` returns, in its shape; during a build, without calling it again (``dag.declared``)."""
+        return getpaths(dag.declared(self))
 
     @staticmethod
     def is_task_on_kart(value: Any) -> bool:

@@ -2,10 +2,11 @@
 
 Every part of gokart that follows ``requires()`` (ids, planning, explain, garbage collection, reports,
 the test runner) goes through ``requirements``, so each sees the same list, the same validation and
-the same error when ``requires()`` fails. While a build is being planned (``planning()``), the
-requirements of each task are collected once: the id computation lists them, and the planner takes
-the same list instead of calling ``requires()``, and constructing every upstream task, a second time.
-The memo belongs to the build, not to the tasks, and is dropped when planning ends.
+the same error when ``requires()`` fails. While a build is planned and run (``planning()``), the
+requirements of each task are collected once: the id computation lists them, and the planner, the
+lineage journal and ``input()`` (what ``load()`` reads) take the same list instead of calling
+``requires()``, and constructing every upstream task, again. The memo belongs to the build, not to
+the tasks, and is dropped when the build ends.
 """
 
 from __future__ import annotations
@@ -22,10 +23,15 @@ from gokart.core.task_protocol import KartTask
 from gokart.errors import RequiresError, requires_raised
 from gokart.utils import flatten
 
-# id(task) -> (task, its requirements) while a build is planned; the task is held so its id stays its own.
-_memo: dict[int, tuple[Any, list[Any]]] | None = None
+# id(task) -> what requires() gave while a build runs: the task itself when it requires nothing (a
+# wide DAG's many leaves cost one entry each, no more), else (task, what requires() returned, its
+# checked flattened list). The task is held so its id() stays its own.
+_memo: dict[int, Any] | None = None
 _depth = 0
 _scope_lock = threading.Lock()  # builds planned in several threads at once share one memo
+# requires() results kept as they are for ``declared``: those that can be walked again. A generator
+# or another one-shot iterable is asked for afresh.
+_REUSABLE = (list, tuple, dict, luigi.Task, type(None))
 
 
 @contextmanager
@@ -57,19 +63,34 @@ def requirements(task: Any) -> Sequence[Any]:
     """
     memo = _memo
     if memo is None:
-        return _collect(task)
+        return _collect(task)[1]
     known = memo.get(id(task))
     if known is not None:
-        return known[1]
-    collected = _collect(task)
-    if collected:  # a leaf's requires() is cheap to ask again; a wide DAG's leaves would cost memory here
-        memo[id(task)] = (task, collected)
+        return () if known is task else known[2]
+    declared, collected = _collect(task)
+    memo[id(task)] = (task, declared, collected) if collected else task
     return collected
 
 
-def _collect(task: Any) -> list[Any]:
+def declared(task: Any) -> Any:
+    """What ``task.requires()`` returns, as it returns it (a dict stays a dict): ``input()`` maps it to targets.
+
+    During a build this is the value the planner collected, when it can be walked again; a task
+    that requires nothing, or whose requires() gave a generator, is asked again.
+    """
+    memo = _memo
+    if memo is not None:
+        known = memo.get(id(task))
+        if known is not None and known is not task and isinstance(known[1], _REUSABLE):
+            return known[1]
+    return task.requires()
+
+
+def _collect(task: Any) -> tuple[Any, list[Any]]:
+    """What ``requires()`` returned and its flattened, checked list."""
     try:
-        collected = flatten(task.requires())
+        declared = task.requires()
+        collected = flatten(declared)
     except RequiresError:
         raise
     except Exception as e:
@@ -80,8 +101,10 @@ def _collect(task: Any) -> list[Any]:
         ) from e
     for requirement in collected:
         if not isinstance(requirement, luigi.Task):
-            raise RequiresError(bad_requirement_message(task, task.requires(), requirement))
-    return collected
+            raise RequiresError(
+                bad_requirement_message(task, declared if isinstance(declared, _REUSABLE) else task.requires(), requirement)
+            )
+    return declared, collected
 
 
 def walk(
@@ -125,4 +148,4 @@ def writer_of(task: KartTask, target: Any) -> Any:
     return None
 
 
-__all__ = ['planning', 'requirements', 'walk', 'writer_of']
+__all__ = ['declared', 'planning', 'requirements', 'walk', 'writer_of']

@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from gokart.core import settings
+from gokart.core import dag, settings
 from gokart.core.error_messages import describe_task
 from gokart.core.task_protocol import KartTask
 from gokart.errors import GokartError
@@ -56,7 +56,7 @@ def execute_on_dask(
         client, own_client = connect(address)
     try:
         _announce_dashboard(client)
-        with fewer_garbage_collections(), signing.key_pinned():
+        with fewer_garbage_collections(), signing.key_pinned(), dag.planning():
             plan = plan_roots(roots)
             if listener is not None:
                 listener.planned(plan)

@@ -32,6 +32,7 @@ import luigi
 from luigi.task import getpaths
 
 from gokart.conflict_prevention_lock.file_lock import check_lock_directories
+from gokart.core import dag
 from gokart.core.error_messages import describe_task, workspace_error
 from gokart.errors import DependencyCycleError, GokartError
 from gokart.execution import termination, worker_records
@@ -123,7 +124,8 @@ def execute(roots: list[Any], workers: int = 1, parallel: str = 'process', liste
     if not nested:
         worker_records.started(workers)
     _nesting += 1
-    with fewer_garbage_collections(), signing.key_pinned():
+    # dag.planning() spans the run too: the journal and input() take the requirements the plan collected.
+    with fewer_garbage_collections(), signing.key_pinned(), dag.planning():
         try:
             outcome = _plan_and_run(roots, workers, parallel, listener, nested)
         finally:
@@ -157,6 +159,7 @@ def fewer_garbage_collections() -> Iterator[None]:
 
 
 def _plan_and_run(roots: list[Any], workers: int, parallel: str, listener: ExecutionListener | None, nested: bool = False) -> BuildOutcome:
+    lineage.prepare(type(root) for root in roots)  # git answers for the journal while the DAG is planned
     plan = plan_roots(roots)
     gc.freeze()
     if listener is not None:

@@ -44,7 +44,8 @@ def set_parameters(task: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
         for name, value in values:
             setattr(task, name, value)
     task.param_kwargs = dict(values)
-    task._gokart_init_values = values
+    if setup.own_init:  # only an __init__ of the task's own can change param_kwargs after this (see after_init)
+        task._gokart_init_values = values
     for name, param in setup.type_warnings:
         param._warn_on_wrong_param_type(name, task.param_kwargs[name])
     task.task_id = identity.luigi_task_id(task.get_task_family(), task.to_str_params(only_significant=True, only_public=True))
@@ -164,6 +165,11 @@ class ClassSetup:
             if type(param) is luigi.Parameter or type(param)._warn_on_wrong_param_type is not luigi.Parameter._warn_on_wrong_param_type
         ]
         self._params = params
+        # Whether a class between ``cls`` and TaskOnKart defines __init__: code that runs after
+        # TaskOnKart's and may change param_kwargs. Without one, after_init has nothing to look at.
+        base = _kart_base()
+        mro = cls.__mro__
+        self.own_init = base not in mro or any('__init__' in c.__dict__ for c in mro[: mro.index(base)])
         # Attributes make_task_instance_dictionary need not look at: gokart's own parameters and the
         # bookkeeping luigi and gokart keep on every task, none of which holds a task.
         self.never_tasks = frozenset(name for name, _ in _kart_base().get_params()) | _BOOKKEEPING_ATTRIBUTES

@@ -1,4 +1,4 @@
-"""The metaclass of TaskOnKart: luigi's ``Register``, plus forgetting per-class tables when a parameter changes.
+"""The metaclass of TaskOnKart: luigi's ``Register``, plus forgetting per-class tables when a parameter (or ``__init__``) changes.
 
 ``gokart.task`` keeps, per task class, tables built from its parameters (the parameter list, the
 normalized defaults, how values are set and shown) so that constructing a task costs no scan of the
@@ -29,7 +29,8 @@ class _TaskRegister(Register):
             # luigi names a parameter through __set_name__, which only the class statement calls.
             value.__set_name__(cls, name)
         super().__setattr__(name, value)
-        if isinstance(value, luigi.Parameter) or isinstance(old, luigi.Parameter):
+        # A new __init__ changes whether construction must look for changes it makes (ClassSetup.own_init).
+        if isinstance(value, luigi.Parameter) or isinstance(old, luigi.Parameter) or name == '__init__':
             forget_class_tables(cls)
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
@@ -44,7 +45,7 @@ class _TaskRegister(Register):
     def __delattr__(cls, name: str) -> None:
         old = _static_attribute(cls, name)
         super().__delattr__(name)
-        if isinstance(old, luigi.Parameter):
+        if isinstance(old, luigi.Parameter) or name == '__init__':
             forget_class_tables(cls)
 
 

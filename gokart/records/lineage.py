@@ -116,9 +116,12 @@ def note_dumped(task: Any, obj: Any, path: str | None = None, schema: Any = None
             task.__dict__.setdefault('_lineage_schemas', {})[_absolute(str(path))] = {'columns': columns, 'declared': declared}
 
 
-def _requirement(task: Any) -> dict[str, Any]:
+def _requirement(task: Any, directories: dict[str, str]) -> dict[str, Any]:
     unique_id = task.make_unique_id() if hasattr(task, 'make_unique_id') else str(getattr(task, 'task_id', ''))
-    outputs = _output_paths(task)
+    # A requirement that ran in this process kept the paths its own record gave (see _recorded_outputs):
+    # a cold build then makes each task's journal paths once, not once more per task that requires it.
+    known = getattr(task, '__dict__', {}).get('_lineage_outputs')
+    outputs = known[1] if known is not None and known[0] == unique_id else _output_paths(task, directories)
     found = {'class': type(task).__name__, 'family': task.get_task_family(), 'id': unique_id, 'outputs': outputs}
     hashes = [_known_digest(path) for path in outputs]
     if any(hashes):  # the content this run read, where this process knows it (written or hashed here): no file is read for it
@@ -169,34 +172,50 @@ def _task_valued_parameters(cls: type) -> frozenset[str]:
     return found
 
 
-def _output_paths(task: Any) -> list[str]:
+def _output_paths(task: Any, directories: dict[str, str]) -> list[str]:
     from gokart.utils import flatten
 
     try:
-        return [_absolute(str(target.path())) for target in flatten(task.output()) if hasattr(target, 'path')]
+        return [_absolute(str(target.path()), directories) for target in flatten(task.output()) if hasattr(target, 'path')]
     except Exception:  # an output() that raises is the task's to report, not the journal's
         return []
 
 
-def _recorded_outputs(task: Any) -> list[str]:
-    """The output paths SUCCESS put in ``task_log`` (computed once per run), else asked of the task."""
+def _recorded_outputs(task: Any, unique_id: str, directories: dict[str, str]) -> list[str]:
+    """The output paths SUCCESS put in ``task_log`` (computed once per run), else asked of the task; kept for its dependents' records."""
     task_log = getattr(task, 'task_log', None)
     paths = task_log.get('file_path') if isinstance(task_log, dict) else None
-    if isinstance(paths, list):
-        return [_absolute(str(path)) for path in paths]
-    return _output_paths(task)
+    outputs = [_absolute(str(path), directories) for path in paths] if isinstance(paths, list) else _output_paths(task, directories)
+    task.__dict__['_lineage_outputs'] = (unique_id, outputs)
+    return outputs
 
 
-def _absolute(path: str) -> str:
-    """Local paths made absolute (the build's working directory is not the reader's); URLs as they are."""
-    return os.path.abspath(storage.local_path(path)) if storage.is_local(path) else path
+def _absolute(path: str, directories: dict[str, str] | None = None) -> str:
+    """Local paths made absolute (the build's working directory is not the reader's); URLs as they are.
+
+    ``directories`` keeps the absolute form of each directory met while one record is made: the
+    thousands of outputs a wide task requires share a few directories, and normalizing a path
+    costs more than looking its directory up.
+    """
+    if not storage.is_local(path):
+        return path
+    local = storage.local_path(path)
+    directory, _, name = local.rpartition('/')
+    if not directory or name in ('', '.', '..'):
+        return os.path.abspath(local)
+    found = directories.get(directory) if directories is not None else None
+    if found is None:
+        found = os.path.abspath(directory)
+        if directories is not None:
+            directories[directory] = found
+    return f'{found}/{name}' if found != '/' else f'/{name}'
 
 
-def _direct_requirements(task: Any) -> list[dict[str, Any]]:
+def _direct_requirements(task: Any, directories: dict[str, str]) -> list[dict[str, Any]]:
     from gokart.core import dag
 
     try:
-        return [_requirement(required) for required in dag.requirements(task)]
+        return [_requirement(required, directories) for required in dag.requirements(task)]
     except Exception:
         return []
 
@@ -239,16 +258,18 @@ def make_record(task: Any, state: str, started: float | None, processing_time: f
 
         fingerprint = code_fingerprint(type(task))
     params = dict(task.__dict__.get('_lineage_params') or task.to_str_params(only_significant=True))
-    outputs = _recorded_outputs(task)
+    unique_id = task.make_unique_id()
+    directories: dict[str, str] = {}
+    outputs = _recorded_outputs(task, unique_id, directories)
     record: dict[str, Any] = {
         'v': FORMAT_VERSION,
         'class': type(task).__name__,
         'family': task.get_task_family(),
         'module': type(task).__module__,
-        'id': task.make_unique_id(),
+        'id': unique_id,
         'scheme': id_scheme.current(),
         'params': params,
-        'requires': _direct_requirements(task),
+        'requires': _direct_requirements(task, directories),
         'task_params': _task_parameter_ids(task),
         'outputs': outputs,
         'contents': _output_contents(outputs),
@@ -284,36 +305,112 @@ def _user() -> str:
 
 def git_state(cls: type) -> dict[str, Any] | None:
     """``{'commit', 'dirty'}`` of the git repository holding ``cls``'s module, None outside one; asked once per repository and process."""
-    module = sys.modules.get(cls.__module__)
-    file = getattr(module, '__file__', None)
-    if not file:
+    folder = _module_folder(cls)
+    if folder is None:
         return None
-    folder = os.path.dirname(os.path.abspath(file))
     if folder in _git_cache:
         return _git_cache[folder]
+    root = _repository_root(folder)
+    if root is None:
+        state = None
+    elif root in _git_cache:
+        state = _git_cache[root]
+    else:  # the answer prepare() asked for when the build began, else asked now
+        state = _answer_of(_git_asked.pop(root, None) or _ask_git(root))
+    _git_cache[folder] = state
+    if root is not None:
+        _git_cache[root] = state
+    return state
+
+
+def prepare(task_classes: Iterable[type]) -> None:
+    """Start asking git about the repositories of ``task_classes`` now, so the first record of a build need not wait for it.
+
+    A build calls this with its roots' classes before it plans: git then answers while the DAG is
+    planned, on the machine's other core, instead of between the first task's run and its record.
+    """
+    if not _journal_on():
+        return
+    for cls in set(task_classes):
+        folder = _module_folder(cls)
+        if folder is None or folder in _git_cache:
+            continue
+        root = _repository_root(folder)
+        if root is not None and root not in _git_cache and root not in _git_asked:
+            asked = _ask_git(root)
+            if asked is not None:
+                if not _git_asked and not _git_drain_registered:
+                    _register_git_drain()
+                _git_asked[root] = asked
+
+
+def _register_git_drain() -> None:
+    global _git_drain_registered
+    _git_drain_registered = True
+    atexit.register(_drain_git)
+
+
+def _drain_git() -> None:
+    """Read the answers no build asked for (a build with nothing to run), so no git process outlives its reader."""
+    while _git_asked:
+        _answer_of(_git_asked.popitem()[1])
+
+
+def _module_folder(cls: type) -> str | None:
+    module = sys.modules.get(cls.__module__)
+    file = getattr(module, '__file__', None)
+    return os.path.dirname(os.path.abspath(file)) if file else None
+
+
+def _repository_root(folder: str) -> str | None:
     root = folder
     while not os.path.exists(os.path.join(root, '.git')):
         parent = os.path.dirname(root)
         if parent == root:
-            _git_cache[folder] = None
             return None
         root = parent
-    state = _git_cache.get(root) if root in _git_cache else _ask_git(root)
-    _git_cache[root] = _git_cache[folder] = state
-    return state
+    return root
 
 
-def _ask_git(root: str) -> dict[str, Any] | None:
+_GitQuestions = tuple[str, subprocess.Popen, subprocess.Popen]  # type: ignore[type-arg]  # root, commit, status
+_git_asked: dict[str, _GitQuestions] = {}  # repository root -> git processes started by prepare(), not yet read
+_git_drain_registered = False
+
+
+def _ask_git(root: str) -> _GitQuestions | None:
+    """Start the two git commands whose answers make the state: the commit, and whether tracked files changed."""
+    commands = (['rev-parse', 'HEAD'], ['status', '--porcelain', '--untracked-files=no'])
+    started: list[subprocess.Popen] = []  # type: ignore[type-arg]
     try:
-        commit = subprocess.run(
-            ['git', '-C', root, 'rev-parse', 'HEAD'], capture_output=True, text=True, timeout=10, check=True
-        ).stdout.strip()
-        status = subprocess.run(
-            ['git', '-C', root, 'status', '--porcelain', '--untracked-files=no'], capture_output=True, text=True, timeout=10, check=True
-        ).stdout
-    except (OSError, subprocess.SubprocessError):  # no git binary, or not a usable repository: say nothing
+        for command in commands:
+            pipes = {'stdout': subprocess.PIPE, 'stderr': subprocess.DEVNULL, 'stdin': subprocess.DEVNULL}
+            started.append(subprocess.Popen(['git', '-C', root, *command], text=True, **pipes))  # type: ignore[call-overload]
+    except OSError:  # no git binary: say nothing
+        for process in started:
+            _answer(process)
         return None
-    return {'commit': commit, 'dirty': bool(status.strip()), 'root': root}
+    return root, started[0], started[1]
+
+
+def _answer_of(asked: _GitQuestions | None) -> dict[str, Any] | None:
+    if asked is None:
+        return None
+    root, *processes = asked
+    commit, status = (_answer(process) for process in processes)
+    if commit is None or status is None:  # not a usable repository, or git hung: say nothing
+        return None
+    return {'commit': commit.strip(), 'dirty': bool(status.strip()), 'root': root}
+
+
+def _answer(process: subprocess.Popen) -> str | None:  # type: ignore[type-arg]
+    """What one git command printed, None when it failed or took over 10 s."""
+    try:
+        out, _ = process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        return None
+    return str(out) if process.returncode == 0 else None
 
 
 # ----- the writers ---------------------------------------------------------------------------
@@ -429,8 +526,10 @@ _journals = _Journals()
 
 def _reset_after_fork() -> None:
     # A forked child must not write to its parent's files or publish its parent's chunks: it starts its own stream.
+    # Nor read the answers of git processes its parent started: it asks again if it needs to.
     global _journals
     _journals = _Journals()
+    _git_asked.clear()
 
 
 if hasattr(os, 'register_at_fork'):

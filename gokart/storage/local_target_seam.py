@@ -33,12 +33,19 @@ def exists(factory: Any, path: str) -> bool:
 
 
 def open_read(factory: Any, path: str) -> IO[bytes]:
-    """The file's bytes as a seekable stream; ``FileNotFoundError`` when the target does not exist."""
+    """The file's bytes as a seekable stream; ``FileNotFoundError`` when the target does not exist.
+
+    One request when the file is there: its existence is asked only when opening it failed, to tell
+    a missing file (whatever the replacement raises for it) from another error.
+    """
     target = _target(factory, path)
-    if not target.exists():
-        raise FileNotFoundError(errno.ENOENT, 'No such file (luigi.LocalTarget is replaced)', path)
-    with target.open('r') as stream:
-        return io.BytesIO(stream.read())
+    try:
+        with target.open('r') as stream:
+            return io.BytesIO(stream.read())
+    except Exception:
+        if not target.exists():
+            raise FileNotFoundError(errno.ENOENT, 'No such file (luigi.LocalTarget is replaced)', path) from None
+        raise
 
 
 @contextmanager
