@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup system-deps reference-venv test fuzz demo bench bench-quick lint format clean
+.PHONY: setup system-deps reference-venv test fuzz demo bench bench-quick bench-compare lint format clean
 
 setup: $(VENV)/.installed
 
@@ -64,6 +64,13 @@ bench: setup
 
 bench-quick: setup
 	$(BIN)/python benchmarks/run.py --quick
+
+# The quick suite on this tree and on commit REF, alternating, with the ratio of each figure:
+# `make bench-compare REF=main` (ONLY=dag_wide narrows it, ROUNDS=5 repeats more).
+ROUNDS ?= 3
+bench-compare: setup
+	@test -n "$(REF)" || { echo 'usage: make bench-compare REF=<commit> [ONLY=<scenario>] [ROUNDS=3]'; exit 2; }
+	$(BIN)/python benchmarks/compare.py $(REF) --rounds $(ROUNDS) $(if $(ONLY),--full $(foreach o,$(ONLY),--only $(o)))
 
 lint: setup
 	$(BIN)/ruff check gokart tests benchmarks examples
