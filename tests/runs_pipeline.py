@@ -67,6 +67,36 @@ class Crashing(gokart.TaskOnKart[int]):
         os._exit(9)
 
 
+class SlowLeaf(gokart.TaskOnKart[int]):
+    """Takes a while, so that a sync can happen while it runs."""
+
+    def run(self) -> None:
+        import time
+
+        time.sleep(float(os.environ.get('SLOW_LEAF_SECONDS', '3')))
+        self.dump(1)
+
+
+class CrashingAfterSlow(gokart.TaskOnKart[int]):
+    def requires(self) -> SlowLeaf:
+        return SlowLeaf()
+
+    def run(self) -> None:
+        sys.stdout.flush()
+        os._exit(9)
+
+
+class DumpsThenDies(gokart.TaskOnKart[int]):
+    """Killed after its output is written, before its run() returns: no task_log record, no journal line."""
+
+    size = luigi.IntParameter(default=1)
+
+    def run(self) -> None:
+        self.dump(self.size)
+        sys.stdout.flush()
+        os._exit(9)
+
+
 if __name__ == '__main__':  # python runs_pipeline.py build SIZE TAG WORKERS
     if sys.argv[1] == 'build':
         gokart.build(Wide(size=int(sys.argv[2]), tag=sys.argv[3]), workers=int(sys.argv[4]), log_level=40)

@@ -48,7 +48,7 @@ def test_a_cold_build_adds_one_journal_for_the_process_and_leaves_the_1_12_file_
     gokart.build(Wide(size=30), log_level=40)
     found = files_under('resources')
     hidden = {f for f in found if f.startswith('.gokart' + os.sep)}
-    assert hidden == {os.path.join('.gokart', 'lineage', name) for name in journal_files()}
+    assert hidden == {os.path.join('.gokart', 'lineage', name) for name in journal_files()} | {os.path.join('.gokart', 'workspace-id')}
     assert len(journal_files()) == 1  # one journal for 31 tasks, not a file per task
     visible = found - hidden - {os.path.join('.gokart-locks', 'tasks.lock')}
     assert len(visible) == 31 * 6  # the output and the five log/ records of each task, as gokart 1.12 leaves them
@@ -546,3 +546,19 @@ def test_a_read_only_workspace_keeps_its_index_in_the_users_cache(tmp_path):
     assert result.stdout.strip().split(',') == expected
     assert [p.name for p in (cache / 'runs').iterdir() if p.suffix == '.sqlite'] != []
     assert not [n for n in os.listdir(os.path.join('resources', '.gokart')) if n.startswith('runs.sqlite')]
+
+
+def test_journal_chunks_copied_from_another_workspace_are_left_out_with_a_warning(caplog):
+    build_grid()
+    gokart.build(Train(c=0.7, workspace_directory='./elsewhere'), log_level=40)
+    journal.close()  # publish this process's journals (.open -> .jsonl), as at the end of a process
+    folder = os.path.join('elsewhere', '.gokart', 'lineage')
+    [copied] = os.listdir(folder)
+    shutil.copy(os.path.join(folder, copied), os.path.join('resources', '.gokart', 'lineage', 'copied-00000.jsonl'))
+    with caplog.at_level('WARNING', logger='gokart.runs'):
+        found = gokart.runs(Train)
+        again = gokart.runs(Train)
+    assert len(found) == len(again) == 6 and 0.7 not in set(found['c'])
+    [warning] = [r.getMessage() for r in caplog.records if 'another workspace' in r.getMessage()]
+    assert 'copied-00000.jsonl' in warning and 'left out 1 record(s)' in warning  # Train's; its Data() wrote to ./resources
+    assert len(gokart.runs(Train, workspace='./elsewhere')) == 1

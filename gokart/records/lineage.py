@@ -413,6 +413,45 @@ def _answer(process: subprocess.Popen) -> str | None:  # type: ignore[type-arg]
     return str(out) if process.returncode == 0 else None
 
 
+# ----- which workspace a journal belongs to --------------------------------------------------
+WORKSPACE_ID_FILE = f'{HIDDEN_DIRECTORY}/workspace-id'
+
+
+def workspace_id(workspace: str, create: bool = False) -> str | None:
+    """What the journal lines of ``workspace`` carry as ``workspace_id``, so that a reader knows chunks copied from another.
+
+    A local workspace has a random token in ``.gokart/workspace-id``, made by its first writer (one
+    atomic link, so concurrent first writers agree), and the same wherever the folder is mounted; an
+    object store's is its URL. None when unknown (no token yet and ``create`` False, or it cannot be made).
+    """
+    if not storage.is_local(workspace):
+        return workspace.rstrip('/')
+    path = os.path.join(storage.local_path(workspace), WORKSPACE_ID_FILE)
+    try:
+        with open(path) as f:
+            return f.read().strip() or None
+    except FileNotFoundError:
+        if not create:
+            return None
+    except OSError:
+        return None
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        draft = f'{path}.{os.getpid()}-{secrets.token_hex(4)}'
+        with open(draft, 'w') as f:
+            f.write(secrets.token_hex(16))
+        try:
+            os.link(draft, path)  # fails when another writer was first: its token is the one
+        except FileExistsError:
+            pass
+        finally:
+            os.remove(draft)
+        with open(path) as f:
+            return f.read().strip() or None
+    except OSError:  # a read-only or full workspace: its lines carry no id, and every reader takes them
+        return None
+
+
 # ----- the writers ---------------------------------------------------------------------------
 class _LocalJournal:
     """Appends whole lines to ``{stream}-{chunk}.open`` and renames it ``.jsonl`` when full or at the end."""
@@ -493,9 +532,11 @@ class _Journals:
         self.stream = f'{_HOST}-{os.getpid()}-{secrets.token_hex(3)}'
         self.seq = 0
         self.writers: dict[str, _LocalJournal | _RemoteJournal] = {}
+        self.workspace_ids: dict[str, str | None] = {}  # by the workspace as asked for (see workspace_id)
         self.exit_registered = False
 
     def writer(self, workspace: str) -> _LocalJournal | _RemoteJournal:
+        original = workspace
         if storage.is_local(workspace):  # './resources' is another directory after a chdir
             workspace = os.path.join(os.getcwd(), storage.local_path(workspace))
         found = self.writers.get(workspace)
@@ -506,6 +547,7 @@ class _Journals:
             else:
                 found = _RemoteJournal(folder, self.stream)
             self.writers[workspace] = found
+            self.workspace_ids[original] = workspace_id(workspace, create=True)
             self._register_exit()
         return found
 
@@ -540,10 +582,11 @@ def append(workspace: str, record: dict[str, Any]) -> None:
     """Add ``record`` to this process's journal of ``workspace``."""
     journals = _journals
     with journals.lock:
-        record = {'stream': journals.stream, 'seq': journals.seq, **record}
+        writer = journals.writer(workspace)
+        record = {'stream': journals.stream, 'seq': journals.seq, 'workspace_id': journals.workspace_ids.get(workspace), **record}
         journals.seq += 1
         line = (json.dumps(record, separators=(',', ':'), default=str) + '\n').encode()
-        journals.writer(workspace).append(line)
+        writer.append(line)
 
 
 def _journal_on() -> bool:

@@ -144,6 +144,7 @@ def runs(task: Any, workspace: str | None = None, where: str | None = None, sync
 
     def question(connection: sqlite3.Connection) -> tuple[Any, bool]:
         rows, applied = _select(connection, cls, parsed)
+        reconcile(connection, rows, cls, workspace)
         return _frame(rows, cls, RecordedRuns(connection)), applied
 
     frame, applied = answer(workspace, sync, question)
@@ -164,6 +165,51 @@ def _select(connection: sqlite3.Connection, cls: type, parsed: where_expressions
         except where_expressions.NotTranslatable:
             pass
     return [row.from_sql(r) for r in connection.execute(f'{base} ORDER BY start, id', [cls.__name__])], False
+
+
+def reconcile(connection: sqlite3.Connection, runs: list[row.RunRow], cls: type | None, workspace: str) -> None:
+    """Runs known only from a ``task_params`` record (``STARTED``) whose outputs exist: killed after the dump.
+
+    Such a run left no ``task_log`` and no journal line (on an object store the unpublished chunk dies
+    with the process), yet its output is complete and a build loads it. Its output paths are those
+    of the task rebuilt from its recorded parameters (under the recorded id); when they all exist the
+    index records them and ``SUCCESS``, so the run is not ``STARTED`` forever.
+    """
+    for run in runs:
+        if cls is None or run.state != 'STARTED' or run.outputs or run.source != syncing.FROM_LOG_RECORDS:
+            continue
+        paths = _rebuilt_outputs(cls, run, workspace)
+        if not paths or not all(storage.exists(p) for p in paths):
+            continue
+        run.outputs, run.state = [syncing.normal_path(p) for p in paths], 'SUCCESS'
+        connection.execute(
+            'UPDATE runs SET outputs = ?, state = ? WHERE class = ? AND id = ? AND state = ?',
+            (json.dumps(run.outputs), run.state, *run.key, 'STARTED'),
+        )
+        connection.execute('DELETE FROM produced WHERE class = ? AND id = ?', run.key)
+        connection.executemany('INSERT INTO produced VALUES (?, ?, ?)', [(p, *run.key) for p in run.outputs])
+
+
+def _rebuilt_outputs(cls: type, run: row.RunRow, workspace: str) -> list[str]:
+    from gokart.utils import flatten
+
+    if not hasattr(cls, 'get_params') or cls.__name__ != run.task_class:
+        return []
+    try:
+        kwargs: dict[str, Any] = {}
+        for name, parameter in cls.get_params():
+            if name in run.params:
+                kwargs[name] = parameter.parse(run.params[name])
+        if 'workspace_directory' in dict(cls.get_params()) and 'workspace_directory' not in kwargs:
+            kwargs['workspace_directory'] = workspace
+        task = cls(**kwargs)
+        rebuilt = str(task.make_unique_id())
+        paths = [str(t.path()) for t in flatten(task.output()) if hasattr(t, 'path')]
+    except Exception:  # the class changed since: its records say no more
+        return []
+    if not paths or not all(rebuilt in p for p in paths):
+        return []
+    return [p.replace(rebuilt, run.id) for p in paths]
 
 
 def _index_expressions(connection: sqlite3.Connection, expressions: set[str]) -> None:

@@ -116,8 +116,10 @@ def _sync_journals(connection: sqlite3.Connection, workspace: str, result: SyncR
     local = storage.is_local(workspace)
     # Many new records (a first sync): what is indexed already is read in one pass, not asked per run.
     existing = _Existing(connection, everything=new_bytes > 1_000_000)
+    ours = lineage.workspace_id(workspace)
     for chunk in _map(_read_journal, wanted, parallel=not local):
         result.files_read += 1
+        _leave_out_foreign(chunk, ours)
         result.journal_records += _store_journal_records(connection, chunk, existing)
         connection.execute('INSERT OR REPLACE INTO journals VALUES (?, ?)', (lineage.chunk_stem(chunk.path), chunk.offset + chunk.consumed))
 
@@ -155,6 +157,29 @@ def _read_journal(entry: tuple[str, int]) -> _Chunk:
         except ValueError:  # torn by a crash mid-write (or damaged): skipped with a warning
             chunk.unreadable.append(number)
     return chunk
+
+
+def _leave_out_foreign(chunk: _Chunk, ours: str | None) -> None:
+    """Drop the lines of ``chunk`` written in another workspace (a chunk copied here), with one warning.
+
+    Each line carries the ``workspace_id`` of the workspace it was written in (``lineage.workspace_id``);
+    lines without one (older journals) are taken, as are all when this workspace has no id yet.
+    """
+    if ours is None:
+        return
+    kept, foreign = [], set()
+    for number, record in chunk.lines:
+        other = record.get('workspace_id') if isinstance(record, dict) else None
+        if other is not None and other != ours:
+            foreign.add(str(other))
+        else:
+            kept.append((number, record))
+    if foreign:
+        logger.warning(
+            f'gokart runs: left out {len(chunk.lines) - len(kept)} record(s) of the lineage journal {chunk.path}: they were written in '
+            f'another workspace (workspace id {", ".join(sorted(foreign))}, this one is {ours}); was the file copied here?'
+        )
+        chunk.lines = kept
 
 
 def _store_journal_records(connection: sqlite3.Connection, chunk: _Chunk, known: _Existing) -> int:

@@ -65,3 +65,79 @@ def test_runs_of_an_s3_workspace_without_journals_come_from_log_records(s3_works
     found = gokart.runs(Train)
     assert sorted(found['c']) == [0.1, 0.5] and set(found['source']) == {'log records'} and set(found['state']) == {'SUCCESS'}
     assert found['output_exists'].all()
+
+
+def test_an_s3_run_killed_before_its_journal_line_was_published_is_reconciled_from_its_records(
+    s3_workspace: str, s3_endpoint: str, tmp_path
+) -> None:
+    """The journal of an object store is published in chunks: a kill loses the lines of the unpublished one.
+    The runs that finished have their output and their log/ records uploaded: they are SUCCESS, not STARTED."""
+    import subprocess
+
+    tests = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    environment = {**os.environ, 'PYTHONPATH': os.pathsep.join([os.path.dirname(tests), tests])}
+    code = (
+        'import luigi, runs_pipeline, gokart\n'
+        f'luigi.configuration.get_config().set("TaskOnKart", "workspace_directory", "s3://{s3_workspace}/ws/")\n'
+        'gokart.build(runs_pipeline.Crashing(), log_level=40)\n'
+    )
+    killed = subprocess.run([sys.executable, '-c', code], env=environment, cwd=tmp_path, capture_output=True, text=True)
+    assert killed.returncode == 9, killed.stderr
+    assert keys(s3_endpoint, s3_workspace, 'ws/.gokart/lineage/') == []  # the leaves' lines died with the process
+    found = gokart.runs(Leaf)
+    assert sorted(found['index']) == [0, 1, 2]
+    assert set(found['state']) == {'SUCCESS'} and found['output_exists'].all(), found[['state', 'source']]
+    crashing = gokart.runs('runs_pipeline:Crashing')
+    assert list(crashing['state']) == ['STARTED']  # it never finished: that is what its records say
+
+
+def test_an_s3_run_seen_started_by_a_sync_and_killed_before_its_journal_line_ends_success(
+    s3_workspace: str, s3_endpoint: str, tmp_path
+) -> None:
+    import subprocess
+    import time
+
+    tests = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    environment = {**os.environ, 'PYTHONPATH': os.pathsep.join([os.path.dirname(tests), tests]), 'SLOW_LEAF_SECONDS': '3'}
+    code = (
+        'import luigi, runs_pipeline, gokart\n'
+        f'luigi.configuration.get_config().set("TaskOnKart", "workspace_directory", "s3://{s3_workspace}/ws/")\n'
+        'gokart.build(runs_pipeline.CrashingAfterSlow(), log_level=40)\n'
+    )
+    build = subprocess.Popen([sys.executable, '-c', code], env=environment, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not [k for k in keys(s3_endpoint, s3_workspace, 'ws/log/task_params/') if 'SlowLeaf_' in k] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    seen = gokart.runs('runs_pipeline:SlowLeaf')  # while it runs: its task_params record only
+    assert list(seen['state']) == ['STARTED']
+    assert build.wait(timeout=60) == 9, build.stderr.read() if build.stderr else ''
+    found = gokart.runs('runs_pipeline:SlowLeaf')
+    assert list(found['state']) == ['SUCCESS'] and found['output_exists'].all(), found[['state', 'source']]
+    assert found['processing_time'].notna().all()
+
+
+def test_an_s3_run_killed_after_its_output_was_uploaded_is_reconciled_from_the_output(
+    s3_workspace: str, s3_endpoint: str, tmp_path
+) -> None:
+    """Killed after its dump, before run() returned: no task_log record and no journal line, but its output is
+    complete (a build loads it). The index says so instead of STARTED forever."""
+    import subprocess
+
+    from runs_pipeline import DumpsThenDies
+
+    tests = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    environment = {**os.environ, 'PYTHONPATH': os.pathsep.join([os.path.dirname(tests), tests])}
+    code = (
+        'import luigi, runs_pipeline, gokart\n'
+        f'luigi.configuration.get_config().set("TaskOnKart", "workspace_directory", "s3://{s3_workspace}/ws/")\n'
+        'gokart.build(runs_pipeline.DumpsThenDies(size=3), log_level=40)\n'
+    )
+    killed = subprocess.run([sys.executable, '-c', code], env=environment, cwd=tmp_path, capture_output=True, text=True)
+    assert killed.returncode == 9, killed.stderr
+    task = DumpsThenDies(size=3)
+    assert task.complete()
+    found = gokart.runs(DumpsThenDies)
+    assert list(found['state']) == ['SUCCESS'] and list(found['output_paths']) == [[task.output().path()]]
+    assert found['output_exists'].all()
+    assert gokart.load_run(task.make_unique_id()) == 3
+    assert list(gokart.lineage(task.output().path())['unique_id']) == [task.make_unique_id()]
