@@ -24,6 +24,7 @@ from gokart.core.task_protocol import KartTask
 from gokart.execution.plan import output_paths
 from gokart.ids.code_fingerprint import changed_code, code_fingerprint_parts
 from gokart.records import run_records
+from gokart.runs import cutoff
 from gokart.storage import filesystem as storage
 from gokart.target import make_target
 from gokart.utils import flatten
@@ -95,6 +96,7 @@ class Step:
     closest: CachedRun | None = None
     own_run: CachedRun | None = None  # the recorded run with this task's own id, when its output is missing
     runs: list[CachedRun] = field(default_factory=list)  # other recorded runs of the class, nearest first
+    cutoff: str | None = None  # with early cutoff on: whether the run may be spared (docs/early_cutoff.md)
 
     def describe(self) -> str:
         head = f'{self.name}[{self.unique_id}]'
@@ -120,6 +122,10 @@ class Step:
 
     def explanation(self) -> str:
         """The reason with its details, as ``plan`` and ``why`` both print it."""
+        text = self._explanation()
+        return f'{text}; {self.cutoff}' if self.cutoff else text
+
+    def _explanation(self) -> str:
         if self.reason == OUTPUT_DELETED:
             return f'{OUTPUT_DELETED} (its run is recorded in log/: deleted?)'
         if self.reason == UNFINISHED_RUN:
@@ -234,8 +240,27 @@ class Explainer:
         """The one diagnosis of ``task``: cached, or why a build would run it. Remembered per task."""
         key = _key(task)
         if key not in self._steps:
-            self._steps[key] = self._diagnose(task)
+            step = self._steps[key] = self._diagnose(task)
+            if step.will_run and step.reason not in (RERUN, MISSING_EXTERNAL) and cutoff.enabled():
+                step.cutoff = self._cutoff(task)
         return self._steps[key]
+
+    def _cutoff(self, task: Any) -> str | None:
+        """What early cutoff would make of ``task``: cut off now, or only if the upstream tasks that will run write something new."""
+        running = [r for r in _requirements(task) if self.step(r).will_run]
+        if running:
+            if not cutoff.may_be_cut_off(task):
+                return None
+            names = ', '.join(dict.fromkeys(type(r).__name__ for r in running))
+            return f"may be cut off (runs only if {names}'s output changes)"
+        if not cutoff.eligible(task):
+            return None
+        finding = cutoff.find(task)
+        if finding.source is not None:
+            return f'will be cut off: its inputs have the content the run {finding.source.label} read, whose outputs it reuses'
+        if finding.changed_input is not None:
+            return f'not cut off: {finding.changed_input} wrote something else than what the last run with these parameters read'
+        return None
 
     def _diagnose(self, task: Any) -> Step:
         step = Step(task=task, name=type(task).__name__, unique_id=step_id(task), will_run=True)

@@ -52,8 +52,16 @@ logger = logging.getLogger('gokart.build')
 HELD_ELSEWHERE: Final = 'held elsewhere'
 """What running a task gives when another process holds its run lock and this one did not wait."""
 
-TaskResult = BaseException | None | Literal['held elsewhere']
-"""The outcome of running one task: None for success (or skipped as complete), its exception, or ``HELD_ELSEWHERE``."""
+
+@dataclass(frozen=True)
+class CutOff:
+    """What running a task gives when early cutoff placed an earlier run's outputs instead (``source``: ``Family_<id>`` of that run)."""
+
+    source: str
+
+
+TaskResult = BaseException | None | CutOff | Literal['held elsewhere']
+"""The outcome of running one task: None for success (or skipped as complete), its exception, ``CutOff`` or ``HELD_ELSEWHERE``."""
 
 
 class ExecutionListener(Protocol):
@@ -77,6 +85,7 @@ class BuildOutcome:
     succeeded: list[Any] = field(default_factory=list)
     failed: dict[int, BaseException] = field(default_factory=dict)
     not_run: list[int] = field(default_factory=list)
+    cut_off: dict[int, str] = field(default_factory=dict)  # tasks early cutoff spared, with the run their outputs came from
 
     @property
     def ok(self) -> bool:
@@ -93,13 +102,17 @@ class BuildOutcome:
                 found[node.task] = node.error
         return found
 
+    def _ran(self) -> list[Any]:
+        spared = {id(self.plan.tasks[i].task) for i in self.cut_off}
+        return [t for t in self.succeeded if id(t) not in spared]
+
     def summary(self) -> str:
         plan = self.plan
         lines = ['', '===== gokart Execution Summary =====', '', f'Scheduled {len(plan.tasks)} tasks of which:']
         complete = [t.task for t in plan.tasks if t.state is TaskState.COMPLETE]
         for label, tasks in (
             ('complete ones were encountered', complete),
-            ('ran successfully', self.succeeded),
+            ('ran successfully', self._ran()),
             ('failed', [plan.tasks[i].task for i in self.failed] + [t.task for t in plan.tasks if t.state is TaskState.BROKEN]),
             ('were left pending because a dependency failed or is missing', [plan.tasks[i].task for i in self.not_run]),
             ('external dependencies are missing', self.missing_external),
@@ -109,6 +122,11 @@ class BuildOutcome:
                 lines.extend(f'    - {describe_task(t)}' for t in tasks[:20])
                 if len(tasks) > 20:
                     lines.append(f'    - ... and {len(tasks) - 20} more')
+        if self.cut_off:
+            lines.append(f'* {len(self.cut_off)} were cut off (an upstream reran and wrote what it wrote before; outputs reused from):')
+            lines.extend(f'    - {describe_task(plan.tasks[i].task)} from {source}' for i, source in list(self.cut_off.items())[:20])
+            if len(self.cut_off) > 20:
+                lines.append(f'    - ... and {len(self.cut_off) - 20} more')
         lines += [
             '',
             'This progress looks :)' if self.ok and not self.not_run else 'This progress looks :( because some tasks failed or did not run',
@@ -339,6 +357,9 @@ def _schedule(plan: Plan, outcome: BuildOutcome, runner: _Runner, listener: Exec
             for future in done:
                 batch = running.pop(future)
                 for index, result in zip(batch, _results_of(future, [nodes[i].task for i in batch]), strict=True):
+                    if isinstance(result, CutOff):
+                        outcome.cut_off[index] = result.source
+                        result = None
                     if result == HELD_ELSEWHERE:
                         put_aside.append(index)
                         if listener is not None:
@@ -391,7 +412,13 @@ def _run_batch(tasks: list[Any], put_aside_before: bool) -> list[TaskResult]:
     return results
 
 
-def _run_one(task: Any, put_aside_before: bool) -> None | Literal['held elsewhere']:
+def _run_one(task: Any, put_aside_before: bool) -> None | CutOff | Literal['held elsewhere']:
+    result = _run_one_task(task, put_aside_before)
+    source = task.__dict__.get('_cutoff_from') if result is None else None
+    return CutOff(f'{source.get("family")}_{source.get("id")}') if isinstance(source, dict) else result
+
+
+def _run_one_task(task: Any, put_aside_before: bool) -> None | Literal['held elsewhere']:
     """Run ``task`` unless another process holds its run lock; a task put aside before is waited for.
 
     A task put aside was most likely finished meanwhile by the process that held it: one completion
@@ -520,13 +547,13 @@ def restore_exception(payload: bytes | None, description: str) -> BaseException:
     return GokartError(description)
 
 
-def _run_batch_in_child(indices: list[int], put_aside_before: bool) -> list[_ChildFailure | str | None]:
+def _run_batch_in_child(indices: list[int], put_aside_before: bool) -> list[_ChildFailure | CutOff | str | None]:
     return termination.run_guarded(_run_indices, indices, put_aside_before)
 
 
-def _run_indices(indices: list[int], put_aside_before: bool) -> list[_ChildFailure | str | None]:
+def _run_indices(indices: list[int], put_aside_before: bool) -> list[_ChildFailure | CutOff | str | None]:
     assert _forked_plan is not None
-    results: list[_ChildFailure | str | None] = []
+    results: list[_ChildFailure | CutOff | str | None] = []
     for index in indices:
         try:
             results.append(_run_one(_forked_plan.tasks[index].task, put_aside_before))

@@ -84,6 +84,7 @@ def cut_off(task: Any) -> Source | None:
     The executors call this under the task's run lock, where they would call ``run()``. Never raises
     for a lookup or placement that fails: the task then runs.
     """
+    task.__dict__.pop('_cutoff_from', None)  # a task instance built again in this process: what an earlier build did is not this run
     if not enabled() or not eligible(task):
         return None
     try:

@@ -347,18 +347,28 @@ def _frame(runs: list[row.RunRow], cls: type | None, recorded: RecordedRuns) -> 
             host=run.host,
             user=run.user,
             source=run.source,
+            output_hashes=[_digest(c) for c in run.contents] if len(run.contents) == len(run.outputs) else [None] * len(run.outputs),
+            cutoff_from=f'{run.cutoff_from.get("family") or run.cutoff_from.get("class")}_{run.cutoff_from.get("id")}'
+            if run.cutoff_from
+            else None,
         )
         records.append(record)
     columns = ['unique_id', 'family', *parameter_names, *(n if n not in parameter_names else 'metric_' + n for n in metric_names)]
     rest = ['start_time', 'end_time', 'processing_time', 'state', 'output_paths', 'output_size', 'output_exists', 'output_schemas']
     rest += ['requires', 'error']
-    rest += ['scheme', 'code_fingerprint', 'git_commit', 'git_dirty', 'host', 'user', 'source']
+    rest += ['scheme', 'code_fingerprint', 'git_commit', 'git_dirty', 'host', 'user', 'source', 'output_hashes', 'cutoff_from']
     frame = pd.DataFrame.from_records(records, columns=columns + rest)
     for name in ('start_time', 'end_time'):
         frame[name] = pd.to_datetime(frame[name], utc=True)
     frame.attrs['parameters'] = list(parameter_names)
     frame.attrs['metrics'] = [n if n not in parameter_names else 'metric_' + n for n in metric_names]
     return frame
+
+
+def _digest(content: Any) -> str | None:
+    """The content hash a run recorded for one output (``storage.content_hash``), None where it recorded none."""
+    digest = content.get('hash') if isinstance(content, dict) else None
+    return digest if isinstance(digest, str) else None
 
 
 class RecordedRuns:
