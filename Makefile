@@ -29,11 +29,12 @@ $(REF_VENV)/.installed:
 	$(REF_VENV)/bin/pip install --quiet 'gokart==1.12.2' boto3 polars
 	touch $@
 
-# redis-server for the lock tests and chromium for the HTML report test, from Debian's packages.
-# A failed install is not fatal: those tests then skip and say why.
+# redis-server for the lock tests, chromium for the HTML report test and nodejs for pyright (offline),
+# from Debian's packages. A failed install is not fatal: those tests then skip and say why.
 system-deps:
 	@missing=""; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	{ command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; } || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
@@ -72,10 +73,17 @@ bench-compare: setup
 	@test -n "$(REF)" || { echo 'usage: make bench-compare REF=<commit> [ONLY=<scenario>] [ROUNDS=3]'; exit 2; }
 	$(BIN)/python benchmarks/compare.py $(REF) --rounds $(ROUNDS) $(if $(ONLY),--full $(foreach o,$(ONLY),--only $(o)))
 
-lint: setup
+# pyright checks a task module written as users write theirs (overridden requires/output/input), so
+# gokart's signatures stay ones a user can override cleanly. It runs offline: the pyright package
+# bundles pyright itself and uses the node on PATH (Debian's nodejs, from system-deps); without a node
+# it would download one. PYRIGHT_PYTHON_IGNORE_WARNINGS skips its check of PyPI for a newer version.
+PYRIGHT := PYRIGHT_PYTHON_IGNORE_WARNINGS=1 $(BIN)/pyright
+
+lint: setup system-deps
 	$(BIN)/ruff check gokart tests benchmarks examples
 	$(BIN)/ruff format --check gokart tests benchmarks examples
 	$(BIN)/mypy gokart
+	$(PYRIGHT) --pythonpath $(BIN)/python -p tests/pyright_samples
 
 format: setup
 	$(BIN)/ruff check --fix gokart tests benchmarks examples

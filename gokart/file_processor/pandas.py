@@ -33,8 +33,8 @@ class CsvFileProcessorPandas(CsvFileProcessor):
 class JsonFileProcessorPandas(JsonFileProcessor):
     """JSON of a pandas DataFrame; ``orient='records'`` writes JSON lines."""
 
-    def __init__(self, orient: str | None = None) -> None:
-        super().__init__(orient=orient, dataframe_type='pandas')
+    def __init__(self, orient: str | None = None, lines: bool | None = None) -> None:
+        super().__init__(orient=orient, dataframe_type='pandas', lines=lines)
 
 
 class ParquetFileProcessorPandas(ParquetFileProcessor):

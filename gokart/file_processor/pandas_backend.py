@@ -35,10 +35,11 @@ class PandasCsv(BinaryFormatProcessor):
 
 
 class PandasJson(BinaryFormatProcessor):
-    """``to_json(orient)``; ``orient='records'`` means JSON lines (one object per row)."""
+    """``to_json(orient, lines)``: with ``lines``, JSON lines (one object per row; orient is 'records')."""
 
-    def __init__(self, orient: str | None) -> None:
+    def __init__(self, orient: str | None, lines: bool) -> None:
         self._orient = orient
+        self._lines = lines
 
     def load(self, file: IO[bytes]) -> pd.DataFrame:
         return pd.read_json(file, orient=self._orient, lines=self._lines)  # type: ignore[arg-type,call-overload,no-any-return]
@@ -48,10 +49,6 @@ class PandasJson(BinaryFormatProcessor):
             obj = pd.DataFrame.from_dict(obj)
         require_type(obj, (pd.DataFrame, pd.Series), 'pd.DataFrame or pd.Series or dict')
         obj.to_json(file, orient=self._orient, lines=self._lines)
-
-    @property
-    def _lines(self) -> bool:
-        return self._orient == 'records'
 
 
 class PandasParquet(BinaryFormatProcessor):

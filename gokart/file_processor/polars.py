@@ -42,8 +42,8 @@ class CsvFileProcessorPolars(CsvFileProcessor):
 class JsonFileProcessorPolars(JsonFileProcessor):
     """JSON of a polars frame; ``orient='records'`` writes JSON lines."""
 
-    def __init__(self, orient: str | None = None, lazy: bool = False) -> None:
-        super().__init__(orient=orient, dataframe_type=_dataframe_type(lazy))
+    def __init__(self, orient: str | None = None, lazy: bool = False, lines: bool | None = None) -> None:
+        super().__init__(orient=orient, dataframe_type=_dataframe_type(lazy), lines=lines)
 
 
 class ParquetFileProcessorPolars(ParquetFileProcessor):

@@ -75,11 +75,11 @@ class PolarsCsv(_PolarsBackend):
 
 
 class PolarsJson(_PolarsBackend):
-    """``orient='records'`` is JSON lines; anything else is polars' row-list JSON (not pandas' layout)."""
+    """With ``lines``, JSON lines; otherwise polars' row-list JSON (not pandas' layout)."""
 
-    def __init__(self, orient: str | None, lazy: bool) -> None:
+    def __init__(self, lines: bool, lazy: bool) -> None:
         super().__init__(lazy)
-        self._lines = orient == 'records'
+        self._lines = lines
 
     def _read(self, buffer: io.BytesIO) -> Any:
         return self._pl.read_ndjson(buffer) if self._lines else self._pl.read_json(buffer)

@@ -50,15 +50,28 @@ class CsvFileProcessor(_FrontProcessor):
 
 
 class JsonFileProcessor(_FrontProcessor):
-    """JSON; ``orient='records'`` writes JSON lines (``.ndjson``/``.jsonl``)."""
+    """JSON; ``orient='records'`` writes JSON lines (``.ndjson``/``.jsonl``).
 
-    def __init__(self, orient: str | None = None, dataframe_type: DataFrameType = 'pandas') -> None:
+    ``lines`` says it outright, as gokart releases after 1.12.2 accept: ``True`` is JSON lines (one
+    record per line, ``orient='records'``), ``False`` one JSON document (with ``orient='records'``, an
+    array of records); ``None`` keeps 1.12's rule, JSON lines exactly when ``orient='records'``.
+    """
+
+    def __init__(self, orient: str | None = None, dataframe_type: DataFrameType = 'pandas', lines: bool | None = None) -> None:
+        json_lines = orient == 'records' if lines is None else bool(lines)
+        if json_lines and orient not in (None, 'records'):
+            raise ValueError(
+                f"JsonFileProcessor(lines=True) writes one record per line, which needs orient='records', but orient={orient!r} is passed."
+            )
+        if json_lines:
+            orient = 'records'
         self._orient = orient
+        self._lines = json_lines
         self._dataframe_type = check_dataframe_type(dataframe_type)
         if dataframe_type == 'pandas':
-            self._backend = _pandas_backend().PandasJson(orient)
+            self._backend = _pandas_backend().PandasJson(orient, lines=json_lines)
         else:
-            self._backend = polars_backend.PolarsJson(orient, lazy=dataframe_type == 'polars-lazy')
+            self._backend = polars_backend.PolarsJson(lines=json_lines, lazy=dataframe_type == 'polars-lazy')
 
 
 class ParquetFileProcessor(_FrontProcessor):
