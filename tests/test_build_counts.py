@@ -186,3 +186,21 @@ def test_storage_is_asked_what_a_build_needs_and_no_more(mode: str) -> None:
         # each run writes its output and its records
         'write': ran * (1 + RECORDS_PER_RUN),
     }
+
+
+def test_import_gokart_and_a_build_without_frames_load_no_frame_library(tmp_path) -> None:
+    """pandas and pyarrow cost a third of a second and 60 MB to import: only a task that dumps or loads a frame should pay it."""
+    import subprocess
+    import sys
+
+    code = (
+        'import sys, luigi, gokart\n'
+        'class Small(gokart.TaskOnKart[int]):\n'
+        '    i = luigi.IntParameter()\n'
+        '    def run(self):\n'
+        '        self.dump(self.i)\n'
+        'assert gokart.build(Small(i=3)) == 3\n'
+        "print(sorted(m for m in ('pandas', 'pyarrow', 'polars') if m in sys.modules))\n"
+    )
+    found = subprocess.run([sys.executable, '-c', code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == '[]'

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from gokart.file_processor import FeatherFileProcessor, ParquetFileProcessor
-from gokart.file_processor.pandas_backend import FEATHER_INDEX_PREFIX
+from gokart.file_processor.base import FEATHER_INDEX_PREFIX  # not pandas_backend: importing gokart must not import pandas
 from gokart.storage import filesystem as storage
 
 PARQUET = 'parquet'

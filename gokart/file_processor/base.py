@@ -15,6 +15,9 @@ DataFrameType = Literal['pandas', 'polars', 'polars-lazy']
 
 DATAFRAME_TYPES: tuple[str, ...] = get_args(DataFrameType)
 
+FEATHER_INDEX_PREFIX = '__feather_gokart_index__'
+"""Column-name prefix under which a feather file keeps the DataFrame index (gokart's layout)."""
+
 
 class FileProcessor(ABC):
     """Reads and writes one kind of file.

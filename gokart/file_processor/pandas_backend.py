@@ -10,10 +10,7 @@ from typing import IO, Any
 
 import pandas as pd
 
-from .base import BinaryFormatProcessor, require_type
-
-FEATHER_INDEX_PREFIX = '__feather_gokart_index__'
-"""Column-name prefix under which a feather file keeps the DataFrame index (gokart's layout)."""
+from .base import FEATHER_INDEX_PREFIX, BinaryFormatProcessor, require_type
 
 
 class PandasCsv(BinaryFormatProcessor):
