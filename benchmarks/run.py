@@ -316,7 +316,9 @@ def format_table(scenarios: list[Scenario], results: dict[str, dict[str, Any]]) 
 
 
 def unit_of(metric: str) -> str:
-    """A metric's unit from its name: `ms_*` milliseconds, `*_mb` MiB, `n_*` a count (no unit), else seconds."""
+    """A metric's unit from its name: `ms_*` milliseconds, `*_mb` MiB, `n_*` a count (no unit), `ratio_*` a ratio, else seconds."""
+    if metric.startswith('ratio_'):
+        return 'x'
     return 'ms' if metric.startswith('ms_') else 'MB' if metric.endswith('_mb') else '' if metric.startswith('n_') else 's'
 
 
@@ -325,6 +327,8 @@ def format_value(value: float, unit: str) -> str:
         return f'{value:.0f} MB'
     if not unit:
         return f'{value:.0f}' if float(value).is_integer() else f'{value:.3f}'
+    if unit == 'x':
+        return f'{value:.2f}x'
     return f'{value:.3f} {unit}'
 
 
