@@ -112,6 +112,18 @@ def all_scenarios() -> list[Scenario]:
     scenarios += runs_scenarios()
     scenarios.append(
         Scenario(
+            'early_cutoff_chain_100',
+            'early_cutoff.py',
+            ('--n', '100', '--work', '0.3'),
+            'a chain of 100 tasks of 0.3 s of work whose first reruns with the same output, rebuilt without and with early cutoff '
+            '(goal: the cut-off rebuild under 5 % of the full one)',
+            quick=False,
+            ours_only=True,
+            timeout=300.0,
+        )
+    )
+    scenarios.append(
+        Scenario(
             'code_fingerprint_2000x10',
             'code_fingerprint.py',
             ('--n', '2000', '--classes', '10'),

@@ -373,11 +373,13 @@ class _Index:
         self._synced_after = lineage.published
 
     def _stale(self) -> bool:
-        # Locally a sync that finds nothing new is one directory scan: done before every lookup. On an
-        # object store it is a listing request, and journals there are published every few seconds anyway.
-        if storage.is_local(self.workspace) or self._synced_after != lineage.published:  # or a build ended since
+        # The runs that can stand in for a task were recorded by earlier builds: one sync per build finds
+        # them (a build's end publishes its journals: lineage.published). What this build's other
+        # processes record meanwhile (the hashes of outputs they wrote) is read again when a lookup
+        # misses; on an object store also every few seconds, as often as journals are published there.
+        if self._synced_after != lineage.published:
             return True
-        return time.monotonic() - self._synced_at > lineage.REMOTE_FLUSH_SECONDS
+        return not storage.is_local(self.workspace) and time.monotonic() - self._synced_at > lineage.REMOTE_FLUSH_SECONDS
 
     def _rows(self, query: str, arguments: tuple[Any, ...], resync: bool) -> list[sqlite3.Row]:
         with self._lock:
