@@ -208,6 +208,10 @@ class WorkspaceError(GokartError, OSError):
     """The workspace cannot be written: no space left, permission denied, read-only file system."""
 
 
+class OutputNameTooLongError(WorkspaceError):
+    """An output's file (or directory) name is longer than file systems allow; raised when it is written, as gokart 1.12 failed then."""
+
+
 # ----- mistakes a newcomer makes (their messages, naming the mistake and the fix: gokart.core.error_messages) -----
 
 

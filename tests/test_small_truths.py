@@ -29,9 +29,9 @@ class Named(gokart.TaskOnKart[str]):
         self.dump(self.name)
 
 
-@pytest.mark.parametrize('name', ['nul\x00byte', 'x' * 300])
-def test_a_nul_byte_or_an_over_long_name_is_a_path_error(name: str, tmp_path: Path) -> None:
-    task = Named(name=name, workspace_directory=str(tmp_path))
+def test_a_nul_byte_is_a_path_error(tmp_path: Path) -> None:
+    # An over-long name fails when written, as in gokart 1.12 (tests/compat/test_smaller_differences.py).
+    task = Named(name='nul\x00byte', workspace_directory=str(tmp_path))
     with pytest.raises(OutputPathError) as raised:
         task.output()
     assert not isinstance(raised.value, UnwritableObjectError)

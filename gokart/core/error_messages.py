@@ -22,6 +22,7 @@ from gokart.errors import (
     MissingBucketError,
     MissingParameterError,
     NothingDumpedError,
+    OutputNameTooLongError,
     TaskInstanceTypeError,
     TaskParameterError,
     TaskParameterTypeError,
@@ -64,12 +65,35 @@ def dump_error(task: KartTask, path: str, obj: Any, error: BaseException) -> Bas
 
 
 def workspace_error(task: Any, error: OSError, path: str | None = None) -> OSError:
-    """``WorkspaceError`` naming the task and path for a full disk or a denied write; other errors unchanged."""
+    """``WorkspaceError`` naming the task and path for a full disk or a denied write; other errors unchanged.
+
+    A name too long for the file system (``ENAMETOOLONG``) is ``OutputNameTooLongError`` naming the long part.
+    """
+    if isinstance(error, GokartError):
+        return error
+    if error.errno == errno.ENAMETOOLONG:
+        return OutputNameTooLongError(error.errno, long_name_message(describe_task(task), path or error.filename or ''))
     reason = _WORKSPACE_ERRNOS.get(error.errno or 0)
-    if reason is None or isinstance(error, GokartError):
+    if reason is None:
         return error
     where = path or error.filename or 'its workspace'
     return WorkspaceError(error.errno, f'{describe_task(task)} cannot write {where}: {reason} ({error.strerror or error}).')
+
+
+MAX_NAME_BYTES = 255
+"""NAME_MAX of Linux, macOS and Windows file systems (bytes on Linux)."""
+
+
+def long_name_message(subject: str, path: str) -> str:
+    """What to say when ``path`` (an output of ``subject``) could not be written because a name in it is too long."""
+    names = [name for name in str(path).replace('\\', '/').split('/') if len(name.encode('utf-8', 'surrogateescape')) > MAX_NAME_BYTES]
+    if not names:
+        return f'{subject} cannot write {path}: a name in the path is too long for this file system. Shorten the make_target path or the parameter the name is made from (or hash it).'
+    size = len(names[0].encode('utf-8', 'surrogateescape'))
+    return (
+        f'{subject} cannot write {path}: its name {names[0][:40]}... is {size} bytes long; file systems allow {MAX_NAME_BYTES}. '
+        'Shorten the make_target path or the parameter the name is made from (or hash it).'
+    )
 
 
 def corrupt_input_message(task: KartTask, target: Any, error: BaseException, writer: Any = None) -> str:

@@ -1,9 +1,11 @@
 """Output paths no file system can hold are a path error naming the task, before anything runs.
 
 A NUL byte in a parameter that ends up in a file name made the dump fail with "embedded null byte",
-reported as an object the format cannot hold (``UnwritableObjectError``); a name longer than the file
-system allows failed with a bare ``OSError`` on a hidden temporary file. Both are now
-``OutputPathError`` when the task's output is made, naming the task, the path and what to change.
+reported as an object the format cannot hold (``UnwritableObjectError``); it is ``OutputPathError``
+when the task's output is made, naming the task, the path and what to change. A name longer than the
+file system allows fails where gokart 1.12 failed, when the output is written (``output()`` and
+``complete()`` work, as there): ``OutputNameTooLongError``, an ``OSError``, naming the long name
+(``gokart.core.error_messages.workspace_error``).
 """
 
 from __future__ import annotations
@@ -13,40 +15,27 @@ import posixpath
 import warnings
 from typing import Any
 
-from gokart.core.error_messages import describe_task
+from gokart.core.error_messages import MAX_NAME_BYTES, describe_task
 from gokart.errors import GokartError
 from gokart.storage import filesystem as storage
 from gokart.target import insert_unique_id
 
-# NAME_MAX of Linux, macOS and Windows file systems (bytes on Linux). A path shorter than this cannot
-# have a longer component, so checking its length first keeps the common case to one comparison.
-MAX_NAME_BYTES = 255
-_UNIQUE_ID_LENGTH = 33  # '_' and 32 hex digits
-
 
 class OutputPathError(GokartError, ValueError):
-    """An output path that no file system accepts: a NUL byte, or a file or directory name that is too long."""
+    """An output path that no file system accepts: a NUL byte."""
 
 
 def check_output_path(task: Any, path: str, unique_id: str | None = None) -> None:
-    """Raise ``OutputPathError`` when the local ``path`` of an output of ``task`` (with ``unique_id`` inserted) cannot exist."""
-    if len(path) + _UNIQUE_ID_LENGTH <= MAX_NAME_BYTES and '\x00' not in path:
+    """Raise ``OutputPathError`` when the local ``path`` of an output of ``task`` (with ``unique_id`` inserted) holds a NUL byte."""
+    if '\x00' not in path:
         return
     path = insert_unique_id(path, unique_id)
     if not storage.is_local(path):
         return  # object stores have their own key rules and report them
-    if '\x00' in path:
-        raise OutputPathError(
-            f'{describe_task(task)} has the output path {path!r}, which contains a NUL byte (\\x00) that no file system accepts. '
-            'Remove it from the parameter or make_target path the file name is made from.'
-        )
-    for name in storage.local_path(path).replace(os.sep, '/').split('/'):
-        size = len(name.encode('utf-8', 'surrogateescape'))
-        if size > MAX_NAME_BYTES:
-            raise OutputPathError(
-                f'{describe_task(task)} has the output path {path}, whose name {name[:40]}... is {size} bytes long; file systems allow '
-                f'{MAX_NAME_BYTES}. Shorten the make_target path or the parameter the name is made from (or hash it).'
-            )
+    raise OutputPathError(
+        f'{describe_task(task)} has the output path {path!r}, which contains a NUL byte (\\x00) that no file system accepts. '
+        'Remove it from the parameter or make_target path the file name is made from.'
+    )
 
 
 class OutsideWorkspaceWarning(UserWarning):

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 
+import luigi
 import pandas as pd
 import polars as pl
 import pytest
+from reference_python import REPOSITORY, reference_python
 
+import gokart
+from gokart.errors import GokartBuildError, OutputNameTooLongError
 from gokart.file_processor import JsonFileProcessor, JsonFileProcessorPandas, JsonFileProcessorPolars
 
 FRAME = pd.DataFrame({'a': [1, 2], 'b': ['x', 'y']})
@@ -71,3 +81,79 @@ def test_pandas_is_at_least_2_3_3_on_python_3_14() -> None:
 
     assert not allowed('2.3.2', '3.14') and allowed('2.3.3', '3.14')
     assert allowed('2.0.0', '3.13') and allowed('2.2.3', '3.12')
+
+
+# ----- a file name over 255 bytes fails where 1.12.2 fails: when written ------------------------
+class LongNamed(gokart.TaskOnKart[str]):
+    name = luigi.Parameter()
+
+    def output(self) -> Any:
+        return self.make_target(f'named/{self.name}.pkl')
+
+    def run(self) -> None:
+        self.dump(self.name)
+
+
+def test_an_over_long_name_gives_a_target_and_fails_at_write_with_an_os_error(tmp_path: Path) -> None:
+    task = LongNamed(name='x' * 300, workspace_directory=str(tmp_path))
+    target = task.output()  # 1.12.2 returns the target; so does ours
+    assert not target.exists() and not task.complete()
+    with pytest.raises(OSError) as raised:
+        task.dump('value')
+    assert isinstance(raised.value, OutputNameTooLongError) and raised.value.errno == errno.ENAMETOOLONG
+    message = str(raised.value)
+    assert 'LongNamed[' in message and f'is {300 + 33 + 4} bytes long; file systems allow 255' in message, message
+    with pytest.raises(GokartBuildError) as failed:
+        gokart.build(task, reset_register=False)
+    assert any(isinstance(e, OutputNameTooLongError) for errors in failed.value.raised_exceptions.values() for e in errors)
+    assert not list((tmp_path / 'named').glob('*')), 'nothing may be left that counts as the output'
+
+
+# ----- [TaskOnKart] options for parameters named like luigi.Task attributes ------------------
+LUIGI_TASK_NAMES_SCRIPT = """
+import json, luigi, gokart
+
+class OwnTaskAttributes(gokart.TaskOnKart):
+    retry_count = luigi.IntParameter(default=0)
+    disabled = luigi.BoolParameter()
+    priority = luigi.IntParameter(default=0)
+    owner_email = luigi.Parameter(default='')
+    resources = luigi.DictParameter(default={})
+
+task = OwnTaskAttributes()
+print(json.dumps([task.retry_count, task.disabled, task.priority, task.owner_email, dict(task.resources), task.make_unique_id()]))
+"""
+LUIGI_TASK_NAMES_CONFIG = (
+    '[TaskOnKart]\nretry_count = 3\ndisabled = true\npriority = 7\nowner_email = a@example.com\nresources = {"gpu": 1}\n'
+)
+
+
+def _own_task_attributes_under(python: str, tmp_path: Path, env: dict[str, str], configured: bool) -> list[Any]:
+    config = tmp_path / ('configured.cfg' if configured else 'empty.cfg')
+    config.write_text(LUIGI_TASK_NAMES_CONFIG if configured else '')
+    completed = subprocess.run(
+        [python, '-c', LUIGI_TASK_NAMES_SCRIPT],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**env, 'LUIGI_CONFIG_PATH': str(config)},
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    values: list[Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return values
+
+
+def test_task_on_kart_options_set_a_tasks_own_parameters_named_like_luigi_task_attributes(tmp_path: Path) -> None:
+    ours_env = {**os.environ, 'PYTHONPATH': REPOSITORY}
+    plain = _own_task_attributes_under(sys.executable, tmp_path, ours_env, configured=False)
+    configured = _own_task_attributes_under(sys.executable, tmp_path, ours_env, configured=True)
+    assert plain[:5] == [0, False, 0, '', {}]
+    assert configured[:5] == [3, True, 7, 'a@example.com', {'gpu': 1}]
+    assert configured[5] != plain[5], 'the options are significant parameters: the unique id changes'
+    python = reference_python()
+    if python is None:
+        pytest.skip('gokart 1.12.2 reference interpreter not set up: make reference-venv')
+    reference_env = {key: value for key, value in os.environ.items() if key != 'PYTHONPATH'}
+    assert _own_task_attributes_under(python, tmp_path, reference_env, configured=True) == configured
+    assert _own_task_attributes_under(python, tmp_path, reference_env, configured=False) == plain
