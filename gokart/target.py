@@ -28,6 +28,7 @@ from gokart.object_storage import ObjectStorage
 from gokart.required_task_output import RequiredTaskOutput
 from gokart.storage import content_hash, signing
 from gokart.storage import filesystem as storage
+from gokart.storage import shared_workspace
 from gokart.storage.backends import backend_of
 from gokart.zip_client import ZipClient
 from gokart.zip_client_util import make_zip_client
@@ -102,18 +103,30 @@ class _FileTarget(TargetOnKart):
         self._task_lock_params = task_lock_params or NO_LOCK
         # The workspace of the task the output belongs to: signatures bind the path relative to it.
         self._workspace_directory = workspace_directory
+        self._removed = False
 
     def _exists(self) -> bool:
-        return storage.exists(self._file_path)
+        # Found in the own workspace, or else in the team's shared one (gokart.storage.shared_workspace).
+        if storage.exists(self._file_path):
+            return True
+        return not self._removed and shared_workspace.exists_in_shared(self._file_path, self._workspace_directory)
 
     def _get_task_lock_params(self) -> TaskLockParams:
         return self._task_lock_params
 
     def _remove(self) -> None:
+        # A removed output stays removed for this target (rerun=True): its shared copy does not bring it back.
+        self._removed = True
         storage.remove(self._file_path)
 
     def _last_modification_time(self) -> datetime:
-        return storage.modification_time(self._file_path)
+        try:
+            return storage.modification_time(self._file_path)
+        except FileNotFoundError:
+            shared = shared_workspace.shared_path(self._file_path, self._workspace_directory)
+            if shared is None or not shared_workspace.exists_in_shared(self._file_path, self._workspace_directory):
+                raise
+            return storage.modification_time(shared)
 
     def _path(self) -> str:
         return self._file_path
@@ -122,7 +135,13 @@ class _FileTarget(TargetOnKart):
         try:
             return storage.open_read(self._file_path)
         except FileNotFoundError as e:
-            raise OutputNotFoundError(f'{self._file_path} does not exist: run the task that writes it first.') from e
+            missing = e
+        # A shared hit is copied into the own workspace when first loaded, then read from there.
+        if self._exists() and shared_workspace.fetch(self._file_path, self._workspace_directory):
+            return storage.open_read(self._file_path)
+        raise OutputNotFoundError(
+            f'{self._file_path} does not exist: run the task that writes it first.{shared_workspace.refusal_note(self._file_path, self._workspace_directory)}'
+        ) from missing
 
 
 class SingleFileTarget(_FileTarget):

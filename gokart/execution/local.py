@@ -35,7 +35,7 @@ from gokart.conflict_prevention_lock.file_lock import check_lock_directories
 from gokart.core import dag
 from gokart.core.error_messages import describe_task, workspace_error
 from gokart.errors import DependencyCycleError, GokartError
-from gokart.execution import termination, worker_records
+from gokart.execution import team_cache, termination, worker_records
 from gokart.execution.completion_check import complete_if_checked, completed_before_run
 from gokart.execution.plan import Plan, TaskState, make_plan
 from gokart.records import lineage, main_module
@@ -231,6 +231,11 @@ def plan_roots(roots: list[Any]) -> Plan:
     # Collections during planning find next to no garbage but walk every task made so far: with
     # 100,000 tasks they cost about a seventh of the plan.
     refresh_settings()  # [gokart] run_lock as the config says now, read once for the whole build
+    # With a shared workspace, the shared inputs the plan loads are fetched before anything runs.
+    return team_cache.planned_with_inputs_fetched(lambda: _plan_without_collections(roots))
+
+
+def _plan_without_collections(roots: list[Any]) -> Plan:
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -285,6 +290,7 @@ def _run_task_with_events(task: Any, lock: RunLock | None, checked: bool) -> Non
         task.trigger_event(luigi.Event.PROCESSING_TIME, task, time.time() - started)
         worker_records.done(task)
         task.trigger_event(luigi.Event.SUCCESS, task)
+        team_cache.push_after_run(task)  # with [gokart] shared_push = true: outputs and records, once they are all written
     except Exception as e:
         worker_records.failed(task)  # with the traceback
         task.trigger_event(luigi.Event.FAILURE, task, e)

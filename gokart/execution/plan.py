@@ -22,6 +22,7 @@ from gokart.core import dag
 from gokart.core.error_messages import describe_task
 from gokart.execution.collisions import check_collisions
 from gokart.storage import filesystem as storage
+from gokart.storage import shared_workspace
 from gokart.target import TargetOnKart
 from gokart.utils import flatten
 
@@ -44,6 +45,7 @@ class PlannedTask:
     requirements: list[int] = field(default_factory=list)
     dependents: list[int] = field(default_factory=list)
     error: BaseException | None = None
+    shared: bool = False  # COMPLETE through the shared workspace: some output is there and not in the own workspace
 
 
 @dataclass
@@ -59,7 +61,7 @@ class Plan:
 
 def make_plan(roots: list[Any]) -> Plan:
     """The plan of a build of ``roots``; the requirements of each task are collected once (``dag.planning``)."""
-    with dag.planning():
+    with dag.planning(), shared_workspace.verification_deferred():
         return _make_plan(roots)
 
 
@@ -82,13 +84,13 @@ def _make_plan(roots: list[Any]) -> Plan:
     root_positions = [add(root) for root in roots]
     while frontier:
         level, frontier = frontier, []
-        for position, (complete, error) in zip(level, _check_completion([planned[p].task for p in level]), strict=True):
+        for position, (complete, error, shared) in zip(level, _check_completion([planned[p].task for p in level]), strict=True):
             node = planned[position]
             if error is not None:
                 node.state, node.error = TaskState.BROKEN, error
                 continue
             if complete:
-                node.state = TaskState.COMPLETE
+                node.state, node.shared = TaskState.COMPLETE, shared
                 continue
             if _is_external(node.task):
                 node.state = TaskState.MISSING_EXTERNAL
@@ -122,33 +124,62 @@ def _check_contracts(planned: list[PlannedTask], index: dict[Any, int]) -> None:
     check_contracts((node.task for node in planned), cached).raise_if_broken()
 
 
-def _check_completion(tasks: list[Any]) -> list[tuple[bool, BaseException | None]]:
+def _check_completion(tasks: list[Any]) -> list[tuple[bool, BaseException | None, bool]]:
+    """(complete, error, found through the shared workspace) of each task."""
     if len(tasks) == 1:
-        return [_safe_complete(tasks[0])]
+        return [_checked(tasks[0], None)]
     # One listing per output directory answers most existence checks of a wide level.
-    known = storage.exists_many(output_paths(tasks))
+    locations = output_locations(tasks)
+    known = storage.exists_many(path for path, _ in locations)
+    if shared_workspace.enabled():  # what the own workspace lacks, asked of the shared one the same way
+        shared_workspace.existence(location for location in locations if not known.get(location[0]))
 
-    def check(task: Any) -> tuple[bool, BaseException | None]:
+    def check(task: Any) -> tuple[bool, BaseException | None, bool]:
         with storage.known_existence(known):
-            return _safe_complete(task)
+            return _checked(task, known)
 
     if any(_is_remote(t) for t in tasks[:8]):
         # What the listing did not answer is a network round trip each: overlap them.
         with ThreadPoolExecutor(max_workers=min(_REMOTE_CHECK_THREADS, len(tasks))) as pool:
             return list(pool.map(check, tasks))
     with storage.known_existence(known):
-        return [_safe_complete(t) for t in tasks]
+        return [_checked(t, known) for t in tasks]
+
+
+def _checked(task: Any, known: dict[str, bool] | None) -> tuple[bool, BaseException | None, bool]:
+    complete, error = _safe_complete(task)
+    return complete, error, complete and shared_workspace.enabled() and found_in_shared(task, known)
+
+
+def found_in_shared(task: Any, known: dict[str, bool] | None = None) -> bool:
+    """Whether the complete ``task`` is complete through the shared workspace: one of its outputs is not in its own workspace."""
+    for path, workspace in output_locations([task]):
+        own = known.get(path) if known is not None else None
+        if own is None:
+            own = storage.exists(path)
+        if not own and shared_workspace.exists_in_shared(path, workspace):
+            return True
+    return False
 
 
 def output_paths(tasks: list[Any]) -> list[str]:
     """The paths of the gokart outputs of ``tasks``, for one ``storage.exists_many``; a task whose ``output()`` raises is skipped."""
-    paths: list[str] = []
+    return [path for path, _ in output_locations(tasks)]
+
+
+def output_locations(tasks: list[Any]) -> list[tuple[str, str | None]]:
+    """(path, workspace directory) of each gokart output of ``tasks``; a task whose ``output()`` raises is skipped."""
+    locations: list[tuple[str, str | None]] = []
     for task in tasks:
         try:
-            paths.extend(target.path() for target in flatten(task.output()) if isinstance(target, TargetOnKart))
+            locations.extend(
+                (target.path(), getattr(target, '_workspace_directory', None))
+                for target in flatten(task.output())
+                if isinstance(target, TargetOnKart)
+            )
         except Exception:
             continue  # complete() will raise the same error and report it
-    return paths
+    return locations
 
 
 def _safe_complete(task: Any) -> tuple[bool, BaseException | None]:
