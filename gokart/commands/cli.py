@@ -138,7 +138,10 @@ def _task_parameters_after_task(argv: list[str], commands: dict[str, argparse.Ar
     """
     if not argv or argv[0] not in commands:
         return argv
+    argv = list(argv)
     options = _options_of(commands[argv[0]])
+    # `gokart cache push ...`: the action word goes after the command's options, right before the task.
+    action = [argv.pop(1)] if argv[0] == 'cache' and len(argv) > 1 and not argv[1].startswith('-') and not _looks_like_task(argv[1]) else []
     front, moved = [argv[0]], list[str]()
     position = 1
     while position < len(argv):
@@ -152,7 +155,7 @@ def _task_parameters_after_task(argv: list[str], commands: dict[str, argparse.Ar
         destination.extend(argv[position : position + 1 + int(takes_value)])
         position += 1 + int(takes_value)
     rest = argv[position:]
-    return front + rest[:1] + moved + rest[1:]
+    return front + action + rest[:1] + moved + rest[1:]
 
 
 def _looks_like_task(token: str) -> bool:
@@ -517,7 +520,16 @@ def _rekey(arguments: argparse.Namespace, roots: list[Any]) -> int:
     return 1 if result.count(CONFLICT) else 0
 
 
-_COMMANDS = {'tree': _tree, 'report': _report, 'plan': _plan, 'why': _why_and_scheme, 'gc': _gc, 'rekey': _rekey}
+def _cache(arguments: argparse.Namespace, roots: list[Any]) -> int:
+    from gokart.commands import cache
+
+    action = getattr(arguments, 'action', None)
+    if action not in cache.ACTIONS:
+        raise UsageError(f'{action!r} is not one of push, pull, status: gokart cache {{push,pull,status}} MODULE:TASK [--param value ...]')
+    return cache.run(action, roots[0], arguments.dry_run)
+
+
+_COMMANDS = {'tree': _tree, 'report': _report, 'plan': _plan, 'why': _why_and_scheme, 'gc': _gc, 'rekey': _rekey, 'cache': _cache}
 
 
 def _options_of(command: argparse.ArgumentParser) -> dict[str, bool]:
@@ -551,6 +563,13 @@ REKEY_HELP = (
     'Construct the DAG under id schemes 1 and 2 and rename (or copy) every existing output and log/ record of each '
     'task from its name under the other scheme to its name under --to, locally or on an object store. Prints one row '
     'per task; running it again finishes an interrupted rekey and changes nothing after a complete one.'
+)
+
+
+CACHE_HELP = (
+    'status: each task of the DAG as local, shared, both or missing. push: upload the outputs and log/ records of '
+    'the tasks that are complete locally and not yet shared (never overwriting; signed with [gokart] shared_signing_key '
+    'when set). pull: fetch what a build of the task would load from the shared workspace.'
 )
 
 
@@ -609,6 +628,15 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     rekey.add_argument('--to', type=int, choices=(1, 2), help='the id scheme to move to (required)')
     rekey.add_argument('--dry-run', action='store_true', help='print what would be renamed; change nothing')
     rekey.add_argument('--copy', action='store_true', help='copy instead of renaming (the old names stay)')
+    cache = add_command(
+        'cache',
+        help='the team cache ([gokart] shared_workspace): push a DAG to it, pull what a build loads, or the status of each task',
+        description=CACHE_HELP,
+        usage='gokart cache {push,pull,status} [--dry-run] MODULE:TASK [--param value ...]',
+    )
+    # SUPPRESS: the options are parsed a second time, without the action word, which must not reset it.
+    cache.add_argument('action', nargs='?', default=argparse.SUPPRESS, help='push, pull or status')
+    cache.add_argument('--dry-run', action='store_true', help='push: list the files it would upload; upload nothing')
     for command in commands.choices.values():
         command.add_argument('task', nargs=argparse.REMAINDER, help=task_help)
     gc._actions[-1].help = 'MODULE:TASK then its parameters as --name value; "+" starts another root whose DAG is kept too'

@@ -21,11 +21,12 @@ from typing import Any
 from gokart.core import dag
 from gokart.core.task_names import decoded_task_instance
 from gokart.core.task_protocol import KartTask
-from gokart.execution.plan import output_paths
+from gokart.execution.plan import found_in_shared, output_locations
 from gokart.ids.code_fingerprint import changed_code, code_fingerprint_parts
 from gokart.records import run_records
 from gokart.runs import cutoff
 from gokart.storage import filesystem as storage
+from gokart.storage import shared_workspace
 from gokart.target import make_target
 from gokart.utils import flatten
 
@@ -97,11 +98,12 @@ class Step:
     own_run: CachedRun | None = None  # the recorded run with this task's own id, when its output is missing
     runs: list[CachedRun] = field(default_factory=list)  # other recorded runs of the class, nearest first
     cutoff: str | None = None  # with early cutoff on: whether the run may be spared (docs/early_cutoff.md)
+    shared: bool = False  # cached through the team's shared workspace (fetched when a build loads it)
 
     def describe(self) -> str:
         head = f'{self.name}[{self.unique_id}]'
         if not self.will_run:
-            return f'cached  {head}'
+            return f'cached  {head}' + (' (in the shared workspace)' if self.shared else '')
         return f'run     {head}: {self.explanation()}'
 
     def summary(self) -> str:
@@ -145,7 +147,8 @@ def plan(root: Any) -> list[Step]:
     that is cheaper (``storage.exists_many``), as a build plans: on an object store a plan of
     thousands of cached tasks costs a few listing requests, not one request per task.
     """
-    with dag.planning(), storage.known_existence(_existence_by_level(root)):
+    shared_workspace.refresh()
+    with dag.planning(), shared_workspace.verification_deferred(), storage.known_existence(_existence_by_level(root)):
         return _plan(root)
 
 
@@ -155,7 +158,10 @@ def _existence_by_level(root: Any) -> storage.ExistenceAnswers:
     level, seen = [root], {_key(root)}
     with storage.known_existence(answers):
         while level:
-            found = storage.exists_many(output_paths(level))
+            locations = output_locations(level)
+            found = storage.exists_many(path for path, _ in locations)
+            if shared_workspace.enabled():  # what the own workspace lacks, asked of the shared one by listings too
+                shared_workspace.existence(location for location in locations if not found.get(location[0]))
             answers.update(found)
             answers.unavailable.update(found.unavailable)
             following = []
@@ -269,6 +275,7 @@ class Explainer:
             return step
         if outputs_exist(task):
             step.will_run = False
+            step.shared = shared_workspace.enabled() and found_in_shared(task)
             return step
         if getattr(task, 'run', None) is None:
             step.reason = MISSING_EXTERNAL

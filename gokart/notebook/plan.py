@@ -60,11 +60,11 @@ class BuildPlan:
         with_columns = any(declared)  # the column only when some task declares a frame contract
         for step, lines in zip(self.steps, declared, strict=True):
             state = _state(step)
-            colour = {'cached': '#dbeafe', 'will run': '#dcfce7', 'missing input': '#fef3c7'}[state]
+            colour = {'cached': '#dbeafe', 'cached (shared)': '#e0e7ff', 'will run': '#dcfce7', 'missing input': '#fef3c7'}[state]
             columns = f'<td>{"<br>".join(html.escape(line) for line in lines)}</td>' if with_columns else ''
             rows.append(
                 f'<tr><td>{html.escape(step.name)}</td><td><code>{html.escape(step.unique_id)}</code></td>'
-                f'<td style="background:{colour}">{state}</td><td>{html.escape(step.explanation() if step.will_run else "its output exists")}</td>'
+                f'<td style="background:{colour}">{state}</td><td>{html.escape(step.explanation() if step.will_run else _cached_reason(step))}</td>'
                 f'{columns}</tr>'
             )
         broken = ''
@@ -93,8 +93,12 @@ def _state(step: explain.Step) -> str:
     from gokart.commands.explain import MISSING_EXTERNAL
 
     if not step.will_run:
-        return 'cached'
+        return 'cached (shared)' if step.shared else 'cached'
     return 'missing input' if step.reason == MISSING_EXTERNAL else 'will run'
+
+
+def _cached_reason(step: explain.Step) -> str:
+    return 'its output is in the shared workspace (fetched when loaded)' if step.shared else 'its output exists'
 
 
 def plan(task: Any) -> BuildPlan:

@@ -337,3 +337,55 @@ def test_a_kill_during_a_fetch_leaves_nothing_partial(tmp_path: Path) -> None:
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop('big_output_pipeline', None)
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> list[str]:
+    from gokart.commands.cli import main
+
+    luigi.task_register.Register.clear_instance_cache()
+    assert main(list(argv)) == 0
+    return capsys.readouterr().out.splitlines()
+
+
+@pytest.mark.parametrize('backend', ['disk', 's3'])
+def test_cache_push_pull_and_status(
+    backend: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest
+) -> None:
+    shared_root = str(tmp_path / 'team-cache') if backend == 'disk' else f's3://{request.getfixturevalue("s3_bucket")}/team-cache'
+    task = 'team_cache_pipeline:Total'
+    with working_as(tmp_path / 'ci', shared_root):  # a build without shared_push writes its own workspace only
+        build()
+        assert files_of(shared_root) == set()
+        status = _cli(capsys, 'cache', 'status', task)
+        assert [line.split()[0] for line in status[:-1]] == ['local'] * 4 and status[-1].startswith('4 local, 0 shared, 0 both, 0 missing')
+        dry = _cli(capsys, 'cache', 'push', '--dry-run', task)
+        assert dry[-1].startswith('would push 24 file(s) of 4 task(s)') and files_of(shared_root) == set()
+        assert _cli(capsys, 'cache', 'push', task)[-1].startswith('pushed 24 file(s) of 4 task(s)')
+        assert len(outputs_of(shared_root)) == 4
+        assert _cli(capsys, 'cache', 'push', task)[-1].startswith('pushed 0 file(s) of 0 task(s)')
+        assert [line.split()[0] for line in _cli(capsys, 'cache', 'status', task)[:-1]] == ['both'] * 4
+    with working_as(tmp_path / 'dev', shared_root) as runs:
+        status = _cli(capsys, 'cache', 'status', task, '--offset', '1')
+        assert status[0].split()[0] == 'missing' and [line.split()[0] for line in status[1:-1]] == ['shared'] * 3
+        plan = _cli(capsys, 'plan', task, '--offset', '1')
+        assert sum('(in the shared workspace)' in line for line in plan) == 2  # Squares and Frame; Numbers is not looked at
+        pulled = _cli(capsys, 'cache', 'pull', task, '--offset', '1')
+        assert pulled[0].startswith('2 output(s)')
+        assert len(outputs_of(str(tmp_path / 'dev'))) == 2
+        assert build(offset=1) == EXPECTED + 1 and ran(runs) == ['Total']
+
+
+def test_the_report_and_the_notebook_plan_name_a_shared_hit(tmp_path: Path) -> None:
+    from gokart.commands.report.graph import collect_graph
+    from gokart.notebook.plan import plan as notebook_plan
+
+    shared_root = str(tmp_path / 'team-cache')
+    with working_as(tmp_path / 'ci', shared_root, shared_push='true'):
+        build()
+    with working_as(tmp_path / 'dev', shared_root):
+        graph = collect_graph(pipeline.Total(offset=1))
+        shared = sorted(node.name for node in graph.nodes if any(o.shared for o in node.outputs))
+        assert shared == ['Frame', 'Numbers', 'Squares']
+        assert all(o.path.startswith(shared_root) for node in graph.nodes if node.name == 'Squares' for o in node.outputs)
+        table = notebook_plan(pipeline.Total(offset=1))._repr_html_()
+        assert table.count('cached (shared)') == 2 and 'its output is in the shared workspace' in table

@@ -15,6 +15,7 @@ from gokart.contracts.describe import declared_columns
 from gokart.core import dag
 from gokart.execution.plan import TaskState
 from gokart.storage import filesystem as storage
+from gokart.storage import shared_workspace
 from gokart.utils import flatten
 
 
@@ -29,6 +30,7 @@ class NodeState(enum.Enum):
 class Output:
     path: str
     size: int | None  # None when the file does not exist
+    shared: bool = False  # found in the team's shared workspace (path is the shared one), not in the own workspace
 
 
 @dataclass
@@ -75,6 +77,8 @@ class DagGraph:
 def collect_graph(task: Any, outcome: Any = None) -> DagGraph:
     """Walk every task under ``task`` once (by unique id) and record its state; ``outcome`` is a build's BuildOutcome."""
     states = _states_from_outcome(outcome)
+    if outcome is None:  # no build to follow: the team-cache settings as the config says now
+        shared_workspace.refresh()
     nodes: list[TaskNode] = []
     index_of: dict[str, int] = {}
     pending_edges: list[tuple[int, list[Any]]] = []
@@ -266,7 +270,13 @@ def _output_of(target: Any) -> Output:
         path() if callable(path) else path if path is not None else target
     )  # luigi's targets have a path attribute, gokart's a method
     try:
-        return Output(path=path, size=storage.size(path) if target.exists() else None)
+        if not target.exists():
+            return Output(path=path, size=None)
+        if not storage.exists(path):  # a shared hit: the team's copy, fetched when a build loads it
+            shared = shared_workspace.shared_path(path, getattr(target, '_workspace_directory', None))
+            if shared is not None:
+                return Output(path=shared, size=storage.size(shared), shared=True)
+        return Output(path=path, size=storage.size(path))
     except Exception:
         return Output(path=path, size=None)
 

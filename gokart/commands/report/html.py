@@ -91,12 +91,16 @@ def _node_svg(node: TaskNode, position: tuple[int, int], index: int) -> str:
     x, y = position
     label = _STATE_LABELS[node.state]
     name = _cut(node.name, NAME_CHARACTERS)
-    subtitle = f'{node.unique_id[:8]} · {label}'
+    shared = any(o.shared for o in node.outputs)
+    subtitle = f'{node.unique_id[:8]} · {label}' + (' (shared)' if shared and node.state is NodeState.CACHED else '')
     if node.processing_time is not None:
         subtitle += f' · {_seconds(node.processing_time)}'
     search_text = ' '.join([node.name, node.unique_id, *(f'{k}={v}' for k, v in node.params.items())]).lower()
     tooltip_lines = [f'{node.name}[{node.unique_id}] ({label})', *(f'{k}={v}' for k, v in node.params.items())]
-    tooltip_lines += [f'output: {o.path} ({"missing" if o.size is None else _bytes(o.size)})' for o in node.outputs]
+    tooltip_lines += [
+        f'output: {o.path} ({"missing" if o.size is None else _bytes(o.size)}{", shared workspace" if o.shared else ""})'
+        for o in node.outputs
+    ]
     tooltip_lines += node.columns
     tooltip = '\n'.join(tooltip_lines)
     return (
@@ -121,7 +125,7 @@ def _node_details(node: TaskNode, graph: DagGraph) -> dict[str, Any]:
         'state': _STATE_LABELS[node.state],
         'params': node.params,
         'processing_time': None if node.processing_time is None else _seconds(node.processing_time),
-        'outputs': [{'path': o.path, 'size': None if o.size is None else _bytes(o.size)} for o in node.outputs],
+        'outputs': [{'path': o.path, 'size': None if o.size is None else _bytes(o.size), 'shared': o.shared} for o in node.outputs],
         'requires': [graph.nodes[r].key for r in node.requirements],
         'error': node.error,
         'distinction': node.distinction,

@@ -146,8 +146,9 @@ def render_svg(boxes: list[Box], caption: str) -> str:
 
 def _tooltip(graph: DagGraph, index: int, state: str) -> str:
     node = graph.nodes[index]
-    lines = [f'{node.name}[{node.unique_id}] ({state})', *(f'{k}={v}' for k, v in node.params.items())]
-    lines += [f'output: {o.path}' + ('' if o.size is not None else ' (missing)') for o in node.outputs]
+    shared = ', in the shared workspace' if any(o.shared for o in node.outputs) and state == 'cached' else ''
+    lines = [f'{node.name}[{node.unique_id}] ({state}{shared})', *(f'{k}={v}' for k, v in node.params.items())]
+    lines += [f'output: {o.path}' + ('' if o.size is not None else ' (missing)') + (' (shared)' if o.shared else '') for o in node.outputs]
     lines += node.columns  # its declared frame contracts (gokart.Schema)
     if node.error:
         lines.append(node.error)
