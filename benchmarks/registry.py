@@ -215,6 +215,17 @@ def s3_latency_scenarios() -> list[Scenario]:
             ours_only=True,
             timeout=900.0,
         ),
+        # The team cache is ours (gokart 1.12.2 has no shared workspace): `team_cache.py`.
+        Scenario(
+            'team_cache_1000',
+            'team_cache.py',
+            ('--n', '1000', '--fetch', '1000'),
+            'warm plan of 1,000 shared hits vs the bucket as the only workspace (plan_ratio, goal <= 1.3); 1,000 fetches in parallel vs '
+            'one by one (fetch_speedup, goal >= 10); S3 behind a 20 ms-per-request proxy',
+            quick=False,
+            ours_only=True,
+            timeout=600.0,
+        ),
         # Workspace leases are ours (gokart 1.12.2 has no lock without Redis): `s3_leases.py`.
         Scenario(
             's3_leases_overhead_500',

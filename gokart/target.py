@@ -26,9 +26,8 @@ from gokart.file_processor import FileProcessor, make_file_processor
 from gokart.gcs_obj_metadata_client import GCSObjectMetadataClient
 from gokart.object_storage import ObjectStorage
 from gokart.required_task_output import RequiredTaskOutput
-from gokart.storage import content_hash, signing
+from gokart.storage import content_hash, shared_workspace, signing
 from gokart.storage import filesystem as storage
-from gokart.storage import shared_workspace
 from gokart.storage.backends import backend_of
 from gokart.zip_client import ZipClient
 from gokart.zip_client_util import make_zip_client

@@ -26,6 +26,9 @@ SERVER = (
     'ThreadedMotoServer(ip_address="127.0.0.1", port=int(sys.argv[1]), verbose=False).start(); time.sleep(1e9)'
 )
 
+# As S3 does, answer over kept-alive HTTP/1.1 connections (werkzeug's server closes each one after one response otherwise).
+KEEP_ALIVE_SERVER = 'import werkzeug.serving; werkzeug.serving.WSGIRequestHandler.protocol_version = "HTTP/1.1"; ' + SERVER
+
 CREDENTIALS = {'AWS_ACCESS_KEY_ID': 'bench', 'AWS_SECRET_ACCESS_KEY': 'bench', 'AWS_DEFAULT_REGION': 'us-east-1'}
 BUCKET = 'gokart-bench'
 
@@ -50,11 +53,15 @@ def wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def moto_bucket() -> Iterator[tuple[str, str]]:
-    """A moto server in its own process with an empty bucket; yields (endpoint, bucket)."""
+def moto_bucket(keep_alive: bool = False) -> Iterator[tuple[str, str]]:
+    """A moto server in its own process with an empty bucket; yields (endpoint, bucket).
+
+    ``keep_alive``: the server keeps connections open between requests, as S3 does.
+    """
     port = free_port()
     moto_python = os.environ.get('GOKART_BENCH_MOTO_PYTHON', sys.executable)
-    server = subprocess.Popen([moto_python, '-c', SERVER, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    code = KEEP_ALIVE_SERVER if keep_alive else SERVER
+    server = subprocess.Popen([moto_python, '-c', code, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(port, server)
         endpoint = f'http://127.0.0.1:{port}'

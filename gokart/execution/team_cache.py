@@ -62,6 +62,8 @@ def fetch_outputs(tasks: list[Any]) -> int:
     wanted = [(path, workspace) for path, workspace in output_locations(tasks) if not storage.exists(path)]
     if not wanted:
         return 0
+    # Which have signature files, from one listing per directory (known already after a plan): no GET of a missing one.
+    shared_workspace.existence(wanted)
     with ThreadPoolExecutor(max_workers=min(_FETCH_THREADS, len(wanted)), thread_name_prefix='gokart-fetch') as pool:
         done = list(pool.map(lambda location: shared_workspace.fetch(*location), wanted))
     return sum(done)

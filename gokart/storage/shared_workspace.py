@@ -35,14 +35,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from gokart.core.config_lookup import config_section
 from gokart.errors import ConfigOptionError
 from gokart.storage import filesystem as storage
 from gokart.storage import shared_signatures
 
 WORKSPACE_VARIABLE = 'GOKART_SHARED_WORKSPACE'
-PUSH_VARIABLE = 'GOKART_SHARED_PUSH'
-SECTION = 'gokart'
 _CHUNK_BYTES = 1024 * 1024
 
 
@@ -61,15 +58,17 @@ class Settings:
 
 
 def read_settings() -> Settings:
-    """Read the settings now: ``shared_workspace``, ``shared_push``, ``shared_signing_key``, ``shared_trusted_keys``."""
-    section = config_section(SECTION) or {}
-    workspace = (os.environ.get(WORKSPACE_VARIABLE) or section.get('shared_workspace') or '').strip() or None
-    push_text = (os.environ.get(PUSH_VARIABLE) or section.get('shared_push') or 'false').strip().lower()
-    if push_text not in ('true', 'false', '1', '0', 'yes', 'no', 'on', 'off'):
-        raise ConfigOptionError(f'[gokart] shared_push is {push_text!r}: use true or false.')
-    key = (section.get('shared_signing_key') or '').strip() or None
-    trusted = tuple(p.strip() for p in (section.get('shared_trusted_keys') or '').split(',') if p.strip())
-    return Settings(workspace=workspace, push=push_text in ('true', '1', 'yes', 'on'), signing_key=key, trusted_keys=trusted)
+    """Read the settings now: ``shared_workspace``, ``shared_push``, ``shared_signing_key``, ``shared_trusted_keys`` (``gokart.core.settings``)."""
+    from gokart.core.settings import value
+
+    workspace = value('shared_workspace')
+    trusted = value('shared_trusted_keys') or ''
+    return Settings(
+        workspace=workspace.strip() or None if workspace else None,
+        push=bool(value('shared_push')),
+        signing_key=value('shared_signing_key'),
+        trusted_keys=tuple(path.strip() for path in trusted.split(',') if path.strip()),
+    )
 
 
 class _State:

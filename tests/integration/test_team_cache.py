@@ -28,6 +28,8 @@ from gokart.storage import filesystem as storage
 from gokart.storage import shared_workspace
 from gokart.storage.shared_signatures import SIGNATURE_SUFFIX
 
+pytestmark = pytest.mark.integration
+
 HERE = Path(__file__).resolve().parent
 ALL_TASKS = ['Frame', 'Numbers', 'Squares', 'Total']
 EXPECTED = sum(x * x for x in range(10)) + sum(range(10))
