@@ -108,7 +108,7 @@ class _FileTarget(TargetOnKart):
         # Found in the own workspace, or else in the team's shared one (gokart.storage.shared_workspace).
         if storage.exists(self._file_path):
             return True
-        return not self._removed and shared_workspace.exists_in_shared(self._file_path, self._workspace_directory)
+        return not getattr(self, '_removed', False) and shared_workspace.exists_in_shared(self._file_path, self._workspace_directory)
 
     def _get_task_lock_params(self) -> TaskLockParams:
         return self._task_lock_params

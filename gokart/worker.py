@@ -19,7 +19,7 @@ from typing import Any
 import luigi.worker
 from luigi.worker import TaskProcess
 
-from gokart.execution import termination
+from gokart.execution import team_cache, termination
 from gokart.execution.completion_check import completed_before_run
 from gokart.parameter import ExplicitBoolParameter
 from gokart.records import main_module
@@ -69,6 +69,7 @@ class Worker(luigi.worker.Worker):
         process = super()._create_task_process(task)
         check = bool(getattr(self._config, 'task_completion_check_at_run', True))
         process._run_get_new_deps = functools.partial(_run_unless_complete, process._run_get_new_deps, task, check)
+        process.run = functools.partial(_run_then_push, process.run, task)
         if process.use_multiprocessing:
             process.run = functools.partial(_run_guarded_task_process, process.run, os.getpid())
         return process
@@ -176,6 +177,12 @@ class _RecordsAs112:
 
 
 _records_as_1_12 = _RecordsAs112()
+
+
+def _run_then_push(run: Callable[[], None], task: Any) -> None:
+    """luigi's task process, then, with ``[gokart] shared_push = true``, the push of what it wrote (after SUCCESS wrote the records)."""
+    run()
+    team_cache.push_after_run(task)
 
 
 @dataclasses.dataclass

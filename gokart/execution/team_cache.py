@@ -110,6 +110,9 @@ def push_after_run(task: Any) -> None:
     if not settings.push or settings.workspace is None or not isinstance(getattr(task, 'workspace_directory', None), str):
         return
     try:
+        outputs = output_locations([task])
+        if not outputs or not all(storage.exists(path) for path, _ in outputs):
+            return  # it failed or wrote nothing: its records alone are not worth sharing
         report = push_task(task)
     except Exception as error:
         warnings.warn(

@@ -1,10 +1,10 @@
 """A small pipeline that developers, CI and gokart 1.12.2 build against one shared workspace in the team-cache tests.
 
-    python team_cache_pipeline.py RUNS_FILE [SIZE [OFFSET]]
+    python team_cache_pipeline.py RUNS_FILE [SIZE [OFFSET [luigi]]]
 
 Uses only the public API that gokart 1.12.2 shares with ours, so either interpreter runs it. Each
 ``run()`` appends its task's name to RUNS_FILE; the workspace and the ``[gokart]`` settings come
-from ``LUIGI_CONFIG_PATH``. Prints the root's output.
+from ``LUIGI_CONFIG_PATH``. Prints the root's output. With ``luigi`` it builds through ``gokart.run``.
 """
 
 from __future__ import annotations
@@ -74,6 +74,15 @@ def main(argv: list[str]) -> None:
     RUNS_FILE = argv[0]
     size = int(argv[1]) if len(argv) > 1 else 10
     offset = int(argv[2]) if len(argv) > 2 else 0
+    if len(argv) > 3 and argv[3] == 'luigi':  # through gokart.run: luigi's scheduler and worker
+        arguments = ['Total', '--size', str(size), '--offset', str(offset), '--local-scheduler', '--module', 'team_cache_pipeline']
+        try:
+            gokart.run(arguments)
+        except SystemExit as e:
+            if e.code:
+                raise
+        print(Total(size=size, offset=offset).output().load())
+        return
     print(gokart.build(Total(size=size, offset=offset), log_level=40))
 
 

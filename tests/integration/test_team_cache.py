@@ -242,7 +242,9 @@ def test_an_unreachable_shared_workspace_turns_into_local_runs_with_one_warning(
     assert len(messages) == 1 and 's3://team/cache' in messages[0]
 
 
-def _run_pipeline(python: str, config: str, tmp_path: Path, name: str, extra_environment: dict[str, str]) -> tuple[str, list[str]]:
+def _run_pipeline(
+    python: str, config: str, tmp_path: Path, name: str, extra_environment: dict[str, str], *arguments: str
+) -> tuple[str, list[str]]:
     config_file = tmp_path / f'{name}.cfg'
     config_file.write_text(config)
     runs = tmp_path / f'{name}.runs'
@@ -252,7 +254,11 @@ def _run_pipeline(python: str, config: str, tmp_path: Path, name: str, extra_env
     else:
         environment.pop('GOKART_SHARED_WORKSPACE', None)
     completed = subprocess.run(
-        [python, str(HERE / 'team_cache_pipeline.py'), str(runs)], env=environment, cwd=tmp_path, capture_output=True, timeout=300
+        [python, str(HERE / 'team_cache_pipeline.py'), str(runs), *arguments],
+        env=environment,
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=300,
     )
     assert completed.returncode == 0, completed.stderr.decode()[-3000:]
     return completed.stdout.decode().strip().splitlines()[-1], ran(runs)
@@ -391,3 +397,77 @@ def test_the_report_and_the_notebook_plan_name_a_shared_hit(tmp_path: Path) -> N
         assert all(o.path.startswith(shared_root) for node in graph.nodes if node.name == 'Squares' for o in node.outputs)
         table = notebook_plan(pipeline.Total(offset=1))._repr_html_()
         assert table.count('cached (shared)') == 2 and 'its output is in the shared workspace' in table
+
+
+@pytest.mark.parametrize('backend', ['disk', 's3'])
+def test_of_writers_racing_for_one_shared_file_exactly_one_wins(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    shared_root = str(tmp_path / 'team-cache') if backend == 'disk' else f's3://{request.getfixturevalue("s3_bucket")}/team-cache'
+    path = shared_workspace.join(shared_root, 'pkg/Task_0123456789abcdef0123456789abcdef.pkl')
+    start = threading.Barrier(8)
+
+    def write(n: int) -> bool:
+        start.wait()
+        return shared_workspace.create(path, f'content of writer {n}'.encode())
+
+    with ThreadPoolExecutor(8) as pool:
+        won = list(pool.map(write, range(8)))
+    assert won.count(True) == 1
+    with storage.open_read(path) as f:
+        assert f.read() == f'content of writer {won.index(True)}'.encode()
+
+
+@pytest.mark.parametrize('backend', ['disk', 's3'])
+def test_two_ci_processes_pushing_the_same_dag_at_once_leave_a_consistent_shared_workspace(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    environment: dict[str, str] = {}
+    if backend == 's3':
+        shared_root = f's3://{request.getfixturevalue("s3_bucket")}/team-cache'
+        environment = {**FAKE_AWS_ENVIRONMENT, 'AWS_ENDPOINT_URL': request.getfixturevalue('s3_endpoint')}
+    else:
+        shared_root = str(tmp_path / 'team-cache')
+    ci_key, ci_public = _key_pair(tmp_path, 'ci')
+    processes = []
+    for name in ('ci-a', 'ci-b'):
+        config = tmp_path / f'{name}.cfg'
+        config.write_text(
+            f'[TaskOnKart]\nworkspace_directory={tmp_path / name}\n'
+            f'[gokart]\nshared_workspace={shared_root}\nshared_push=true\nshared_signing_key={ci_key}\n'
+        )
+        child_environment = {
+            **os.environ,
+            **environment,
+            'LUIGI_CONFIG_PATH': str(config),
+            'PYTHONPATH': os.pathsep.join([str(HERE), *sys.path]),
+        }
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, str(HERE / 'team_cache_pipeline.py'), str(tmp_path / f'{name}.runs')],
+                env=child_environment,
+                cwd=tmp_path,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        )
+    for process in processes:
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err.decode()[-3000:]
+        assert out.decode().split()[-1] == str(EXPECTED)
+    with working_as(tmp_path / 'dev', shared_root, shared_trusted_keys=ci_public) as runs, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        assert build(offset=1) == EXPECTED + 1  # Squares and Frame fetched and verified
+        assert ran(runs) == ['Total']
+    assert _shared_warnings(caught) == []
+
+
+def test_gokart_run_pushes_with_shared_push_and_reads_through(tmp_path: Path) -> None:
+    """The luigi path (gokart.run, luigi's worker): CI's run pushes, a developer's run of the same DAG runs nothing."""
+    shared_root = str(tmp_path / 'team-cache')
+    ci = f'[TaskOnKart]\nworkspace_directory={tmp_path / "ci"}\n[gokart]\nshared_workspace={shared_root}\nshared_push=true\n'
+    assert _run_pipeline(sys.executable, ci, tmp_path, 'ci', {}, '10', '0', 'luigi') == (str(EXPECTED), ALL_TASKS)
+    assert len(outputs_of(shared_root)) == 4
+    developer = f'[TaskOnKart]\nworkspace_directory={tmp_path / "dev"}\n[gokart]\nshared_workspace={shared_root}\n'
+    assert _run_pipeline(sys.executable, developer, tmp_path, 'dev', {}, '10', '1', 'luigi') == (str(EXPECTED + 1), ['Total'])
