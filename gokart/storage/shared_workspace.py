@@ -38,6 +38,7 @@ from typing import Any, Literal
 from gokart.errors import ConfigOptionError
 from gokart.storage import filesystem as storage
 from gokart.storage import shared_signatures
+from gokart.storage.backends import backend_of, resolve
 
 WORKSPACE_VARIABLE = 'GOKART_SHARED_WORKSPACE'
 _CHUNK_BYTES = 1024 * 1024
@@ -409,24 +410,14 @@ def create(path: str, content: bytes) -> bool:
     if storage.is_local(path):
         return _create_local(storage.local_path(path), content)
     protocol = storage.protocol_of(path)
-    if protocol in ('s3', 's3a', 'gs', 'gcs'):
-        store = _conditional_store(protocol)
+    lease_store = backend_of(protocol).lease_store  # the backend's conditional writes (S3 If-None-Match, GCS generation 0)
+    if lease_store is not None:
+        store = resolve(lease_store)(storage.filesystem_for_protocol(protocol))
         return store.create(storage.filesystem(path)[1], content) is not None
     if storage.exists(path):
         return False
     storage.write_bytes(path, content)
     return True
-
-
-def _conditional_store(protocol: str) -> Any:
-    fs = storage.filesystem_for_protocol(protocol)
-    if protocol in ('s3', 's3a'):
-        from gokart.run_locks.s3_leases import S3LeaseStore
-
-        return S3LeaseStore(fs)
-    from gokart.run_locks.gcs_leases import GcsLeaseStore
-
-    return GcsLeaseStore(fs)
 
 
 def _create_local(path: str, content: bytes) -> bool:
