@@ -239,8 +239,9 @@ def test_a_where_expression_that_tries_to_run_code_is_refused_with_a_clear_error
 
 def test_a_where_naming_no_column_says_which_columns_there_are():
     build_grid()
-    with pytest.raises(WhereError, match="'gamma' is no column.*columns include unique_id"):
-        gokart.runs(Train, where='gamma > 1')
+    with pytest.raises(WhereError, match="no column 'modle'; did you mean 'model'.*columns: unique_id"):
+        gokart.runs(Train, where="modle == 'svm'")
+    assert gokart.runs(Train, where='gamma > 1').empty  # like no column: a metric no run has recorded yet (issue 31)
 
 
 # ----- load_run, lineage, diff ---------------------------------------------------------------
@@ -562,3 +563,55 @@ def test_journal_chunks_copied_from_another_workspace_are_left_out_with_a_warnin
     [warning] = [r.getMessage() for r in caplog.records if 'another workspace' in r.getMessage()]
     assert 'copied-00000.jsonl' in warning and 'left out 1 record(s)' in warning  # Train's; its Data() wrote to ./resources
     assert len(gokart.runs(Train, workspace='./elsewhere')) == 1
+
+
+# ----- issue 31: where over the usual layout ----------------------------------------------------------
+def test_where_over_upstream_parameters_output_columns_typos_and_metrics_not_recorded_yet():
+    for c, rows in ((0.1, 3), (0.5, 6), (0.9, 9)):
+        gokart.build(Train(c=c, data=Data(rows=rows)), log_level=40)
+    assert sorted(gokart.runs(Train, where='data.rows > 4')['c']) == [0.5, 0.9]
+    assert sorted(gokart.runs(Train, where='data.rows > 4 and c < 0.7')['c']) == [0.5]
+    assert len(gokart.runs(Train, where='output_exists == True')) == 3
+    os.remove(Train(c=0.1, data=Data(rows=3)).output().path())
+    assert sorted(gokart.runs(Train, where='output_exists == False')['c']) == [0.1]
+    with pytest.raises(WhereError, match="did you mean 'accuracy'"):
+        gokart.runs(Train, where='acuracy > 0.5')
+    with pytest.raises(WhereError, match="did you mean 'c'"):
+        gokart.runs(Train, where='C > 0.5')
+    assert gokart.runs(Train, where='f1_macro > 0.5').empty  # a metric no run has recorded yet
+    assert len(gokart.runs(Train, where='error == None')) == 3
+
+
+@pytest.mark.parametrize(
+    'where',
+    [
+        '1 == 1',
+        "'a' < 'b'",
+        'not ' * 5000 + 'c > 1',
+        '(' * 300 + 'c > 1' + ')' * 300,
+        "start_time > 'yesterday'",
+        "end_time < '2026-13-45'",
+    ],
+)
+def test_where_refuses_what_it_cannot_answer_with_a_where_error(where):
+    build_grid()
+    with pytest.raises(WhereError):
+        gokart.runs(Train, where=where)
+
+
+def test_long_and_or_chains_and_nul_bytes_compare_right():
+    build_grid()
+    assert len(gokart.runs(Train, where=' and '.join(['c > 0.2'] * 2000))) == 4
+    assert len(gokart.runs(Train, where=' or '.join([f'c == {i / 10}' for i in range(3000)]))) == 6
+    gokart.build(Train(c=0.3, model='a\x00b'), log_level=40)
+    gokart.build(Train(c=0.3, model='a'), log_level=40)
+    assert list(gokart.runs(Train, where="model == 'a\x00b'")['model']) == ['a\x00b']
+    assert list(gokart.runs(Train, where="model == 'a\\x00b'")['model']) == ['a\x00b']
+    assert list(gokart.runs(Train, where="model == 'a'")['model']) == ['a']
+
+
+def test_runs_html_with_an_unknown_axis_is_an_error(tmp_path):
+    build_grid()
+    refused = gokart_command('runs', 'runs_pipeline:Train', '--html', str(tmp_path / 'page.html'), '--x', 'accuracyy')
+    assert refused.returncode == 1 and '--x accuracyy is no column of these runs; did you mean accuracy?' in refused.stderr
+    assert not (tmp_path / 'page.html').exists()

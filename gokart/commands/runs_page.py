@@ -22,6 +22,14 @@ def page(frame: Any, title: str, x: str | None = None, y: str | None = None) -> 
     numeric = [c for c in columns if c != 'output_size' and _is_numeric([row[columns.index(c)] for row in rows])]
     parameters = [c for c in frame.attrs.get('parameters', []) if c in numeric]
     metrics = [c for c in frame.attrs.get('metrics', []) if c in numeric]
+    for flag, name in (('--x', x), ('--y', y)):
+        if name is not None and name not in numeric:
+            import difflib
+
+            close = difflib.get_close_matches(name, numeric, n=1)
+            hint = f'; did you mean {close[0]}?' if close else ''
+            what = 'is not a number in every run' if name in columns else 'is no column of these runs'
+            raise ValueError(f'{flag} {name} {what}{hint} (the plot takes one of: {", ".join(numeric) or "none"})')
     x = x or (parameters or numeric or [None])[0]
     y = y or (metrics or [c for c in numeric if c != x] or [None])[0]
     data = {'columns': columns, 'rows': rows, 'numeric': numeric, 'x': x, 'y': y}
@@ -30,8 +38,9 @@ def page(frame: Any, title: str, x: str | None = None, y: str | None = None) -> 
 
 
 def write_runs_page(frame: Any, path: str, title: str, x: str | None = None, y: str | None = None) -> None:
+    text = page(frame, title, x, y)  # first: a refused axis leaves no file behind
     with open(path, 'w', encoding='utf-8') as f:
-        f.write(page(frame, title, x, y))
+        f.write(text)
 
 
 def _cell(value: Any) -> Any:

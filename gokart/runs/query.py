@@ -8,6 +8,7 @@ upstream task as ``Family_<unique id>``.
 
 from __future__ import annotations
 
+import ast
 import datetime
 import hashlib
 import json
@@ -42,7 +43,10 @@ BUILT_IN = {
     'code_fingerprint': 'code_fingerprint',
     'scheme': 'scheme',
     'source': 'source',
+    'error': 'error',
 }
+FRAME_ONLY = ('output_exists', 'output_size', 'output_paths', 'requires', 'git_dirty')
+"""Columns a ``where`` compares in the frame (found from the outputs on disk, or decoded), not in SQL."""
 _TIMES = ('start_time', 'end_time')
 MINIMUM_PREFIX = 6
 """A run may be named by this many leading characters of its unique id, or more."""
@@ -142,20 +146,44 @@ def runs(task: Any, workspace: str | None = None, where: str | None = None, sync
     workspace = _workspace_of(task, cls, workspace)
     parsed = where_expressions.parse(where) if where else None
 
-    def question(connection: sqlite3.Connection) -> tuple[Any, bool]:
+    def question(connection: sqlite3.Connection) -> tuple[Any, bool, list[dict[str, str]]]:
         rows, applied = _select(connection, cls, parsed)
         reconcile(connection, rows, cls, workspace)
-        return _frame(rows, cls, RecordedRuns(connection)), applied
+        return _frame(rows, cls, RecordedRuns(connection)), applied, [run.params for run in rows]
 
-    frame, applied = answer(workspace, sync, question)
+    frame, applied, recorded = answer(workspace, sync, question)
     if parsed is not None and not applied:
-        frame = where_expressions.apply(parsed, frame).reset_index(drop=True)
+        frame = _apply(parsed, frame, recorded)
     return frame
+
+
+def _apply(parsed: where_expressions.Where, frame: Any, recorded: list[dict[str, str]]) -> Any:
+    """``parsed`` applied to the frame; ``model.C`` compared as the parameter ``C`` of the task each run held in ``model``."""
+    dotted = sorted(n for n in parsed.names if '.' in n and n not in frame.columns)
+    work = frame.copy() if dotted else frame
+    for name in dotted:
+        work[name] = [_leaf(params, name) for params in recorded]
+    kept = where_expressions.apply(parsed, work).reset_index(drop=True)
+    kept = kept.drop(columns=dotted)
+    kept.attrs = {k: v for k, v in frame.attrs.items()}
+    return kept
+
+
+def _leaf(params: dict[str, str], dotted: str) -> Any:
+    """The recorded value at ``model.C`` (a parameter of the task held in ``model``), a number when it reads as one; None if absent."""
+    head, _, rest = dotted.partition('.')
+    value = params.get(head)
+    if value is None:
+        return None
+    if not rest:
+        return _guess(value)
+    decoded = decoded_task_instance(value)
+    return _leaf(decoded[1], rest) if decoded is not None else None
 
 
 def _select(connection: sqlite3.Connection, cls: type, parsed: where_expressions.Where | None) -> tuple[list[row.RunRow], bool]:
     base = f'{row.SELECT} WHERE class = ?'
-    if parsed is not None:
+    if parsed is not None and not (_compares_text(parsed) and _holds_nul(connection, cls)):
         try:
             columns = _SqlColumns(connection, cls, parsed)
             condition, values = where_expressions.to_sql(parsed, columns)
@@ -164,6 +192,9 @@ def _select(connection: sqlite3.Connection, cls: type, parsed: where_expressions
             return [row.from_sql(r) for r in found], True
         except where_expressions.NotTranslatable:
             pass
+        except sqlite3.OperationalError as e:  # too long for SQLite's parser ("Expression tree is too large"): the frame
+            if 'too large' not in str(e) and 'too many' not in str(e) and 'stack' not in str(e):
+                raise
     return [row.from_sql(r) for r in connection.execute(f'{base} ORDER BY start, id', [cls.__name__])], False
 
 
@@ -212,6 +243,16 @@ def _rebuilt_outputs(cls: type, run: row.RunRow, workspace: str) -> list[str]:
     return [p.replace(rebuilt, run.id) for p in paths]
 
 
+def _compares_text(parsed: where_expressions.Where) -> bool:
+    return any(isinstance(node, ast.Constant) and isinstance(node.value, str) for node in ast.walk(parsed.tree))
+
+
+def _holds_nul(connection: sqlite3.Connection, cls: type) -> bool:
+    """Whether a recorded parameter of ``cls`` holds a NUL: SQLite's JSON functions cut text there, so the frame compares."""
+    found = connection.execute("SELECT 1 FROM runs WHERE class = ? AND instr(params, '\\u0000') > 0 LIMIT 1", (cls.__name__,))
+    return found.fetchone() is not None
+
+
 def _index_expressions(connection: sqlite3.Connection, expressions: set[str]) -> None:
     """An index on (class, expression) for each parameter or metric a ``where`` names, made on first use.
 
@@ -240,6 +281,8 @@ class _SqlColumns:
         self.expressions: set[str] = set()
 
     def __call__(self, name: str) -> where_expressions.SqlColumn:
+        if name in FRAME_ONLY:
+            raise where_expressions.NotTranslatable(name)
         if name in BUILT_IN:
             return where_expressions.SqlColumn(BUILT_IN[name], (), _time_constant if name in _TIMES else _same)
         found = self._column(name)
@@ -269,12 +312,20 @@ class _SqlColumns:
             (self._cls.__name__, path, path),
         ).fetchone()
         if known is None:
-            columns = [*BUILT_IN, *(n for n, p in self._parameters.items() if p.significant)]
-            raise where_expressions.WhereError(
-                f'where {self._text!r}: {name!r} is no column of the runs of {self._cls.__name__} '
-                f'(no parameter, and no recorded run has a metric of that name); columns include {", ".join(columns)}'
-            )
+            # A typo of a column (metrics included) is refused naming it; any other name is a metric no run
+            # has recorded yet: no run matches it (NULL compares false), as no row of the frame would.
+            where_expressions.unknown(name, self._columns(), self._text)
+            return where_expressions.SqlColumn('NULL', (), _same)
         return where_expressions.SqlColumn(f'coalesce(json_extract(metrics, {literal}), json_extract(params, {literal}))', (), _same)
+
+    def _columns(self) -> list[str]:
+        metrics: dict[str, None] = {}
+        for (text,) in self._connection.execute(
+            'SELECT DISTINCT metrics FROM runs WHERE class = ? AND metrics IS NOT NULL', (self._cls.__name__,)
+        ):
+            metrics.update(dict.fromkeys(_json_object(text)))
+        parameters = [n for n, p in self._parameters.items() if p.significant]
+        return [*BUILT_IN, *FRAME_ONLY, *parameters, *metrics]
 
 
 def _same(value: Any) -> Any:
@@ -301,7 +352,12 @@ def _serialized(parameter: luigi.Parameter) -> Any:
 
 def _time_constant(value: Any) -> Any:
     if isinstance(value, str):
-        moment = datetime.datetime.fromisoformat(value)
+        try:
+            moment = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            raise where_expressions.WhereError(
+                f'{value!r} is not a time gokart can read: write it as ISO 8601, e.g. "2026-12-08" or "2026-12-08 09:30:00"'
+            ) from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=datetime.timezone.utc)
         return moment.timestamp()

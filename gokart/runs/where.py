@@ -11,6 +11,7 @@ refused with ``WhereError`` before anything runs. The checked tree is then trans
 from __future__ import annotations
 
 import ast
+import difflib
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,19 +39,66 @@ class Where:
 
     @property
     def names(self) -> set[str]:
-        return {node.id for node in ast.walk(self.tree) if isinstance(node, ast.Name)}
+        """The columns named, a dotted one (``model.C``: a parameter of the task held in ``model``) whole."""
+        found: set[str] = set()
+        stack: list[ast.AST] = [self.tree]
+        while stack:
+            node = stack.pop()
+            name = column_name(node)
+            if name is not None:
+                found.add(name)
+            else:
+                stack.extend(ast.iter_child_nodes(node))
+        return found
+
+
+def column_name(node: ast.AST) -> str | None:
+    """``'c'`` for the name ``c``, ``'model.C'`` for ``model.C`` (names and attributes only), else None."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = column_name(node.value)
+        return None if base is None else f'{base}.{node.attr}'
+    return None
+
+
+MAX_DEPTH = 64
+"""How deeply a where expression may nest (``not not ...``, parentheses): deeper is refused, never a RecursionError."""
 
 
 def parse(text: str) -> Where:
     """Check ``text`` and return it parsed; ``WhereError`` says what is not allowed, and where."""
+    if not isinstance(text, str):
+        raise WhereError(f'where takes a string expression, not {type(text).__name__}')
     try:
-        tree = ast.parse(text.strip(), mode='eval')
+        # A NUL can only be meant inside a string constant: written as its escape, Python's parser reads it there.
+        tree = ast.parse(text.strip().replace('\x00', '\\x00'), mode='eval')
     except SyntaxError as e:
         raise WhereError(
             f'where {text!r} is not an expression gokart can read ({e.msg}); it takes {GRAMMAR}, e.g. "c > 0.5 and model == \'svm\'"'
         ) from None
+    except (RecursionError, MemoryError, ValueError) as e:  # nesting too deep for Python's parser; a NUL byte in the text
+        raise WhereError(f'where {_shown(text)}: gokart cannot read it ({type(e).__name__}); it takes {GRAMMAR}') from None
+    if _depth(tree.body) > MAX_DEPTH:
+        raise WhereError(f'where {_shown(text)} nests more than {MAX_DEPTH} levels deep; write it flatter (e.g. "x in (1, 2)")')
     _check(tree.body, text)
     return Where(text, tree.body)
+
+
+def _depth(node: ast.AST) -> int:
+    """The nesting depth of ``node``, without recursion (a hostile expression may nest thousands deep)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            return deepest
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(current))
+    return deepest
+
+
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 80 else repr(text[:77] + '...')
 
 
 def _check(node: ast.AST, text: str) -> None:
@@ -72,14 +120,17 @@ def _check(node: ast.AST, text: str) -> None:
                 _check_operand(operands[position + 1], text)
             else:
                 _refuse(node, text, f'the operator {type(op).__name__}')
+            if column_name(operands[position]) is None and column_name(operands[position + 1]) is None:
+                snippet = ast.get_source_segment(text.strip(), node) or ''
+                raise WhereError(f'where {_shown(text)}: {snippet!r} compares two constants; name a column on one side')
         return
-    if isinstance(node, ast.Name):  # a column used as a truth value: "flag"
+    if column_name(node) is not None:  # a column used as a truth value: "flag"
         return
     _refuse(node, text, _what(node))
 
 
 def _check_operand(node: ast.AST, text: str) -> None:
-    if isinstance(node, ast.Name) or _is_constant(node):
+    if column_name(node) is not None or _is_constant(node):
         return
     _refuse(node, text, _what(node))
 
@@ -120,7 +171,7 @@ def constant(node: ast.AST) -> Any:
 def _what(node: ast.AST) -> str:
     names = {
         ast.Call: 'a function call',
-        ast.Attribute: 'an attribute access',
+        ast.Attribute: 'an attribute access (other than a parameter of an upstream task, model.C)',
         ast.Subscript: 'a subscript',
         ast.Lambda: 'a lambda',
         ast.JoinedStr: 'an f-string',
@@ -173,8 +224,16 @@ def _sql(node: ast.AST, column: Callable[[str], SqlColumn], values: list[Any]) -
 
 
 def _sql_comparison(left: ast.AST, op: ast.cmpop, right: ast.AST, column: Callable[[str], SqlColumn], values: list[Any]) -> str:
+    for side in (left, right):
+        dotted = column_name(side)
+        if dotted is not None and '.' in dotted:
+            raise NotTranslatable(dotted)  # a parameter inside a task parameter: compared in the frame
+        if isinstance(side, ast.Constant) and isinstance(side.value, str) and '\x00' in side.value:
+            raise NotTranslatable('a NUL byte')  # SQLite's JSON functions stop at it; the frame compares it whole
     if isinstance(op, _MEMBERSHIP):
         assert isinstance(left, ast.Name) and isinstance(right, (ast.Tuple, ast.List))
+        if any(isinstance(e, ast.Constant) and isinstance(e.value, str) and '\x00' in e.value for e in right.elts):
+            raise NotTranslatable('a NUL byte')
         found = column(left.id)
         members = [found.convert(constant(element)) for element in right.elts]
         values.extend(found.values)
@@ -225,8 +284,8 @@ def _mask(node: ast.AST, frame: Any, text: str) -> Any:
         return result
     if isinstance(node, ast.UnaryOp):
         return ~_mask(node.operand, frame, text)
-    if isinstance(node, ast.Name):
-        return _series(node.id, frame, text).fillna(False).astype(bool)
+    if column_name(node) is not None:
+        return _series(str(column_name(node)), frame, text).fillna(False).astype(bool)
     assert isinstance(node, ast.Compare)
     result = pd.Series(True, index=frame.index)
     operands = [node.left, *node.comparators]
@@ -262,15 +321,26 @@ def _same_sequence(value: tuple[Any, ...], cell: Any) -> bool:
 
 
 def _value(node: ast.AST, frame: Any, text: str) -> Any:
-    if isinstance(node, ast.Name):
-        return _series(node.id, frame, text)
+    name = column_name(node)
+    if name is not None:
+        return _series(name, frame, text)
     return constant(node)
 
 
 def _series(name: str, frame: Any, text: str) -> Any:
     if name not in frame.columns:
-        raise WhereError(f'where {text!r}: there is no column {name!r}; the columns are {", ".join(map(str, frame.columns))}')
+        import pandas as pd
+
+        unknown(name, [str(c) for c in frame.columns], text)
+        return pd.Series([None] * len(frame), index=frame.index, dtype=object)
     return frame[name]
+
+
+def unknown(name: str, columns: list[str], text: str) -> None:
+    """``WhereError`` for a name close to a column (a typo); a name like none is a metric no run has recorded yet."""
+    close = difflib.get_close_matches(name, columns, n=1, cutoff=0.75) or [c for c in columns if c.lower() == name.lower()]
+    if close:
+        raise WhereError(f'where {_shown(text)}: there is no column {name!r}; did you mean {close[0]!r}? (columns: {", ".join(columns)})')
 
 
 def _compare(symbol: str) -> Callable[[Any, Any], Any]:
