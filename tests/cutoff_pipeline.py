@@ -77,3 +77,24 @@ class Top(gokart.TaskOnKart):
     def run(self):
         RUNS.append('Top')
         self.dump(self.load('left') + self.load('right'))
+
+
+class Stage(gokart.TaskOnKart):
+    """A link of a chain whose upstream is a parameter (``chain(k, level)``): nothing is read from the config."""
+
+    n = luigi.IntParameter()
+    upstream = gokart.TaskInstanceParameter()
+
+    def requires(self):
+        return self.upstream
+
+    def run(self):
+        RUNS.append(f'{type(self).__name__}{self.n}')
+        self.dump(self.load() + [self.n])
+
+
+def chain(length: int, level: int) -> Stage:
+    task: gokart.TaskOnKart = First(level=level)
+    for n in range(length):
+        task = Stage(n=n, upstream=task)
+    return task

@@ -386,10 +386,15 @@ class _Index:
             if self._stale():
                 self._sync()
             rows = self._connection.execute(query, arguments).fetchall()
-            if not rows and resync:  # written meanwhile by another process of this build
+            if not rows and (resync or self._may_resync()):  # written meanwhile by another process
                 self._sync()
                 rows = self._connection.execute(query, arguments).fetchall()
             return rows
+
+    def _may_resync(self) -> bool:
+        # A long-lived worker (Dask) never sees a build end: a miss reads the journals again, locally at
+        # once (a scan that finds nothing new), on an object store at most every few seconds.
+        return storage.is_local(self.workspace) or time.monotonic() - self._synced_at > lineage.REMOTE_FLUSH_SECONDS
 
     def candidates(self, cutoff_key: str, own_id: str) -> list[dict[str, Any]]:
         rows = self._rows(

@@ -341,3 +341,24 @@ def test_workers_name_outputs_under_the_id_scheme_of_the_client(tmp_path: Path, 
         assert root.make_unique_id() in records
         assert gokart.build(DaskRoot(runs=runs), dask_client=client) is not None
     assert run_counts(runs) == {name: 1 for name in task_names()}
+
+
+def test_early_cutoff_on_dask_workers(tmp_path: Path, workspace: str, client: object) -> None:
+    """A chain whose first task reruns with the same output: on the workers too only the first runs, the rest are cut off."""
+    import json
+
+    from cutoff_pipeline import chain
+
+    config = luigi.configuration.get_config()
+    if not config.has_section('gokart'):
+        config.add_section('gokart')
+    config.set('gokart', 'early_cutoff', 'true')  # the client's config reaches the workers
+    try:
+        assert gokart.build(chain(5, level=1), executor='dask', dask_client=client) == [1, 2, 3, *range(5)]
+        assert gokart.build(chain(5, level=2), executor='dask', dask_client=client) == [1, 2, 3, *range(5)]
+    finally:
+        config.remove_option('gokart', 'early_cutoff')
+    lines = [json.loads(line) for journal in Path(workspace, '.gokart', 'lineage').iterdir() for line in journal.read_text().splitlines()]
+    ran = [r['class'] for r in lines if 'class' in r and not r.get('cutoff_from')]
+    assert sorted(ran) == ['First', 'First', *['Stage'] * 5]  # the first build ran all six, the second only First
+    assert len([r for r in lines if r.get('cutoff_from')]) == 5
