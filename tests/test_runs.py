@@ -272,7 +272,7 @@ def test_diff_names_parameter_upstream_and_output_differences():
     gokart.build(Train(c=0.1, data=Data(rows=4)), log_level=40)
     a, b = Train(c=0.1).make_unique_id(), Train(c=0.1, data=Data(rows=4)).make_unique_id()
     found = gokart.diff(a, b)
-    assert [name for name, _, _ in found.parameters] == ['data']
+    assert found.parameters == [('data.rows', '10', '4')]  # the task held in data, leaf by leaf (issue 31)
     assert found.upstream == [('Data', Data().make_unique_id(), Data(rows=4).make_unique_id())]
     assert ('metric rows', 10.0, 4.0) in found.output
     frames = gokart.diff(Data().make_unique_id(), Data(rows=4).make_unique_id())
@@ -615,3 +615,35 @@ def test_runs_html_with_an_unknown_axis_is_an_error(tmp_path):
     refused = gokart_command('runs', 'runs_pipeline:Train', '--html', str(tmp_path / 'page.html'), '--x', 'accuracyy')
     assert refused.returncode == 1 and '--x accuracyy is no column of these runs; did you mean accuracy?' in refused.stderr
     assert not (tmp_path / 'page.html').exists()
+
+
+def test_diff_is_readable_nested_changes_identical_metrics_changed_cells_with_no_module_imported():
+    gokart.build(Train(c=0.1), log_level=40)
+    gokart.build(Train(c=0.1, data=Data(rows=4)), log_level=40)
+    gokart.build(Train(c=0.1, model='rf'), log_level=40)
+    base = Train(c=0.1).make_unique_id()
+    # The command imports no module of the pipeline: the records are decoded as they are.
+    nested = gokart_command('diff', base, Train(c=0.1, data=Data(rows=4)).make_unique_id())
+    assert nested.returncode == 0, nested.stderr
+    assert "parameter data.rows: '10' -> '4'" in nested.stdout and 'BZh' not in nested.stdout and '425a68' not in nested.stdout
+    same_metrics = gokart.diff(base, Train(c=0.1, model='rf').make_unique_id())
+    assert same_metrics.output == [] and 'metrics identical (accuracy=0.8, rows=10)' in str(same_metrics)
+    gokart.build(Data(rows=10), log_level=40)
+    frames = gokart.diff(Data().make_unique_id(), Data(rows=4).make_unique_id())
+    assert ('shape', (10, 2), (4, 2)) in frames.output
+    shown = str(gokart.diff(Data().make_unique_id(), Data().make_unique_id()))
+    assert 'no difference recorded' in shown
+
+
+def test_diff_of_two_frames_of_one_shape_names_the_changed_cells():
+    class Numbers(gokart.TaskOnKart[pd.DataFrame]):
+        bump = luigi.IntParameter(default=0)
+
+        def run(self):
+            self.dump(pd.DataFrame({'x': [1.0, 2.0, 3.0 + self.bump, 4.0], 'y': [0, 1, 0, 1]}))
+
+    gokart.build(Numbers(), log_level=40)
+    gokart.build(Numbers(bump=5), log_level=40)
+    found = gokart.diff(Numbers().make_unique_id(), Numbers(bump=5).make_unique_id())
+    assert ('values (1 of 4 rows differ)', {'x[2]': 3.0}, {'x[2]': 8.0}) in found.output
+    assert "values: 'differ'" not in str(found)

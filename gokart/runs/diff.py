@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from gokart.core.task_names import decoded_task_instance
 from gokart.runs import query
 from gokart.runs.row import RunRow
 from gokart.storage import filesystem as storage
@@ -21,6 +22,7 @@ class RunDiff:
     upstream: list[tuple[str, Any, Any]] = field(default_factory=list)
     code: list[tuple[str, Any, Any]] = field(default_factory=list)
     output: list[tuple[str, Any, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what is the same where a difference was looked for (identical metrics)
 
     @property
     def same(self) -> bool:
@@ -30,6 +32,7 @@ class RunDiff:
         lines = [f'a: {self.a}', f'b: {self.b}']
         for title, items in (('parameter', self.parameters), ('upstream', self.upstream), ('code', self.code), ('output', self.output)):
             lines.extend(f'{title:9} {name}: {_short(x)} -> {_short(y)}' for name, x, y in items)
+        lines.extend(f'{"output":9} {note}' for note in self.notes)
         if self.same:
             lines.append('no difference recorded')
         return lines
@@ -43,9 +46,7 @@ def diff(id_a: str, id_b: str, workspace: str | None = None, sync: bool = True) 
     workspace = workspace or query.default_workspace()
     a, b = query.answer(workspace, sync, lambda connection: (query.find_run(connection, id_a), query.find_run(connection, id_b)))
     result = RunDiff(a=a.label, b=b.label)
-    for name in dict.fromkeys([*a.params, *b.params]):
-        if a.params.get(name) != b.params.get(name):
-            result.parameters.append((name, a.params.get(name), b.params.get(name)))
+    result.parameters = parameter_differences(a.params, b.params)
     result.upstream = _upstream_differences(a.requires, b.requires)
     for name, attribute in (
         ('code fingerprint', 'code_fingerprint'),
@@ -62,7 +63,37 @@ def diff(id_a: str, id_b: str, workspace: str | None = None, sync: bool = True) 
     if schema_changes:  # a changed column is the difference to show, not that the values then differ too
         output = [change for change in output if change[0] != 'values']
     result.output = output + schema_changes
+    if a.metrics and b.metrics and a.metrics == b.metrics:
+        result.notes.append('metrics identical (' + ', '.join(f'{k}={v:g}' for k, v in a.metrics.items()) + ')')
     return result
+
+
+def parameter_differences(a: dict[str, str], b: dict[str, str], prefix: str = '') -> list[tuple[str, Any, Any]]:
+    """The recorded parameters that differ, a task held in a parameter compared leaf by leaf (``model.C: 1.0 -> 10.0``).
+
+    Two tasks of different classes differ as a whole, each shown as ``Family(name=value, ...)``; the
+    records are decoded as they are, so the modules defining the classes need not be importable.
+    """
+    differences: list[tuple[str, Any, Any]] = []
+    for name in dict.fromkeys([*a, *b]):
+        x, y = a.get(name), b.get(name)
+        if x == y:
+            continue
+        task_x, task_y = decoded_task_instance(x), decoded_task_instance(y)
+        if task_x is not None and task_y is not None and task_x[0] == task_y[0]:
+            differences += parameter_differences(task_x[1], task_y[1], prefix=f'{prefix}{name}.')
+            continue
+        differences.append((prefix + name, _readable(x), _readable(y)))
+    return differences
+
+
+def _readable(value: str | None) -> Any:
+    if value is None:
+        return None
+    decoded = decoded_task_instance(value)
+    if decoded is None:
+        return value
+    return query.readable_task(value)
 
 
 def _schema_differences(a: RunRow, b: RunRow) -> tuple[list[tuple[str, Any, Any]], bool]:
@@ -159,8 +190,31 @@ def _output_differences(
             if column in y.columns and x[column].dtype != y[column].dtype:
                 differences.append((f'dtype of {column}', str(x[column].dtype), str(y[column].dtype)))
     if not differences and not x.equals(y):
-        differences.append(('values', 'differ', 'differ'))
+        differences.append(_changed_values(x, y))
     return differences
+
+
+SHOWN_VALUES = 3  # changed cells named in a diff of two frames
+
+
+def _changed_values(x: Any, y: Any) -> tuple[str, Any, Any]:
+    """How two frames of one shape, columns and dtypes differ: how many rows, and the first few changed cells."""
+    import pandas as pd
+
+    try:
+        left, right = x.reset_index(drop=True), y.reset_index(drop=True)
+        changed = ~((left == right) | (left.isna() & right.isna()))
+        rows = int(changed.any(axis=1).sum())
+        cells = [(r, c) for c in changed.columns for r in changed.index[changed[c]]][:SHOWN_VALUES]
+        before = {f'{c}[{r}]': _plain(left.at[r, c]) for r, c in cells}
+        after = {f'{c}[{r}]': _plain(right.at[r, c]) for r, c in cells}
+        return (f'values ({rows} of {len(left)} rows differ)', before, after)
+    except (TypeError, ValueError, pd.errors.InvalidIndexError):  # cells that do not compare (objects, lists)
+        return ('values', 'differ', 'differ')
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, 'item') else value
 
 
 def _frame_or_none(path: str) -> Any:
