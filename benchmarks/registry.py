@@ -67,6 +67,12 @@ def all_scenarios() -> list[Scenario]:
         ('sleep8_workers4', ('--kind', 'sleep', '--n', '8', '--workers', '4'), '8 tasks sleeping 0.5 s, workers=4'),
         ('trivial400_workers2', ('--kind', 'leaf', '--n', '400', '--workers', '2'), '400 trivial tasks, workers=2'),
         ('cpu4_workers2', ('--kind', 'burn', '--n', '4', '--workers', '2'), '4 tasks burning ~0.5 s of Python CPU, workers=2'),
+        ('chain10_workers1', ('--kind', 'chain', '--n', '10', '--workers', '1'), 'a chain of 10 trivial tasks under a root, workers=1'),
+        (
+            'chain10_workers2',
+            ('--kind', 'chain', '--n', '10', '--workers', '2'),
+            'the same chain with workers=2: never two tasks ready at once',
+        ),
     )
     for name, args, description in parallel:
         scenarios.append(Scenario(name, 'parallel.py', args, description))

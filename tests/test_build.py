@@ -79,6 +79,36 @@ def test_independent_tasks_run_concurrently_on_processes(tmp_path):
     assert len(set(results)) > 1
 
 
+class PidLink(gokart.TaskOnKart[list]):
+    """Link ``n`` of a chain: returns the pid of the process that ran each link, bottom first."""
+
+    n = luigi.IntParameter()
+
+    def requires(self):
+        return PidLink(n=self.n - 1) if self.n > 0 else []
+
+    def run(self):
+        below = self.load() if self.n > 0 else []
+        self.dump([*below, os.getpid()])
+
+
+class PidOf(gokart.TaskOnKart[int]):
+    i = luigi.IntParameter()
+
+    def run(self):
+        self.dump(os.getpid())
+
+
+def test_a_chain_on_workers_runs_here_as_with_one_worker():
+    # A chain never has two tasks ready at once: worker processes would only add forks and pipe round trips.
+    assert gokart.build(PidLink(n=4), workers=2) == [os.getpid()] * 5
+
+
+def test_tasks_ready_together_go_to_the_worker_processes():
+    pids = gokart.build(Gather(tasks=[PidOf(i=i) for i in range(3)]), workers=2)
+    assert os.getpid() not in pids
+
+
 def test_already_complete_task_is_loaded_not_run():
     runs = []
 

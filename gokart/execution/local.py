@@ -21,7 +21,7 @@ import time
 import traceback
 import types
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -192,12 +192,16 @@ def _plan_and_run(roots: list[Any], workers: int, parallel: str, listener: Execu
     if workers <= 1 or len(pending) == 1:
         runner: _Runner = _SerialRunner()
     elif parallel == 'thread':
-        runner = _PoolRunner(ThreadPoolExecutor(max_workers=workers), workers, in_process=True)
+        runner = _OnDemandPoolRunner(lambda: _PoolRunner(ThreadPoolExecutor(max_workers=workers), workers, in_process=True), workers)
     else:
-        pending_tasks = [plan.tasks[i].task for i in pending]
-        _import_before_fork(pending_tasks)
-        check_lock_directories(pending_tasks)  # warned once here, not once per worker
-        runner = _PoolRunner(_fork_pool(plan, workers), workers, in_process=False)
+
+        def start_processes() -> _PoolRunner:
+            pending_tasks = [plan.tasks[i].task for i in pending]
+            _import_before_fork(pending_tasks)
+            check_lock_directories(pending_tasks)  # warned once here, not once per worker
+            return _PoolRunner(_fork_pool(plan, workers), workers, in_process=False)
+
+        runner = _OnDemandPoolRunner(start_processes, workers)
     try:
         _schedule(plan, outcome, runner, listener)
     except BaseException:  # SIGTERM (BuildTerminated), Ctrl-C or a bug: stop the running tasks too
@@ -451,6 +455,36 @@ class _SerialRunner:
 
     def close(self, interrupt: bool = False) -> None:
         pass
+
+
+class _OnDemandPoolRunner:
+    """Runs tasks here, one at a time, until two are ready at once; only then starts the pool of workers.
+
+    A build whose ready set never holds two tasks (a chain, a small DAG built mostly already) gains
+    nothing from workers, and forking them, sending each task down a pipe and its outcome back
+    costs more than its tasks: with ``workers=N`` it then costs what a build with one worker costs.
+    """
+
+    def __init__(self, start: Callable[[], _PoolRunner], workers: int) -> None:
+        self._start = start
+        self._pool: _PoolRunner | None = None
+        self._here = _SerialRunner()
+        self.capacity = workers
+
+    def batch_size(self, ready: int) -> int:
+        # Called with the number of ready tasks before each submission: the moment to decide.
+        if self._pool is None and ready >= 2:
+            self._pool = self._start()
+        return self._pool.batch_size(ready) if self._pool is not None else 1
+
+    def submit(self, batch: list[int], tasks: list[Any], put_aside_before: bool) -> Future[Any]:
+        if self._pool is None:
+            return self._here.submit(batch, tasks, put_aside_before)
+        return self._pool.submit(batch, tasks, put_aside_before)
+
+    def close(self, interrupt: bool = False) -> None:
+        if self._pool is not None:
+            self._pool.close(interrupt)
 
 
 class _PoolRunner:
