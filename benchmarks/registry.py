@@ -130,6 +130,18 @@ def all_scenarios() -> list[Scenario]:
     )
     scenarios.append(
         Scenario(
+            'contracts_2000',
+            'contracts.py',
+            ('--n', '2000', '--rows', '10000000'),
+            'frame contracts (gokart.Schema) of 2,000 declared frame tasks vs their warm plan (goal: under 5 %); '
+            'footers of cached parquet outputs; bytes read of a 1e7-row footer',
+            quick=False,
+            ours_only=True,
+            timeout=300.0,
+        )
+    )
+    scenarios.append(
+        Scenario(
             'code_fingerprint_2000x10',
             'code_fingerprint.py',
             ('--n', '2000', '--classes', '10'),

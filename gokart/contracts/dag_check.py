@@ -19,7 +19,9 @@ from gokart.contracts import footer
 from gokart.contracts.declarations import ALL_OUTPUTS, Declarations, declarations_of, possibly_declared
 from gokart.contracts.frames import Mismatch, compare
 from gokart.contracts.schema import Schema, compatible
+from gokart.core import dag
 from gokart.core.error_messages import describe_task
+from gokart.core.task_protocol import is_kart, kart_base
 from gokart.errors import SchemaContractError, SchemaDeclarationError
 from gokart.utils import flatten
 
@@ -76,55 +78,40 @@ class _Checker:
 
     # ----- consumers: their input_schema against what producers declare (or have cached) ------------
     def check_inputs(self, consumer: Any, declared: Declarations) -> None:
-        inputs = _inputs_by_name(consumer)
+        inputs = _Inputs(consumer)
         for input_name, by_output in declared.inputs.items():
-            found, name = self._resolve_input_name(consumer, input_name, inputs)
-            if not found:
+            producers = inputs.producers(input_name)
+            if producers is None:
+                self._unknown_input(consumer, str(input_name), inputs.names())
                 continue
-            for producer in inputs[name]:
+            for producer in producers:
                 for output_name, wanted in by_output.items():
-                    self._compare_edge(consumer, name, producer, output_name, wanted)
+                    self._compare_edge(consumer, input_name, producer, output_name, wanted)
 
-    def _resolve_input_name(self, consumer: Any, input_name: str | None, inputs: dict[str | None, list[Any]]) -> tuple[bool, str | None]:
-        """Whether the declared ``input_name`` names an input of ``consumer``, and which (a plain Schema's: the only one)."""
-        cls = type(consumer).__name__
-        if input_name is None:  # a plain Schema: the task's only input
-            if len(inputs) == 1:
-                return True, next(iter(inputs))
-            names = ', '.join(repr(n) for n in inputs if n is not None) or 'none'
-            self._problem(
-                f'{describe_task(consumer)} declares input_schema as one Schema, but it has {len(inputs)} inputs ({names}): '
-                f'key it by input name, e.g. input_schema = {{{next((repr(n) for n in inputs if n), "name")}: Schema(...)}}.'
-            )
-            return False, None
-        if input_name in inputs:
-            return True, input_name
-        known = [n for n in inputs if n is not None]
+    def _unknown_input(self, consumer: Any, input_name: str, known: list[str]) -> None:
         guess = _closest(input_name, known)
         hint = f' Did you mean {guess!r}?' if guess else ''
         self._problem(
-            f'{cls}.input_schema names the input {input_name!r}, which {describe_task(consumer)} does not have '
+            f'{type(consumer).__name__}.input_schema names the input {input_name!r}, which {describe_task(consumer)} does not have '
             f'(its inputs: {", ".join(repr(n) for n in known) or "none by name: requires() returns no dict"}).{hint}'
         )
-        return False, None
 
     def _compare_edge(self, consumer: Any, input_name: str | None, producer: Any, output_name: str | None, wanted: Schema) -> None:
         produced_declared = declarations_of(type(producer))
         produced = produced_declared.output_schema(output_name) if produced_declared is not None else None
-        reads = _reads_text(consumer, input_name, output_name)
         if produced is not None:
             for column in wanted:
                 if column not in produced:
                     guess = _closest(column, [c for c in produced if c not in wanted])
                     hint = f' Did you mean {guess!r}? (renamed upstream?)' if guess else ''
                     self._problem(
-                        f'{reads} reads column {column!r}, which {describe_task(producer)} does not declare.{hint}\n'
+                        f'{_reads_text(consumer, input_name, output_name)} reads column {column!r}, which {describe_task(producer)} does not declare.{hint}\n'
                         f'    {_declaration_line(producer, "output_schema", output_name, produced, (guess,))}\n'
                         f'    {_declaration_line(consumer, "input_schema", input_name, wanted, (column,))}'
                     )
                 elif not compatible(wanted.kind(column), produced.kind(column)):
                     self._problem(
-                        f'{reads} reads column {column!r} as {wanted[column]}, but {describe_task(producer)} declares it {produced[column]}.\n'
+                        f'{_reads_text(consumer, input_name, output_name)} reads column {column!r} as {wanted[column]}, but {describe_task(producer)} declares it {produced[column]}.\n'
                         f'    {_declaration_line(producer, "output_schema", output_name, produced, (column,))}\n'
                         f'    {_declaration_line(consumer, "input_schema", input_name, wanted, (column,))}'
                     )
@@ -134,7 +121,7 @@ class _Checker:
                 mismatch = compare(wanted, found.columns)
                 if mismatch.missing or mismatch.wrong_dtype:
                     self._problem(
-                        f'{reads} needs {wanted!r}, but the cached output {path} of {describe_task(producer)} has '
+                        f'{_reads_text(consumer, input_name, output_name)} needs {wanted!r}, but the cached output {path} of {describe_task(producer)} has '
                         f'{_columns_text(found.columns)}: {_without_extra(mismatch).describe()}.{_rename_hint(mismatch, wanted, found.columns)}'
                     )
 
@@ -176,7 +163,7 @@ class _Checker:
             columns = self._footers.get(path)
             if columns is None:
                 try:
-                    columns = footer.read_columns(path, fmt)
+                    columns = footer.cached_columns(path, fmt)
                     self._check.footers_read[path] = columns.bytes_read
                 except Exception as e:  # a corrupt or truncated cached file
                     columns = e
@@ -193,16 +180,60 @@ class _Checker:
         self._check.problems.append(f'- {text}')
 
 
-def _inputs_by_name(consumer: Any) -> dict[str | None, list[Any]]:
-    """The tasks ``consumer`` loads, by the name ``load()`` takes: requires()' keys, or None for an unnamed requires()."""
-    try:
-        required = consumer.requires()
-    except Exception:
-        return {}  # planning reports a requires() that fails
-    if isinstance(required, dict):
-        return {str(name): [t for t in flatten(value) if hasattr(t, 'output')] for name, value in required.items()}
-    tasks = [t for t in flatten(required) if hasattr(t, 'output')]
-    return {None: tasks} if tasks else {}
+_own_requires: dict[type, bool] = {}
+
+
+def _has_own_requires(task: Any) -> bool:
+    """Whether the task's class defines its own ``requires()`` (else TaskOnKart's: its task-instance parameters by name)."""
+    cls = type(task)
+    found = _own_requires.get(cls)
+    if found is None:
+        found = _own_requires[cls] = cls.requires is not getattr(kart_base(), 'requires')  # noqa: B009 - TaskOnKart, known by the protocol only
+    return found
+
+
+class _Inputs:
+    """The tasks a consumer loads, by the name ``load()`` takes, found as cheaply as the consumer allows.
+
+    A plain ``input_schema = Schema(...)`` (name None) is the schema of each requirement: the list the
+    plan collected (``dag.requirements``, remembered while planning). A named input of a task with
+    gokart's own ``requires()`` is the task-instance parameter of that name; only a task with its own
+    ``requires()`` is asked for it again, to read the dict's keys.
+    """
+
+    def __init__(self, consumer: Any) -> None:
+        self._consumer = consumer
+        self._required: dict[str, list[Any]] | None = None
+
+    def producers(self, input_name: str | None) -> list[Any] | None:
+        if input_name is None:
+            try:
+                return [t for t in dag.requirements(self._consumer) if hasattr(t, 'output')]
+            except Exception:
+                return []  # planning reports a requires() that fails
+        if _has_own_requires(self._consumer) is False:
+            value = getattr(self._consumer, input_name, None)
+            tasks = [t for t in (value if isinstance(value, tuple) else (value,)) if is_kart(t)]
+            return tasks or None
+        return self._by_name().get(input_name)
+
+    def names(self) -> list[str]:
+        if _has_own_requires(self._consumer) is False:
+            return list(self._consumer.make_task_instance_dictionary())
+        return list(self._by_name())
+
+    def _by_name(self) -> dict[str, list[Any]]:
+        if self._required is None:
+            try:
+                required = self._consumer.requires()
+            except Exception:
+                required = None  # planning reports a requires() that fails
+            self._required = (
+                {str(name): [t for t in flatten(value) if hasattr(t, 'output')] for name, value in required.items()}
+                if isinstance(required, dict)
+                else {}
+            )
+        return self._required
 
 
 def _reads_text(consumer: Any, input_name: str | None, output_name: str | None) -> str:

@@ -102,6 +102,9 @@ class Schema(Mapping[str, 'str | None']):
     def __len__(self) -> int:
         return len(self._declared)
 
+    def __contains__(self, column: object) -> bool:  # Mapping's asks __getitem__ and catches KeyError: slower
+        return column in self._declared
+
     def kind(self, column: str) -> str | None:
         """The kind of ``column``'s declared dtype (``'int64'``, ``'string'``, ...), None when any dtype will do."""
         return self._kinds[column]
