@@ -20,7 +20,7 @@ from gokart.contracts.preflight import check_before_run
 from gokart.core import settings
 from gokart.core.error_messages import build_failure_message, describe_task, not_a_task_message
 from gokart.errors import GokartBuildError, HasLockedTaskException, NotATaskError, TaskLockException
-from gokart.execution import execute
+from gokart.execution import executors
 from gokart.execution.termination import terminate_on_sigterm
 from gokart.ids import code_fingerprint
 from gokart.records import lineage, run_records
@@ -154,7 +154,8 @@ def build(
     luigi's own scheduler and worker instead, as does ``executor='luigi'`` or the environment variable
     ``GOKART_EXECUTOR=luigi``; ``local_scheduler=False, scheduler_host=..., scheduler_port=...`` uses luigid.
     ``executor='dask'`` with ``dask_client=Client(...)`` or ``dask_address='tcp://host:8786'`` (or
-    ``GOKART_EXECUTOR=dask`` and ``GOKART_DASK_ADDRESS``) runs it on Dask distributed (docs/distributed.md).
+    ``GOKART_EXECUTOR=dask`` and ``GOKART_DASK_ADDRESS``) runs it on Dask distributed (docs/distributed.md);
+    ``executor=NAME`` runs it on an executor registered with ``gokart.execution.executors.register_executor``.
     Any failure raises ``GokartBuildError`` with every task's exception in ``raised_exceptions``.
     """
     if not isinstance(task, luigi.Task):  # luigi's TaskException, which gokart 1.12's scheduling raised
@@ -185,10 +186,14 @@ def build(
 def _run(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
     # A Dask client or address alone asks for Dask too, rather than being ignored by the local executor.
     implied = 'dask' if env_params.keys() & {'dask_client', 'dask_address'} else None
-    executor = env_params.get('executor') or implied or settings.value('executor')
+    name = env_params.get('executor') or implied or settings.value('executor')
     report_path = env_params.get('report')
     # A replaced luigi.build is a test simulating the scheduler's outcome: it is called as gokart 1.12 calls it.
-    if executor == 'luigi' or set(env_params) - _EXECUTOR_OPTIONS or luigi.build is not _LUIGI_BUILD:
+    if set(env_params) - _EXECUTOR_OPTIONS or luigi.build is not _LUIGI_BUILD:
+        executor = executors.executor_named('luigi')
+    else:
+        executor = executors.executor_named(str(name))
+    if executors.delegates_to_luigi(executor):
         try:
             _run_with_luigi(task, {k: v for k, v in env_params.items() if k not in _OUR_OPTIONS})
         finally:
@@ -200,14 +205,7 @@ def _run(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:
 
     _set_up_luigi_logging()
     with progress_listener(env_params.get('progress'), cell_display=for_this_process()) as listener:
-        if executor == 'dask':
-            from gokart.execution.dask_executor import execute_on_dask
-
-            outcome = execute_on_dask([task], env_params.get('dask_client'), env_params.get('dask_address'), listener)
-        else:
-            outcome = execute(
-                [task], workers=int(env_params.get('workers', 1)), parallel=str(env_params.get('parallel', 'process')), listener=listener
-            )
+        outcome = executor.execute([task], listener, env_params)
     if report_path:
         _write_report(task, str(report_path), outcome)
     exceptions = outcome.exceptions_by_task()

@@ -22,7 +22,8 @@ from gokart.contracts.declarations import possibly_declared
 from gokart.contracts.preflight import check_before_run
 from gokart.core.error_messages import task_class_not_found_message
 from gokart.errors import SchemaContractError, TaskClassNotFoundError
-from gokart.execution.dask_command import pop_executor_options, run_on_dask_and_exit
+from gokart.execution import executors
+from gokart.execution.dask_command import LUIGI_WORKER_NAMES, pop_executor_options, run_on_executor_and_exit
 from gokart.execution.run_arguments import check_command_line
 from gokart.execution.termination import BuildTerminated, terminate_on_sigterm
 from gokart.object_storage import ObjectStorage
@@ -53,8 +54,8 @@ def run(cmdline_args: list[str] | None = None, set_retcode: bool = True) -> None
     notifier = _start_slack_notifier()
     try:
         with terminate_on_sigterm():  # SIGTERM stops the build and its workers, then exits 143
-            if executor == 'dask':
-                run_on_dask_and_exit(cmdline_args, dask_address)
+            if executor is not None and executor not in LUIGI_WORKER_NAMES:
+                run_on_executor_and_exit(cmdline_args, executor, {'dask_address': dask_address})
             _run_and_exit(cmdline_args)
     except SystemExit:
         if notifier is not None:
@@ -226,16 +227,7 @@ def _run_and_exit(cmdline_args: list[str]) -> None:
         root_task = luigi.execution_summary._root_task(worker)
         if not luigi.interface.core().local_scheduler and gokart_worker.gokart_worker().count_work_of_other_workers:
             _count_work_of_other_workers_as_done(task_sets)
-    happened = {status for status, tasks in task_sets.items() if tasks}
-    code = max(
-        [
-            retcodes.missing_data if 'still_pending_ext' in happened else 0,
-            retcodes.task_failed if 'failed' in happened else 0,
-            retcodes.already_running if 'run_by_other_worker' in happened else 0,
-            retcodes.scheduling_error if 'scheduling_error' in happened else 0,
-            retcodes.not_run if 'not_run' in happened else 0,
-        ]
-    )
+    code = executors.exit_code({status for status, tasks in task_sets.items() if tasks}, retcodes)
     if code == 0 and root_task not in task_sets['completed'] and root_task not in task_sets['already_done']:
         sys.exit(retcodes.not_run)
     sys.exit(code)

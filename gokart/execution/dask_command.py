@@ -1,15 +1,18 @@
-"""``gokart.run ... --executor dask --dask-address tcp://host:8786``: the command line on a Dask cluster.
+"""``gokart.run ... --executor NAME [--dask-address tcp://host:8786]``: the command line on another executor.
 
 luigi's command line does not know these two options, so they are taken out of the arguments
-before luigi parses them. The root task is then built by the Dask executor instead of luigi's
-worker, and the process exits with gokart.run's codes.
+before luigi parses them. Unless they name luigi's own worker (``luigi``, or ``local``/``gokart``,
+which gokart.run has always run on luigi's worker), the root task is then built by the registered
+executor (``executors``: ``dask``, or a third party's), and the process exits with gokart.run's codes.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from gokart.core import settings
+from gokart.errors import GokartError
 
 EXECUTOR_OPTION = '--executor'
 ADDRESS_OPTION = '--dask-address'
@@ -34,29 +37,36 @@ def pop_executor_options(cmdline_args: list[str]) -> tuple[str | None, str | Non
     return executor, found.get(ADDRESS_OPTION), rest
 
 
+LUIGI_WORKER_NAMES = frozenset({'luigi', 'local', 'gokart'})
+"""Executor names under which gokart.run keeps luigi's command line and worker, as gokart 1.12 ran it."""
+
+
 def run_on_dask_and_exit(cmdline_args: list[str], address: str | None) -> None:
     """Build the command line's root task on Dask; exit 0 when built, 40 on a failure, 20 missing data, 30 not run."""
+    run_on_executor_and_exit(cmdline_args, 'dask', {'dask_address': address})
+
+
+def run_on_executor_and_exit(cmdline_args: list[str], name: str, options: dict[str, Any]) -> None:
+    """Build the command line's root task on the executor registered as ``name``; exit with gokart.run's codes."""
     import luigi.retcodes
     from luigi.cmdline_parser import CmdlineParser
 
     from gokart.core.error_messages import build_failure_message, describe_task
-    from gokart.execution.dask_executor import execute_on_dask
+    from gokart.execution import executors
     from gokart.execution.progress import progress_listener
 
+    try:
+        executor = executors.executor_named(name)
+    except GokartError as e:
+        raise SystemExit(f'gokart.run: --executor {name}: {e}') from None
     with CmdlineParser.global_instance(cmdline_args) as parser:
         root = parser.get_task_obj()
         retcodes = luigi.retcodes.retcode()
         with progress_listener() as listener:
-            outcome = execute_on_dask([root], address=address, listener=listener)
+            outcome = executor.execute([root], listener, options)
     exceptions = outcome.exceptions_by_task()
     print(build_failure_message(outcome.summary(), {describe_task(t): e for t, e in exceptions.items()}), file=sys.stderr)
-    if exceptions:
-        sys.exit(retcodes.task_failed)
-    if outcome.missing_external:
-        sys.exit(retcodes.missing_data)
-    if outcome.not_run:
-        sys.exit(retcodes.not_run)
-    sys.exit(0)
+    sys.exit(executors.exit_code(executors.what_happened(outcome), retcodes))
 
 
-__all__ = ['pop_executor_options', 'run_on_dask_and_exit']
+__all__ = ['LUIGI_WORKER_NAMES', 'pop_executor_options', 'run_on_dask_and_exit', 'run_on_executor_and_exit']

@@ -33,8 +33,9 @@ from gokart.execution.dask_worker import (
     restore_status,
     run_group,
 )
-from gokart.execution.local import BuildOutcome, ExecutionListener, fewer_garbage_collections, plan_roots, raise_on_cycle
-from gokart.execution.plan import Plan, TaskState
+from gokart.execution.local import fewer_garbage_collections, plan_roots
+from gokart.execution.plan import Plan
+from gokart.execution.scheduling import BuildOutcome, ExecutionListener, ReadySet
 from gokart.storage import signing
 
 if TYPE_CHECKING:
@@ -105,16 +106,15 @@ class _DaskRun:
         self.client = client
         self.plan = plan
         self.outcome = outcome
-        self.listener = listener
+        self.tasks = ReadySet(plan, outcome, listener)  # the scheduling core: events, results, what did not run
         self.groups: list[Group] = []
         self.futures: dict[int, Future] = {}  # by group
         self.waiting_on: dict[int, int] = {}  # group -> upstream groups not finished
         self.dependents: dict[int, list[int]] = {}
-        self.done: set[int] = set()  # tasks that succeeded
         self.config: Future | None = None
 
     def run(self) -> None:
-        order = self._submittable_in_order()
+        order = self.tasks.order()  # Dask gets the whole graph at once: requirements first
         if order:
             self.groups = make_groups(self.plan, order, _worker_threads(self.client), batch_setting(), dask_key)
             self._submit()
@@ -125,35 +125,9 @@ class _DaskRun:
                     future.release()
                 if self.config is not None:
                     self.config.release()
-        self.outcome.succeeded = [self.plan.tasks[i].task for i in sorted(self.done)]
-        self.outcome.not_run = [
-            i for i, n in enumerate(self.plan.tasks) if n.state is TaskState.PENDING and i not in self.done and i not in self.outcome.failed
-        ]
-        raise_on_cycle(self.plan, self.outcome)
-
-    def _submittable_in_order(self) -> list[int]:
-        """Pending tasks whose requirements are complete or submittable, requirements first (Kahn's order).
-
-        Tasks behind missing external data, a broken task or a cycle are left out and end as not run.
-        """
-        nodes = self.plan.tasks
-        waiting = {
-            i: sum(1 for r in n.requirements if nodes[r].state is not TaskState.COMPLETE)
-            for i, n in enumerate(nodes)
-            if n.state is TaskState.PENDING
-        }
-        ready = [i for i, count in waiting.items() if count == 0]
-        ready.reverse()  # popped from the end: the plan's order, so two clients group alike
-        order: list[int] = []
-        while ready:
-            index = ready.pop()
-            order.append(index)
-            for dependent in nodes[index].dependents:
-                if dependent in waiting:
-                    waiting[dependent] -= 1
-                    if waiting[dependent] == 0:
-                        ready.append(dependent)
-        return order
+        succeeded = self.tasks.finished - self.outcome.failed.keys()
+        self.outcome.succeeded = [self.plan.tasks[i].task for i in sorted(succeeded)]  # in the plan's order
+        self.tasks.settle()
 
     def _submit(self) -> None:
         nodes = self.plan.tasks
@@ -190,9 +164,7 @@ class _DaskRun:
                 self._started(g)
 
     def _started(self, g: int) -> None:
-        if self.listener is not None:
-            for index in self.groups[g].members:
-                self.listener.started(self.plan.tasks[index].task)
+        self.tasks.start(self.groups[g].members)
 
     def _follow(self) -> None:
         from distributed import as_completed
@@ -212,19 +184,12 @@ class _DaskRun:
             self._finished(g, statuses)
 
     def _finished(self, g: int, statuses: list[MemberStatus | BaseException]) -> None:
-        nodes = self.plan.tasks
         for index, status in zip(self.groups[g].members, statuses, strict=True):
-            task = nodes[index].task
-            if status is None:
-                self.done.add(index)
-            elif status == NOT_RUN:
-                if self.listener is not None:
-                    self.listener.put_aside(task)  # no longer running, and neither done nor failed
+            if status == NOT_RUN:
+                self.tasks.put_aside(index)  # no longer running, and neither done nor failed
                 continue
-            else:
-                self.outcome.failed[index] = status if isinstance(status, BaseException) else restore_status(status)
-            if self.listener is not None:
-                self.listener.finished(task, status is None)
+            error = None if status is None else status if isinstance(status, BaseException) else restore_status(status)
+            self.tasks.finish(index, error, release=False)  # Dask releases the dependents: groups, below
         for dependent in self.dependents.get(g, []):
             self.waiting_on[dependent] -= 1
             if self.waiting_on[dependent] == 0:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final, Literal, Protocol
 
 import luigi
@@ -34,10 +34,11 @@ from luigi.task import getpaths
 from gokart.conflict_prevention_lock.file_lock import check_lock_directories
 from gokart.core import dag
 from gokart.core.error_messages import describe_task, workspace_error
-from gokart.errors import DependencyCycleError, GokartError
+from gokart.errors import GokartError
 from gokart.execution import team_cache, termination, worker_records
 from gokart.execution.completion_check import complete_if_checked, completed_before_run
 from gokart.execution.plan import Plan, TaskState, make_plan
+from gokart.execution.scheduling import BuildOutcome, ExecutionListener, ReadySet
 from gokart.records import lineage, main_module
 from gokart.records.run_records import resolve_seed_methods
 from gokart.run_locks.base import RunLock
@@ -62,77 +63,6 @@ class CutOff:
 
 TaskResult = BaseException | None | CutOff | Literal['held elsewhere']
 """The outcome of running one task: None for success (or skipped as complete), its exception, ``CutOff`` or ``HELD_ELSEWHERE``."""
-
-
-class ExecutionListener(Protocol):
-    """Receives progress of a build (the progress display implements it)."""
-
-    def planned(self, plan: Plan) -> None: ...
-
-    def started(self, task: Any) -> None: ...
-
-    def finished(self, task: Any, succeeded: bool) -> None: ...
-
-    def put_aside(self, task: Any) -> None:
-        """Another process holds ``task``'s run lock: it is no longer running here, and will be started again later."""
-
-
-@dataclass
-class BuildOutcome:
-    """What happened to each task of a build."""
-
-    plan: Plan
-    succeeded: list[Any] = field(default_factory=list)
-    failed: dict[int, BaseException] = field(default_factory=dict)
-    not_run: list[int] = field(default_factory=list)
-    cut_off: dict[int, str] = field(default_factory=dict)  # tasks early cutoff spared, with the run their outputs came from
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed and not any(t.state is TaskState.BROKEN for t in self.plan.tasks)
-
-    @property
-    def missing_external(self) -> list[Any]:
-        return [t.task for t in self.plan.tasks if t.state is TaskState.MISSING_EXTERNAL]
-
-    def exceptions_by_task(self) -> dict[Any, BaseException]:
-        found = {self.plan.tasks[i].task: e for i, e in self.failed.items()}
-        for node in self.plan.tasks:
-            if node.state is TaskState.BROKEN and node.error is not None:
-                found[node.task] = node.error
-        return found
-
-    def _ran(self) -> list[Any]:
-        spared = {id(self.plan.tasks[i].task) for i in self.cut_off}
-        return [t for t in self.succeeded if id(t) not in spared]
-
-    def summary(self) -> str:
-        plan = self.plan
-        lines = ['', '===== gokart Execution Summary =====', '', f'Scheduled {len(plan.tasks)} tasks of which:']
-        complete = [t.task for t in plan.tasks if t.state is TaskState.COMPLETE]
-        for label, tasks in (
-            ('complete ones were encountered', complete),
-            ('ran successfully', self._ran()),
-            ('failed', [plan.tasks[i].task for i in self.failed] + [t.task for t in plan.tasks if t.state is TaskState.BROKEN]),
-            ('were left pending because a dependency failed or is missing', [plan.tasks[i].task for i in self.not_run]),
-            ('external dependencies are missing', self.missing_external),
-        ):
-            if tasks:
-                lines.append(f'* {len(tasks)} {label}:')
-                lines.extend(f'    - {describe_task(t)}' for t in tasks[:20])
-                if len(tasks) > 20:
-                    lines.append(f'    - ... and {len(tasks) - 20} more')
-        if self.cut_off:
-            lines.append(f'* {len(self.cut_off)} were cut off (an upstream reran and wrote what it wrote before; outputs reused from):')
-            lines.extend(f'    - {describe_task(plan.tasks[i].task)} from {source}' for i, source in list(self.cut_off.items())[:20])
-            if len(self.cut_off) > 20:
-                lines.append(f'    - ... and {len(self.cut_off) - 20} more')
-        lines += [
-            '',
-            'This progress looks :)' if self.ok and not self.not_run else 'This progress looks :( because some tasks failed or did not run',
-        ]
-        lines += ['', '===== gokart Execution Summary =====', '']
-        return '\n'.join(lines)
 
 
 def execute(roots: list[Any], workers: int = 1, parallel: str = 'process', listener: ExecutionListener | None = None) -> BuildOutcome:
@@ -330,36 +260,18 @@ class _Runner(Protocol):
 
 def _schedule(plan: Plan, outcome: BuildOutcome, runner: _Runner, listener: ExecutionListener | None) -> None:
     nodes = plan.tasks
-    waiting_on = [sum(1 for r in node.requirements if nodes[r].state is not TaskState.COMPLETE) for node in nodes]
-    ready = deque(i for i, node in enumerate(nodes) if node.state is TaskState.PENDING and waiting_on[i] == 0)
+    tasks = ReadySet(plan, outcome, listener)
+    ready = tasks.ready
     put_aside: deque[int] = deque()  # ready, but another process held the run lock when last tried
     running: dict[Future[Any], list[int]] = {}
-    finished: set[int] = set()
-    pending = sum(1 for node in nodes if node.state is TaskState.PENDING)  # for the worker's records
-
-    def complete_one(index: int, error: BaseException | None) -> None:
-        finished.add(index)
-        node = nodes[index]
-        if listener is not None:
-            listener.finished(node.task, error is None)
-        if error is not None:
-            outcome.failed[index] = error
-            return
-        outcome.succeeded.append(node.task)
-        for dependent in node.dependents:
-            waiting_on[dependent] -= 1
-            if waiting_on[dependent] == 0 and nodes[dependent].state is TaskState.PENDING:
-                ready.append(dependent)
 
     while ready or running or put_aside:
         while (ready or put_aside) and len(running) < runner.capacity:
             # A task put aside is waited for only when nothing else is ready, one per free worker.
             retrying = not ready
             batch = [put_aside.popleft()] if retrying else [ready.pop() for _ in range(runner.batch_size(len(ready)))]
-            worker_records.asking(pending - len(finished))
-            if listener is not None:
-                for index in batch:
-                    listener.started(nodes[index].task)
+            worker_records.asking(tasks.pending - len(tasks.finished))
+            tasks.start(batch)
             running[runner.submit(batch, [nodes[i].task for i in batch], retrying)] = batch
         if running:
             worker_records.waiting(len(running))
@@ -372,33 +284,11 @@ def _schedule(plan: Plan, outcome: BuildOutcome, runner: _Runner, listener: Exec
                         result = None
                     if result == HELD_ELSEWHERE:
                         put_aside.append(index)
-                        if listener is not None:
-                            listener.put_aside(nodes[index].task)
+                        tasks.put_aside(index)
                     else:
                         worker_records.informed(nodes[index].task, result is None)
-                        complete_one(index, result)
-
-    outcome.not_run = [i for i, node in enumerate(nodes) if node.state is TaskState.PENDING and i not in finished]
-    raise_on_cycle(plan, outcome)
-
-
-def raise_on_cycle(plan: Plan, outcome: BuildOutcome) -> None:
-    """Tasks left pending with no failed, broken or missing requirement below them can only be waiting on each other."""
-    if not outcome.not_run:
-        return
-    blocked = set(outcome.failed) | {i for i, n in enumerate(plan.tasks) if n.state in (TaskState.BROKEN, TaskState.MISSING_EXTERNAL)}
-    stuck = set(outcome.not_run)
-    changed = True
-    while changed:  # propagate "blocked" to everything downstream of a failure
-        changed = False
-        for i in list(stuck):
-            if any(r in blocked for r in plan.tasks[i].requirements):
-                blocked.add(i)
-                stuck.discard(i)
-                changed = True
-    if stuck:
-        names = ', '.join(describe_task(plan.tasks[i].task) for i in sorted(stuck)[:10])
-        raise DependencyCycleError(f'the requirements of these tasks form a cycle, so none of them can run: {names}')
+                        tasks.finish(index, result)  # type: ignore[arg-type]
+    tasks.settle()
 
 
 def _results_of(future: Future[Any], tasks: list[Any]) -> list[TaskResult]:
