@@ -27,7 +27,7 @@ from gokart.conflict_prevention_lock.run_once import wrap_run_once
 from gokart.conflict_prevention_lock.task_lock import make_task_lock_params, make_task_lock_params_for_run
 from gokart.conflict_prevention_lock.task_lock_wrappers import wrap_run_with_lock
 from gokart.contracts.dump_check import check_dump
-from gokart.core import dag, error_messages, strict_mode, task_protocol
+from gokart.core import dag, error_messages, stop_requests, strict_mode, task_protocol
 from gokart.errors import CorruptOutputError, EmptyDumpError, NotARequirementError, OutputNotFoundError, UnsupportedFormatError
 from gokart.file_processor import FileProcessor as FileProcessor  # re-exported, as in gokart 1.12
 from gokart.file_processor import make_file_processor
@@ -138,6 +138,16 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
     def _gokart_after_init(self) -> None:
         # Called by the metaclass once the whole __init__ (a subclass's too) has run.
         construction.after_init(self)
+
+    def trigger_event(self, event: Any, *args: Any, **kwargs: Any) -> None:
+        """luigi's dispatch to the event handlers; then a SIGTERM or Ctrl-C that landed in one is raised again.
+
+        luigi returns quietly when a handler raises ``KeyboardInterrupt``, which dropped a termination
+        request arriving during a slow SUCCESS handler (a notification) or a record write
+        (``core.stop_requests``).
+        """
+        super().trigger_event(event, *args, **kwargs)
+        stop_requests.raise_if_requested()
 
     # ----- identity -------------------------------------------------------------------------
     @classmethod

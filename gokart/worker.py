@@ -19,6 +19,7 @@ from typing import Any
 import luigi.worker
 from luigi.worker import TaskProcess
 
+from gokart.core import stop_requests
 from gokart.execution import team_cache, termination
 from gokart.execution.completion_check import completed_before_run
 from gokart.parameter import ExplicitBoolParameter
@@ -98,6 +99,11 @@ class Worker(luigi.worker.Worker):
         except KeyboardInterrupt as e:
             e.gokart_interruption = self._interruption()  # type: ignore[attr-defined]
             raise
+
+    def _get_work(self) -> Any:
+        """luigi's request for the next task, unless a SIGTERM or Ctrl-C was swallowed meanwhile (``core.stop_requests``)."""
+        stop_requests.raise_if_requested()
+        return super()._get_work()
 
     def _interruption(self) -> Interruption:
         """The tasks running now (interrupted), done, and not run, from what this worker scheduled and heard back."""

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.reference_python import reference_python
+
 HERE = Path(__file__).resolve().parent / 'signals'
 DESCENDANTS_GONE_WITHIN_SECONDS = 5
 
@@ -132,3 +134,100 @@ def test_ctrl_c_with_log_level_debug_keeps_every_traceback(tmp_path: Path) -> No
     # at least the two workers' and the build process's (a loaded machine may add one, e.g. mid-pickle)
     assert stderr.count('Traceback') >= 3, stderr[-3000:]
     assert 'interrupted: 0 tasks done, 5 not run; run the same command to resume' in stderr.splitlines()
+
+
+# ----- no termination request is lost (issue 30) ---------------------------------------------
+ENDS_WITHIN_SECONDS = 2
+
+
+def start_handler_pipeline(python: str, mode: str, tmp_path: Path, ours: bool = True) -> subprocess.Popen[bytes]:
+    markers = tmp_path / 'markers'
+    markers.mkdir(parents=True)
+    environment = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    environment['LUIGI_CONFIG_PATH'] = str(tmp_path / 'absent.cfg')
+    if ours:
+        environment['PYTHONPATH'] = os.pathsep.join(sys.path)
+    return subprocess.Popen(
+        [python, str(HERE / 'handler_pipeline.py'), mode, str(markers)],
+        env=environment,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def wait_inside_the_handler_of(process: subprocess.Popen[bytes], markers: Path, step: int) -> None:
+    handlers = markers / 'handlers'
+    while not (handlers.exists() and f'enter {step} ' in handlers.read_text()):
+        assert process.poll() is None, process.communicate()[1].decode()[-3000:]
+        time.sleep(0.01)
+    time.sleep(0.2)  # well inside the second the notification takes
+
+
+def signal_inside_a_handler(python: str, mode: str, signum: int, tmp_path: Path, ours: bool = True) -> tuple[int, float, str]:
+    """Signal the build while the SUCCESS handler of its second task runs; its status, how long it took to end, stderr."""
+    process = start_handler_pipeline(python, mode, tmp_path, ours)
+    wait_inside_the_handler_of(process, tmp_path / 'markers', 1)
+    signalled = time.monotonic()
+    if signum == signal.SIGINT:
+        os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole group
+    else:
+        process.send_signal(signum)  # docker stop signals the main process only
+    try:
+        _, stderr = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail('the signalled build did not end')
+    took = time.monotonic() - signalled
+    if ours:
+        assert_nothing_left(process.pid, tmp_path / 'resources')
+    return process.returncode, took, stderr.decode()
+
+
+def outputs_written(tmp_path: Path) -> list[str]:
+    directory = tmp_path / 'resources' / 'handler_pipeline'
+    return sorted(p.name for p in directory.glob('Step_*.pkl')) if directory.exists() else []
+
+
+@pytest.mark.parametrize('mode', ['build', 'build2', 'luigi', 'run', 'run2'])
+def test_sigterm_inside_a_slow_success_handler_ends_the_build_at_once(mode: str, tmp_path: Path) -> None:
+    # As an operator found it: `docker stop` while a SUCCESS handler sends a one-second notification.
+    # luigi's event dispatch swallowed the exception of the SIGTERM, and the build wrote all 6 outputs.
+    status, took, stderr = signal_inside_a_handler(sys.executable, mode, signal.SIGTERM, tmp_path)
+    assert status == 143, stderr[-3000:]
+    assert took < ENDS_WITHIN_SECONDS, f'the build took {took:.2f} s to end after SIGTERM'
+    written = outputs_written(tmp_path)
+    assert len(written) == 2, written  # the two tasks done before the signal; each output whole
+    assert 'leave 1 ' not in (tmp_path / 'markers' / 'handlers').read_text()  # the notification was cut short
+
+
+def test_ctrl_c_inside_a_slow_success_handler_ends_the_build_at_once(tmp_path: Path) -> None:
+    # gokart 1.12.2 lost this one too (luigi's dispatch returns on KeyboardInterrupt): it built all 6.
+    status, took, stderr = signal_inside_a_handler(sys.executable, 'build', signal.SIGINT, tmp_path)
+    assert status == -signal.SIGINT, stderr[-3000:]  # the KeyboardInterrupt left gokart.build, as Ctrl-C does
+    assert took < ENDS_WITHIN_SECONDS
+    assert len(outputs_written(tmp_path)) == 2
+
+
+@pytest.mark.parametrize('mode', ['build', 'run'])
+def test_sigterm_inside_a_handler_ends_the_build_with_gokart_112s_status(mode: str, tmp_path: Path) -> None:
+    reference = reference_python()
+    if reference is None:
+        pytest.skip('gokart 1.12.2 reference interpreter not set up (make reference-venv)')
+    theirs, their_time, _ = signal_inside_a_handler(reference, mode, signal.SIGTERM, tmp_path / 'reference', ours=False)
+    ours, our_time, stderr = signal_inside_a_handler(sys.executable, mode, signal.SIGTERM, tmp_path / 'ours')
+    # 1.12.2 dies of the signal, which a shell, docker and Kubernetes report as 143; ours cleans up and exits 143.
+    assert theirs == -signal.SIGTERM and ours == 128 + signal.SIGTERM, stderr[-3000:]
+    assert their_time < ENDS_WITHIN_SECONDS and our_time < ENDS_WITHIN_SECONDS
+    assert outputs_written(tmp_path / 'ours') == outputs_written(tmp_path / 'reference')
+
+
+@pytest.mark.parametrize('mode', ['build2', 'run2'])
+def test_kill_9_of_the_main_process_while_a_worker_is_in_a_handler_leaves_no_worker(mode: str, tmp_path: Path) -> None:
+    # The kernel's parent-death SIGTERM lands inside the worker's SUCCESS handler, where luigi's
+    # dispatch swallowed it: the worker lived on, finished the chain's task and waited forever.
+    status, took, stderr = signal_inside_a_handler(sys.executable, mode, signal.SIGKILL, tmp_path)  # asserts no process is left
+    assert status == -signal.SIGKILL
+    handlers = (tmp_path / 'markers' / 'handlers').read_text()
+    assert 'leave 1 ' not in handlers and 'enter 2 ' not in handlers, handlers  # the orphaned worker stopped in the handler

@@ -32,7 +32,7 @@ import luigi
 from luigi.task import getpaths
 
 from gokart.conflict_prevention_lock.file_lock import check_lock_directories
-from gokart.core import dag
+from gokart.core import dag, stop_requests
 from gokart.core.error_messages import describe_task, workspace_error
 from gokart.errors import GokartError
 from gokart.execution import team_cache, termination, worker_records
@@ -109,6 +109,7 @@ def fewer_garbage_collections() -> Iterator[None]:
 def _plan_and_run(roots: list[Any], workers: int, parallel: str, listener: ExecutionListener | None, nested: bool = False) -> BuildOutcome:
     lineage.prepare(type(root) for root in roots)  # git answers for the journal while the DAG is planned
     plan = plan_roots(roots)
+    stop_requests.raise_if_requested()  # planning records a failing requires() and goes on, a SIGTERM's exception too
     gc.freeze()
     if listener is not None:
         listener.planned(plan)
@@ -134,10 +135,10 @@ def _plan_and_run(roots: list[Any], workers: int, parallel: str, listener: Execu
         runner = _OnDemandPoolRunner(start_processes, workers)
     try:
         _schedule(plan, outcome, runner, listener)
+        runner.close()
     except BaseException:  # SIGTERM (BuildTerminated), Ctrl-C or a bug: stop the running tasks too
         runner.close(interrupt=True)
         raise
-    runner.close()
     return outcome
 
 
@@ -224,6 +225,7 @@ def _run_task_with_events(task: Any, lock: RunLock | None, checked: bool) -> Non
         task.trigger_event(luigi.Event.PROCESSING_TIME, task, time.time() - started)
         worker_records.done(task)
         task.trigger_event(luigi.Event.SUCCESS, task)
+        stop_requests.raise_if_requested()  # a plain luigi.Task's dispatch swallowed it (TaskOnKart's raises it itself)
         team_cache.push_after_run(task)  # with [gokart] shared_push = true: outputs and records, once they are all written
     except Exception as e:
         worker_records.failed(task)  # with the traceback
@@ -266,6 +268,7 @@ def _schedule(plan: Plan, outcome: BuildOutcome, runner: _Runner, listener: Exec
     running: dict[Future[Any], list[int]] = {}
 
     while ready or running or put_aside:
+        stop_requests.raise_if_requested()
         while (ready or put_aside) and len(running) < runner.capacity:
             # A task put aside is waited for only when nothing else is ready, one per free worker.
             retrying = not ready
@@ -398,25 +401,30 @@ class _PoolRunner:
     def close(self, interrupt: bool = False) -> None:
         """Wait for the running tasks; with ``interrupt``, stop the worker processes first (threads cannot be stopped)."""
         if interrupt and not self._in_process:
-            _stop_workers(list(self._pool._processes.values()))
+            _stop_workers(list((self._pool._processes or {}).values()))
             self._pool.shutdown(wait=False, cancel_futures=True)
             return
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _stop_workers(processes: list[Any]) -> None:
-    """SIGTERM every worker (each interrupts its task, cleans up and exits), then wait for them; SIGKILL after 10 s."""
+    """SIGTERM every worker (each interrupts its task, cleans up and exits), then wait for them; SIGKILL what is left after 1.5 s.
+
+    A build told to stop ends within 2 s: a worker that has not unwound by then is stuck (in a long
+    call that holds the interpreter), and its outputs stay whole or absent when it is killed.
+    """
     for process in processes:
         if process.is_alive():
             process.terminate()
+    deadline = time.monotonic() + _WORKER_STOP_SECONDS
     for process in processes:
-        process.join(_WORKER_STOP_SECONDS)
+        process.join(max(0.0, deadline - time.monotonic()))
         if process.is_alive():
             process.kill()
             process.join()
 
 
-_WORKER_STOP_SECONDS = 10
+_WORKER_STOP_SECONDS = 1.5
 
 
 # Forked workers find their task by index in the plan they inherited at fork time, so tasks never
