@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ from gokart.core import dag
 from gokart.core.error_messages import describe_task
 from gokart.core.task_protocol import is_kart, kart_base
 from gokart.errors import SchemaContractError, SchemaDeclarationError
+from gokart.storage import filesystem as storage
 from gokart.utils import flatten
 
 SHOWN_PROBLEMS = 20
@@ -50,12 +52,10 @@ def check_contracts(tasks: Iterable[Any], cached: Callable[[Any], bool | None]) 
     if not possibly_declared():
         return check
     checker = _Checker(check, cached)
-    for task in tasks:
-        declared = declarations_of(type(task))
-        if declared is None:
-            continue
-        state = cached(task)
-        if state:
+    declaring = [(task, declared) for task in tasks if (declared := declarations_of(type(task))) is not None]
+    checker.prefetch_remote_footers([task for task, declared in declaring if declared.outputs and cached(task)])
+    for task, declared in declaring:
+        if cached(task):
             checker.check_cached_outputs(task, declared)
         elif declared.inputs:
             checker.check_inputs(task, declared)
@@ -75,6 +75,7 @@ class _Checker:
         self._cached = cached
         self._footers: dict[str, footer.FooterColumns | BaseException] = {}
         self._checked_outputs: set[int] = set()
+        self._prefetched: dict[str, footer.FooterColumns | Exception] = {}
 
     # ----- consumers: their input_schema against what producers declare (or have cached) ------------
     def check_inputs(self, consumer: Any, declared: Declarations) -> None:
@@ -144,18 +145,31 @@ class _Checker:
                         f'rerun=True on {type(task).__name__} (e.g. --{type(task).get_task_family()}-rerun), or delete the file.'
                     )
 
+    def prefetch_remote_footers(self, tasks: list[Any]) -> None:
+        """Read the footers of these cached tasks' outputs on object stores at once: each is a few requests, a round trip each."""
+        wanted = []
+        for task in tasks:
+            for target in _targets(task, ALL_OUTPUTS):
+                fmt = footer.file_format(target)
+                path = str(target.path()) if fmt is not None else ''
+                if fmt is not None and not storage.is_local(path):
+                    wanted.append((path, fmt))
+        if not wanted:
+            return
+
+        def read(item: tuple[str, str]) -> footer.FooterColumns | Exception:
+            try:
+                return footer.cached_columns(*item)
+            except Exception as e:  # reported, naming the task, when the check comes to it
+                return e
+
+        with ThreadPoolExecutor(max_workers=min(_REMOTE_READS, len(wanted))) as pool:
+            self._prefetched.update(zip((path for path, _ in wanted), pool.map(read, wanted), strict=True))
+
     def _footer_columns(self, task: Any, output_name: str | None) -> list[tuple[str, footer.FooterColumns]]:
         """The footers of ``task``'s parquet/feather outputs named ``output_name`` (all of them for ``ALL_OUTPUTS``)."""
-        try:
-            outputs = task.output()
-        except Exception:
-            return []  # planning reports a task whose output() fails
-        if isinstance(outputs, dict) and output_name is not ALL_OUTPUTS:
-            targets = flatten(outputs.get(output_name, []))
-        else:
-            targets = flatten(outputs)
         found = []
-        for target in targets:
+        for target in _targets(task, output_name):
             fmt = footer.file_format(target)
             if fmt is None:
                 continue
@@ -163,7 +177,10 @@ class _Checker:
             columns = self._footers.get(path)
             if columns is None:
                 try:
-                    columns = footer.cached_columns(path, fmt)
+                    prefetched = self._prefetched.pop(path, None)
+                    if isinstance(prefetched, Exception):
+                        raise prefetched
+                    columns = prefetched if prefetched is not None else footer.cached_columns(path, fmt)
                     self._check.footers_read[path] = columns.bytes_read
                 except Exception as e:  # a corrupt or truncated cached file
                     columns = e
@@ -178,6 +195,20 @@ class _Checker:
 
     def _problem(self, text: str) -> None:
         self._check.problems.append(f'- {text}')
+
+
+_REMOTE_READS = 32  # footers read at once on an object store, as the planner checks existence there
+
+
+def _targets(task: Any, output_name: str | None) -> list[Any]:
+    """``task``'s output targets named ``output_name`` (all of them for ``ALL_OUTPUTS``); none when ``output()`` raises."""
+    try:
+        outputs = task.output()
+    except Exception:
+        return []  # planning reports a task whose output() fails
+    if isinstance(outputs, dict) and output_name is not ALL_OUTPUTS:
+        return flatten(outputs.get(output_name, []))
+    return flatten(outputs)
 
 
 _own_requires: dict[type, bool] = {}
