@@ -371,7 +371,8 @@ def _why(arguments: argparse.Namespace, roots: list[Any]) -> int:
     step = why(task)
     head = f'{step.name}[{step.unique_id}]'
     if not step.will_run:
-        print(f'{head}: its output exists; a build would load it.')
+        where = 'is in the shared workspace; a build would fetch it and load it' if step.shared else 'exists; a build would load it'
+        print(f'{head}: its output {where}.')
         return 0
     print(f'{head}: a build would run it: {step.explanation()}')
     _print_causes(step, depth=1, seen=set())

@@ -206,8 +206,10 @@ def _plan(root: Any) -> list[Step]:
 
 def why(task: KartTask) -> Step:
     """The diagnosis of ``task`` that ``plan`` gives it, with every recorded run of its class (``Step.runs``) nearest first."""
+    shared_workspace.refresh()
     explainer = Explainer()
-    step = explainer.step(task)
+    with shared_workspace.verification_deferred():
+        step = explainer.step(task)
     if not step.runs and step.will_run:
         step.runs = explainer.cached_runs(task)
     return step

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -27,6 +28,7 @@ from gokart.runs import index, row
 from gokart.runs import sync as syncing
 from gokart.runs import where as where_expressions
 from gokart.storage import filesystem as storage
+from gokart.storage import shared_workspace
 
 T = TypeVar('T')
 
@@ -143,9 +145,28 @@ def runs(task: Any, workspace: str | None = None, where: str | None = None, sync
     ``gokart.runs.where``: comparisons only, never run as code).
     """
     cls = task_class(task)
+    shared = None if workspace is not None else _shared_workspace()
     workspace = _workspace_of(task, cls, workspace)
     parsed = where_expressions.parse(where) if where else None
+    frame = _runs_in(workspace, cls, parsed, sync)
+    if shared is None or shared_workspace.same_place(shared, workspace):
+        return frame
+    # With a team cache (docs/team-cache.md) the runs recorded in the shared workspace (what CI pushed) come after the own
+    # ones, marked shared: the tasks a build fetched from there instead of running.
+    try:
+        theirs = _runs_in(shared, cls, parsed, sync)
+    except Exception as error:
+        warnings.warn(
+            f'the runs recorded in the shared workspace {shared} cannot be read ({type(error).__name__}: {error}); '
+            'showing those of the own workspace only.',
+            shared_workspace.SharedWorkspaceWarning,
+            stacklevel=2,
+        )
+        return frame
+    return _with_shared_runs(frame, theirs)
 
+
+def _runs_in(workspace: str, cls: type, parsed: where_expressions.Where | None, sync: bool) -> Any:
     def question(connection: sqlite3.Connection) -> tuple[Any, bool, list[dict[str, str]]]:
         rows, applied = _select(connection, cls, parsed)
         reconcile(connection, rows, cls, workspace)
@@ -179,6 +200,24 @@ def _leaf(params: dict[str, str], dotted: str) -> Any:
         return _guess(value)
     decoded = decoded_task_instance(value)
     return _leaf(decoded[1], rest) if decoded is not None else None
+
+
+def _shared_workspace() -> str | None:
+    """``[gokart] shared_workspace`` as the config says now (None when unset)."""
+    return shared_workspace.read_settings().workspace
+
+
+def _with_shared_runs(own: Any, shared: Any) -> Any:
+    """The own runs then the shared ones, with a ``shared`` column saying which is which."""
+    import pandas as pd
+
+    attrs = {name: list(dict.fromkeys([*own.attrs.get(name, []), *shared.attrs.get(name, [])])) for name in ('parameters', 'metrics')}
+    own = own.assign(shared=False)
+    shared = shared.assign(shared=True)
+    frames = [frame for frame in (own, shared) if len(frame)] or [own]
+    combined = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
+    combined.attrs.update(attrs)
+    return combined
 
 
 def _select(connection: sqlite3.Connection, cls: type, parsed: where_expressions.Where | None) -> tuple[list[row.RunRow], bool]:

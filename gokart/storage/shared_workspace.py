@@ -129,7 +129,7 @@ def relative_path(path: str, workspace: str | None) -> str | None:
 def shared_path(path: str, workspace: str | None) -> str | None:
     """The shared workspace's counterpart of the own output ``path`` (None: no shared workspace, or not below ``workspace``)."""
     shared = _current().settings.workspace
-    if shared is None or workspace is None or _same_place(shared, workspace):
+    if shared is None or workspace is None or same_place(shared, workspace):
         return None
     relative = relative_path(path, workspace)
     if relative is None:
@@ -143,7 +143,8 @@ def join(workspace: str, relative: str) -> str:
     return workspace.rstrip('/') + '/' + relative
 
 
-def _same_place(a: str, b: str) -> bool:
+def same_place(a: str, b: str) -> bool:
+    """Whether two workspace locations name the same place (a relative and an absolute path of one directory do)."""
     if storage.is_local(a) and storage.is_local(b):
         return os.path.abspath(storage.local_path(a)) == os.path.abspath(storage.local_path(b))
     return a.rstrip('/') == b.rstrip('/')

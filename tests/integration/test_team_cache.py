@@ -471,3 +471,25 @@ def test_gokart_run_pushes_with_shared_push_and_reads_through(tmp_path: Path) ->
     assert len(outputs_of(shared_root)) == 4
     developer = f'[TaskOnKart]\nworkspace_directory={tmp_path / "dev"}\n[gokart]\nshared_workspace={shared_root}\n'
     assert _run_pipeline(sys.executable, developer, tmp_path, 'dev', {}, '10', '1', 'luigi') == (str(EXPECTED + 1), ['Total'])
+
+
+def test_gokart_runs_lists_the_runs_recorded_in_the_shared_workspace_as_shared(tmp_path: Path) -> None:
+    shared_root = str(tmp_path / 'team-cache')
+    with working_as(tmp_path / 'ci', shared_root, shared_push='true'):
+        build()
+    with working_as(tmp_path / 'dev', shared_root):
+        build(offset=1)  # runs Total; Squares and Frame are fetched
+        squares = gokart.runs(pipeline.Squares)
+        assert list(squares['shared']) == [True]  # the run CI recorded and pushed; none in the own workspace
+        totals = gokart.runs(pipeline.Total)
+        assert sorted(zip(totals['offset'], totals['shared'], strict=True)) == [(0, True), (1, False)]
+        assert 'shared' not in gokart.runs(pipeline.Total, workspace=str(tmp_path / 'dev')).columns  # one workspace asked
+
+
+def test_gokart_why_names_a_shared_hit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shared_root = str(tmp_path / 'team-cache')
+    with working_as(tmp_path / 'ci', shared_root, shared_push='true'):
+        build()
+    with working_as(tmp_path / 'dev', shared_root):
+        lines = _cli(capsys, 'why', 'team_cache_pipeline:Total')
+        assert lines[0].endswith('its output is in the shared workspace; a build would fetch it and load it.')
