@@ -127,7 +127,9 @@ class ListTaskInstanceParameter(luigi.Parameter[list[TASK_ON_KART_TYPE]]):
         return tuple(TaskInstanceParameter().parse(x) for x in s)
 
     def serialize(self, x: Any) -> str:
-        return json.dumps(list(x), cls=_TaskInstanceEncoder)
+        # As 1.12: JSON of the value as it is (a tuple is a JSON list), so a string put in param_kwargs
+        # by an __init__ is the JSON string, not a list of its characters.
+        return json.dumps(x, cls=_TaskInstanceEncoder)
 
     def normalize(self, v: Any) -> Any:
         if v is None or isinstance(v, luigi.Task) or isinstance(v, type):

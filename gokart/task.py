@@ -634,12 +634,12 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
 
     def _parameters_text(self, only_public: bool) -> str:
         parts = []
-        for name, param in self.get_params():
+        for (name, param), (_, value) in zip(self.get_params(), _current_values(self), strict=True):  # both in declaration order
             if not param.significant:
                 continue
             if only_public and param.visibility != ParameterVisibility.PUBLIC:
                 continue
-            parts.append(f'{name}={_value_text(param, getattr(self, name))}')
+            parts.append(f'{name}={_value_text(param, value)}')
         return ', '.join(parts)
 
     @property
@@ -657,6 +657,37 @@ def _output_path_text(task: TaskOnKart[Any], path: Any) -> str:
             f"(or a pathlib.Path), but got {path!r} (a {type(path).__name__}); e.g. make_target('model/result.pkl')."
         )
     return text
+
+
+def _current_values(task: TaskOnKart[Any]) -> list[tuple[str, Any]]:
+    """The parameter values of ``task`` as luigi resolves its ``param_kwargs`` now: what 1.12's ``repr``/``str`` show.
+
+    gokart 1.12 resolved ``param_kwargs`` again at every ``repr`` (luigi's ``get_param_values``), so a value
+    an ``__init__`` put there after ``super().__init__()`` is what is shown, normalized: an invalid choice
+    raises luigi's ``ValueError``, a name that is no parameter ``UnknownParameterException``. Task-instance
+    values are taken as they are, as 1.12's parameters took them (a string where tasks belong fails
+    when shown, with 1.12's ``AttributeError``). Values still those set at construction are not resolved again.
+    """
+    unchanged = construction.values_set(task)
+    if unchanged is not None:
+        return unchanged
+    current = task.param_kwargs
+    params = task.get_params()
+    names = {name for name, _ in params}
+    family = task.get_task_family()
+    for name in current:
+        if name not in names:
+            raise luigi.parameter.UnknownParameterException(f'{family}[args=[], kwargs={current}]: unknown parameter {name}')
+    resolved = []
+    for name, param in params:
+        if name not in current:
+            value = param.task_value(family, name)  # luigi's: the config, then the default, else MissingParameterException
+        elif isinstance(param, (TaskInstanceParameter, ListTaskInstanceParameter)):
+            value = current[name]
+        else:
+            value = param.normalize(current[name])
+        resolved.append((name, value))
+    return resolved
 
 
 def _value_text(param: luigi.Parameter, value: Any) -> str:

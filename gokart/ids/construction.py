@@ -73,6 +73,23 @@ def after_init(task: Any) -> None:
         task.__dict__.pop('_gokart_targets', None)
 
 
+def values_set(task: Any) -> list[tuple[str, Any]] | None:
+    """``param_kwargs`` as a list while it holds exactly the values set at construction, else None (it was changed since).
+
+    The attributes ``set_parameters`` set are those values, so they are what ``param_kwargs`` is compared
+    with; a parameter class with its own ``__set__`` may store something else, and is never taken as unchanged.
+    """
+    setup = class_setup(type(task))
+    current = task.param_kwargs
+    if not setup.plain_setters or len(current) != setup.param_count:
+        return None
+    attributes = task.__dict__
+    for name, value in current.items():
+        if attributes.get(name, _MISSING) is not value:
+            return None
+    return list(current.items())
+
+
 def remember_resolution(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any], values: list[tuple[str, Any]]) -> None:
     """Keep what ``get_param_values`` resolved for ``cls`` and these arguments, for the ``__init__`` that follows."""
     _last_resolution.value = (cls, args, kwargs, values)
@@ -165,6 +182,7 @@ class ClassSetup:
             if type(param) is luigi.Parameter or type(param)._warn_on_wrong_param_type is not luigi.Parameter._warn_on_wrong_param_type
         ]
         self._params = params
+        self.param_count = len(params)
         # Whether a class between ``cls`` and TaskOnKart defines __init__: code that runs after
         # TaskOnKart's and may change param_kwargs. Without one, after_init has nothing to look at.
         base = _kart_base()

@@ -157,3 +157,65 @@ def test_task_on_kart_options_set_a_tasks_own_parameters_named_like_luigi_task_a
     reference_env = {key: value for key, value in os.environ.items() if key != 'PYTHONPATH'}
     assert _own_task_attributes_under(python, tmp_path, reference_env, configured=True) == configured
     assert _own_task_attributes_under(python, tmp_path, reference_env, configured=False) == plain
+
+
+# ----- param_kwargs changed by an __init__ after super().__init__() ----------------------------
+MUTATED_SCRIPT = """
+import json, sys, luigi, gokart
+
+class Upstream(gokart.TaskOnKart):
+    n = luigi.IntParameter(default=1)
+
+class Mutated(gokart.TaskOnKart):
+    tasks = gokart.ListTaskInstanceParameter(default=[])
+    choice = luigi.ChoiceParameter(choices=['a', 'b'], default='a')
+    number = luigi.IntParameter(default=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        name, value = MUTATION
+        if name:
+            self.param_kwargs[name] = value
+
+def outcome(call):
+    try:
+        return repr(call())
+    except Exception as error:
+        return f'{[c.__name__ for c in type(error).__mro__ if c.__module__ == "builtins"][0]}: {error}'
+
+results = {}
+for label, mutation in [('none', (None, None)), ('tasks as a str', ('tasks', 'abc')), ('tasks as a list', ('tasks', [Upstream(n=2)])),
+                        ('valid choice', ('choice', 'b')), ('invalid choice', ('choice', 'zzz')), ('number as a str', ('number', '5'))]:
+    MUTATION = mutation
+    for cache in (True, False):
+        luigi.task_register.Register.clear_instance_cache()
+        task = Mutated(cache_unique_id=cache)
+        shown = {k: v for k, v in task.to_str_params().items() if k in ('tasks', 'choice', 'number')}
+        results[f'{label}, cache_unique_id={cache}'] = [outcome(lambda: str(task)), outcome(lambda: repr(task)), shown, task.make_unique_id(), task.task_id]
+print(json.dumps(results))
+"""
+
+
+def _mutated_under(python: str, tmp_path: Path, env: dict[str, str]) -> dict[str, Any]:
+    completed = subprocess.run(
+        [python, '-c', MUTATED_SCRIPT], capture_output=True, text=True, cwd=tmp_path, env={**env, 'PYTHONHASHSEED': '0'}, timeout=120
+    )
+    assert completed.returncode == 0, completed.stderr
+    results: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return results
+
+
+def test_param_kwargs_set_after_super_init_shows_and_identifies_as_in_1_12(tmp_path: Path) -> None:
+    ours = _mutated_under(sys.executable, tmp_path, {**os.environ, 'PYTHONPATH': REPOSITORY})
+    as_str, as_repr, shown, unique_id, _ = ours['tasks as a str, cache_unique_id=False']
+    assert shown['tasks'] == '"abc"', 'the string is serialised as JSON, not as a list of its characters'
+    assert as_str == as_repr == "AttributeError: 'str' object has no attribute 'get_task_family'"
+    assert unique_id != ours['none, cache_unique_id=False'][3]
+    assert ours['invalid choice, cache_unique_id=True'][0].startswith('ValueError: zzz is not a valid choice')
+    assert 'choice=b' in ours['valid choice, cache_unique_id=False'][0] and 'number=5' in ours['number as a str, cache_unique_id=True'][1]
+    python = reference_python()
+    if python is None:
+        pytest.skip('gokart 1.12.2 reference interpreter not set up: make reference-venv')
+    reference = _mutated_under(python, tmp_path, {key: value for key, value in os.environ.items() if key != 'PYTHONPATH'})
+    differences = {case: (reference[case], ours[case]) for case in reference if reference[case] != ours[case]}
+    assert not differences, differences
