@@ -82,6 +82,10 @@ class TaskInstanceParameter(luigi.Parameter[TASK_ON_KART_TYPE]):
                 f'expected an instance of {self.expected_type.__name__}, but None is passed (also when None is the default): '
                 f'pass a task instance, {self.expected_type.__name__}(...), or declare the dependency in requires() instead.'
             )
+        if isinstance(v, type):  # the class itself, a common slip: name it, not its metaclass
+            raise TaskInstanceTypeError(
+                f'{v} is not an instance of {self.expected_type}: the class {v.__name__} was passed, not a task; pass {v.__name__}(...)'
+            )
         if not isinstance(v, self.expected_type):
             raise TaskInstanceTypeError(
                 f'{type(v)} is not an instance of {self.expected_type}: pass a task instance, {self.expected_type.__name__}(...)'
@@ -139,6 +143,11 @@ class ListTaskInstanceParameter(luigi.Parameter[list[TASK_ON_KART_TYPE]]):
             )
         values = tuple(v)
         for element in values:
+            if isinstance(element, type):
+                raise TaskInstanceTypeError(
+                    f'{element} is not an instance of {self.expected_elements_type}: the class {element.__name__} was passed, '
+                    f'not a task; pass {element.__name__}(...)'
+                )
             if not isinstance(element, self.expected_elements_type):
                 raise TaskInstanceTypeError(f'{type(element)} is not an instance of {self.expected_elements_type}')
         return values

@@ -69,7 +69,8 @@ def _task_classes_suggested() -> Iterator[None]:
     try:
         yield
     except TaskClassNotFoundException as e:
-        found = re.match(r'No task (\S+?)\.', str(e))
+        # luigi's text is 'No task NAME. Candidates are: ...': NAME may hold dots (mlpipe.compare.Compare), named whole.
+        found = re.match(r'No task (\S+?)\.(?:\s|$)', str(e))
         if isinstance(e, TaskClassNotFoundError) or found is None:
             raise
         raise TaskClassNotFoundError(task_class_not_found_message(found.group(1), Register._get_reg())) from None

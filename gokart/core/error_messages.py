@@ -159,7 +159,8 @@ def parameter_error(task_class: Any, params: Sequence[tuple[str, Any]], kwargs: 
         if culprit is None or str(error).startswith(f'{name}:'):
             return error
         parameter, value = culprit
-        text = f'{name}: the parameter {parameter!r} cannot take {value!r} (a {type(value).__name__}): {error}'
+        kind = 'a class' if isinstance(value, type) else f'a {type(value).__name__}'
+        text = f'{name}: the parameter {parameter!r} cannot take {value!r} ({kind}): {error}'
         if isinstance(error, TaskInstanceTypeError):
             return TaskInstanceTypeError(text)
         return TaskParameterTypeError(text) if isinstance(error, TypeError) else TaskParameterError(text)
@@ -233,6 +234,11 @@ def task_class_not_found_message(name: str, registry: Mapping[str, Any]) -> str:
         return isinstance(cls, type) and issubclass(cls, luigi.Task) and not issubclass(cls, luigi.Config) and not library
 
     tasks = sorted(family for family, cls in registry.items() if runnable(cls))
+    module, _, class_name = name.rpartition('.')
+    if module and class_name[:1].isupper() and name not in registry:
+        # A dotted name is a family luigi looks up as it is; the module that defines the class must be named apart.
+        known = f' (the task classes are: {", ".join(tasks)})' if tasks else ''
+        return f'No task {name}. To run {class_name} of the module {module}, name the module apart: --module {module} {class_name}{known}.'
     suggestion = did_you_mean(name, tasks)
     if suggestion:
         return f'No task {name}.{suggestion}'

@@ -8,6 +8,7 @@ its family and bz2-compressed parameters. Both are read here, once, for every la
 from __future__ import annotations
 
 import bz2
+import difflib
 import importlib
 import json
 
@@ -28,7 +29,16 @@ def task_class_named(spec: str) -> type:
             raise TaskNameError(f'{spec}: cannot import {module_name} ({e}); name the task as module:Class, importable from here') from e
         found = getattr(module, class_name, None)
         if found is None:
-            raise TaskNameError(f'{spec}: {module_name} has no {class_name}')
+            tasks = [
+                n for n, v in vars(module).items() if isinstance(v, type) and issubclass(v, luigi.Task) and v.__module__ == module.__name__
+            ]
+            close = difflib.get_close_matches(class_name, tasks, n=1, cutoff=0.6)
+            hint = (
+                f'; did you mean {module_name}:{close[0]}?'
+                if close
+                else (f'; its task classes are {", ".join(sorted(tasks))}' if tasks else '')
+            )
+            raise TaskNameError(f'{spec}: {module_name} has no {class_name}{hint}')
     else:
         try:
             found = luigi.task_register.Register.get_task_cls(class_name)

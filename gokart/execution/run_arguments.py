@@ -27,6 +27,7 @@ import argparse
 import contextlib
 import difflib
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any, NoReturn
 
@@ -120,7 +121,7 @@ def _luigi_parsers(abbreviations: bool) -> Iterator[None]:
         report = parser.error
 
         def error(message: str) -> NoReturn:
-            report(message + _suggestion(message, parser))
+            report(_ambiguous(message) or message + _suggestion(message, parser))
             raise SystemExit(2)  # not reached: argparse's error exits with 2
 
         parser.error = error  # type: ignore[method-assign]
@@ -149,6 +150,23 @@ def _suggestion(message: str, parser: argparse.ArgumentParser) -> str:
         if close:
             hints.append(f'{flag}: did you mean {" or ".join(close)}?')
     return f' ({"; ".join(hints)})' if hints else ''
+
+
+def _ambiguous(message: str) -> str | None:
+    """argparse's ``ambiguous option: --C could match`` and forty flags, as one line naming the flag meant.
+
+    ``--C`` after the task ``Compare`` begins every ``--Compare-...`` flag, and luigi's first reading of
+    the line takes it as an abbreviation of one of them: the flag of the parameter itself is ``--Compare-C``.
+    """
+    found = re.match(r'ambiguous option: (--[^\s=]+)(?:=\S*)? could match (.+)$', message)
+    if found is None:
+        return None
+    flag, candidates = found.group(1), [c.strip() for c in found.group(2).split(',')]
+    owners = [c[2:].split('-', 1)[0] for c in candidates if c.startswith('--') and c[2:].partition('-')[2] == flag[2:]]
+    if not owners:
+        return f'ambiguous option: {flag} begins {len(candidates)} flags ({", ".join(candidates[:3])}, ...): write the flag whole'
+    meant = ' or '.join(f'--{owner}-{flag[2:]}' for owner in owners)
+    return f'ambiguous option: {flag} begins {len(candidates)} flags; write {meant} (the parameter {flag[2:]} of {", ".join(owners)})'
 
 
 def _flag_given(cmdline_args: list[str], global_flag: str, local_flag: str) -> str:
