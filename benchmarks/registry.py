@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 DAG_SIZES = (100, 2000, 10_000)
 FRAME_ROWS = (1_000_000, 10_000_000)
+# Every format at the small size; the big size only for the binary frame formats (a 1e7-row csv or json takes minutes).
+FRAME_FORMATS = ('pkl', 'parquet', 'feather', 'csv', 'tsv', 'json', 'txt', 'npz')
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def all_scenarios() -> list[Scenario]:
     for name, args, description in parallel:
         scenarios.append(Scenario(name, 'parallel.py', args, description))
     for rows in FRAME_ROWS:
-        for file_format in ('pkl', 'parquet', 'feather'):
+        for file_format in FRAME_FORMATS if rows <= FRAME_ROWS[0] else ('pkl', 'parquet', 'feather'):
             scenarios.append(
                 Scenario(
                     f'frame_{file_format}_{rows:.0e}'.replace('+0', ''),

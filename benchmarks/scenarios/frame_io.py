@@ -1,11 +1,15 @@
 """Dump and load of a pandas DataFrame through gokart, next to the raw library call, measured so that a ratio can be told from noise.
 
-    python frame_io.py --format pkl|parquet|feather --rows N [--rounds R]
+    python frame_io.py --format pkl|parquet|feather|csv|tsv|json|txt|npz --rows N [--rounds R]
 
 The frame has N rows of mixed columns (two int64, two float64, two str). The raw calls are
 `pickle.dump(protocol=5)` / `pickle.load`, `pyarrow.parquet.write_table` (defaults) /
-`read_table().to_pandas()`, `pyarrow.feather.write_feather` (defaults) / `read_feather`: what the
-disk and the library can do on this machine right now. Ours: `dump` is `gokart.build` of a task
+`read_table().to_pandas()`, `pyarrow.feather.write_feather` (defaults) / `read_feather`,
+`to_csv(index=False)` / `read_csv` (`sep='\t'` for tsv), `to_json()` / `read_json()`: what the
+disk and the library can do on this machine right now. txt dumps the frame's `label` column as N
+lines (raw: one `write` of the joined lines, `readlines()` stripped) and npz its numeric columns
+as one N x 4 array (raw: `numpy.savez_compressed(data=...)` / `numpy.load(...)['data']`), the
+objects those formats hold in gokart 1.12. Ours: `dump` is `gokart.build` of a task
 whose `run()` dumps the frame to `data.<format>` (a new task each round, so each round really
 dumps); `load` is `gokart.build` of the same, now complete, task: it only loads the output.
 gokart's own format choices apply, so the gap to raw shows what they cost.
@@ -42,8 +46,8 @@ from _common import emit, main
 
 import gokart
 
-# The frame the dump task writes; module state, because a task parameter would be hashed.
-FRAME: pd.DataFrame | None = None
+# What the dump task writes; module state, because a task parameter would be hashed.
+FRAME: object = None
 
 
 class DumpFrame(gokart.TaskOnKart[pd.DataFrame]):
@@ -75,8 +79,29 @@ def make_frame(rows: int) -> pd.DataFrame:
     )
 
 
-def raw_dump(df: pd.DataFrame, file_format: str, path: str) -> None:
-    if file_format == 'pkl':
+FORMATS = ('pkl', 'parquet', 'feather', 'csv', 'tsv', 'json', 'txt', 'npz')
+
+
+def payload(df: pd.DataFrame, file_format: str) -> object:
+    """What a task dumps in ``file_format``: the frame, or for txt and npz the object those formats hold."""
+    if file_format == 'txt':
+        return df['label'].tolist()
+    if file_format == 'npz':
+        return df[['id', 'count', 'x', 'y']].to_numpy()
+    return df
+
+
+def raw_dump(df: object, file_format: str, path: str) -> None:
+    if file_format in ('csv', 'tsv'):
+        df.to_csv(path, index=False, sep='\t' if file_format == 'tsv' else ',')  # type: ignore[attr-defined]
+    elif file_format == 'json':
+        df.to_json(path)  # type: ignore[attr-defined]
+    elif file_format == 'txt':
+        with open(path, 'w') as f:
+            f.write('\n'.join(df))  # type: ignore[arg-type]
+    elif file_format == 'npz':
+        np.savez_compressed(path, data=df)
+    elif file_format == 'pkl':
         with open(path, 'wb') as f:
             pickle.dump(df, f, protocol=5)
     elif file_format == 'parquet':
@@ -85,7 +110,17 @@ def raw_dump(df: pd.DataFrame, file_format: str, path: str) -> None:
         feather.write_feather(df, path)
 
 
-def raw_load(file_format: str, path: str) -> pd.DataFrame:
+def raw_load(file_format: str, path: str) -> object:
+    if file_format in ('csv', 'tsv'):
+        return pd.read_csv(path, sep='\t' if file_format == 'tsv' else ',')
+    if file_format == 'json':
+        return pd.read_json(path)
+    if file_format == 'txt':
+        with open(path) as f:
+            return [line.rstrip() for line in f.readlines()]
+    if file_format == 'npz':
+        with np.load(path) as archive:
+            return archive['data']
     if file_format == 'pkl':
         with open(path, 'rb') as f:
             return pickle.load(f)
@@ -117,11 +152,12 @@ def read_through(path: str) -> None:
 def scenario() -> None:
     global FRAME
     parser = argparse.ArgumentParser(allow_abbrev=False)
-    parser.add_argument('--format', dest='file_format', choices=['pkl', 'parquet', 'feather'], required=True)
+    parser.add_argument('--format', dest='file_format', choices=FORMATS, required=True)
     parser.add_argument('--rows', type=int, required=True)
     parser.add_argument('--rounds', type=int, default=7)
     args = parser.parse_args()
-    FRAME = make_frame(args.rows)
+    frame = make_frame(args.rows)
+    FRAME = payload(frame, args.file_format)
     os.makedirs('raw', exist_ok=True)
     names = ('raw_dump', 'dump', 'raw_load', 'load')
     samples: dict[str, list[float]] = {name: [] for name in names + tuple(f'{name}_cpu' for name in names)}
@@ -136,7 +172,7 @@ def scenario() -> None:
         def dump_step(task: DumpFrame = task) -> None:
             gokart.build(task, return_value=False)
 
-        loaded: dict[str, pd.DataFrame] = {}
+        loaded: dict[str, object] = {}
         dumps = [('raw_dump', raw_dump_step), ('dump', dump_step)]
         for name, step in dumps if round_ % 2 == 0 else reversed(dumps):
             os.sync()
@@ -149,9 +185,9 @@ def scenario() -> None:
         for name, path, step in loads if round_ % 2 == 0 else reversed(loads):
             read_through(path)
             _record(samples, name, timed_both(step))
-        for name, frame in loaded.items():
-            if frame.shape != FRAME.shape:
-                raise AssertionError(f'{name} load returned shape {frame.shape}, expected {FRAME.shape}')
+        for name, found in loaded.items():
+            if _shape(found) != _shape(FRAME):
+                raise AssertionError(f'{name} load returned shape {_shape(found)}, expected {_shape(FRAME)}')
         sizes = {'raw': os.path.getsize(raw_path), 'gokart': os.path.getsize(ours_path)}
         loaded.clear()
         os.remove(raw_path)
@@ -171,11 +207,15 @@ def scenario() -> None:
         metrics,
         rows=args.rows,
         rounds=args.rounds,
-        frame_mb=round(FRAME.memory_usage(deep=True).sum() / 2**20, 1),
+        frame_mb=round(frame.memory_usage(deep=True).sum() / 2**20, 1),
         raw_file_mb=round(sizes['raw'] / 2**20, 1),
         gokart_file_mb=round(sizes['gokart'] / 2**20, 1),
         load=os.getloadavg()[0],
     )
+
+
+def _shape(found: object) -> object:
+    return getattr(found, 'shape', None) or len(found)  # type: ignore[arg-type]
 
 
 def _record(samples: dict[str, list[float]], name: str, both: tuple[float, float]) -> None:
