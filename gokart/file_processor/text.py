@@ -70,6 +70,8 @@ class XmlFileProcessor(BinaryFormatProcessor):
 def as_text(obj: Any) -> str:
     """gokart's text layout: one line per list item, otherwise ``str(obj)`` with no newline."""
     if isinstance(obj, list):
+        if all(type(item) is str for item in obj):  # the usual case, a list of lines: joined at C speed (format(s, '') is s)
+            return '\n'.join(obj) + '\n' if obj else ''
         return ''.join(f'{item}\n' for item in obj)
     return str(obj)
 
