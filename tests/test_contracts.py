@@ -394,3 +394,39 @@ def test_a_pandera_model_is_a_contract_at_plan_and_at_dump():
     Good = features_task(FeatureModel, pd.DataFrame({'age_years': [3], 'income': [1.0]}))
     luigi.task_register.Register.clear_instance_cache()
     assert list(gokart.build(Good()).columns) == ['age_years', 'income']
+
+
+@pytest.mark.skipif(pandera is None, reason='pandera is not installed (pip install gokart[pandera])')
+def test_a_pandera_polars_model_refuses_a_polars_frame_at_dump():
+    import pandera.polars as pandera_polars
+
+    class PolarsModel(pandera_polars.DataFrameModel):
+        age: pl.Int64
+        name: pl.String
+
+    class PolarsFeatures(gokart.TaskOnKart[pl.DataFrame]):
+        wrong = luigi.BoolParameter(default=False)
+        output_schema = PolarsModel
+
+        def output(self):
+            return self.make_target('polars.parquet')
+
+        def run(self):
+            self.dump(pl.DataFrame({'age': [1], 'name' if not self.wrong else 'nick': ['a']}))
+
+    with pytest.raises(GokartBuildError, match="missing column 'name'"):
+        gokart.build(PolarsFeatures(wrong=True))
+    assert gokart.build(PolarsFeatures()).columns == ['age', 'name']
+
+
+def test_gokart_plan_reports_a_stale_cached_output_without_running_anything(started):
+    Features = features_task(gokart.Schema(age='int64'), pd.DataFrame({'age': [1]}))
+    gokart.build(Features(), return_value=False)
+    Features = features_task(gokart.Schema(age='int64', city='string'), pd.DataFrame({'age': [1], 'city': ['x']}))
+    Train = train_task({'features': gokart.Schema(age='int64')})
+    started.clear()
+    planned = gokart.plan(Train(features=Features()))
+    assert [step.will_run for step in planned] == [False, True]
+    (problem,) = planned.broken_contracts
+    assert "no longer matches its output_schema Schema(age='int64', city='string'): missing column 'city'" in problem
+    assert started == []

@@ -131,3 +131,9 @@ def test_required_task_output_serializes_as_gokart_does():
     from gokart.required_task_output import RequiredTaskOutput
 
     assert RequiredTaskOutput('T', 'p').serialize() == {'__gokart_task_name': 'T', '__gokart_output_path': 'p'}
+
+
+def test_names_of_ours_beside_1_12s_are_exported():
+    """Ours, not gokart 1.12's: frame contracts (docs/contracts.md), plan, report and the runs index."""
+    assert {'Schema', 'plan', 'report', 'runs', 'diff', 'lineage', 'load_run'} <= set(gokart.__all__)
+    assert gokart.Schema(a='int64', b=None)['a'] == 'int64'
