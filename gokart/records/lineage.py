@@ -19,9 +19,7 @@ each line carries ``stream`` and ``seq``, which identify it wherever a reader fi
 Content hashes (``storage.content_hash``, for early cutoff): ``contents`` lists, parallel to
 ``outputs``, each output's ``{'hash', 'size', 'mtime_ns'}`` as the run wrote it (None where not
 known); each entry of ``requires`` may carry ``hashes``, the content its outputs had when the run
-read them; ``cutoff_key`` is what another run must share with this one to reuse its outputs
-(family, own parameters, code fingerprint); ``cutoff_from`` names the run a cut-off run's outputs
-came from. A line of ``kind`` ``'content'`` remembers the hash of a file computed on first need (an
+read them; ``cutoff_from`` names the run a cut-off run's outputs came from. A line of ``kind`` ``'content'`` remembers the hash of a file computed on first need (an
 output written before the journal knew hashes, or by gokart 1.12). Readers ignore keys they do not know,
 so older journals read as before and older readers read these.
 """
@@ -142,36 +140,6 @@ def _output_contents(paths: list[str]) -> list[dict[str, Any] | None] | None:
     return [content.as_record() if content is not None else None for content in contents]
 
 
-def cutoff_key(task: Any, fingerprint: str | None, params: Mapping[str, str] | None = None) -> str:
-    """What a run must share with another run of its class for early cutoff to reuse it: family, own parameters, code fingerprint.
-
-    Parameters holding upstream tasks are left out: their values change with any upstream id, and
-    early cutoff compares what those upstreams wrote instead (``gokart.runs.cutoff``).
-    """
-    import hashlib
-
-    values = params if params is not None else (task.__dict__.get('_lineage_params') or task.to_str_params(only_significant=True))
-    upstream = _task_valued_parameters(type(task))
-    own = sorted((name, value) for name, value in values.items() if name not in upstream)
-    text = json.dumps([task.get_task_family(), own, fingerprint], separators=(',', ':'), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-_task_valued: dict[type, frozenset[str]] = {}
-
-
-def _task_valued_parameters(cls: type) -> frozenset[str]:
-    found = _task_valued.get(cls)
-    if found is None:
-        import luigi
-
-        from gokart.parameter import ListTaskInstanceParameter, TaskInstanceParameter
-
-        kinds = (luigi.TaskParameter, TaskInstanceParameter, ListTaskInstanceParameter)
-        found = _task_valued[cls] = frozenset(name for name, parameter in cls.get_params() if isinstance(parameter, kinds))  # type: ignore[attr-defined]
-    return found
-
-
 def _output_paths(task: Any, directories: dict[str, str]) -> list[str]:
     from gokart.utils import flatten
 
@@ -220,7 +188,7 @@ def _direct_requirements(task: Any, directories: dict[str, str]) -> list[dict[st
         return []
 
 
-def _task_parameter_ids(task: Any) -> dict[str, Any]:
+def task_parameter_ids(task: Any) -> dict[str, Any]:
     """The unique id of each task held in a significant parameter (a list of ids for a list of tasks): what the run read.
 
     Readers show these ids, not ones computed again from the parameters, which today's code or
@@ -270,10 +238,9 @@ def make_record(task: Any, state: str, started: float | None, processing_time: f
         'scheme': id_scheme.current(),
         'params': params,
         'requires': _direct_requirements(task, directories),
-        'task_params': _task_parameter_ids(task),
+        'task_params': task_parameter_ids(task),
         'outputs': outputs,
         'contents': _output_contents(outputs),
-        'cutoff_key': cutoff_key(task, fingerprint, params) if state == SUCCESS else None,
         'cutoff_from': task.__dict__.get('_cutoff_from'),
         'metrics': task.__dict__.get('_lineage_metrics'),
         'schemas': task.__dict__.get('_lineage_schemas'),

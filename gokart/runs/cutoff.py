@@ -6,7 +6,7 @@ knows every id before anything runs); cutoff is a second lookup, made right befo
 be called, under the task's run lock:
 
 1. the task's *cutoff key* (its family, its own parameters without the upstream tasks they hold,
-   its code fingerprint when ``code_fingerprint_check`` is on; ``records.lineage.cutoff_key``) names
+   its code fingerprint when ``code_fingerprint_check`` is on; ``runs.row.cutoff_key``) names
    the runs that could stand in for this one; the runs index (``gokart.runs``) finds the successful
    ones, latest first;
 2. a run stands in when it read, requirement by requirement, outputs with the content hashes the
@@ -37,7 +37,7 @@ from typing import Any
 
 from gokart.core import settings
 from gokart.records import lineage
-from gokart.storage import content_hash, signing
+from gokart.storage import content_hash, local_target_seam, signing
 from gokart.storage import filesystem as storage
 
 logger = logging.getLogger(__name__)
@@ -105,8 +105,11 @@ def cut_off(task: Any) -> Source | None:
 
 def eligible(task: Any) -> bool:
     """Whether ``task`` could ever be cut off: file outputs only, no ``rerun``, no requirements ``run()`` yields as it goes."""
-    if getattr(task, 'rerun', False) or not hasattr(task, 'workspace_directory'):
+    workspace = getattr(task, 'workspace_directory', None)
+    if getattr(task, 'rerun', False) or not isinstance(workspace, str):
         return False
+    if storage.is_local(workspace) and local_target_seam.replacement() is not None:
+        return False  # local outputs go to a stand-in (a test's in-memory store): no journal, no index, no files of ours
     run = getattr(type(task), 'run', None)
     if run is None or inspect.isgeneratorfunction(inspect.unwrap(run)):
         return False  # dynamic requirements: what it reads is known only by running it
@@ -124,7 +127,7 @@ def find(task: Any) -> Finding:
     own_id = task.make_unique_id()
     workspace = task.workspace_directory
     index = _index(workspace)
-    candidates = index.candidates(lineage.cutoff_key(task, _fingerprint(task)), own_id)
+    candidates = index.candidates(_cutoff_key(task), own_id)
     if not candidates:
         return Finding(None, 'no earlier run with the same parameters and code is recorded')
     changed: str | None = None
@@ -177,7 +180,7 @@ def place(task: Any, source: Source) -> None:
 def inputs_unchanged_since_run(task: Any) -> bool:
     """Whether every input of ``task`` has the content its recorded run of this very id read (``modification_time_check`` by content)."""
     inputs = _requirement_outputs(task)
-    if inputs is None:
+    if inputs is None or not eligible(task):
         return False
     try:
         index = _index(task.workspace_directory)
@@ -193,7 +196,7 @@ def may_be_cut_off(task: Any) -> bool:
     if not eligible(task):
         return False
     try:
-        return bool(_index(task.workspace_directory).candidates(lineage.cutoff_key(task, _fingerprint(task)), task.make_unique_id()))
+        return bool(_index(task.workspace_directory).candidates(_cutoff_key(task), task.make_unique_id()))
     except Exception:
         return False
 
@@ -327,6 +330,13 @@ def _copy_signed(target: Any, old: str, new: str, workspace: str) -> None:
         content = signing.verified(stream, old, True, workspace).read()
     with storage.atomic_write(new) as stream, signing.signed(stream, new, True, workspace) as out:
         out.write(content)
+
+
+def _cutoff_key(task: Any) -> str:
+    from gokart.runs.row import cutoff_key
+
+    params = dict(task.to_str_params(only_significant=True))
+    return cutoff_key(task.get_task_family(), params, lineage.task_parameter_ids(task), _fingerprint(task))
 
 
 def _fingerprint(task: Any) -> str | None:

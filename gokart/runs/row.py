@@ -139,6 +139,28 @@ def _git(key: str) -> Callable[[dict[str, Any]], Any]:
     return read
 
 
+def cutoff_key(family: str, params: dict[str, str], upstream: Any, fingerprint: str | None) -> str:
+    """What a run must share with another for early cutoff to let one stand in for the other (``gokart.runs.cutoff``).
+
+    The family, the significant parameters but those holding upstream tasks (``upstream``: their
+    names; their values change with any upstream id, and cutoff compares what the upstreams wrote
+    instead), and the code fingerprint (None without ``code_fingerprint_check``).
+    """
+    own = sorted((name, value) for name, value in params.items() if name not in upstream)
+    text = json.dumps([family, own, fingerprint], separators=(',', ':'), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _cutoff_key_of(record: dict[str, Any]) -> str | None:
+    family, params, upstream = record.get('family'), record.get('params'), record.get('task_params')
+    fingerprint = record.get('code_fingerprint')
+    if not isinstance(family, str) or not isinstance(params, dict) or not _text_map(params) or not isinstance(upstream, dict):
+        return None  # a run recorded before the journal named its upstream parameters: it stands in for nothing
+    if fingerprint is not None and not isinstance(fingerprint, str):
+        return None
+    return cutoff_key(family, params, upstream, fingerprint)
+
+
 @dataclasses.dataclass
 class RunRow:
     """What the index knows of one run. Field order is column order; ``task_class`` is the SQL column ``class``."""
@@ -170,8 +192,9 @@ class RunRow:
     task_params: dict[str, Any] = column('TEXT NOT NULL', 'task ids', json_value=True, default={})
     # The content hash of each output, parallel to outputs (None where not known; storage.content_hash).
     contents: list[dict[str, Any] | None] = column('TEXT NOT NULL', 'contents', json_value=True, default=[])
-    # What another run must share with this one for early cutoff to reuse its outputs (runs.cutoff).
-    cutoff_key: str | None = column('TEXT', 'text')
+    # What another run must share with this one for early cutoff to reuse its outputs (cutoff_key above).
+    # (Declared DEFAULT NULL so that indexes made when journals carried their own key are rebuilt.)
+    cutoff_key: str | None = column('TEXT DEFAULT NULL', 'text', record=_cutoff_key_of)
     # For a cut-off run, the run its outputs came from: {class, id, end}.
     cutoff_from: dict[str, Any] | None = column('TEXT', 'mapping', json_value=True)
     # The columns and dtypes of each frame output as dumped, and the gokart.Schema it was checked against (contracts).
