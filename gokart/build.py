@@ -5,9 +5,10 @@ from __future__ import annotations
 import enum
 import functools
 import logging
+import sys
 from dataclasses import dataclass
 from logging import getLogger
-from typing import Any, Literal, Protocol, TypeVar, overload
+from typing import Any, Literal, NoReturn, Protocol, TypeVar, overload
 
 import backoff
 import luigi
@@ -21,12 +22,14 @@ from gokart.core import settings
 from gokart.core.error_messages import build_failure_message, describe_task, not_a_task_message
 from gokart.errors import GokartBuildError, HasLockedTaskException, NotATaskError, TaskLockException
 from gokart.execution import executors
-from gokart.execution.termination import terminate_on_sigterm
+from gokart.execution.termination import BuildTerminated, terminate_on_sigterm
 from gokart.ids import code_fingerprint
 from gokart.records import lineage, run_records
 from gokart.storage import filesystem as storage
 from gokart.target import TargetOnKart
 from gokart.task import TaskOnKart
+from gokart.utils import flatten
+from gokart.worker import Interruption, interruption_of
 
 T = TypeVar('T')
 
@@ -177,10 +180,56 @@ def build(
             _run(task, env_params)
 
         with terminate_on_sigterm():  # SIGTERM stops the build and its workers, then exits 143
-            _build_once()
+            try:
+                _build_once()
+            except BuildTerminated:
+                raise
+            except KeyboardInterrupt as e:
+                _report_interrupted_build(task, e)
     if not return_value:
         return None
     return _load_output(task)
+
+
+def _report_interrupted_build(root: TaskOnKart[Any], error: KeyboardInterrupt) -> NoReturn:
+    """Ctrl-C on a terminal: the summary ``gokart.run`` prints (the interrupted tasks, what is done, how to resume), then
+    a plain ``KeyboardInterrupt`` raised from here, not the executor's frames. Elsewhere (a notebook, a pipe) the
+    interrupt goes on as it came: code that catches it sees what it saw before.
+    """
+    if not sys.stderr.isatty():
+        raise error
+    try:
+        interruption = interruption_of(error) or _interruption_seen(root, error)
+    except Exception:  # the summary is a courtesy: never lose the interrupt over it
+        raise error from None
+    lines = interruption.lines()
+    sys.stderr.write(''.join(f'{line}\n' for line in lines[:-1]))
+    sys.stderr.flush()
+    raise KeyboardInterrupt(lines[-1]) from None
+
+
+def _interruption_seen(root: TaskOnKart[Any], error: KeyboardInterrupt) -> Interruption:
+    """What the Ctrl-C stopped, from the traceback (the tasks whose ``run`` it went through) and the outputs that exist now."""
+    from gokart.core import dag
+
+    running = []
+    trace = error.__traceback__
+    while trace is not None:
+        owner = trace.tb_frame.f_locals.get('self')
+        if trace.tb_frame.f_code.co_name == 'run' and isinstance(owner, luigi.Task) and owner not in running:
+            running.append(owner)
+        trace = trace.tb_next
+    tasks = list(dag.walk([root], key=lambda t: t.task_id))
+    done = sum(1 for t in tasks if _outputs_exist(t))
+    return Interruption(interrupted=[describe_task(t) for t in running], done=done, not_run=len(tasks) - done)
+
+
+def _outputs_exist(task: Any) -> bool:
+    try:
+        outputs = flatten(task.output())
+        return bool(outputs) and all(t.exists() for t in outputs)
+    except Exception:
+        return False
 
 
 def _run(task: TaskOnKart[Any], env_params: dict[str, Any]) -> None:

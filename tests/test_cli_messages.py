@@ -103,3 +103,70 @@ def test_a_class_given_to_a_task_instance_parameter_is_named(package, monkeypatc
     with pytest.raises(TypeError, match=r'pass Upstream\(\.\.\.\)'):
         compare.Down(up=compare.Upstream(), ups=[compare.Upstream])
     assert isinstance(compare.Down(up=compare.Upstream()), gokart.TaskOnKart)
+
+
+SLOW = """
+import time
+import luigi
+import gokart
+
+
+class Leaf(gokart.TaskOnKart[int]):
+    i = luigi.IntParameter()
+
+    def run(self):
+        time.sleep(60)
+        self.dump(self.i)
+
+
+class Root(gokart.TaskOnKart[int]):
+    def requires(self):
+        return [Leaf(i=i) for i in range(3)]
+
+    def run(self):
+        self.dump(0)
+
+
+print('started', flush=True)
+gokart.build(Root())
+"""
+
+
+def test_ctrl_c_in_gokart_build_on_a_terminal_prints_the_summary_not_the_executors_frames(tmp_path):
+    import pty
+    import select
+    import time
+
+    (tmp_path / 'slow.py').write_text(SLOW)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a script on a terminal, as a user runs it
+        os.chdir(tmp_path)
+        os.environ['PYTHONPATH'] = REPOSITORY
+        os.execv(sys.executable, [sys.executable, 'slow.py'])
+    output = b''
+
+    def read(seconds: float, until: bytes | None = None) -> None:
+        nonlocal output
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not (until and until in output):
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                output += chunk
+
+    read(60, until=b'running')
+    time.sleep(1.0)  # a Leaf is in its run()
+    os.write(fd, b'\x03')  # Ctrl-C through the terminal
+    read(30)
+    _, status = os.waitpid(pid, 0)
+    text = output.decode(errors='replace').replace('\r', '')
+    assert os.waitstatus_to_exitcode(status) == -2  # still KeyboardInterrupt: Python leaves by SIGINT, as 1.12 does
+    assert re.search(r'interrupted Leaf\[[0-9a-f]{32}\]$', text, re.MULTILINE), text  # after the progress line's escapes
+    assert 'KeyboardInterrupt: interrupted: 0 tasks done, 4 not run; run the same command to resume' in text, text
+    traceback = text[text.index('Traceback') :]
+    assert traceback.count('  File ') <= 3 and 'execution/local.py' not in traceback, traceback
