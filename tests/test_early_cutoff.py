@@ -324,3 +324,30 @@ def test_the_build_summary_and_gokart_runs_show_the_cut_off_runs(cutoff_on):
     assert all(isinstance(h, str) and h.startswith('blake3:') for hashes in frame['output_hashes'] for h in hashes)
     configure('First', 'level', '3')
     assert len(local.execute([Link(n=3)], workers=2).cut_off) == 4  # told back from the worker processes too
+
+
+def test_a_cut_off_output_can_come_from_the_team_caches_shared_workspace(cutoff_on, tmp_path):
+    """CI built the chain in the shared workspace; a developer whose First has a new id gets the Links from there."""
+    from gokart.storage import shared_workspace
+
+    shared = str(tmp_path / 'team-cache')
+    config = luigi.configuration.get_config()
+    config.set('TaskOnKart', 'workspace_directory', shared)  # CI's builds write the team cache
+    luigi.task_register.Register.clear_instance_cache()
+    gokart.build(Link(n=3), log_level=40)
+    RUNS.clear()
+    config.set('TaskOnKart', 'workspace_directory', str(tmp_path / 'mine'))
+    if not config.has_section('gokart'):
+        config.add_section('gokart')
+    config.set('gokart', 'shared_workspace', shared)
+    shared_workspace.refresh()
+    try:
+        configure('First', 'level', '2')
+        assert gokart.build(Link(n=3), log_level=40) == [1, 2, 3, 0, 1, 2, 3]
+    finally:
+        config.remove_option('gokart', 'shared_workspace')
+        config.remove_option('TaskOnKart', 'workspace_directory')
+        shared_workspace.refresh()
+    assert RUNS == ['First']  # the Links were cut off from CI's runs, their outputs fetched from the team cache
+    cut = cut_off_runs(journal(str(tmp_path / 'mine')))
+    assert len(cut) == 4 and all(r['cutoff_from'].get('shared') for r in cut)

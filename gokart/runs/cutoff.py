@@ -60,13 +60,15 @@ class Source:
     end: float | None
     outputs: tuple[str, ...]
     metrics: dict[str, float] | None
+    shared: bool = False  # recorded in the team cache's shared workspace: its outputs are fetched from there first
 
     @property
     def label(self) -> str:
         return f'{self.family}_{self.id}'
 
     def as_record(self) -> dict[str, Any]:
-        return {'class': self.task_class, 'id': self.id, 'family': self.family, 'end': self.end}
+        found = {'class': self.task_class, 'id': self.id, 'family': self.family, 'end': self.end}
+        return {**found, 'shared': True} if self.shared else found
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,7 +119,11 @@ def eligible(task: Any) -> bool:
 
 
 def find(task: Any) -> Finding:
-    """The latest successful run with ``task``'s cutoff key that read what ``task``'s requirements hold now, outputs intact."""
+    """The latest successful run with ``task``'s cutoff key that read what ``task``'s requirements hold now, outputs intact.
+
+    The task's own workspace is asked first, then the team cache's shared workspace
+    (``[gokart] shared_workspace``), whose outputs are fetched (verified) before they are placed.
+    """
     outputs = _file_outputs(task)
     if outputs is None:
         return Finding(None, 'its outputs are not files')
@@ -126,33 +132,56 @@ def find(task: Any) -> Finding:
         return Finding(None, 'an input is not a file')
     own_id = task.make_unique_id()
     workspace = task.workspace_directory
-    index = _index(workspace)
-    candidates = index.candidates(_cutoff_key(task), own_id)
-    if not candidates:
-        return Finding(None, 'no earlier run with the same parameters and code is recorded')
+    key = _cutoff_key(task)
     changed: str | None = None
-    for candidate in candidates:
-        differs = _first_differing_input(candidate, inputs, index, workspace)
-        if differs is not None:
-            changed = changed or differs
+    recorded = False
+    for where, shared in _workspaces(workspace):
+        try:
+            index = _index(where)
+            candidates = index.candidates(key, own_id)
+        except Exception as e:
+            if not shared:
+                raise
+            logger.debug(f'gokart early cutoff: the runs of the shared workspace {where} cannot be read ({e}): not asked')
             continue
-        if not _outputs_intact(candidate, outputs, own_id):
-            continue
-        metrics = candidate.get('metrics')
-        return Finding(
-            Source(
+        recorded = recorded or bool(candidates)
+        for candidate in candidates:
+            differs = _first_differing_input(candidate, inputs, index, workspace)
+            if differs is not None:
+                changed = changed or differs
+                continue
+            if not _outputs_intact(candidate, outputs, own_id, (where, workspace) if shared else None):
+                continue
+            metrics = candidate.get('metrics')
+            source = Source(
                 task_class=str(candidate['class']),
                 id=str(candidate['id']),
                 family=str(candidate.get('family') or candidate['class']),
                 end=candidate.get('end'),
                 outputs=tuple(candidate['outputs']),
                 metrics=metrics if isinstance(metrics, dict) else None,
-            ),
-            'its inputs have the content an earlier run read',
-        )
+                shared=shared,
+            )
+            return Finding(source, 'its inputs have the content an earlier run read')
+    if not recorded:
+        return Finding(None, 'no earlier run with the same parameters and code is recorded')
     if changed is not None:
         return Finding(None, f"{changed}'s output changed", changed_input=changed)
     return Finding(None, 'the outputs of the earlier runs that read the same inputs are gone or changed')
+
+
+def _workspaces(workspace: str) -> list[tuple[str, bool]]:
+    """Where earlier runs are looked for: the task's workspace, then the shared one of the team cache when one is set."""
+    from gokart.storage import shared_workspace
+
+    found = [(workspace, False)]
+    try:
+        shared = shared_workspace.settings().workspace if shared_workspace.enabled() else None
+    except Exception:  # a team-cache setting that cannot be read is the team cache's to report
+        shared = None
+    if shared is not None and not shared_workspace.same_place(shared, workspace):
+        found.append((shared, True))
+    return found
 
 
 def place(task: Any, source: Source) -> None:
@@ -164,7 +193,12 @@ def place(task: Any, source: Source) -> None:
             continue
         # The earlier output named as this task names its own (relative to the same workspace): a signature binds that form.
         old = new.replace(own_id, source.id)
-        if content_hash.key(old) != content_hash.key(recorded):
+        if source.shared:
+            from gokart.storage import shared_workspace
+
+            if not shared_workspace.fetch(old, task.workspace_directory):  # checked against its signature file, as any fetch
+                raise FileNotFoundError(f'{recorded} could not be fetched from the shared workspace')
+        elif content_hash.key(old) != content_hash.key(recorded):
             old = recorded
         known = content_hash.current(old) or content_hash.hash_file(old)
         if _signed_here(target):
@@ -289,13 +323,19 @@ def _still_the_file(path: str, content: content_hash.Content) -> bool:
         return False
 
 
-def _outputs_intact(run: dict[str, Any], targets: list[Any], own_id: str) -> bool:
-    """Whether ``run``'s outputs match ``task``'s one for one (the same paths but for the id) and are still as it wrote them."""
+def _outputs_intact(run: dict[str, Any], targets: list[Any], own_id: str, shared: tuple[str, str] | None = None) -> bool:
+    """Whether ``run``'s outputs match ``task``'s one for one (the same paths but for the id) and are still as it wrote them.
+
+    ``shared``: (shared workspace, own workspace) for a run recorded in the team cache, whose paths lie in the shared one.
+    """
     old_paths, contents = run.get('outputs'), run.get('contents')
     if not isinstance(old_paths, list) or len(old_paths) != len(targets):
         return False
     for position, (old, target) in enumerate(zip(old_paths, targets, strict=True)):
-        if not isinstance(old, str) or content_hash.key(old).replace(str(run.get('id')), own_id) != content_hash.key(target.path()):
+        if not isinstance(old, str):
+            return False
+        here = _in_own_workspace(old, shared) if shared is not None else old
+        if here is None or content_hash.key(here).replace(str(run.get('id')), own_id) != content_hash.key(target.path()):
             return False
         recorded = (
             content_hash.Content.from_record(contents[position]) if isinstance(contents, list) and len(contents) == len(old_paths) else None
@@ -308,6 +348,15 @@ def _outputs_intact(run: dict[str, Any], targets: list[Any], own_id: str) -> boo
         else:
             return False
     return True
+
+
+def _in_own_workspace(path: str, shared: tuple[str, str]) -> str | None:
+    """The own workspace's counterpart of a path of the shared workspace (the same path relative to each)."""
+    from gokart.storage import shared_workspace
+
+    shared_root, own_root = shared
+    relative = shared_workspace.relative_path(content_hash.key(path), content_hash.key(shared_root))
+    return None if relative is None else shared_workspace.join(own_root, relative)
 
 
 def _unchanged_since(path: str, end: Any) -> bool:
