@@ -109,11 +109,16 @@ def push_after_run(task: Any) -> None:
     settings = shared_workspace.settings()
     if not settings.push or settings.workspace is None or not isinstance(getattr(task, 'workspace_directory', None), str):
         return
+    if shared_workspace.unreachable():  # warned about once already: the build goes on with its own workspace
+        return
     try:
         outputs = output_locations([task])
         if not outputs or not all(storage.exists(path) for path, _ in outputs):
             return  # it failed or wrote nothing: its records alone are not worth sharing
         report = push_task(task)
+    except OSError as error:  # the store did not answer (StorageUnavailableError), refused us, or has no such bucket
+        shared_workspace.mark_unreachable(error)
+        return
     except Exception as error:
         warnings.warn(
             f'pushing {describe_task(task)} to the shared workspace {settings.workspace} failed ({type(error).__name__}: {error}); '

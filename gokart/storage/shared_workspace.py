@@ -249,6 +249,16 @@ def _refuse(state: _State, shared: str, reason: str) -> None:
     )
 
 
+def unreachable() -> bool:
+    """Whether the shared workspace failed to answer in this build (it is then left alone until the next)."""
+    return _current().unreachable is not None
+
+
+def mark_unreachable(error: BaseException) -> None:
+    """Note that the shared workspace failed (``error``): warned about once, then not asked again in this build."""
+    _unreachable(_current(), error)
+
+
 def _unreachable(state: _State, error: BaseException) -> None:
     with state.lock:
         if state.unreachable is not None:

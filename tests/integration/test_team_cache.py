@@ -225,14 +225,17 @@ def test_concurrent_fetches_of_one_file_download_it_once(s3_bucket: str, tmp_pat
         assert target.load() == EXPECTED
 
 
-def test_an_unreachable_shared_workspace_turns_into_local_runs_with_one_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize('push', ['false', 'true'])
+def test_an_unreachable_shared_workspace_turns_into_local_runs_with_one_warning(
+    push: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from integration_servers import free_port
 
     for name, value in FAKE_AWS_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv('AWS_ENDPOINT_URL', f'http://127.0.0.1:{free_port()}')  # nothing listens there
     with (
-        working_as(tmp_path / 'dev', 's3://team/cache', storage_timeout='1', storage_retries='0') as runs,
+        working_as(tmp_path / 'dev', 's3://team/cache', storage_timeout='1', storage_retries='0', shared_push=push) as runs,
         warnings.catch_warnings(record=True) as caught,
     ):
         warnings.simplefilter('always')
