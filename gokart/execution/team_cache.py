@@ -28,16 +28,17 @@ _FETCH_THREADS = 32
 def planned_with_inputs_fetched(make_plan: Callable[[], Plan]) -> Plan:
     """The plan ``make_plan`` makes, once the shared outputs it will load are in the own workspace.
 
-    A fetched file that is refused (tampered, unsigned with trusted keys set) makes its task
-    incomplete, and the DAG is planned again: that task then runs locally, and its own inputs are
-    fetched in turn. Each round refuses at least one more file, so this ends.
+    A fetched file that is refused (tampered, unsigned with trusted keys set) or gone since it was
+    listed makes its task incomplete, and so does a shared workspace that stops answering: the DAG is
+    planned again, and those tasks run locally, their own inputs fetched in turn. Each round takes back
+    at least one more file (or the whole shared workspace), so this ends.
     """
     shared_workspace.refresh()
     plan = make_plan()
     while shared_workspace.enabled():
-        refused_before = len(shared_workspace.refused())
+        changes = shared_workspace.changes()
         fetch_inputs(plan)
-        if len(shared_workspace.refused()) == refused_before:
+        if shared_workspace.changes() == changes:
             break
         plan = make_plan()
     return plan

@@ -35,7 +35,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from gokart.errors import ConfigOptionError
 from gokart.storage import filesystem as storage
 from gokart.storage import shared_signatures
 from gokart.storage.backends import backend_of, resolve
@@ -80,6 +79,9 @@ class _State:
         self.answers: dict[str, bool] = {}  # shared path -> exists, from the listings of this build
         self.refused: dict[str, str] = {}  # shared path -> why it is not used
         self.unreachable: BaseException | None = None
+        self.counterparts: dict[tuple[str, str | None], str | None] = {}  # (own path, workspace) -> shared path
+        self.shared_itself: dict[str, bool] = {}  # own workspace -> whether it is the shared workspace
+        self.changes = 0  # files refused or gone since listed, or the workspace lost: a plan made before is out of date
         self.trusted: list[Any] | None = None
         self.signer: Any = None
         self.lock = threading.Lock()
@@ -128,13 +130,26 @@ def relative_path(path: str, workspace: str | None) -> str | None:
 
 def shared_path(path: str, workspace: str | None) -> str | None:
     """The shared workspace's counterpart of the own output ``path`` (None: no shared workspace, or not below ``workspace``)."""
-    shared = _current().settings.workspace
-    if shared is None or workspace is None or same_place(shared, workspace):
-        return None
-    relative = relative_path(path, workspace)
-    if relative is None:
-        return None
-    return join(shared, relative)
+    state = _current()
+    key = (path, workspace)
+    try:
+        return state.counterparts[key]  # a plan asks for each output several times
+    except KeyError:
+        pass
+    shared = state.settings.workspace
+    found = None
+    if shared is not None and workspace is not None and not _is_shared_itself(state, shared, workspace):
+        relative = relative_path(path, workspace)
+        found = None if relative is None else join(shared, relative)
+    state.counterparts[key] = found
+    return found
+
+
+def _is_shared_itself(state: _State, shared: str, workspace: str) -> bool:
+    known = state.shared_itself.get(workspace)
+    if known is None:
+        known = state.shared_itself[workspace] = same_place(shared, workspace)
+    return known
 
 
 def join(workspace: str, relative: str) -> str:
@@ -232,6 +247,11 @@ def _shared_exists(state: _State, shared: str) -> bool:
     return found
 
 
+def changes() -> int:
+    """How often what this build learnt of the shared workspace was taken back (a refusal, a vanished file, the workspace lost)."""
+    return _current().changes
+
+
 def refused() -> dict[str, str]:
     """The shared files not used in this build, with the reason of each."""
     return dict(_current().refused)
@@ -242,6 +262,7 @@ def _refuse(state: _State, shared: str, reason: str) -> None:
         if shared in state.refused:
             return
         state.refused[shared] = reason
+        state.changes += 1
     warnings.warn(
         f'not using {shared} from the shared workspace: {reason}. The task that writes it runs locally instead.',
         SharedWorkspaceWarning,
@@ -264,6 +285,7 @@ def _unreachable(state: _State, error: BaseException) -> None:
         if state.unreachable is not None:
             return
         state.unreachable = error
+        state.changes += 1
     warnings.warn(
         f'the shared workspace {state.settings.workspace} cannot be used ({type(error).__name__}: {error}); '
         'building from the own workspace only, tasks not found there run locally.',
@@ -307,13 +329,13 @@ def _fetch_once(state: _State, shared: str, path: str, relative: str) -> bool:
     signature_path = shared_signatures.signature_path(shared)
     try:
         signature = _read_if_exists(state, signature_path)
-        with storage.atomic_write(path) as out, storage.open_read(shared) as source:
+        with storage.atomic_write(path) as out, _SharedReader(shared) as source:
             digest = hashlib.sha256()
             size = 0
             while chunk := source.read(_CHUNK_BYTES):
                 digest.update(chunk)
                 size += len(chunk)
-                out.write(chunk)
+                out.write(chunk)  # an error of the own workspace (a full disk) is the build's, raised as it is
             facts = shared_signatures.SignedFacts(
                 path=relative, unique_id=shared_signatures.unique_id_in(relative), sha256=digest.hexdigest(), size=size
             )
@@ -323,15 +345,50 @@ def _fetch_once(state: _State, shared: str, path: str, relative: str) -> bool:
     except RefusedSharedOutput as refusal:
         _refuse(state, shared, str(refusal))
         return False
-    except FileNotFoundError:  # gone from the shared workspace since it was listed
-        state.answers[shared] = False
-        return False
-    except ConfigOptionError:
-        raise
-    except Exception as error:
-        _unreachable(state, error)
+    except _SharedReadError as failed:
+        if isinstance(failed.error, FileNotFoundError):  # gone from the shared workspace since it was listed
+            with state.lock:
+                state.answers[shared] = False
+                state.changes += 1
+            return False
+        _unreachable(state, failed.error)
         return False
     return True
+
+
+class _SharedReadError(Exception):
+    """Reading the shared workspace failed with ``error`` (told apart from errors of writing the own workspace)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _SharedReader:
+    """A shared file opened for reading; its errors come out as ``_SharedReadError``."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._stream: Any = None
+
+    def __enter__(self) -> _SharedReader:
+        try:
+            self._stream = storage.open_read(self._path)
+        except Exception as error:
+            raise _SharedReadError(error) from error
+        return self
+
+    def read(self, size: int) -> bytes:
+        try:
+            return bytes(self._stream.read(size))
+        except Exception as error:
+            raise _SharedReadError(error) from error
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._stream.close()
+        except Exception:
+            pass
 
 
 def _read_if_exists(state: _State, path: str) -> bytes | None:
@@ -342,6 +399,8 @@ def _read_if_exists(state: _State, path: str) -> bytes | None:
             return f.read()
     except FileNotFoundError:
         return None
+    except Exception as error:
+        raise _SharedReadError(error) from error
 
 
 def trusted_keys() -> list[Any]:
