@@ -55,3 +55,22 @@ def test_design_md_tree_names_each_of_our_packages_and_each_says_its_layer():
     for name in ours:
         docstring = ast.get_docstring(ast.parse(read(f'gokart/{name}/__init__.py'))) or ''
         assert re.match(r'.+\n\nLayer \w+ \(docs/design\.md\): may import ', docstring), name
+
+
+def test_design_md_tree_says_which_packages_share_a_layer():
+    """Packages that one row of tests/test_code_quality.py's _LAYERS holds import each other: their rows of the tree say so."""
+    sys.path.insert(0, str(ROOT / 'tests'))
+    try:
+        from test_code_quality import _LAYERS
+    finally:
+        sys.path.remove(str(ROOT / 'tests'))
+    text = read('docs/design.md')
+    tree = text[text.index('## The tree') : text.index('## One build through the tree')]
+    rows = {line.split()[0].rstrip('/'): line for line in tree.splitlines() if re.match(r'  \w+/ ', line)}
+    layers: dict[str, set[str]] = {}
+    for name, ours, _ in _LAYERS:
+        layers.setdefault(name, set()).update(ours.split())
+    for packages in layers.values():
+        for package in packages:
+            may_import = rows[package][112:]
+            assert all(other in may_import for other in packages - {package}), (package, may_import)

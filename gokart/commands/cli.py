@@ -30,7 +30,9 @@ import luigi
 from luigi.cmdline_parser import CmdlineParser
 
 from gokart.commands import config as config_command
+from gokart.commands import registry
 from gokart.commands import runs as runs_commands
+from gokart.commands.registry import Command, Invocation, register_command
 from gokart.core.error_messages import did_you_mean
 from gokart.core.task_names import task_class_named
 from gokart.errors import TaskNameError
@@ -52,23 +54,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(arguments, 'command', None):
         parser.print_help()
         return 2
+    declared = registry.command_named(arguments.command)
     try:
-        if arguments.command == config_command.NAME:
-            return config_command.run(arguments)
-        if arguments.command in runs_commands.COMMANDS:  # they take a class, a path or ids, not a task to construct
-            return runs_commands.run(arguments, make_task)
+        if not declared.takes_task:  # a class, a path, ids or nothing: the command reads its arguments itself
+            return int(declared.run(arguments, Invocation(make_task=make_task)))
         groups = _split_roots(arguments.task)
         if not groups:
             raise UsageError('name a task: MODULE:TASK [--param value ...]')
-        if arguments.command != 'gc' and len(groups) > 1:
-            raise UsageError(f'gokart {arguments.command} takes one task; only gc takes several, separated by "+"')
+        if not declared.several_roots and len(groups) > 1:
+            several = ' and '.join(c.name for c in registry.commands() if c.several_roots)
+            raise UsageError(f'gokart {arguments.command} takes one task; only {several} takes several, separated by "+"')
         command = commands[arguments.command]
         lines = [sort_tokens(tokens, _options_of(command)) for tokens in groups]
         command.parse_args([token for line in lines for token in line.options], namespace=arguments)
         upstream = [token for line in lines for token in line.upstream]
         with _upstream_parameters([next(line.family for line in lines if line.family), *upstream] if upstream else []):
             roots = [make_task(line.task) for line in lines]
-            return int(_COMMANDS[arguments.command](arguments, roots))
+            return int(declared.run(arguments, Invocation(roots=roots, make_task=make_task)))
     except UsageError as e:
         print(f'gokart {arguments.command}: {e}', file=sys.stderr)
         return 2
@@ -140,17 +142,18 @@ def _task_parameters_after_task(argv: list[str], commands: dict[str, argparse.Ar
         return argv
     argv = list(argv)
     options = _options_of(commands[argv[0]])
-    # `gokart cache push ...`: the action word goes after the command's options, right before the task.
-    action = [argv.pop(1)] if argv[0] == 'cache' and len(argv) > 1 and not argv[1].startswith('-') and not _looks_like_task(argv[1]) else []
+    # `gokart cache push ...` (action_word): the word goes after the command's options, right before the task.
+    takes_word = registry.command_named(argv[0]).action_word
+    action = [argv.pop(1)] if takes_word and len(argv) > 1 and not argv[1].startswith('-') and not _looks_like_task(argv[1]) else []
     front, moved = [argv[0]], list[str]()
     position = 1
     while position < len(argv):
         token = argv[position]
-        name, has_value, _ = token.partition('=')
+        name, _, _ = token.partition('=')
         if not token.startswith('-') or token == '+':
             break
         following = argv[position + 1] if position + 1 < len(argv) else None
-        takes_value = not has_value and following is not None and (options[name] if name in options else not _looks_like_task(following))
+        takes_value = flag_takes_value(token, following, options.get(name))
         destination = front if name in options else moved
         destination.extend(argv[position : position + 1 + int(takes_value)])
         position += 1 + int(takes_value)
@@ -194,28 +197,42 @@ def sort_tokens(tokens: Sequence[str], command_options: dict[str, bool] | None =
     position = 1
     while position < len(tokens):
         token = tokens[position]
-        name, has_value, _ = token.partition('=')
+        name, _, _ = token.partition('=')
         key = name[2:].replace('-', '_') if name.startswith('--') else None
+        following = tokens[position + 1] if position + 1 < len(tokens) else None
         if key is not None and key in params:
-            destination, takes_value = line.task, not has_value and _takes_value(params[key], tokens, position)
+            destination, declared = line.task, params[key]
         elif name in options:
-            destination, takes_value = line.options, not has_value and options[name]
+            destination, declared = line.options, options[name]
         elif key is not None and key in upstream:
-            destination, takes_value = line.upstream, not has_value and _takes_value(upstream[key][1], tokens, position)
+            destination, declared = line.upstream, upstream[key][1]
             line.family = line.family or upstream[key][0]
         else:
-            destination, takes_value = line.task, False
+            destination, declared = line.task, False  # the task's parsing reports it; the next token is not taken
+        takes_value = flag_takes_value(token, following, declared)
         destination.append(token)
-        if takes_value and position + 1 < len(tokens):
+        if takes_value:
             destination.append(tokens[position + 1])
             position += 1
         position += 1
     return line
 
 
-def _takes_value(parameter: luigi.Parameter, tokens: Sequence[str], position: int) -> bool:
-    following = tokens[position + 1] if position + 1 < len(tokens) else None
-    return not (isinstance(parameter, luigi.BoolParameter) and (following is None or following.startswith('--')))
+def flag_takes_value(token: str, following: str | None, declared: bool | luigi.Parameter | None) -> bool:
+    """Whether the flag ``token`` takes ``following`` as its value: the one rule of the ``gokart`` command line.
+
+    ``--name=value`` carries its own value, and a last token takes none. Otherwise it depends on what
+    the flag is (``declared``): a command option as argparse declares it (True/False); a luigi
+    parameter always, except a ``BoolParameter`` before another flag (alone it means true, as in
+    luigi); a flag not known yet (None) unless the next token is the task (``--rerun pkg:Task``).
+    """
+    if '=' in token or following is None:
+        return False
+    if isinstance(declared, bool):
+        return declared
+    if isinstance(declared, luigi.Parameter):
+        return not (isinstance(declared, luigi.BoolParameter) and following.startswith('--'))
+    return not _looks_like_task(following)
 
 
 def _upstream_flags() -> dict[str, tuple[str, luigi.Parameter]]:
@@ -272,13 +289,13 @@ def make_task(tokens: Sequence[str]) -> Any:
         parameter = params[name]
         if not has_value:
             following = rest[position + 1] if position + 1 < len(rest) else None
-            if isinstance(parameter, luigi.BoolParameter) and (following is None or following.startswith('--')):
-                value = 'true'
-            elif following is None:
-                raise UsageError(f'--{name.replace("_", "-")} needs a value')
-            else:
+            if following is not None and flag_takes_value(token, following, parameter):
                 value = following
                 position += 1
+            elif isinstance(parameter, luigi.BoolParameter):
+                value = 'true'  # --flag alone, as luigi reads it
+            else:
+                raise UsageError(f'--{name.replace("_", "-")} needs a value')
         try:
             kwargs[name] = parameter.parse(value)
         except Exception as e:
@@ -530,9 +547,6 @@ def _cache(arguments: argparse.Namespace, roots: list[Any]) -> int:
     return cache.run(action, roots[0], arguments.dry_run)
 
 
-_COMMANDS = {'tree': _tree, 'report': _report, 'plan': _plan, 'why': _why_and_scheme, 'gc': _gc, 'rekey': _rekey, 'cache': _cache}
-
-
 def _options_of(command: argparse.ArgumentParser) -> dict[str, bool]:
     """The option strings of a subcommand, each with whether it takes a value."""
     return {flag: action.nargs != 0 for action in command._actions if action.option_strings for flag in action.option_strings}
@@ -574,40 +588,22 @@ CACHE_HELP = (
 )
 
 
-def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
-    # allow_abbrev=False everywhere: argparse's prefix matching would take a misspelled option for another one.
-    parser = argparse.ArgumentParser(
-        prog='gokart',
-        description='Look at a gokart pipeline: its tree, an HTML report, what a build would run and why.',
-        allow_abbrev=False,
-    )
-    parser.add_argument('--version', action='version', version=f'gokart {_version()}')
-    commands = parser.add_subparsers(dest='command', metavar='COMMAND')
-    add_parser = commands.add_parser
-
-    def add_command(name: str, **kwargs: Any) -> argparse.ArgumentParser:
-        return add_parser(name, allow_abbrev=False, epilog=TASK_EPILOG, **kwargs)
-
-    task_help = 'MODULE:TASK then its parameters as --name value'
-
-    tree = add_command('tree', help='print the task tree (or table)')
+def _tree_options(tree: argparse.ArgumentParser) -> None:
     tree.add_argument('--details', action='store_true', help='add parameters, outputs, times and task logs')
     tree.add_argument('--no-abbr', action='store_true', help='print repeated subtrees in full')
     tree.add_argument('--table', action='store_true', help='print the task table (tab separated) instead')
     tree.add_argument('--ignore', action='append', metavar='NAME', help='leave out tasks of this class (repeatable)')
 
-    report = add_command('report', help='write the HTML report of the DAG')
+
+def _report_options(report: argparse.ArgumentParser) -> None:
     report.add_argument('-o', '--output', default='report.html', help='file to write (default report.html)')
 
-    add_command('plan', help='dry run: what a build would run, what is cached, and why')
-    why = add_command('why', help='why a task has no output: the nearest cached runs of its class and what differs')
+
+def _why_options(why: argparse.ArgumentParser) -> None:
     why.add_argument('--limit', type=int, default=5, help='recorded runs to show (default 5)')
-    gc = add_command(
-        'gc',
-        help='workspace files no given task reaches (dry run unless --yes)',
-        description=GC_HELP,
-        usage='gokart gc [--yes] [--all-workspaces] [--force] [--older-than DURATION] MODULE:TASK [--param value ...] [+ MODULE:TASK2 [--param value ...] ...]',
-    )
+
+
+def _gc_options(gc: argparse.ArgumentParser) -> None:
     gc.add_argument('--yes', action='store_true', help='delete them')
     gc.add_argument('--force', action='store_true', help='delete even when no file of the given DAGs exists in the workspace')
     gc.add_argument(
@@ -620,30 +616,92 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         metavar='DURATION',
         help='keep anything changed more recently than this, e.g. 7d, 12h, 30m (default: keep temporaries and uploads younger than 1h)',
     )
-    rekey = add_command(
-        'rekey',
-        help='rename the outputs and log/ records of a DAG to its ids under another id scheme',
-        description=REKEY_HELP,
-        usage='gokart rekey --to {1,2} [--dry-run] [--copy] MODULE:TASK [--param value ...]',
-    )
+
+
+def _rekey_options(rekey: argparse.ArgumentParser) -> None:
     rekey.add_argument('--to', type=int, choices=(1, 2), help='the id scheme to move to (required)')
     rekey.add_argument('--dry-run', action='store_true', help='print what would be renamed; change nothing')
     rekey.add_argument('--copy', action='store_true', help='copy instead of renaming (the old names stay)')
-    cache = add_command(
-        'cache',
-        help='the team cache ([gokart] shared_workspace): push a DAG to it, pull what a build loads, or the status of each task',
-        description=CACHE_HELP,
-        usage='gokart cache {push,pull,status} [--dry-run] MODULE:TASK [--param value ...]',
-    )
+
+
+def _cache_options(cache: argparse.ArgumentParser) -> None:
     # SUPPRESS: the options are parsed a second time, without the action word, which must not reset it.
     cache.add_argument('action', nargs='?', default=argparse.SUPPRESS, help='push, pull or status')
     cache.add_argument('--dry-run', action='store_true', help='push: list the files it would upload; upload nothing')
-    for command in commands.choices.values():
-        command.add_argument('task', nargs=argparse.REMAINDER, help=task_help)
-    gc._actions[-1].help = 'MODULE:TASK then its parameters as --name value; "+" starts another root whose DAG is kept too'
-    runs_commands.register(commands)
-    config_command.register(commands)
-    return parser, dict(commands.choices)
+
+
+def _on_roots(handler: Any) -> Any:
+    """A handler of (arguments, roots) as a Command's run."""
+    return lambda arguments, invocation: handler(arguments, invocation.roots)
+
+
+for _command in (
+    Command('tree', 'print the task tree (or table)', _on_roots(_tree), _tree_options),
+    Command('report', 'write the HTML report of the DAG', _on_roots(_report), _report_options),
+    Command('plan', 'dry run: what a build would run, what is cached, and why', _on_roots(_plan)),
+    Command(
+        'why', 'why a task has no output: the nearest cached runs of its class and what differs', _on_roots(_why_and_scheme), _why_options
+    ),
+    Command(
+        'gc',
+        'workspace files no given task reaches (dry run unless --yes)',
+        _on_roots(_gc),
+        _gc_options,
+        several_roots=True,
+        description=GC_HELP,
+        usage='gokart gc [--yes] [--all-workspaces] [--force] [--older-than DURATION] MODULE:TASK [--param value ...] [+ MODULE:TASK2 [--param value ...] ...]',
+    ),
+    Command(
+        'rekey',
+        'rename the outputs and log/ records of a DAG to its ids under another id scheme',
+        _on_roots(_rekey),
+        _rekey_options,
+        description=REKEY_HELP,
+        usage='gokart rekey --to {1,2} [--dry-run] [--copy] MODULE:TASK [--param value ...]',
+    ),
+    Command(
+        'cache',
+        'the team cache ([gokart] shared_workspace): push a DAG to it, pull what a build loads, or the status of each task',
+        _on_roots(_cache),
+        _cache_options,
+        action_word=True,
+        description=CACHE_HELP,
+        usage='gokart cache {push,pull,status} [--dry-run] MODULE:TASK [--param value ...]',
+    ),
+    *runs_commands.COMMAND_ENTRIES,
+    config_command.COMMAND,
+):
+    register_command(_command)
+
+
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    # allow_abbrev=False everywhere: argparse's prefix matching would take a misspelled option for another one.
+    parser = argparse.ArgumentParser(
+        prog='gokart',
+        description='Look at a gokart pipeline: its tree, an HTML report, what a build would run and why.',
+        allow_abbrev=False,
+    )
+    parser.add_argument('--version', action='version', version=f'gokart {_version()}')
+    subparsers = parser.add_subparsers(dest='command', metavar='COMMAND')
+    for command in registry.commands():
+        if command.parser is not None:
+            command.parser(subparsers)
+            continue
+        extra: dict[str, Any] = {'description': command.description} if command.description else {}
+        if command.usage:
+            extra['usage'] = command.usage
+        epilog = TASK_EPILOG if command.takes_task else None
+        own = subparsers.add_parser(command.name, help=command.help, allow_abbrev=False, epilog=epilog, **extra)
+        if command.options is not None:
+            command.options(own)
+        if command.takes_task:
+            own.add_argument(
+                'task',
+                nargs=argparse.REMAINDER,
+                help='MODULE:TASK then its parameters as --name value'
+                + ('; "+" starts another root whose DAG is kept too' if command.several_roots else ''),
+            )
+    return parser, dict(subparsers.choices)
 
 
 if __name__ == '__main__':

@@ -14,6 +14,7 @@ import json
 import sys
 from typing import Any
 
+from gokart.commands.registry import Command, Invocation
 from gokart.core import settings
 from gokart.core.config_lookup import config_section
 
@@ -27,7 +28,7 @@ def register(commands: Any) -> None:
     parser.add_argument('--format', choices=('table', 'json'), default='table', help='output format (default table)')
 
 
-def run(arguments: argparse.Namespace) -> int:
+def run(arguments: argparse.Namespace, invocation: Invocation | None = None) -> int:
     """Print the settings; 1 when one of them has a value gokart cannot read."""
     rows = effective_settings()
     if arguments.format == 'json':
@@ -86,4 +87,8 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
             print(f'gokart config: {row["error"]}', file=sys.stderr)
 
 
-__all__ = ['effective_settings', 'shown_value', 'register', 'run']
+COMMAND = Command(NAME, HELP, run, takes_task=False, parser=register)
+"""``gokart config``, as ``commands.registry`` declares commands."""
+
+
+__all__ = ['COMMAND', 'effective_settings', 'shown_value', 'register', 'run']

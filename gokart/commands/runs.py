@@ -16,6 +16,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from gokart.commands.registry import Command, Invocation
+
 COMMANDS = ('runs', 'lineage', 'diff')
 _TABLE_HIDDEN = (
     'family',
@@ -32,14 +34,17 @@ _TABLE_HIDDEN = (
 )
 
 
-def register(commands: Any) -> None:
-    """Add the three subcommands to the ``gokart`` parser's subparsers."""
+def _parents() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     shared = argparse.ArgumentParser(add_help=False)
     shared.add_argument('--workspace', metavar='DIR', help="the workspace (default: the task's workspace_directory as configured)")
     shared.add_argument('--no-sync', action='store_true', help='answer from the index as it is, without reading new records')
     output = argparse.ArgumentParser(add_help=False)
     output.add_argument('--format', choices=('table', 'csv', 'json'), default='table', help='output format (default table)')
+    return shared, output
 
+
+def _add_runs(commands: Any) -> None:
+    shared, output = _parents()
     runs = commands.add_parser(
         'runs', parents=[shared, output], help='recorded runs of a task class: parameters, metrics, times, state', description=RUNS_HELP
     )
@@ -52,6 +57,9 @@ def register(commands: Any) -> None:
     runs.add_argument('--x', metavar='PARAM', help='the parameter on the x axis of the --html plot (default: the first numeric one)')
     runs.add_argument('--y', metavar='METRIC', help='the metric on the y axis of the --html plot (default: the first metric)')
 
+
+def _add_lineage(commands: Any) -> None:
+    shared, output = _parents()
     lineage = commands.add_parser(
         'lineage',
         parents=[shared, output],
@@ -63,8 +71,29 @@ def register(commands: Any) -> None:
     lineage.add_argument('--down', action='store_true', help='the runs that consumed it, recursively')
     lineage.add_argument('--depth', type=int, metavar='N', help='follow N levels at most')
 
+
+def _add_diff(commands: Any) -> None:
+    shared, _ = _parents()
     diff = commands.add_parser('diff', parents=[shared], help='what differs between two recorded runs', description=DIFF_HELP)
     diff.add_argument('ids', nargs=2, metavar='ID', help='two unique ids (a prefix of 6 or more characters will do)')
+
+
+def register(commands: Any) -> None:
+    """Add the three subcommands to the ``gokart`` parser's subparsers."""
+    for entry in COMMAND_ENTRIES:
+        entry.parser(commands)  # type: ignore[misc]
+
+
+def _run_entry(arguments: argparse.Namespace, invocation: Invocation) -> int:
+    return run(arguments, invocation.make_task)  # type: ignore[arg-type]
+
+
+COMMAND_ENTRIES = (
+    Command('runs', 'recorded runs of a task class', _run_entry, takes_task=False, parser=_add_runs),
+    Command('lineage', 'what produced a file or task, or what used it', _run_entry, takes_task=False, parser=_add_lineage),
+    Command('diff', 'what differs between two recorded runs', _run_entry, takes_task=False, parser=_add_diff),
+)
+"""The three commands of the runs index, as ``commands.registry`` declares commands."""
 
 
 RUNS_HELP = (

@@ -1,6 +1,6 @@
 """Runs and lineage: which parameters gave which results, and what made or used a file (see docs/runs.md).
 
-Layer records (docs/design.md): may import storage, ids and core; imported by the entry points and commands.
+Layer records (docs/design.md): may import records (its layer), contracts, storage, ids and core; imported by the entry points and commands.
 
 ``gokart.runs(Train)`` is :func:`runs`; this module also offers ``sync``, ``load_run``, ``lineage``
 and ``diff``. The package stays callable as ``gokart.runs(...)`` (see ``_CallableModule``).
