@@ -27,6 +27,7 @@ from gokart.conflict_prevention_lock.run_once import wrap_run_once
 from gokart.conflict_prevention_lock.task_lock import make_task_lock_params, make_task_lock_params_for_run
 from gokart.conflict_prevention_lock.task_lock_wrappers import wrap_run_with_lock
 from gokart.contracts.dump_check import check_dump
+from gokart.contracts.load_check import check_loaded
 from gokart.core import dag, error_messages, stop_requests, strict_mode, task_protocol
 from gokart.errors import CorruptOutputError, EmptyDumpError, NotARequirementError, OutputNotFoundError, UnsupportedFormatError
 from gokart.file_processor import FileProcessor as FileProcessor  # re-exported, as in gokart 1.12
@@ -457,7 +458,10 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
                 return {k: _load(t) for k, t in targets.items()}
             return self._load_one(targets)
 
-        return _load(self._get_input_targets(target))
+        loaded = _load(self._get_input_targets(target))
+        if target is None or isinstance(target, str):  # an input_schema, if declared, names the columns it reads
+            check_loaded(self, target, loaded)
+        return loaded
 
     def load_generator(self, target: Any = None) -> Generator[Any, None, None]:
         """Yield each loaded input in turn, depth first; one object in memory at a time."""

@@ -149,6 +149,19 @@ def test_a_process_without_schemas_runs_no_contract_check():
     assert output.strip() == 'False'
 
 
+def test_an_input_whose_producer_declares_nothing_is_checked_when_loaded(started):
+    Features = features_task(None, AGE_YEARS)  # nothing declared upstream: the plan has nothing to compare
+    Train = train_task({'features': gokart.Schema(age='int64')})
+    task = Train(features=Features())
+    with pytest.raises(GokartBuildError) as raised:
+        gokart.build(task)
+    (error,) = raised.value.raised_exceptions[task.make_unique_id()]
+    assert isinstance(error, SchemaMismatchError)
+    assert "loaded its input 'features', which does not hold what its input_schema Schema(age='int64') reads" in str(error)
+    assert "missing column 'age'. Did you mean 'age_years' for 'age'?" in str(error)
+    assert started == ['Features', 'Train']
+
+
 # ----- at dump ----------------------------------------------------------------------------------------
 def test_a_frame_that_does_not_match_is_refused_and_nothing_is_written():
     Features = features_task(gokart.Schema(age='int64', income='float64', city=None), pd.DataFrame({'age': [1.5], 'income': [2.0]}))

@@ -90,7 +90,7 @@ class _Checker:
                     self._compare_edge(consumer, input_name, producer, output_name, wanted)
 
     def _unknown_input(self, consumer: Any, input_name: str, known: list[str]) -> None:
-        guess = _closest(input_name, known)
+        guess = closest_column(input_name, known)
         hint = f' Did you mean {guess!r}?' if guess else ''
         self._problem(
             f'{type(consumer).__name__}.input_schema names the input {input_name!r}, which {describe_task(consumer)} does not have '
@@ -103,7 +103,7 @@ class _Checker:
         if produced is not None:
             for column in wanted:
                 if column not in produced:
-                    guess = _closest(column, [c for c in produced if c not in wanted])
+                    guess = closest_column(column, [c for c in produced if c not in wanted])
                     hint = f' Did you mean {guess!r}? (renamed upstream?)' if guess else ''
                     self._problem(
                         f'{_reads_text(consumer, input_name, output_name)} reads column {column!r}, which {describe_task(producer)} does not declare.{hint}\n'
@@ -287,7 +287,7 @@ def _declaration_line(task: Any, attribute: str, key: str | None, schema: Schema
 SHOWN_COLUMNS = 6
 
 
-def _closest(name: str, candidates: list[str]) -> str | None:
+def closest_column(name: str, candidates: list[str]) -> str | None:
     """The candidate a renamed ``name`` most likely became: one containing it (``age`` -> ``age_years``), else the most alike."""
     lowered = name.lower()
     containing = [c for c in candidates if lowered in c.lower() or c.lower() in lowered]
@@ -304,7 +304,7 @@ def _without_extra(mismatch: Mismatch) -> Mismatch:
 def _rename_hint(mismatch: Mismatch, wanted: Schema, columns: dict[str, str]) -> str:
     hints = []
     for column in mismatch.missing:
-        guess = _closest(column, [c for c in columns if c not in wanted])
+        guess = closest_column(column, [c for c in columns if c not in wanted])
         if guess:
             hints.append(f' Did you mean {guess!r} for {column!r}? (renamed upstream?)')
     return ''.join(hints)
