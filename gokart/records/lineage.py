@@ -108,7 +108,10 @@ def note_dumped(task: Any, obj: Any, path: str | None = None, schema: Any = None
     if metrics is not None:
         task.__dict__['_lineage_metrics'] = metrics
     if path is not None:
-        columns = frame_columns(obj)
+        try:
+            columns = frame_columns(obj)
+        except Exception:  # a lazy frame whose schema cannot be resolved: the record goes without it, the dump stands
+            columns = None
         if columns is not None:
             declared = schema.as_record() if schema is not None else None
             task.__dict__.setdefault('_lineage_schemas', {})[_absolute(str(path))] = {'columns': columns, 'declared': declared}
