@@ -496,3 +496,38 @@ def test_gokart_why_names_a_shared_hit(tmp_path: Path, capsys: pytest.CaptureFix
     with working_as(tmp_path / 'dev', shared_root):
         lines = _cli(capsys, 'why', 'team_cache_pipeline:Total')
         assert lines[0].endswith('its output is in the shared workspace; a build would fetch it and load it.')
+
+
+class Leaf(gokart.TaskOnKart[int]):
+    task_namespace = 'test_team_cache'
+    i = luigi.IntParameter()
+
+    def run(self) -> None:
+        self.dump(self.i)
+
+
+class Wide(gokart.TaskOnKart[int]):
+    task_namespace = 'test_team_cache'
+    n = luigi.IntParameter()
+    tag = luigi.Parameter(default='')
+
+    def requires(self):
+        return [Leaf(i=i) for i in range(self.n)]
+
+    def run(self) -> None:
+        self.dump(len(self.load()))
+
+
+def test_a_plan_asks_the_shared_workspace_by_listing_not_per_task(s3_bucket: str, tmp_path: Path) -> None:
+    from s3_request_count import counted_s3_requests
+
+    shared_root = f's3://{s3_bucket}/team-cache'
+    with working_as(tmp_path / 'ci', shared_root, shared_push='true'):
+        assert gokart.build(Wide(n=60), log_level=40) == 60
+    with working_as(tmp_path / 'dev', shared_root):
+        shared_workspace.refresh()
+        with counted_s3_requests() as counts:
+            plan = make_plan([Wide(n=60, tag='new root')])
+        assert sum(node.shared for node in plan.tasks) == 60
+        # The root, alone on its level, is asked about by itself (as the own side asks it); its 60 inputs by one listing.
+        assert counts['ListObjectsV2'] <= 2 and counts['HeadObject'] <= 1 and counts['GetObject'] == 0, counts
