@@ -531,3 +531,20 @@ def test_a_plan_asks_the_shared_workspace_by_listing_not_per_task(s3_bucket: str
         assert sum(node.shared for node in plan.tasks) == 60
         # The root, alone on its level, is asked about by itself (as the own side asks it); its 60 inputs by one listing.
         assert counts['ListObjectsV2'] <= 2 and counts['HeadObject'] <= 1 and counts['GetObject'] == 0, counts
+
+
+def test_with_trusted_keys_a_completion_check_outside_a_plan_verifies_by_fetching(tmp_path: Path) -> None:
+    """luigi's scheduler (gokart.run) asks complete() itself: a refused shared file makes its task incomplete there too."""
+    shared_root = str(tmp_path / 'team-cache')
+    ci_key, ci_public = _key_pair(tmp_path, 'ci')
+    with working_as(tmp_path / 'ci', shared_root, shared_push='true', shared_signing_key=ci_key):
+        build()
+    with working_as(tmp_path / 'dev', shared_root, shared_trusted_keys=ci_public), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        shared_workspace.refresh()
+        numbers = pipeline.Numbers(size=10)
+        squares = pipeline.Squares(numbers=numbers)
+        storage.write_bytes(shared_workspace.shared_path(squares.output().path(), squares.workspace_directory) or '', pickle.dumps([0]))
+        assert numbers.complete() and os.path.exists(numbers.output().path())  # verified, so fetched now
+        assert not squares.complete() and not os.path.exists(squares.output().path())
+    assert [message for message in _shared_warnings(caught) if 'tampered' in message]
