@@ -351,3 +351,13 @@ def test_a_cut_off_output_can_come_from_the_team_caches_shared_workspace(cutoff_
     assert RUNS == ['First']  # the Links were cut off from CI's runs, their outputs fetched from the team cache
     cut = cut_off_runs(journal(str(tmp_path / 'mine')))
     assert len(cut) == 4 and all(r['cutoff_from'].get('shared') for r in cut)
+
+
+def test_runs_recorded_by_worker_processes_without_cutoff_can_stand_in_later(monkeypatch):
+    """Made with cutoff off on two processes, a run may not have noted what it read: the hash its producer recorded serves."""
+    gokart.build(Link(n=6), log_level=40, workers=2)
+    monkeypatch.setenv('GOKART_EARLY_CUTOFF', 'true')
+    configure('First', 'level', '2')
+    RUNS.clear()
+    assert gokart.build(Link(n=6), log_level=40) == [1, 2, 3, *range(7)]
+    assert RUNS == ['First']

@@ -286,8 +286,8 @@ def _first_differing_input(run: dict[str, Any], inputs: list[_Input], index: _In
             return now.label
         for position, (old_path, new_path) in enumerate(zip(old_paths, now.paths, strict=True)):
             old = old_hashes[position] if isinstance(old_hashes, list) and len(old_hashes) == len(old_paths) else None
-            if not content_hash.is_digest(old):
-                old = index.recorded_hash(old_path) if isinstance(old_path, str) else None
+            if not content_hash.is_digest(old):  # not written down by the run: what was recorded for that file before it started
+                old = index.recorded_hash(old_path, before=run.get('start')) if isinstance(old_path, str) else None
             if old is None or old != _current_hash(new_path, index, workspace):
                 return now.label
     return None
@@ -467,26 +467,30 @@ class _Index:
         rows = self._rows(f'SELECT {_RUN_COLUMNS} FROM runs WHERE class = ? AND id = ?', (task_class, unique_id), resync=True)
         return _decoded(rows[0]) if rows else None
 
-    def recorded_content(self, path: str) -> content_hash.Content | None:
+    def recorded_content(self, path: str, before: Any = None) -> content_hash.Content | None:
+        """The latest hash recorded for ``path``; with ``before`` (a time), the latest recorded by then."""
         from gokart.runs.sync import normal_path
 
-        rows = self._rows(
-            'SELECT hash, size, mtime_ns FROM contents WHERE path = ? ORDER BY "end" DESC LIMIT 1', (normal_path(path),), resync=True
-        )
+        if isinstance(before, (int, float)) and not isinstance(before, bool):
+            query = 'SELECT hash, size, mtime_ns FROM contents WHERE path = ? AND "end" <= ? ORDER BY "end" DESC LIMIT 1'
+            rows = self._rows(query, (normal_path(path), float(before)), resync=True)
+        else:
+            query = 'SELECT hash, size, mtime_ns FROM contents WHERE path = ? ORDER BY "end" DESC LIMIT 1'
+            rows = self._rows(query, (normal_path(path),), resync=True)
         if not rows:
             return None
         return content_hash.Content.from_record({'hash': rows[0][0], 'size': rows[0][1], 'mtime_ns': rows[0][2]})
 
-    def recorded_hash(self, path: str) -> str | None:
-        found = self.recorded_content(path)
+    def recorded_hash(self, path: str, before: Any = None) -> str | None:
+        found = self.recorded_content(path, before)
         return found.digest if found is not None else None
 
 
-_RUN_COLUMNS = '"class", id, family, outputs, requires, contents, "end", metrics'
+_RUN_COLUMNS = '"class", id, family, outputs, requires, contents, start, "end", metrics'
 
 
 def _decoded(row: sqlite3.Row | tuple[Any, ...]) -> dict[str, Any]:
-    names = ('class', 'id', 'family', 'outputs', 'requires', 'contents', 'end', 'metrics')
+    names = ('class', 'id', 'family', 'outputs', 'requires', 'contents', 'start', 'end', 'metrics')
     found = dict(zip(names, row, strict=True))
     for name in ('outputs', 'requires', 'contents', 'metrics'):
         try:
