@@ -28,7 +28,7 @@ from gokart.conflict_prevention_lock.task_lock import make_task_lock_params, mak
 from gokart.conflict_prevention_lock.task_lock_wrappers import wrap_run_with_lock
 from gokart.contracts.dump_check import check_dump
 from gokart.contracts.load_check import check_loaded
-from gokart.core import dag, error_messages, stop_requests, strict_mode, task_protocol
+from gokart.core import dag, error_messages, run_state, stop_requests, strict_mode, task_protocol
 from gokart.errors import CorruptOutputError, EmptyDumpError, NotARequirementError, OutputNotFoundError, UnsupportedFormatError
 from gokart.file_processor import FileProcessor as FileProcessor  # re-exported, as in gokart 1.12
 from gokart.file_processor import make_file_processor
@@ -493,7 +493,7 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
 
     def dump(self, obj: T, target: None | str | TargetOnKart = None, custom_labels: dict[str, Any] | None = None) -> None:
         """Write ``obj`` to this task's output (or the named output of a dict ``output()``), atomically."""
-        self.__dict__['_gokart_dumped'] = True  # run() wrote something (see _check_dumped)
+        run_state.of(self).dumped = True  # run() wrote something (see _check_dumped)
         check_pandas_types(obj, task_namespace=self.task_namespace)
         if self.fail_on_empty_dump and _is_empty_pandas_frame(obj):
             raise EmptyDumpError(f'{error_messages.describe_task(self)} dumped an empty DataFrame and fail_on_empty_dump is set.')
@@ -736,7 +736,8 @@ def _check_dumped(task: TaskOnKart[Any]) -> None:
     and when the class defines its own ``complete()``: its outputs are then not what makes it done (kannon's
     test tasks, for one, complete by time and write nothing).
     """
-    if task.__dict__.get('_gokart_dumped') or 'dump' in task.__dict__ or type(task).dump is not _REAL_DUMP:
+    noted = run_state.peek(task)
+    if (noted is not None and noted.dumped) or 'dump' in task.__dict__ or type(task).dump is not _REAL_DUMP:
         return
     if type(task).complete is not _REAL_COMPLETE:
         return

@@ -32,7 +32,7 @@ import luigi
 from luigi.task import getpaths
 
 from gokart.conflict_prevention_lock.file_lock import check_lock_directories
-from gokart.core import dag, stop_requests
+from gokart.core import dag, run_state, stop_requests
 from gokart.core.error_messages import describe_task, workspace_error
 from gokart.errors import GokartError
 from gokart.execution import team_cache, termination, worker_records
@@ -317,7 +317,8 @@ def _run_batch(tasks: list[Any], put_aside_before: bool) -> list[TaskResult]:
 
 def _run_one(task: Any, put_aside_before: bool) -> None | CutOff | Literal['held elsewhere']:
     result = _run_one_task(task, put_aside_before)
-    source = task.__dict__.get('_cutoff_from') if result is None else None
+    noted = run_state.peek(task) if result is None else None
+    source = noted.cutoff_from if noted is not None else None
     return CutOff(f'{source.get("family")}_{source.get("id")}') if isinstance(source, dict) else result
 
 

@@ -233,6 +233,7 @@ _BOOKKEEPING_ATTRIBUTES = frozenset(
         '_gokart_targets',
         '_gokart_init_values',
         '_gokart_code_generation',
+        '_gokart_run_state',  # core.run_state: what a build notes about the task, never a task
     }
 )
 _PLAIN_SETTERS = (luigi.Parameter.__set__, luigi.parameter.OptionalParameterMixin.__set__)

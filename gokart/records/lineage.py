@@ -43,7 +43,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from gokart.contracts.frames import frame_columns
-from gokart.core import settings
+from gokart.core import run_state, settings
 from gokart.errors import ConfigOptionError
 from gokart.storage import content_hash, local_target_seam
 from gokart.storage import filesystem as storage
@@ -106,7 +106,7 @@ def note_dumped(task: Any, obj: Any, path: str | None = None, schema: Any = None
     """
     metrics = metrics_of(obj)
     if metrics is not None:
-        task.__dict__['_lineage_metrics'] = metrics
+        run_state.of(task).metrics = metrics
     if path is not None:
         try:
             columns = frame_columns(obj)
@@ -114,14 +114,17 @@ def note_dumped(task: Any, obj: Any, path: str | None = None, schema: Any = None
             columns = None
         if columns is not None:
             declared = schema.as_record() if schema is not None else None
-            task.__dict__.setdefault('_lineage_schemas', {})[_absolute(str(path))] = {'columns': columns, 'declared': declared}
+            state = run_state.of(task)
+            state.schemas = state.schemas or {}
+            state.schemas[_absolute(str(path))] = {'columns': columns, 'declared': declared}
 
 
 def _requirement(task: Any, directories: dict[str, str]) -> dict[str, Any]:
     unique_id = task.make_unique_id() if hasattr(task, 'make_unique_id') else str(getattr(task, 'task_id', ''))
     # A requirement that ran in this process kept the paths its own record gave (see _recorded_outputs):
     # a cold build then makes each task's journal paths once, not once more per task that requires it.
-    known = getattr(task, '__dict__', {}).get('_lineage_outputs')
+    state = run_state.peek(task)
+    known = state.outputs if state is not None else None
     outputs = known[1] if known is not None and known[0] == unique_id else _output_paths(task, directories)
     found = {'class': type(task).__name__, 'family': task.get_task_family(), 'id': unique_id, 'outputs': outputs}
     hashes = [_known_digest(path) for path in outputs]
@@ -157,7 +160,7 @@ def _recorded_outputs(task: Any, unique_id: str, directories: dict[str, str]) ->
     task_log = getattr(task, 'task_log', None)
     paths = task_log.get('file_path') if isinstance(task_log, dict) else None
     outputs = [_absolute(str(path), directories) for path in paths] if isinstance(paths, list) else _output_paths(task, directories)
-    task.__dict__['_lineage_outputs'] = (unique_id, outputs)
+    run_state.of(task).outputs = (unique_id, outputs)
     return outputs
 
 
@@ -228,7 +231,8 @@ def make_record(task: Any, state: str, started: float | None, processing_time: f
         from gokart.ids.code_fingerprint import code_fingerprint
 
         fingerprint = code_fingerprint(type(task))
-    params = dict(task.__dict__.get('_lineage_params') or task.to_str_params(only_significant=True))
+    noted = run_state.peek(task) or run_state.RunState()
+    params = dict(noted.params or task.to_str_params(only_significant=True))
     unique_id = task.make_unique_id()
     directories: dict[str, str] = {}
     outputs = _recorded_outputs(task, unique_id, directories)
@@ -244,9 +248,9 @@ def make_record(task: Any, state: str, started: float | None, processing_time: f
         'task_params': task_parameter_ids(task),
         'outputs': outputs,
         'contents': _output_contents(outputs),
-        'cutoff_from': task.__dict__.get('_cutoff_from'),
-        'metrics': task.__dict__.get('_lineage_metrics'),
-        'schemas': task.__dict__.get('_lineage_schemas'),
+        'cutoff_from': noted.cutoff_from,
+        'metrics': noted.metrics,
+        'schemas': noted.schemas,
         'code_fingerprint': fingerprint,
         'git': git_state(type(task)),
         'host': _HOST,
@@ -589,7 +593,8 @@ def record_run(task: Any, state: str, error: BaseException | None = None) -> Non
     if storage.is_local(workspace) and local_target_seam.replacement() is not None:
         return  # local outputs go to a stand-in (a test's in-memory store): so do no real files
     try:
-        record = make_record(task, state, getattr(task, '_lineage_started', None), getattr(task, '_lineage_processing_time', None), error)
+        noted = run_state.peek(task) or run_state.RunState()
+        record = make_record(task, state, noted.started, noted.processing_time, error)
         append(workspace, record)
     except Exception as e:  # the journal is a record of the build, never a reason for it to fail
         logger.warning(f'gokart could not journal the run of {type(task).__name__}[{getattr(task, "make_unique_id", lambda: "?")()}]: {e}')

@@ -23,6 +23,7 @@ from typing import Any
 
 import luigi
 
+from gokart.core import run_state
 from gokart.ids import id_scheme
 from gokart.ids.code_fingerprint import code_fingerprint_parts
 from gokart.records import lineage
@@ -203,7 +204,7 @@ def register(task_class: Any) -> None:
 
 
 def on_start(task: Any) -> None:
-    task._lineage_started = time.time()  # for the lineage journal's record of this run
+    run_state.of(task).started = time.time()  # for the lineage journal's record of this run
     seed = random_seed_of(task)
     methods = resolve_seed_methods(task.fix_random_seed_methods)
     if task.should_dump_supplementary_log_files:
@@ -222,12 +223,12 @@ def on_start(task: Any) -> None:
 
 def _recorded_params(task: Any) -> Any:
     params = task.to_str_params(only_significant=True)
-    task._lineage_params = params  # the journal's record of the run reuses them rather than serialize again
+    run_state.of(task).params = params  # the journal's record of the run reuses them rather than serialize again
     return params
 
 
 def on_processing_time(task: Any, processing_time: float) -> None:
-    task._lineage_processing_time = processing_time
+    run_state.of(task).processing_time = processing_time
     if task.should_dump_supplementary_log_files:
         write(PROCESSING_TIME, task, processing_time)
 

@@ -35,7 +35,7 @@ import threading
 import time
 from typing import Any
 
-from gokart.core import settings
+from gokart.core import run_state, settings
 from gokart.records import lineage
 from gokart.storage import content_hash, local_target_seam, signing
 from gokart.storage import filesystem as storage
@@ -86,7 +86,7 @@ def cut_off(task: Any) -> Source | None:
     The executors call this under the task's run lock, where they would call ``run()``. Never raises
     for a lookup or placement that fails: the task then runs.
     """
-    task.__dict__.pop('_cutoff_from', None)  # a task instance built again in this process: what an earlier build did is not this run
+    run_state.of(task).cutoff_from = None  # a task instance built again in this process: what an earlier build did is not this run
     if not enabled() or not eligible(task):
         return None
     try:
@@ -98,9 +98,10 @@ def cut_off(task: Any) -> Source | None:
     except Exception as e:  # cutoff only ever spares work: when in doubt, the task runs
         logger.warning(f'gokart early cutoff: {_describe(task)} runs, the lookup or the placement of its outputs failed: {e}')
         return None
-    task.__dict__['_cutoff_from'] = finding.source.as_record()
+    state = run_state.of(task)
+    state.cutoff_from = finding.source.as_record()
     if finding.source.metrics:
-        task.__dict__['_lineage_metrics'] = finding.source.metrics
+        state.metrics = finding.source.metrics
     logger.info(f"{_describe(task)} is cut off: its inputs have the content {finding.source.label} read; its outputs are that run's")
     return finding.source
 
