@@ -1,4 +1,4 @@
-"""Early cutoff on an S3 workspace (moto's standalone server over HTTP): server-side copies, whole or absent after a kill."""
+"""Early cutoff on S3 (moto's standalone server over HTTP) and GCS (the emulator): server-side copies, whole or absent after a kill."""
 
 from __future__ import annotations
 
@@ -96,3 +96,18 @@ def test_a_kill_during_placement_on_s3_leaves_the_output_absent(s3_workspace: st
     RUNS.clear()
     assert gokart.build(Link(n=3), log_level=40) == [1, 2, 3, 0, 1, 2, 3]
     assert RUNS == []  # First ran in the killed build (its journal line died with it: its output is hashed on first need), the rest cut off
+
+
+def test_a_chain_on_gcs_is_cut_off_by_copies_within_the_bucket(gcs_bucket: str, tmp_path) -> None:
+    """The same on GCS (the emulator over HTTP): gcsfs copies within the store (a rewrite)."""
+    config = luigi.configuration.get_config()
+    config.set('TaskOnKart', 'workspace_directory', f'gs://{gcs_bucket}/cutoff-{tmp_path.name}/')
+    try:
+        luigi.task_register.Register.clear_instance_cache()
+        gokart.build(Link(n=4), log_level=40)
+        RUNS.clear()
+        configure('First', 'level', '2')
+        assert gokart.build(Link(n=4), log_level=40) == [1, 2, 3, *range(5)]
+        assert RUNS == ['First']
+    finally:
+        config.remove_option('TaskOnKart', 'workspace_directory')
