@@ -288,8 +288,7 @@ def _compares_text(parsed: where_expressions.Where) -> bool:
 
 def _holds_nul(connection: sqlite3.Connection, cls: type) -> bool:
     """Whether a recorded parameter of ``cls`` holds a NUL: SQLite's JSON functions cut text there, so the frame compares."""
-    found = connection.execute("SELECT 1 FROM runs WHERE class = ? AND instr(params, '\\u0000') > 0 LIMIT 1", (cls.__name__,))
-    return found.fetchone() is not None
+    return connection.execute('SELECT 1 FROM meta WHERE key = ?', (syncing.NUL_KEY + cls.__name__,)).fetchone() is not None
 
 
 def _index_expressions(connection: sqlite3.Connection, expressions: set[str]) -> None:

@@ -253,27 +253,35 @@ def from_sql(row: sqlite3.Row | tuple[Any, ...]) -> RunRow:
     return RunRow(**kwargs)
 
 
+def _reading(f: dataclasses.Field[Any]) -> tuple[str, Any, bool, Callable[[Any], bool], str, str]:
+    """How ``from_journal`` reads field ``f``: its name, where the record keeps it, required, the check, the kind."""
+    where = f.metadata['record'] or f.metadata['name'] or f.name
+    check, expected = KINDS[f.metadata['kind']]
+    return f.name, where, bool(f.metadata['required']), check, expected, f.metadata['kind']
+
+
+_READINGS = [(_reading(f), f) for f in FIELDS]  # worked out once: a first sync reads every record of a workspace
+
+
 def from_journal(record: Any) -> RunRow:
     """The run a journal record describes; ``BadRecord`` names the first field of an unexpected type."""
     if not isinstance(record, dict):
         raise BadRecord(f'the line holds {type(record).__name__}, not a record')
     kwargs: dict[str, Any] = {}
-    for f in FIELDS:
-        where = f.metadata['record'] or f.metadata['name'] or f.name
+    for (name, where, required, check, expected, kind), f in _READINGS:
         value = where(record) if callable(where) else record.get(where)
         if value is None:
-            if f.metadata['required']:
+            if required:
                 raise BadRecord(f'it has no {where}')
-            kwargs[f.name] = _empty(f)
+            kwargs[name] = _empty(f)
             continue
-        check, expected = KINDS[f.metadata['kind']]
         if not check(value):
-            raise BadRecord(f'{where if isinstance(where, str) else f.name} is {type(value).__name__} {_short(value)}, not {expected}')
-        if f.metadata['kind'] == 'flag':
+            raise BadRecord(f'{where if isinstance(where, str) else name} is {type(value).__name__} {_short(value)}, not {expected}')
+        if kind == 'flag':
             value = int(bool(value))
-        if f.metadata['kind'] == 'real':
+        elif kind == 'real':
             value = float(value)
-        kwargs[f.name] = value
+        kwargs[name] = value
     if not kwargs['metrics']:
         kwargs['metrics'] = None
     return RunRow(**kwargs)

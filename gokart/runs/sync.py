@@ -159,6 +159,17 @@ def _read_journal(entry: tuple[str, int]) -> _Chunk:
     return chunk
 
 
+NUL_KEY = 'nul parameters:'
+"""``meta`` key (with the class name after it) marking a class with a parameter value that holds a NUL byte."""
+
+
+def note_nul_parameters(connection: sqlite3.Connection, runs: list[row.RunRow]) -> None:
+    """Mark each class with a recorded parameter holding a NUL: SQLite's JSON functions cut text there, so ``where``
+    compares that class's text in the frame (noted as records arrive, so a query need not scan for it)."""
+    classes = {run.task_class for run in runs if any('\x00' in value for value in run.params.values())}
+    connection.executemany('INSERT OR REPLACE INTO meta VALUES (?, ?)', [(NUL_KEY + c, '1') for c in classes])
+
+
 def _leave_out_foreign(chunk: _Chunk, ours: str | None) -> None:
     """Drop the lines of ``chunk`` written in another workspace (a chunk copied here), with one warning.
 
@@ -233,6 +244,7 @@ def _store_journal_records(connection: sqlite3.Connection, chunk: _Chunk, known:
     connection.executemany('DELETE FROM edges WHERE class = ? AND id = ?', replaced)
     connection.executemany('DELETE FROM produced WHERE class = ? AND id = ?', replaced)
     connection.executemany(row.INSERT, [row.values(r) for r in rows])
+    note_nul_parameters(connection, rows)
     connection.executemany('INSERT INTO edges VALUES (?, ?, ?, ?, ?)', edges)
     connection.executemany('INSERT INTO produced VALUES (?, ?, ?)', produced)
     connection.executemany('INSERT INTO contents VALUES (?, ?, ?, ?, ?)', output_contents)
@@ -360,6 +372,7 @@ def _sync_log_records(connection: sqlite3.Connection, workspace: str, result: Sy
             task_class=name[0], id=name[1], family=name[0], source=FROM_LOG_RECORDS, params=params, start=started, state='STARTED'
         )
         connection.execute(row.INSERT_NEW, row.values(started_run))
+        note_nul_parameters(connection, [started_run])
         indexed[name] = FROM_LOG_RECORDS
         result.log_runs += 1
     finished = [(p, m) for p, m in new_logs if indexed.get(_parsed_name(p) or ('', '')) in (FROM_LOG_RECORDS, None)]
