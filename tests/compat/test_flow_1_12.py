@@ -97,7 +97,9 @@ def test_build_of_something_else_than_a_task_raises_luigis_task_exception(given,
 
 @pytest.mark.parametrize('given', [None, FlowLeaf, 'FlowLeaf', [FlowLeaf()]])
 def test_a_task_instance_parameter_refuses_what_is_not_a_task_with_a_type_error(given):
-    with pytest.raises(TypeError, match=r"FlowHolder: the parameter 'upstream' cannot take .*pass a task instance"):
+    # A class is named with the call that makes an instance of it (issue 31); anything else is told to pass one.
+    expected_advice = r'pass FlowLeaf\(\.\.\.\)' if given is FlowLeaf else 'pass a task instance'
+    with pytest.raises(TypeError, match=rf"FlowHolder: the parameter 'upstream' cannot take .*{expected_advice}"):
         FlowHolder(upstream=given)
 
 

@@ -85,7 +85,9 @@ def test_failing_task_is_one_concise_error(kernel: Kernel) -> None:
         'Broken' in cell.error['evalue'] and 'ValueError' in cell.error['evalue'] and 'the column price is missing' in cell.error['evalue']
     )
     assert cell.error['evalue'].count('Broken[') == 2  # the summary gokart 1.12 prints, then the task with its exception
-    # No luigi log flood: the failed task's traceback once (it points at the cell's line), nothing else.
+    # No luigi log flood: the failed task's traceback once (it points at the cell's line), in the one ERROR
+    # record gokart 1.12.2 prints there too (luigi's "Worker ... failed"), and nothing below ERROR.
     assert cell.stderr.count('Traceback') == 1, cell.stderr
     assert 'raise ValueError("the column price is missing")' in cell.stderr
-    assert not any(word in cell.stderr for word in ('luigi-interface', 'INFO', 'Worker', 'Scheduled')), cell.stderr
+    assert cell.stderr.count('Worker(') <= 1, cell.stderr
+    assert not any(word in cell.stderr for word in ('INFO', 'DEBUG', 'Scheduled', 'Done scheduling')), cell.stderr
