@@ -12,24 +12,28 @@ that holds no task.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 ATTRIBUTE = '_gokart_run_state'
 
 
-@dataclass
 class RunState:
     """The run of one task instance, as far as this process saw it."""
 
-    started: float | None = None  # START: the time the run began (the journal's record of it)
-    processing_time: float | None = None  # PROCESSING_TIME, in seconds
-    params: dict[str, str] | None = None  # the significant parameters as the task_params record serialized them
-    metrics: dict[str, Any] | None = None  # a small mapping of names to numbers the run dumped (or early cutoff reused)
-    schemas: dict[str, Any] | None = None  # output path -> the columns (and declared schema) of a frame dumped there
-    outputs: tuple[str, list[str]] | None = None  # (unique id, output paths) of the journal's record, for its dependents
-    cutoff_from: dict[str, Any] | None = None  # the recorded run whose outputs early cutoff placed instead of running
-    dumped: bool = False  # run() wrote an output (dump was called)
+    __slots__ = ('started', 'processing_time', 'params', 'metrics', 'schemas', 'outputs', 'cutoff_from', 'dumped')
+
+    def __init__(self) -> None:
+        self.started: float | None = None  # START: the time the run began (the journal's record of it)
+        self.processing_time: float | None = None  # PROCESSING_TIME, in seconds
+        self.params: dict[str, str] | None = None  # the significant parameters as the task_params record serialized them
+        self.metrics: dict[str, Any] | None = None  # a small mapping of names to numbers the run dumped (or early cutoff reused)
+        self.schemas: dict[str, Any] | None = None  # output path -> the columns (and declared schema) of a frame dumped there
+        self.outputs: tuple[str, list[str]] | None = None  # (unique id, output paths) of the journal's record, for its dependents
+        self.cutoff_from: dict[str, Any] | None = None  # the recorded run whose outputs early cutoff placed instead of running
+        self.dumped = False  # run() wrote an output (dump was called)
+
+    def __repr__(self) -> str:
+        return f'RunState({", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)})'
 
 
 def of(task: Any) -> RunState:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from gokart.core.config_lookup import config_section
@@ -34,8 +33,7 @@ from gokart.errors import ConfigOptionError, GokartError, RunLockConfigurationEr
 SECTION = 'gokart'
 
 
-@dataclass(frozen=True)
-class Kind:
+class Kind(NamedTuple):
     """How a setting's text becomes its value: ``parse`` raises ``ValueError`` with what to give instead."""
 
     name: str  # as the docs and ``gokart config`` show the type
@@ -104,8 +102,7 @@ def choice(*names: str) -> Kind:
     return Kind('one of ' + ', '.join(names), parse)
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     """One setting: ``[gokart] name`` in the luigi config (unless ``in_file`` is false) and its environment variable."""
 
     name: str

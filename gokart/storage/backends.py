@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from gokart.errors import MissingStorageLibraryError
 
@@ -33,8 +32,7 @@ Reference = str | Callable[..., Any]
 """Code an entry names: ``'package.module:attribute'``, imported at first use, or the callable itself."""
 
 
-@dataclass(frozen=True)
-class StorageBackend:
+class StorageBackend(NamedTuple):
     """What one storage protocol (and its aliases) can do."""
 
     protocols: tuple[str, ...]  # the first is the one messages name: ('s3', 's3a')
