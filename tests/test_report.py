@@ -210,3 +210,45 @@ def test_chromium_fits_a_small_dag_to_the_window_with_larger_labels(tmp_path):
     nodes = _measured(path)
     names = [node['texts']['name'] for node in nodes]
     assert all(label['px'] > 15 for label in names)  # scaled up to the window, not drawn at its smallest
+
+
+NOTEBOOK_MEASURE = """<script>
+(function () {
+  var found = [];
+  document.querySelectorAll('.gokart-task').forEach(function (task) {
+    var box = task.querySelector('rect').getBoundingClientRect(), texts = [];
+    task.querySelectorAll('text').forEach(function (text) {
+      var r = text.getBoundingClientRect();
+      texts.push({text: text.textContent, cls: text.getAttribute('class') || '', inside: r.right <= box.right + 0.5 && r.bottom <= box.bottom + 0.5});
+    });
+    found.push({title: task.querySelector('title').textContent.split('\\n')[0], texts: texts});
+  });
+  var pre = document.createElement('pre'); pre.id = 'measured'; pre.textContent = JSON.stringify(found);
+  document.body.appendChild(pre);
+})();
+</script>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason='no chromium binary on PATH (Debian: apt-get install chromium)')
+def test_chromium_draws_the_notebook_display_with_siblings_told_apart_as_the_report_does(tmp_path):
+    import html as html_module
+    import json
+
+    from gokart.notebook.display import task_html
+
+    root = fifty_task_dag()
+    page = tmp_path / 'cell.html'
+    page.write_text(f'<!DOCTYPE html><html><body>{task_html(root, max_nodes=60)}{NOTEBOOK_MEASURE}</body></html>', encoding='utf-8')
+    dom = _chromium('--window-size=1400,900', '--dump-dom', 'file://' + str(page))
+    found = re.search(r'<pre id="measured">(.*?)</pre>', dom, re.S)
+    assert found, dom[-2000:]
+    tasks = json.loads(html_module.unescape(found.group(1)))
+    assert len(tasks) == 50
+    assert all(text['inside'] for task in tasks for text in task['texts']), 'a label runs out of its box'
+    features = {
+        t['title']: next(x['text'] for x in t['texts'] if x['cls'] == 'distinction') for t in tasks if t['title'].startswith('Feature[')
+    }
+    report_graph = collect_graph(root)
+    expected = {f'{n.name}[{n.unique_id}]': n.distinction for n in report_graph.nodes if n.name == 'Feature'}
+    assert {k.split(' ')[0]: v for k, v in features.items()} == expected  # the report's words for each sibling
+    assert len(set(features.values())) == 20

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from gokart.commands.report.graph import DagGraph
 
-NODE_WIDTH = 150
-NODE_HEIGHT = 34
+NODE_WIDTH = 170
+NODE_HEIGHT = 46  # three lines: the name, what tells it from its siblings (as the report), the state
 COLUMN_GAP = 44
 ROW_GAP = 8
 MARGIN = 8
@@ -44,6 +44,7 @@ class Box:
     tooltip: str
     members: int = 1
     subtitle: str = ''  # under the name; the state unless a collapsed box has several
+    distinction: str = ''  # what tells a task from its siblings (the report's second line)
     requirements: set[int] = field(default_factory=set)
 
 
@@ -58,6 +59,7 @@ def boxes_of(graph: DagGraph, states: list[str], max_nodes: int = DEFAULT_MAX_NO
                 layer=n.layer,
                 order=n.order,
                 tooltip=_tooltip(graph, i, states[i]),
+                distinction=_told_apart(n.distinction),
                 requirements=set(n.requirements),
             )
             for i, n in enumerate(nodes)
@@ -135,13 +137,22 @@ def render_svg(boxes: list[Box], caption: str) -> str:
             f'<title>{html.escape(box.tooltip)}</title>'
             f'<rect width="{NODE_WIDTH}" height="{NODE_HEIGHT}" rx="5" fill="{fill}" stroke="{stroke}" stroke-width="1.4"{dashes}/>'
             f'<text x="7" y="14" font-size="12" font-weight="600" fill="#111827">{html.escape(name)}</text>'
-            f'<text x="7" y="27" font-size="10" fill="#4b5563">{html.escape(box.subtitle or box.state)}</text></g>'
+            f'<text x="7" y="27" font-size="10" fill="#1e3a8a" font-family="ui-monospace, Menlo, monospace" class="distinction">'
+            f'{html.escape(box.distinction)}</text>'
+            f'<text x="7" y="40" font-size="10" fill="#4b5563">{html.escape(box.subtitle or box.state)}</text></g>'
         )
     pieces.append(f'<text x="{MARGIN}" y="{height - 6}" font-size="10" fill="#6b7280">{html.escape(caption)}</text>')
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
         f'font-family="system-ui, sans-serif">{"".join(pieces)}</svg>'
     )
+
+
+def _told_apart(distinction: str) -> str:
+    """What tells a task from its siblings, as the report's second line shows it (``source.index=3``)."""
+    from gokart.commands.report.html import DISTINCTION_CHARACTERS
+
+    return distinction if len(distinction) <= DISTINCTION_CHARACTERS else distinction[: DISTINCTION_CHARACTERS - 1] + '…'
 
 
 def _tooltip(graph: DagGraph, index: int, state: str) -> str:
