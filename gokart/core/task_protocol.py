@@ -16,6 +16,8 @@ class KartTask(Protocol):
 
     task_unique_id: str | None
     task_id: str
+    task_log: dict[str, Any]  # what the run logged; SUCCESS adds its output paths (records/run_records.py)
+    FIX_RANDOM_SEED_VALUE_NONE_MAGIC_NUMBER: int
 
     @property
     def task_namespace(self) -> str | None: ...
@@ -36,6 +38,14 @@ class KartTask(Protocol):
     def code_fingerprint_check(self) -> bool: ...
 
     def get_own_code(self) -> str: ...
+
+    @property
+    def fix_random_seed_methods(self) -> Any: ...
+
+    @property
+    def fix_random_seed_value(self) -> int: ...
+
+    def make_target(self, relative_file_path: str | None = None, use_unique_id: bool = True, processor: Any = None) -> Any: ...
 
     @property
     def should_dump_supplementary_log_files(self) -> bool: ...

@@ -44,6 +44,7 @@ from typing import Any
 
 from gokart.contracts.frames import frame_columns
 from gokart.core import run_state, settings
+from gokart.core.task_protocol import KartTask
 from gokart.errors import ConfigOptionError
 from gokart.storage import content_hash, local_target_seam
 from gokart.storage import filesystem as storage
@@ -98,7 +99,7 @@ def metrics_of(obj: Any) -> dict[str, float] | None:
     return found
 
 
-def note_dumped(task: Any, obj: Any, path: str | None = None, schema: Any = None) -> None:
+def note_dumped(task: KartTask, obj: Any, path: str | None = None, schema: Any = None) -> None:
     """Remember ``obj`` as the run's metrics when it is a small mapping of names to numbers (see ``metrics_of``).
 
     A frame dumped to ``path`` leaves its columns and dtypes (and the ``gokart.Schema`` it was checked
@@ -155,7 +156,7 @@ def _output_paths(task: Any, directories: dict[str, str]) -> list[str]:
         return []
 
 
-def _recorded_outputs(task: Any, unique_id: str, directories: dict[str, str]) -> list[str]:
+def _recorded_outputs(task: KartTask, unique_id: str, directories: dict[str, str]) -> list[str]:
     """The output paths SUCCESS put in ``task_log`` (computed once per run), else asked of the task; kept for its dependents' records."""
     task_log = getattr(task, 'task_log', None)
     paths = task_log.get('file_path') if isinstance(task_log, dict) else None
@@ -221,7 +222,9 @@ def _unique_id(task: Any) -> str:
     return str(task.make_unique_id()) if hasattr(task, 'make_unique_id') else str(task.task_id)
 
 
-def make_record(task: Any, state: str, started: float | None, processing_time: float | None, error: BaseException | None) -> dict[str, Any]:
+def make_record(
+    task: KartTask, state: str, started: float | None, processing_time: float | None, error: BaseException | None
+) -> dict[str, Any]:
     """The journal line of ``task``'s run that just ended in ``state``."""
     from gokart.ids import id_scheme
 
@@ -585,7 +588,7 @@ def record_content(workspace: str, path: str, content: content_hash.Content) -> 
         logger.warning(f'gokart could not journal the content hash of {path}: {e}')
 
 
-def record_run(task: Any, state: str, error: BaseException | None = None) -> None:
+def record_run(task: KartTask, state: str, error: BaseException | None = None) -> None:
     """Journal the run of ``task`` that just ended in ``state``; a failure to journal is logged, never raised into the build."""
     workspace = getattr(task, 'workspace_directory', None)
     if not isinstance(workspace, str) or not _journal_on():

@@ -24,6 +24,7 @@ from typing import Any
 import luigi
 
 from gokart.core import run_state
+from gokart.core.task_protocol import KartTask
 from gokart.ids import id_scheme
 from gokart.ids.code_fingerprint import code_fingerprint_parts
 from gokart.records import lineage
@@ -82,7 +83,7 @@ def path_in(workspace: str, kind: str, class_name: str, unique_id: str | None, e
     return insert_unique_id(os.path.join(workspace, relative_path(kind, class_name, extension)), unique_id)
 
 
-def path(kind: str, task: Any, extension: str = 'pkl', unique_id: str | None = None) -> str:
+def path(kind: str, task: KartTask, extension: str = 'pkl', unique_id: str | None = None) -> str:
     """The record of ``kind`` of ``task``'s run (or of its class's run with ``unique_id``), without building a target."""
     return path_in(task.workspace_directory, kind, type(task).__name__, unique_id or task.make_unique_id(), extension)
 
@@ -94,12 +95,12 @@ def sibling(record: str, kind: str, extension: str = 'pkl') -> str:
 
 
 # ----- reading and writing -------------------------------------------------------------------
-def target(kind: str, task: Any, extension: str = 'pkl') -> Any:
+def target(kind: str, task: KartTask, extension: str = 'pkl') -> Any:
     """The record of ``kind`` of ``task`` as the task's own target (its file processor and storage options)."""
     return task.make_target(relative_path(kind, type(task).__name__, extension))
 
 
-def write(kind: str, task: Any, obj: Any, extension: str = 'pkl') -> None:
+def write(kind: str, task: KartTask, obj: Any, extension: str = 'pkl') -> None:
     """Write one record of ``task``'s run in one atomic call."""
     # Five records per run make them a large share of a small task's cost: skip building targets
     # (task.dump's checks are for outputs anyway).
@@ -109,7 +110,7 @@ def write(kind: str, task: Any, obj: Any, extension: str = 'pkl') -> None:
     write_small_file(path(kind, task, extension), obj, task.workspace_directory)
 
 
-def write_together(task: Any, records: list[tuple[str, Any, str]]) -> None:
+def write_together(task: KartTask, records: list[tuple[str, Any, str]]) -> None:
     """Write several records of ``task``'s run, (kind, object, extension) each; at once on S3/GCS."""
     if _dump_is_replaced():
         _dump_through_target(task, records)
@@ -122,7 +123,7 @@ def _dump_is_replaced() -> bool:
     return SingleFileTarget.dump is not _SINGLE_FILE_TARGET_DUMP
 
 
-def _dump_through_target(task: Any, records: list[tuple[str, Any, str]]) -> None:
+def _dump_through_target(task: KartTask, records: list[tuple[str, Any, str]]) -> None:
     """Write the records as gokart 1.12 did, one ``target.dump(obj, lock_at_dump=..., ...)`` each.
 
     Users' tests replace ``SingleFileTarget.dump`` to watch or divert every dump of a run, records
@@ -133,7 +134,7 @@ def _dump_through_target(task: Any, records: list[tuple[str, Any, str]]) -> None
         target(kind, task, extension).dump(obj, lock_at_dump=True, task_params=task_params, custom_labels=None, required_task_outputs=None)
 
 
-def read(kind: str, task: Any, default: Any, extension: str = 'pkl') -> Any:
+def read(kind: str, task: KartTask, default: Any, extension: str = 'pkl') -> Any:
     """The record of ``kind`` of ``task``'s run, or ``default`` when the run left none."""
     found = target(kind, task, extension)
     return found.load() if found.exists() else default
@@ -176,17 +177,17 @@ def params_of(workspace: str, class_name: str, unique_id: str) -> Any:
     return make_target(path_in(workspace, TASK_PARAMS, class_name, unique_id)).load()
 
 
-def code_fingerprint_record_path(task: Any, unique_id: str | None = None) -> str:
+def code_fingerprint_record_path(task: KartTask, unique_id: str | None = None) -> str:
     """Where the code parts of ``task`` (or of the run with ``unique_id``) are recorded: ``{ws}/log/code_fingerprint/{Class}_{id}.pkl``."""
     return path(CODE_FINGERPRINT, task, unique_id=unique_id)
 
 
-def dump_code_fingerprint_parts(task: Any) -> None:
+def dump_code_fingerprint_parts(task: KartTask) -> None:
     """Record the task's code parts next to its other ``log/`` records, for ``gokart why`` to compare later."""
     target(CODE_FINGERPRINT, task).dump(code_fingerprint_parts(type(task)), lock_at_dump=False)
 
 
-def load_code_fingerprint_parts(task: Any, unique_id: str | None = None) -> dict[str, str] | None:
+def load_code_fingerprint_parts(task: KartTask, unique_id: str | None = None) -> dict[str, str] | None:
     """The parts recorded for the run of ``task``'s class with ``unique_id`` (default: the task's own id), or None."""
     record = code_fingerprint_record_path(task, unique_id)
     if not storage.exists(record):
@@ -203,7 +204,7 @@ def register(task_class: Any) -> None:
     task_class.event_handler(luigi.Event.FAILURE)(on_failure)
 
 
-def on_start(task: Any) -> None:
+def on_start(task: KartTask) -> None:
     run_state.of(task).started = time.time()  # for the lineage journal's record of this run
     seed = random_seed_of(task)
     methods = resolve_seed_methods(task.fix_random_seed_methods)
@@ -221,33 +222,33 @@ def on_start(task: Any) -> None:
         _seed_methods[method_name](seed)
 
 
-def _recorded_params(task: Any) -> Any:
+def _recorded_params(task: KartTask) -> Any:
     params = task.to_str_params(only_significant=True)
     run_state.of(task).params = params  # the journal's record of the run reuses them rather than serialize again
     return params
 
 
-def on_processing_time(task: Any, processing_time: float) -> None:
+def on_processing_time(task: KartTask, processing_time: float) -> None:
     run_state.of(task).processing_time = processing_time
     if task.should_dump_supplementary_log_files:
         write(PROCESSING_TIME, task, processing_time)
 
 
-def on_success(task: Any) -> None:
+def on_success(task: KartTask) -> None:
     task.task_log['file_path'] = [target.path() for target in flatten(task.output())]
     if task.should_dump_supplementary_log_files:
         write(TASK_LOG, task, task.task_log)
         lineage.record_run(task, lineage.SUCCESS)
 
 
-def on_failure(task: Any, exception: BaseException) -> None:
+def on_failure(task: KartTask, exception: BaseException) -> None:
     if _task_logger.isEnabledFor(logging.INFO):
         _task_logger.info(f'FAILURE:\n    task name={type(task).__name__}\n    unique id={task.make_unique_id()}')
     if task.should_dump_supplementary_log_files:
         lineage.record_run(task, lineage.FAILURE, exception)
 
 
-def random_seed_of(task: Any) -> int:
+def random_seed_of(task: KartTask) -> int:
     """``fix_random_seed_value`` when set (0 included), else derived from the unique id."""
     if task.fix_random_seed_value != task.FIX_RANDOM_SEED_VALUE_NONE_MAGIC_NUMBER:
         return int(task.fix_random_seed_value)
