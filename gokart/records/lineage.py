@@ -135,13 +135,14 @@ def _requirement(task: Any, directories: dict[str, str]) -> dict[str, Any]:
 
 
 def _known_digest(path: str) -> str | None:
-    known = content_hash.known(path)
+    # ``path`` is a journal path (see _absolute): already the content store's key, unless a URL ends with '/'.
+    known = content_hash.known(path) if path.endswith('/') else content_hash.known_at_key(path)
     return known.digest if known is not None else None
 
 
 def _output_contents(paths: list[str]) -> list[dict[str, Any] | None] | None:
     """The content hash (and size, time) of each output as written by this process; None when none is known."""
-    contents = [content_hash.known(path) for path in paths]
+    contents = [content_hash.known(path) if path.endswith('/') else content_hash.known_at_key(path) for path in paths]
     if not any(contents):
         return None
     return [content.as_record() if content is not None else None for content in contents]

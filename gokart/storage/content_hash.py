@@ -178,6 +178,14 @@ def known(path: str) -> Content | None:
     return _known.get(key(path))
 
 
+def known_at_key(path_key: str) -> Content | None:
+    """``known`` for a path already in ``key``'s form (an absolute, normalized local path, or a URL): no normalizing again.
+
+    The journal asks this for every output path of a wide task's requirements, already made absolute.
+    """
+    return _known.get(path_key)
+
+
 def current(path: str) -> Content | None:
     """The content remembered for ``path`` when the file is still the one it was taken from; None when unknown or changed.
 
