@@ -12,7 +12,7 @@ from typing import Any
 
 import luigi
 
-_config_of_choice: tuple[str | None, Any] | None = None
+_config_of_choice: tuple[str | bytes | None, Any] | None = None
 
 
 def luigi_config() -> Any:
@@ -22,11 +22,25 @@ def luigi_config() -> Any:
     when ``LUIGI_CONFIG_PARSER`` changes or luigi drops its singleton.
     """
     global _config_of_choice
-    choice = os.environ.get('LUIGI_CONFIG_PARSER')
+    choice = _parser_choice()
     known = _config_of_choice
     if known is None or known[0] != choice or type(known[1])._instance is not known[1]:
         known = _config_of_choice = (choice, luigi.configuration.get_config())
     return known[1]
+
+
+# os.environ.get encodes the name and decodes the value on every call, which is most of the cost of
+# a config lookup, and every task construction makes two. On POSIX, os.environ keeps the bytes in
+# ``_data``: the same variable, read without the conversions (the value is only compared).
+_RAW_ENVIRON = getattr(os.environ, '_data', None) if os.name == 'posix' else None
+_PARSER_VARIABLE = b'LUIGI_CONFIG_PARSER'
+
+
+def _parser_choice() -> str | bytes | None:
+    """``LUIGI_CONFIG_PARSER`` as set now (bytes when read raw): only compared with what it was."""
+    if isinstance(_RAW_ENVIRON, dict):
+        return _RAW_ENVIRON.get(_PARSER_VARIABLE)  # type: ignore[no-any-return]
+    return os.environ.get('LUIGI_CONFIG_PARSER')
 
 
 def config_section(section: str) -> dict[str, str] | None:
