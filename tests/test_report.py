@@ -252,3 +252,54 @@ def test_chromium_draws_the_notebook_display_with_siblings_told_apart_as_the_rep
     expected = {f'{n.name}[{n.unique_id}]': n.distinction for n in report_graph.nodes if n.name == 'Feature'}
     assert {k.split(' ')[0]: v for k, v in features.items()} == expected  # the report's words for each sibling
     assert len(set(features.values())) == 20
+
+
+class Stage(gokart.TaskOnKart[int]):
+    """A pipeline of six stages (data, features, split, model, evaluate, compare), as a newcomer's first one."""
+
+    depth = luigi.IntParameter()
+    variant = luigi.IntParameter(default=0)
+
+    def requires(self):
+        if self.depth == 5:
+            return [Stage(depth=4, variant=v) for v in range(3)]
+        return [Stage(depth=self.depth - 1)] if self.depth > 0 else []
+
+    def run(self):
+        self.dump(self.depth)
+
+
+PLACED = """<script>
+(function () {
+  var found = [];
+  document.querySelectorAll('.node').forEach(function (node) {
+    var box = node.querySelector('rect').getBoundingClientRect(), inside = true;
+    node.querySelectorAll('text').forEach(function (text) { if (text.getBoundingClientRect().right > box.right + 0.5) inside = false; });
+    found.push({left: box.left, right: box.right, top: box.top, bottom: box.bottom, labels_inside: inside});
+  });
+  var canvas = document.getElementById('canvas').getBoundingClientRect();
+  var pre = document.createElement('pre'); pre.id = 'measured';
+  pre.textContent = JSON.stringify({nodes: found, canvas: {left: canvas.left, right: canvas.right, top: canvas.top, bottom: canvas.bottom}});
+  document.body.appendChild(pre);
+})();
+</script>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason='no chromium binary on PATH (Debian: apt-get install chromium)')
+def test_chromium_shows_every_task_of_a_six_stage_pipeline_in_a_1400_px_window_at_readable_size(tmp_path):
+    import html as html_module
+    import json
+
+    path = report(Stage(depth=5), str(tmp_path / 'report.html'))
+    measuring = tmp_path / 'placed.html'
+    measuring.write_text(open(path, encoding='utf-8').read().replace('</body>', PLACED + '</body>'), encoding='utf-8')
+    dom = _chromium('--window-size=1400,900', '--hide-scrollbars', '--dump-dom', 'file://' + str(measuring))
+    found = json.loads(html_module.unescape(re.search(r'<pre id="measured">(.*?)</pre>', dom, re.S).group(1)))
+    canvas, nodes = found['canvas'], found['nodes']
+    assert len(nodes) == 1 + 3 + 4  # the three variants share their upstream chain
+    for node in nodes:  # every task on screen, none cut off at the left (the sources) or under the panel
+        assert canvas['left'] <= node['left'] and node['right'] <= canvas['right'], (node, canvas)
+        assert canvas['top'] <= node['top'] and node['bottom'] <= canvas['bottom'], (node, canvas)
+        assert node['labels_inside']
+    widths = [node['right'] - node['left'] for node in nodes]
+    assert min(widths) >= 200  # at 100%: a unit is a pixel or more, so the 12-unit labels are 12 px or more

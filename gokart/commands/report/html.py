@@ -14,9 +14,9 @@ from typing import Any
 
 from gokart.commands.report.graph import DagGraph, NodeState, TaskNode
 
-NODE_WIDTH = 210
+NODE_WIDTH = 200
 NODE_HEIGHT = 62  # three lines: the class, what tells it from its siblings, then its id and state
-COLUMN_GAP = 56
+COLUMN_GAP = 32  # six columns of 200 fit a 1400 px window at 100% zoom
 ROW_GAP = 12
 MARGIN = 16
 # The page draws the DAG at least this many screen pixels per SVG unit for DAGs of up to
@@ -25,7 +25,7 @@ MARGIN = 16
 MIN_SCALE = 1.0
 MAX_SCALE = 1.6
 READABLE_NODES = 50
-NAME_CHARACTERS = 22
+NAME_CHARACTERS = 21
 DISTINCTION_CHARACTERS = 26
 
 _STATE_LABELS = {NodeState.CACHED: 'cached', NodeState.RAN: 'ran', NodeState.FAILED: 'failed', NodeState.PENDING: 'pending'}
@@ -164,10 +164,16 @@ header h1 { font-size: 16px; margin: 0 12px 0 0; }
 #search { margin-left: auto; padding: 4px 8px; width: 240px; border: 1px solid #cbd5e1; border-radius: 6px; }
 button { padding: 3px 9px; border: 1px solid #cbd5e1; background: #fff; border-radius: 6px; cursor: pointer; }
 #meta { color: #6b7280; font-size: 12px; }
-main { display: flex; height: calc(100vh - 52px); }
-#canvas { flex: 1; overflow: hidden; cursor: grab; }
+body { display: flex; flex-direction: column; height: 100vh; }
+main { position: relative; flex: 1; min-height: 0; }
+#canvas { width: 100%; height: 100%; overflow: hidden; cursor: grab; }
 #canvas svg { width: 100%; height: 100%; display: block; }
-#panel { width: 340px; overflow: auto; padding: 12px 14px; background: #fff; border-left: 1px solid #e5e7eb; }
+/* Over the drawing, and only once a task is clicked: the DAG has the window's whole width. */
+#panel { display: none; position: absolute; top: 0; right: 0; bottom: 0; width: 340px; overflow: auto; padding: 12px 14px;
+         background: #fff; border-left: 1px solid #e5e7eb; box-shadow: -4px 0 12px rgba(15, 23, 42, .08); }
+#panel.open { display: block; }
+#panel-close { float: right; }
+#hint { color: #6b7280; font-size: 12px; }
 #panel h2 { font-size: 14px; margin: 0 0 4px; word-break: break-all; }
 #panel table { border-collapse: collapse; width: 100%; }
 #panel td { border-top: 1px solid #f1f5f9; padding: 3px 4px; vertical-align: top; word-break: break-all; }
@@ -260,8 +266,17 @@ _JS = """
     d.requires.forEach(function (r) { h += row('requires', esc(r)); });
     h += '</table>';
     if (d.error) h += '<p class="error">' + esc(d.error) + '</p>';
-    document.getElementById('panel').innerHTML = h;
+    var panel = document.getElementById('panel');
+    panel.innerHTML = '<button id="panel-close" title="close (Esc)">&times;</button>' + h;
+    panel.classList.add('open');
+    document.getElementById('panel-close').onclick = close;
   }
+  function close() {
+    document.getElementById('panel').classList.remove('open');
+    nodes.forEach(function (n) { n.classList.remove('selected'); });
+    edges.forEach(function (e) { e.classList.remove('hot'); });
+  }
+  document.addEventListener('keydown', function (evt) { if (evt.key === 'Escape') close(); });
   nodes.forEach(function (n) { n.addEventListener('click', function (evt) { evt.stopPropagation(); show(n.dataset.index); }); });
   function search(text) {
     var q = text.trim().toLowerCase(), found = 0;
@@ -286,10 +301,11 @@ _PAGE = """<!DOCTYPE html>
 <header><h1>{title}</h1><span id="total"><b>{total}</b> tasks</span>{counts}
 <input id="search" type="search" placeholder="search class, id or param=value"><span id="found"></span>
 <button id="zoom-in" title="zoom in">+</button><button id="zoom-out" title="zoom out">&minus;</button><button id="zoom-home" title="readable size">100%</button><button id="zoom-fit" title="the whole DAG">fit</button>
+<span id="hint" title="drag to pan, wheel to zoom">click a task for details</span>
 <span id="meta">generated {generated}</span></header>
 <main><div id="canvas"><svg id="dag" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" preserveAspectRatio="xMidYMid meet" data-sizing="{sizing}">
 <g id="edges">{edges}</g><g id="nodes">{nodes}</g></svg></div>
-<aside id="panel"><p>Click a task to see its parameters, outputs and time. Drag to pan, wheel to zoom.</p></aside></main>
+<aside id="panel"></aside></main>
 <script type="application/json" id="task-details">{details}</script>
 <script>{js}</script>
 </body></html>
