@@ -231,12 +231,13 @@ class TaskOnKart(luigi.Task, Generic[T], metaclass=TaskRegister):
 
     def make_unique_id(self) -> str:
         """The md5 id of this task (see SPEC section 4); inserted into every output file name."""
-        if (
-            self.task_unique_id is not None
-            and self.cache_unique_id
-            and self.__dict__.get('_gokart_code_generation', 0) == code_fingerprint.generation()
-        ):
-            return self.task_unique_id
+        # Asked about ten times per task in a build: read the instance dict, where luigi's parameter
+        # descriptor would read cache_unique_id too (a subclass's plain attribute is looked up as one).
+        values = self.__dict__
+        known = values.get('task_unique_id')
+        if known is not None and values.get('_gokart_code_generation', 0) == code_fingerprint.generation():
+            if values['cache_unique_id'] if 'cache_unique_id' in values else self.cache_unique_id:
+                return known  # type: ignore[no-any-return]
         return identity.unique_id(self)
 
     def _repr_html_(self) -> str | None:
