@@ -187,7 +187,7 @@ def signal_inside_a_handler(python: str, mode: str, signum: int, tmp_path: Path,
 
 def outputs_written(tmp_path: Path) -> list[str]:
     directory = tmp_path / 'resources' / 'handler_pipeline'
-    return sorted(p.name for p in directory.glob('Step_*.pkl')) if directory.exists() else []
+    return sorted(p.name for p in directory.glob('NotifiedStep_*.pkl')) if directory.exists() else []
 
 
 @pytest.mark.parametrize('mode', ['build', 'build2', 'luigi', 'run', 'run2'])

@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from typing import Any, NoReturn, TypeVar
 
 from gokart.core import stop_requests
+from gokart.records import lineage
 
 EXIT_STATUS = 128 + signal.SIGTERM
 _PR_SET_PDEATHSIG = 1
@@ -73,6 +74,7 @@ def terminate_on_sigterm() -> Iterator[None]:
         yield
         stop_requests.raise_if_requested()  # a request swallowed where no check followed: the build still ends as asked
     except BuildTerminated:
+        lineage.stop_git()  # the journal's questions to git, started for this build, are not waited for
         # The process is going away: its final garbage collections would walk every object of the
         # build (most of a second for a big one), while gokart 1.12, killed at once, ran none.
         gc.freeze()

@@ -334,6 +334,17 @@ def _drain_git() -> None:
         _answer_of(_git_asked.popitem()[1])
 
 
+def stop_git() -> None:
+    """Kill the git processes still answering (the build was terminated): none outlives the build, and exit waits for none."""
+    while _git_asked:
+        for process in _git_asked.popitem()[1][1:]:
+            try:
+                process.kill()
+                process.communicate()
+            except OSError:  # already gone
+                pass
+
+
 def _module_folder(cls: type) -> str | None:
     module = sys.modules.get(cls.__module__)
     file = getattr(module, '__file__', None)

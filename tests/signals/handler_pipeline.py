@@ -32,7 +32,7 @@ def _note(markers: str, line: str) -> None:
         f.write(f'{line} {time.monotonic():.6f}\n')
 
 
-class Step(gokart.TaskOnKart[str]):
+class NotifiedStep(gokart.TaskOnKart[str]):
     __module__ = 'handler_pipeline'
     i = luigi.IntParameter()
     markers = luigi.Parameter(significant=False)
@@ -42,22 +42,24 @@ class Step(gokart.TaskOnKart[str]):
     def requires(self) -> Any:
         if self.i == 0:
             return []
-        return Step(i=self.i - 1, markers=self.markers, notification_seconds=self.notification_seconds, payload_bytes=self.payload_bytes)
+        return NotifiedStep(
+            i=self.i - 1, markers=self.markers, notification_seconds=self.notification_seconds, payload_bytes=self.payload_bytes
+        )
 
     def run(self) -> None:
         self.dump(bytes([self.i]) * self.payload_bytes)
 
 
-@Step.event_handler(luigi.Event.SUCCESS)
-def _notify(task: Step) -> None:
+@NotifiedStep.event_handler(luigi.Event.SUCCESS)
+def _notify(task: NotifiedStep) -> None:
     """A notification sent when a task succeeds (a chat message, a webhook): it takes a while."""
     _note(task.markers, f'enter {task.i}')
     time.sleep(task.notification_seconds)
     _note(task.markers, f'leave {task.i}')
 
 
-def root(markers: str, notification_seconds: float = 1.0, payload_bytes: int = 1000) -> Step:
-    return Step(i=STEPS - 1, markers=markers, notification_seconds=notification_seconds, payload_bytes=payload_bytes)
+def root(markers: str, notification_seconds: float = 1.0, payload_bytes: int = 1000) -> NotifiedStep:
+    return NotifiedStep(i=STEPS - 1, markers=markers, notification_seconds=notification_seconds, payload_bytes=payload_bytes)
 
 
 def build(mode: str, markers: str, notification_seconds: float = 1.0, payload_bytes: int = 1000) -> None:
@@ -67,7 +69,7 @@ def build(mode: str, markers: str, notification_seconds: float = 1.0, payload_by
         workers = ['--workers=2'] if mode == 'run2' else []
         gokart.run(
             [
-                'Step',
+                'NotifiedStep',
                 f'--i={STEPS - 1}',
                 f'--markers={markers}',
                 f'--notification-seconds={notification_seconds}',
