@@ -409,7 +409,7 @@ class _PoolRunner:
 
 
 def _stop_workers(processes: list[Any]) -> None:
-    """SIGTERM every worker (each interrupts its task, cleans up and exits), then wait for them; SIGKILL what is left after 1.5 s.
+    """SIGTERM every worker (each interrupts its task, cleans up and exits), then wait for them; SIGKILL what is left after 1 s.
 
     A build told to stop ends within 2 s: a worker that has not unwound by then is stuck (in a long
     call that holds the interpreter), and its outputs stay whole or absent when it is killed.
@@ -425,7 +425,7 @@ def _stop_workers(processes: list[Any]) -> None:
             process.join()
 
 
-_WORKER_STOP_SECONDS = 1.5
+_WORKER_STOP_SECONDS = 1.0
 
 
 # Forked workers find their task by index in the plan they inherited at fork time, so tasks never

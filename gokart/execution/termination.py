@@ -11,7 +11,7 @@ running tasks and holding the build's stdout and stderr open (a supervisor then 
   when its parent dies (``PR_SET_PDEATHSIG`` on Linux), and a thread checks the parent every 0.5 s
   too (the only way elsewhere, and a backstop for a signal swallowed on Linux): on SIGTERM the worker
   unwinds the task it is running (cleaning up as above) and exits 143; a worker whose parent is gone
-  and that has not unwound 1.5 s later exits at once.
+  and that has not unwound 1 s later exits at once.
 - No request is lost: luigi's event dispatch swallows ``KeyboardInterrupt`` (so ``BuildTerminated``
   and Ctrl-C's exception too), and code may catch it elsewhere. The handlers record the request in
   ``core.stop_requests``, which raises it again after every event dispatched, between tasks and
@@ -36,7 +36,7 @@ from gokart.records import lineage
 EXIT_STATUS = 128 + signal.SIGTERM
 _PR_SET_PDEATHSIG = 1
 _PARENT_POLL_SECONDS = 0.5
-_UNWIND_SECONDS = 1.5  # how long an orphaned worker may take to clean up after its SIGTERM
+_UNWIND_SECONDS = 1.0  # how long an orphaned worker may take to clean up after its SIGTERM
 
 R = TypeVar('R')
 
@@ -124,13 +124,16 @@ def guard_worker(parent_pid: int) -> None:
 def run_guarded(func: Callable[..., R], *args: Any) -> R:
     """Call ``func`` in a guarded worker as one task: SIGTERM interrupts it, then the worker exits 143."""
     global _running_task
-    _running_task = True
     try:
-        result = func(*args)
+        # Inside the try, so that a SIGTERM between any two of these lines ends the worker: raised
+        # outside it, the pool would send the exception back and wait for the next task.
+        _running_task = True
+        try:
+            result = func(*args)
+        finally:
+            _running_task = False
     except BuildTerminated:
         _flush_and_exit()
-    finally:
-        _running_task = False
     if stop_requests.requested() is not None:  # the SIGTERM was swallowed inside the task: stop all the same
         _flush_and_exit()
     return result
