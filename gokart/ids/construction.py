@@ -319,7 +319,7 @@ def add_configuration(cls: Any, kwargs: dict[str, Any], section: str) -> None:
         attribute = cls.__dict__.get(key, _MISSING)
         if attribute is _MISSING:
             attribute = base.__dict__.get(key, _MISSING)
-            if attribute is _MISSING:
+            if attribute is _MISSING or key in _BASE_ATTRIBUTES_NOT_IN_1_12:
                 continue
         if not isinstance(attribute, luigi.Parameter):
             raise errors.ConfigNotAParameterError(
@@ -327,6 +327,11 @@ def add_configuration(cls: Any, kwargs: dict[str, Any], section: str) -> None:
                 f'so the config cannot set it. Remove the option, or make {key} a luigi.Parameter.'
             )
         kwargs[key] = attribute.parse(value)
+
+
+# Plain class attributes our TaskOnKart has and gokart 1.12's has not: 1.12 passes over a config option
+# naming one (nothing of that name on its TaskOnKart), so ours does too instead of refusing it.
+_BASE_ATTRIBUTES_NOT_IN_1_12 = frozenset({'redis_run_once'})
 
 
 def _kart_base() -> Any:
