@@ -275,8 +275,9 @@ def _set_up_luigi_logging() -> None:
     loggers (``execution.worker_records``), so they reach the same handlers as 1.12's did.
     """
     set_up = luigi.interface.InterfaceLogging
-    if set_up._configured:  # nothing to read: luigi only says so
-        set_up.setup()
+    if set_up._configured:  # nothing to read: luigi only says so (at INFO, disabled below ERROR by default)
+        if logging.root.manager.disable < logging.INFO:
+            set_up.setup()
         return
     set_up.setup(luigi.interface.core(log_level=logging.getLevelName(logger.getEffectiveLevel())))
 

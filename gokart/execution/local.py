@@ -152,6 +152,8 @@ _SCHEDULER_STATUS = {
 
 def _announce(plan: Plan, workers: int, nested: bool) -> None:
     """luigi's scheduling records of the plan (``worker_records.planned``); the tuples are made only if someone listens."""
+    if worker_records.quiet():
+        return
     nodes = plan.tasks
     worker_records.planned(
         ((n.task, _SCHEDULER_STATUS[n.state], [nodes[r].task for r in n.requirements], n.error) for n in nodes),

@@ -25,6 +25,12 @@ WORKER = logging.getLogger('gokart.worker')  # gokart 1.12 ran its own copy of l
 INTERFACE = logging.getLogger('luigi-interface')
 SCHEDULER = logging.getLogger('luigi.scheduler')
 _DEBUG, _INFO = logging.DEBUG, logging.INFO
+_manager = logging.Logger.manager
+
+
+def quiet() -> bool:
+    """Whether every record below ERROR is disabled (``gokart.build``'s default ``log_level``): one attribute read, checked first."""
+    return bool(_manager.disable >= logging.WARNING)
 
 
 class _WorkerName:
@@ -59,6 +65,8 @@ def planned(tasks: Iterable[Any], roots: Iterable[Any], workers: int, nested: bo
 
     ``tasks`` are the plan's (task, status, requirements, error) in plan order, roots first.
     """
+    if quiet():
+        return
     checks = INTERFACE.isEnabledFor(_DEBUG)
     informs = WORKER.isEnabledFor(_INFO)
     if checks or informs or WORKER.isEnabledFor(logging.WARNING):
@@ -133,6 +141,8 @@ def informed(task: Any, succeeded: bool) -> None:
 
 def finished(left_pending: int, summary: Any) -> None:
     """The build is over: the worker's last look for work, its stop, and the execution summary (``summary()`` gives its text)."""
+    if quiet():
+        return
     if WORKER.isEnabledFor(_DEBUG):
         WORKER.debug('Asking scheduler for work...')
         SCHEDULER.debug('Starting pruning of task graph')
