@@ -206,7 +206,7 @@ def place(task: Any, source: Source) -> None:
             _copy_signed(target, old, new, task.workspace_directory)
         else:
             storage.place_copy(old, new)
-        stat = _local_stat(new)
+        stat = content_hash.local_stat(new)
         content_hash.remember(
             new, content_hash.Content(known.digest, stat.st_size if stat else known.size, stat.st_mtime_ns if stat else None)
         )
@@ -313,7 +313,7 @@ def _current_hash(path: str, index: _Index, workspace: str) -> str | None:
 
 def _still_the_file(path: str, content: content_hash.Content) -> bool:
     """Whether the file at ``path`` is the one ``content`` was taken from: same size and (locally) modification time."""
-    stat = _local_stat(path)
+    stat = content_hash.local_stat(path)
     if stat is not None:
         return (content.size is None or stat.st_size == content.size) and content.mtime_ns == stat.st_mtime_ns
     if storage.is_local(path):
@@ -362,7 +362,7 @@ def _in_own_workspace(path: str, shared: tuple[str, str]) -> str | None:
 
 def _unchanged_since(path: str, end: Any) -> bool:
     """For a run recorded without content hashes: a local file not modified after the run ended is taken as the one it wrote."""
-    stat = _local_stat(path)
+    stat = content_hash.local_stat(path)
     return stat is not None and isinstance(end, (int, float)) and stat.st_mtime <= end + 1.0
 
 
@@ -395,15 +395,6 @@ def _fingerprint(task: Any) -> str | None:
     from gokart.ids.code_fingerprint import code_fingerprint
 
     return code_fingerprint(type(task))
-
-
-def _local_stat(path: str) -> os.stat_result | None:
-    if not storage.is_local(path):
-        return None
-    try:
-        return os.stat(storage.local_path(path))
-    except OSError:
-        return None
 
 
 def _describe(task: Any) -> str:

@@ -154,7 +154,7 @@ def note_written(path: str, writer: HashingWriter, signed: bool) -> Content | No
         return None  # local outputs went to a stand-in (a test's in-memory store): there is no file to speak of
     if not writer.sequential:
         return hash_file(path)
-    stat = _local_stat(path)
+    stat = local_stat(path)
     if stat is not None:
         content = Content(writer.digest, stat.st_size, stat.st_mtime_ns)
     else:
@@ -212,7 +212,7 @@ def hash_file(path: str) -> Content:
     """Read ``path`` and hash its content (a signature trailer left out), remember it and return it; ``FileNotFoundError`` when missing."""
     from gokart.storage import signing
 
-    stat = _local_stat(path)
+    stat = local_stat(path)
     digest = blake3.blake3()
     with storage.open_read(path) as stream:
         if stream.seekable():
@@ -232,7 +232,8 @@ def hash_file(path: str) -> Content:
     return found
 
 
-def _local_stat(path: str) -> os.stat_result | None:
+def local_stat(path: str) -> os.stat_result | None:
+    """The ``os.stat`` of a local output (None on an object store or when it is gone): size and mtime tell a rewrite."""
     if not storage.is_local(path):
         return None
     try:
@@ -241,4 +242,4 @@ def _local_stat(path: str) -> os.stat_result | None:
         return None
 
 
-__all__ = ['ALGORITHM', 'Content', 'HashingWriter', 'current', 'hash_file', 'is_digest', 'known', 'note_written', 'remember']
+__all__ = ['ALGORITHM', 'Content', 'HashingWriter', 'current', 'hash_file', 'is_digest', 'known', 'local_stat', 'note_written', 'remember']
