@@ -207,9 +207,9 @@ def task_parameter_ids(task: Any) -> dict[str, Any]:
     found: dict[str, Any] = {}
     try:
         for name, parameter in task.get_params():
-            value = getattr(task, name, None)
-            if not parameter.significant:
+            if not parameter.significant:  # before reading the value: most of TaskOnKart's own parameters are insignificant
                 continue
+            value = getattr(task, name, None)
             if isinstance(value, luigi.Task):
                 found[name] = _unique_id(value)
             elif isinstance(value, (list, tuple)) and value and all(isinstance(v, luigi.Task) for v in value):
@@ -567,6 +567,10 @@ if hasattr(os, 'register_at_fork'):
     os.register_at_fork(after_in_child=_reset_after_fork)
 
 
+_LINE_ENCODER = json.JSONEncoder(separators=(',', ':'), default=str)
+"""What ``json.dumps(record, separators=(',', ':'), default=str)`` uses, made once: ``dumps`` with options builds a new one per line."""
+
+
 def append(workspace: str, record: dict[str, Any]) -> None:
     """Add ``record`` to this process's journal of ``workspace``."""
     journals = _journals
@@ -574,7 +578,7 @@ def append(workspace: str, record: dict[str, Any]) -> None:
         writer = journals.writer(workspace)
         record = {'stream': journals.stream, 'seq': journals.seq, 'workspace_id': journals.workspace_ids.get(workspace), **record}
         journals.seq += 1
-        line = (json.dumps(record, separators=(',', ':'), default=str) + '\n').encode()
+        line = (_LINE_ENCODER.encode(record) + '\n').encode()
         writer.append(line)
 
 

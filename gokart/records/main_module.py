@@ -44,7 +44,8 @@ def warn_before_build(tasks: list[Any]) -> None:
     Called by a build before it forks its workers, so they inherit which classes were checked and none
     of them warns again: one warning per build, not one per worker or per class.
     """
-    module = script_module_name()
+    module: str | None = None
+    module_known = False  # asked only once a task of __main__ needs it: every task's START event calls this
     found: dict[str, list[str]] = {}  # workspace -> class names with outputs under the module's directory
     for task in tasks:
         cls = type(task)
@@ -55,6 +56,8 @@ def warn_before_build(tasks: list[Any]) -> None:
         if key in _warned:  # checked once per class and workspace
             continue
         _warned.add(key)
+        if not module_known:
+            module, module_known = script_module_name(), True
         if not isinstance(workspace, str) or module is None or not storage.is_local(workspace):
             continue
         if _has_outputs(os.path.join(storage.local_path(workspace), *module.split('.')), cls.__name__):
