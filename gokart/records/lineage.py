@@ -348,7 +348,15 @@ def stop_git() -> None:
 def _module_folder(cls: type) -> str | None:
     module = sys.modules.get(cls.__module__)
     file = getattr(module, '__file__', None)
-    return os.path.dirname(os.path.abspath(file)) if file else None
+    if not file:
+        return None
+    # An absolute file name names the same folder whatever the working directory: made once, not once per task.
+    return _folder_of_absolute(file) if os.path.isabs(file) else os.path.dirname(os.path.abspath(file))
+
+
+@functools.lru_cache(maxsize=1024)
+def _folder_of_absolute(file: str) -> str:
+    return os.path.dirname(os.path.abspath(file))
 
 
 def _repository_root(folder: str) -> str | None:
