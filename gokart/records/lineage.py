@@ -43,11 +43,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from gokart.contracts.frames import frame_columns
-from gokart.core import run_state, settings
+from gokart.core import dag, run_state, settings
 from gokart.core.task_protocol import KartTask
 from gokart.errors import ConfigOptionError
+from gokart.ids import id_scheme
 from gokart.storage import content_hash, local_target_seam
 from gokart.storage import filesystem as storage
+from gokart.utils import flatten
 
 logger = logging.getLogger(__name__)
 
@@ -149,8 +151,6 @@ def _output_contents(paths: list[str]) -> list[dict[str, Any] | None] | None:
 
 
 def _output_paths(task: Any, directories: dict[str, str]) -> list[str]:
-    from gokart.utils import flatten
-
     try:
         return [_absolute(str(target.path()), directories) for target in flatten(task.output()) if hasattr(target, 'path')]
     except Exception:  # an output() that raises is the task's to report, not the journal's
@@ -188,8 +188,6 @@ def _absolute(path: str, directories: dict[str, str] | None = None) -> str:
 
 
 def _direct_requirements(task: Any, directories: dict[str, str]) -> list[dict[str, Any]]:
-    from gokart.core import dag
-
     try:
         return [_requirement(required, directories) for required in dag.requirements(task)]
     except Exception:
@@ -227,8 +225,6 @@ def make_record(
     task: KartTask, state: str, started: float | None, processing_time: float | None, error: BaseException | None
 ) -> dict[str, Any]:
     """The journal line of ``task``'s run that just ended in ``state``."""
-    from gokart.ids import id_scheme
-
     now = time.time()
     fingerprint = None
     if getattr(task, 'code_fingerprint_check', False):
