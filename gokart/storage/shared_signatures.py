@@ -137,6 +137,7 @@ def refusal(signature: bytes | None, facts: SignedFacts, trusted_keys: list[Any]
 
 def load_private_key(path: str, setting: str) -> Any:
     """The Ed25519 private key in the PEM file ``path``; a ``ConfigOptionError`` naming ``setting`` when it is not one."""
+    _require_cryptography(setting)
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -152,6 +153,7 @@ def load_private_key(path: str, setting: str) -> Any:
 
 def load_public_key(path: str, setting: str) -> Any:
     """The Ed25519 public key in the PEM file ``path``; a ``ConfigOptionError`` naming ``setting`` when it is not one."""
+    _require_cryptography(setting)
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -163,6 +165,17 @@ def load_public_key(path: str, setting: str) -> Any:
     if not isinstance(key, Ed25519PublicKey):
         raise ConfigOptionError(f'{setting}: the key in {path} is a {type(key).__name__}, not an Ed25519 public key.')
     return key
+
+
+def _require_cryptography(setting: str) -> None:
+    # Only the team cache's keys need the library, so it is an extra; imported here, at the first key a
+    # setting names, a missing one is one clear message rather than a ModuleNotFoundError mid-build.
+    try:
+        import cryptography  # noqa: F401
+    except ImportError as error:
+        raise ImportError(
+            f'{setting} needs the cryptography library for its Ed25519 keys: pip install gokart[signing] (or pip install cryptography).'
+        ) from error
 
 
 def key_fingerprint_of_raw(raw: bytes) -> str:
