@@ -201,6 +201,21 @@ def split_trailer(stream: IO[bytes]) -> tuple[bytes, Trailer | None]:
 
 def trailer_length(stream: IO[bytes]) -> int:
     """How many bytes at the end of the seekable ``stream`` a signature trailer takes (0 without one); the stream is left at 0."""
+    _, found = _trailer_of_seekable(stream)
+    return found.size if found is not None else 0
+
+
+def _split(stream: IO[bytes]) -> tuple[bytes, Trailer | None]:
+    if stream.seekable():
+        size, found = _trailer_of_seekable(stream)
+        return stream.read(size - found.size if found else size), found
+    data = stream.read()
+    found = _find_trailer(lambda offset, count: data[offset : offset + count], len(data))
+    return (data[: -found.size] if found else data), found
+
+
+def _trailer_of_seekable(stream: IO[bytes]) -> tuple[int, Trailer | None]:
+    """(size, trailer) of a seekable stream, read from its end only; the stream is left at 0."""
     size = stream.seek(0, io.SEEK_END)
 
     def read_at(offset: int, count: int) -> bytes:
@@ -209,23 +224,7 @@ def trailer_length(stream: IO[bytes]) -> int:
 
     found = _find_trailer(read_at, size)
     stream.seek(0)
-    return found.size if found is not None else 0
-
-
-def _split(stream: IO[bytes]) -> tuple[bytes, Trailer | None]:
-    if stream.seekable():
-        size = stream.seek(0, io.SEEK_END)
-
-        def read_at(offset: int, count: int) -> bytes:
-            stream.seek(offset)
-            return stream.read(count)
-
-        found = _find_trailer(read_at, size)
-        stream.seek(0)
-        return stream.read(size - found.size if found else size), found
-    data = stream.read()
-    found = _find_trailer(lambda offset, count: data[offset : offset + count], len(data))
-    return (data[: -found.size] if found else data), found
+    return size, found
 
 
 def _find_trailer(read_at: Callable[[int, int], bytes], size: int) -> Trailer | None:
